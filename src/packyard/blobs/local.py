@@ -1,0 +1,88 @@
+"""Blobs in a local folder, fanned out by the first hex digits of their SHA256.
+
+Writes are atomic: bytes land in a temporary file in the same folder and are renamed into
+place, so a reader never sees a partial blob, whatever happens mid-write.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from packyard.core.errors import InsufficientStorage
+
+_KEY_FORM = re.compile(r"^[0-9a-f]{64}$")
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        if not _KEY_FORM.match(key):
+            raise ValueError(f"blob keys are hex SHA256 digests, not {key!r}")
+        return self.root / key[:2] / key[2:4] / key
+
+    def put_file(self, key: str, path: Path) -> None:
+        target = self._path(key)
+        if target.exists():
+            path.unlink(missing_ok=True)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(path, target)
+        except OSError as error:
+            if error.errno != errno.EXDEV:
+                raise _translated(error) from error
+            # Staging on another filesystem: copy next to the target, then rename.
+            with path.open("rb") as source:
+                self._write_atomically(target, source)
+            path.unlink(missing_ok=True)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        target = self._path(key)
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temp_name, target)
+        except OSError as error:
+            Path(temp_name).unlink(missing_ok=True)
+            raise _translated(error) from error
+
+    def _write_atomically(self, target: Path, source: BinaryIO) -> None:
+        fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                shutil.copyfileobj(source, handle, 1024 * 1024)
+            os.replace(temp_name, target)
+        except OSError as error:
+            Path(temp_name).unlink(missing_ok=True)
+            raise _translated(error) from error
+
+    def open(self, key: str) -> BinaryIO:
+        return self._path(key).open("rb")
+
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+
+def _translated(error: OSError) -> Exception:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return InsufficientStorage("The package store is out of space; ask an administrator")
+    return error

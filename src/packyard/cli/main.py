@@ -1,0 +1,247 @@
+"""``packyard``: serve, org, registry, token, db, quickstart.
+
+Every command honours ``PACKYARD_DATA_DIR``, ``PACKYARD_DATABASE_URL`` and
+``PACKYARD_STORAGE_URL`` and accepts ``--data-dir``. Results go to stdout (``--json`` for
+machines), errors to stderr with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from packyard.bootstrap import SchemaNotReady, Services, build_services
+from packyard.cli.output import print_json, registry_dict, token_dict
+from packyard.core.errors import PackyardError
+from packyard.core.scopes import Scope, parse_scopes
+from packyard.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data directory (default: $PACKYARD_DATA_DIR or ./packyard-data).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+
+
+def load_settings(data_dir: Path | None) -> Settings:
+    if data_dir is not None:
+        # Worker processes started by uvicorn read their settings from the environment.
+        os.environ["PACKYARD_DATA_DIR"] = str(data_dir)
+        return Settings(data_dir=data_dir)
+    return Settings()
+
+
+def with_services(command: F) -> F:
+    """Build services for the command from --data-dir/the environment; map errors to exit 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, data_dir: Path | None, **kwargs: Any) -> Any:
+        try:
+            services = build_services(load_settings(data_dir))
+        except SchemaNotReady as error:
+            raise click.ClickException(str(error)) from None
+        try:
+            return command(services, *args, **kwargs)
+        except PackyardError as error:
+            raise click.ClickException(error.message) from None
+        finally:
+            services.close()
+
+    return data_dir_option(wrapper)  # type: ignore[return-value]
+
+
+@click.group()
+@click.version_option(package_name="packyard")
+def main() -> None:
+    """Packyard: a self-hosted package registry for Python."""
+
+
+@main.group()
+def org() -> None:
+    """Organizations."""
+
+
+@org.command("create")
+@click.argument("slug")
+@click.option("--name", default=None, help="Display name (default: the slug).")
+@json_option
+@with_services
+def org_create(services: Services, slug: str, name: str | None, as_json: bool) -> None:
+    """Create organization SLUG."""
+    created = services.registries.create_organization(slug, name)
+    if as_json:
+        print_json(
+            {
+                "id": created.id,
+                "slug": created.slug,
+                "name": created.name,
+                "created_at": created.created_at.isoformat(),
+            }
+        )
+    else:
+        click.echo(created.slug)
+
+
+@main.group()
+def registry() -> None:
+    """Registries."""
+
+
+@registry.command("create")
+@click.argument("organization")
+@click.argument("name")
+@click.option("--public", is_flag=True, help="Anyone may read; writes still need a token.")
+@click.option("--description", default="", help="What the registry holds.")
+@json_option
+@with_services
+def registry_create(
+    services: Services,
+    organization: str,
+    name: str,
+    public: bool,
+    description: str,
+    as_json: bool,
+) -> None:
+    """Create a source registry NAME in ORGANIZATION; prints its slug."""
+    created = services.registries.create_registry(
+        organization, name, public=public, description=description
+    )
+    if as_json:
+        print_json(registry_dict(created))
+    else:
+        click.echo(created.slug)
+
+
+@registry.command("list")
+@click.argument("organization")
+@json_option
+@with_services
+def registry_list(services: Services, organization: str, as_json: bool) -> None:
+    """List the registries of ORGANIZATION."""
+    registries = services.registries.list_registries(organization)
+    if as_json:
+        print_json([registry_dict(r) for r in registries])
+        return
+    for found in registries:
+        visibility = "public" if found.public else "private"
+        click.echo(f"{found.slug}\t{found.type.value}\t{visibility}\t{found.name}")
+
+
+@main.group()
+def token() -> None:
+    """Tokens."""
+
+
+@token.command("create")
+@click.argument("organization")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help=f"Scope of an API token, repeatable: {', '.join(s.value for s in Scope)}.",
+)
+@click.option(
+    "--registry",
+    "registry_slug",
+    default=None,
+    help="Create a read-only token for this registry instead.",
+)
+@click.option("--description", default="", help="What the token is for.")
+@json_option
+@with_services
+def token_create(
+    services: Services,
+    organization: str,
+    scopes: tuple[str, ...],
+    registry_slug: str | None,
+    description: str,
+    as_json: bool,
+) -> None:
+    """Create a token; prints the secret alone (it is never shown again)."""
+    if registry_slug and scopes:
+        raise click.UsageError(
+            "A registry token is read-only: give --registry or --scope, not both"
+        )
+    if registry_slug:
+        issued = services.tokens.create_registry_token(organization, registry_slug, description)
+    else:
+        if not scopes:
+            raise click.UsageError("Give at least one --scope, or --registry for a registry token")
+        try:
+            parsed = parse_scopes(list(scopes))
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+        issued = services.tokens.create_api_token(organization, parsed, description)
+    if as_json:
+        print_json({**token_dict(issued.token), "token": issued.secret})
+    else:
+        click.echo(issued.secret)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@data_dir_option
+def db_upgrade(data_dir: Path | None) -> None:
+    """Apply pending schema migrations to the configured database."""
+    build_services(load_settings(data_dir), migrate=True).close()
+    click.echo("Database schema is up to date.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
+@data_dir_option
+def serve(host: str, port: int, workers: int, access_log: bool, data_dir: Path | None) -> None:
+    """Run the server."""
+    settings = load_settings(data_dir)
+    _prepare_database(settings)
+    _run_server(host, port, workers, access_log)
+
+
+def _prepare_database(settings: Settings) -> None:
+    try:
+        build_services(settings).close()
+    except SchemaNotReady as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+
+
+def _run_server(host: str, port: int, workers: int, access_log: bool) -> None:
+    import uvicorn  # imported here: administrative commands should start fast
+
+    uvicorn.run(
+        "packyard.web.asgi:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        proxy_headers=False,
+        log_level="info",
+    )
+
+
+# Registered last: the quickstart module imports the helpers above.
+from packyard.cli.quickstart import quickstart  # noqa: E402
+
+main.add_command(quickstart)
+
+
+if __name__ == "__main__":
+    main()

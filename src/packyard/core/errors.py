@@ -1,0 +1,67 @@
+"""Domain errors raised by services and mapped to HTTP statuses once, in ``web.errors``.
+
+The tree::
+
+    PackyardError                 base of everything a client can be told about
+    ├── Unauthenticated           no credentials, or credentials we do not recognise (401)
+    ├── PermissionDenied          known credentials without the right scope (403)
+    ├── NotFound                  unknown, or not visible to the caller (404)
+    ├── InvalidRequest            the request itself is malformed (400)
+    │   └── InvalidDistribution   the uploaded file is not an acceptable distribution (400)
+    ├── Conflict                  clashes with what is already stored (409)
+    ├── ValidationFailed          well-formed but unacceptable field values (422)
+    ├── TooLarge                  past a configured size limit (413)
+    └── InsufficientStorage       the blob store has no room left (507)
+
+To add an error, subclass the closest class here and give it a row in ``web.errors``.
+"""
+
+from __future__ import annotations
+
+
+class PackyardError(Exception):
+    """Base class: ``message`` is shown to the client as is, so it must help a person act."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthenticated(PackyardError):
+    """The request carries no credentials, or credentials that match no live token."""
+
+
+class PermissionDenied(PackyardError):
+    """The caller is known but its token lacks the scope or the registry this needs."""
+
+
+class NotFound(PackyardError):
+    """The thing does not exist, or the caller may not learn that it does."""
+
+
+class InvalidRequest(PackyardError):
+    """The request is malformed: a missing field, an unknown action, bad form data."""
+
+
+class InvalidDistribution(InvalidRequest):
+    """The uploaded file is not a wheel or sdist we can accept; the message names why."""
+
+
+class Conflict(PackyardError):
+    """The request clashes with stored state, such as a file name already taken by other bytes."""
+
+
+class ValidationFailed(PackyardError):
+    """Field values are unacceptable; ``errors`` lists each problem for the client."""
+
+    def __init__(self, message: str, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or [message]
+
+
+class TooLarge(PackyardError):
+    """The upload passed the configured size limit."""
+
+
+class InsufficientStorage(PackyardError):
+    """The blob store or staging area ran out of space."""

@@ -1,0 +1,106 @@
+"""Plain data passed between layers. Services build these from database rows; the web layer
+renders them. They carry no behaviour that touches I/O."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from packyard.core.scopes import Scope
+
+
+class RegistryType(enum.StrEnum):
+    SOURCE = "source"
+    COMPOSITE = "composite"
+
+
+class FileType(enum.StrEnum):
+    WHEEL = "bdist_wheel"
+    SDIST = "sdist"
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    id: str
+    slug: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    id: str
+    organization_id: str
+    organization_slug: str
+    slug: str
+    name: str
+    ecosystem: str
+    description: str
+    emoji: str | None
+    color: str | None
+    public: bool
+    type: RegistryType
+    serial: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Digests:
+    md5: str
+    sha1: str
+    sha256: str
+    sha512: str
+    blake2b_256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveMember:
+    path: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class PackageFile:
+    """One distribution file held by one registry (Buildkite calls this a package)."""
+
+    id: str
+    registry_id: str
+    project: str  # PEP 503 normalised
+    name: str  # as the metadata spells it
+    version: str  # PEP 440 normalised
+    filename: str
+    filetype: FileType
+    python_version: str
+    size: int
+    digests: Digests
+    requires_python: str | None
+    core_metadata_sha256: str | None
+    yanked_reason: str | None
+    created_at: datetime
+    downloads_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, as established from a credential.
+
+    An API access token carries scopes over its whole organization; a registry token reads
+    only its own registry. ``anonymous`` callers have neither.
+    """
+
+    kind: str  # "api_token", "registry_token" or "anonymous"
+    organization_id: str | None = None
+    token_id: str | None = None
+    scopes: frozenset[Scope] = field(default_factory=frozenset)
+    registry_id: str | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.kind == ANONYMOUS_KIND
+
+
+ANONYMOUS_KIND = "anonymous"
+API_TOKEN_KIND = "api_token"
+REGISTRY_TOKEN_KIND = "registry_token"
+ANONYMOUS = Principal(kind=ANONYMOUS_KIND)

@@ -1,0 +1,93 @@
+"""Serving stored files and counting downloads without a database write per request.
+
+Counts are buffered in memory and flushed as increments in one short transaction, on a
+timer and at shutdown, so several processes add up correctly.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from packyard.blobs.base import BlobStore
+from packyard.core.errors import NotFound
+from packyard.core.models import PackageFile, Registry
+from packyard.db.models import PackageRow
+from packyard.services.rows import package_from_row
+
+METADATA_SUFFIX = ".metadata"
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """What to send: a blob, its size and SHA256 (the ETag), and the package it belongs to."""
+
+    package: PackageFile
+    blob_key: str
+    local_path: Path | None
+    is_metadata: bool
+
+
+class DownloadCounter:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._pending: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def count(self, package_id: str) -> None:
+        with self._lock:
+            self._pending[package_id] += 1
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, Counter()
+        if not pending:
+            return
+        try:
+            with self._sessions.begin() as session:
+                for package_id, increment in sorted(pending.items()):
+                    session.execute(
+                        update(PackageRow)
+                        .where(PackageRow.id == package_id)
+                        .values(downloads_count=PackageRow.downloads_count + increment)
+                    )
+        except Exception:
+            with self._lock:  # keep the counts for the next flush
+                self._pending.update(pending)
+            raise
+
+
+class DownloadService:
+    def __init__(
+        self, sessions: sessionmaker[Session], blobs: BlobStore, counter: DownloadCounter
+    ) -> None:
+        self._sessions = sessions
+        self._blobs = blobs
+        self.counter = counter
+
+    def locate(self, registry: Registry, filename: str) -> Download:
+        """The file ``filename`` of ``registry``, or its PEP 658 metadata file when the name
+        ends in ``.metadata``; raises NotFound."""
+        is_metadata = filename.endswith(METADATA_SUFFIX)
+        stored_name = filename.removesuffix(METADATA_SUFFIX) if is_metadata else filename
+        with self._sessions() as session:
+            row = session.scalar(
+                select(PackageRow).where(
+                    PackageRow.registry_id == registry.id, PackageRow.filename == stored_name
+                )
+            )
+            if row is None:
+                raise NotFound(f"No file {filename!r} in registry {registry.slug!r}")
+            package = package_from_row(row)
+        if is_metadata:
+            if package.core_metadata_sha256 is None:
+                raise NotFound(f"No metadata file for {stored_name!r}")
+            key = package.core_metadata_sha256
+        else:
+            key = package.digests.sha256
+        return Download(package, key, self._blobs.local_path(key), is_metadata)

@@ -1,0 +1,113 @@
+"""What the simple index shows: plain data, rendered as HTML or JSON by the web layer.
+
+Every answer carries the registry's serial, the key of rendered-page caches and ETags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from packaging.version import InvalidVersion, Version
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from packyard.core.errors import NotFound
+from packyard.core.models import Registry
+from packyard.core.names import normalize_project
+from packyard.db.models import PackageRow
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFile:
+    filename: str
+    version: str
+    sha256: str
+    size: int
+    upload_time: datetime
+    requires_python: str | None
+    core_metadata_sha256: str | None
+    yanked_reason: str | None
+    yanked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectPage:
+    name: str  # normalised
+    files: list[IndexFile]
+    versions: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectList:
+    projects: list[str]  # normalised names, sorted
+
+
+class NonNormalizedName(Exception):
+    """Raised to tell the web layer to redirect to the normalised project URL."""
+
+    def __init__(self, normalized: str) -> None:
+        super().__init__(normalized)
+        self.normalized = normalized
+
+
+def _version_key(version: str) -> tuple[int, Version | str]:
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+class IndexService:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def project_list(self, registry: Registry) -> ProjectList:
+        with self._sessions() as session:
+            names = session.scalars(
+                select(PackageRow.project)
+                .where(PackageRow.registry_id == registry.id)
+                .distinct()
+                .order_by(PackageRow.project)
+            ).all()
+        return ProjectList(list(names))
+
+    def project_page(self, registry: Registry, project: str) -> ProjectPage:
+        """The files of ``project``; raises NonNormalizedName or NotFound."""
+        normalized = normalize_project(project)
+        if normalized != project:
+            raise NonNormalizedName(normalized)
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    PackageRow.filename,
+                    PackageRow.version,
+                    PackageRow.sha256,
+                    PackageRow.size,
+                    PackageRow.created_at,
+                    PackageRow.requires_python,
+                    PackageRow.core_metadata_sha256,
+                    PackageRow.yanked_reason,
+                ).where(PackageRow.registry_id == registry.id, PackageRow.project == normalized)
+            ).all()
+        if not rows:
+            raise NotFound(f"No project {project!r} in registry {registry.slug!r}")
+        files = sorted(
+            (
+                IndexFile(
+                    filename=r.filename,
+                    version=r.version,
+                    sha256=r.sha256,
+                    size=r.size,
+                    upload_time=r.created_at,
+                    requires_python=r.requires_python,
+                    core_metadata_sha256=r.core_metadata_sha256,
+                    yanked_reason=r.yanked_reason,
+                    yanked=r.yanked_reason is not None,
+                )
+                for r in rows
+            ),
+            key=lambda f: (_version_key(f.version), f.filename),
+        )
+        versions = sorted({f.version for f in files}, key=_version_key)
+        return ProjectPage(normalized, files, versions)

@@ -1,0 +1,47 @@
+"""The one Settings object. Built by the CLI or the ASGI factory and passed down; no other
+module reads the environment. Every field can be set as ``PACKYARD_<FIELD>``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ONE_GIB = 1024**3
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PACKYARD_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("packyard-data"))
+    database_url: str | None = None  # default: SQLite under data_dir
+    storage_url: str | None = None  # default: file:// under data_dir
+    base_url: str | None = None  # default: taken from each request's Host
+    pypi_url: str = "https://pypi.org/simple/"
+    max_upload_bytes: int = ONE_GIB
+    download_count_flush_seconds: float = 2.0
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'packyard.sqlite3'}"
+
+    @property
+    def effective_storage_url(self) -> str:
+        if self.storage_url:
+            return self.storage_url
+        return (self.resolved_data_dir / "blobs").as_uri()
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.resolved_data_dir / "staging"

@@ -1,0 +1,61 @@
+"""``create_app(services)``: the ASGI application. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from packyard import __version__
+from packyard.bootstrap import Services
+from packyard.web.api import packages
+from packyard.web.errors import install_error_handlers
+from packyard.web.simple import routes as simple_routes
+from packyard.web.simple.cache import RenderedPageCache
+
+log = logging.getLogger(__name__)
+
+
+def create_app(services: Services) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        flusher = asyncio.create_task(_flush_download_counts(services))
+        try:
+            yield
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await run_in_threadpool(services.close)
+
+    app = FastAPI(
+        title="Packyard",
+        version=__version__,
+        summary="A self-hosted package registry for Python",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.page_cache = RenderedPageCache()
+    install_error_handlers(app)
+    app.include_router(packages.router)
+    app.include_router(simple_routes.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+async def _flush_download_counts(services: Services) -> None:
+    interval = services.settings.download_count_flush_seconds
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(services.downloads.counter.flush)
+        except Exception:
+            log.exception("Could not flush download counts; will retry")

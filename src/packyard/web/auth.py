@@ -1,0 +1,50 @@
+"""Credentials to Principal. Accepted forms: ``Authorization: Bearer TOKEN`` (REST) and HTTP
+basic with the token as password and any user name (pip, uv, twine: ``__token__``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from packyard.core.errors import Unauthenticated
+from packyard.core.models import ANONYMOUS, Principal
+from packyard.services.tokens import TokenService
+
+MAX_AUTHORIZATION_LENGTH = 1024
+
+
+def credential_from_header(header: str | None) -> str | None:
+    """The token secret carried by an Authorization header, or None when there is none.
+
+    Raises Unauthenticated for a header we cannot read.
+    """
+    if not header:
+        return None
+    if len(header) > MAX_AUTHORIZATION_LENGTH:
+        raise Unauthenticated("Authorization header is too long to hold a Packyard token")
+    scheme, _, value = header.partition(" ")
+    scheme = scheme.lower()
+    value = value.strip()
+    if scheme in ("bearer", "token"):
+        return value
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthenticated("Malformed basic credentials") from None
+        username, _, password = decoded.partition(":")
+        # Some tools put the token in the user name and leave the password empty.
+        return password or username
+    raise Unauthenticated(
+        f"Unsupported authorization scheme {scheme!r}: use Bearer or Basic with the token"
+    )
+
+
+async def principal_for(request: Request, tokens: TokenService) -> Principal:
+    secret = credential_from_header(request.headers.get("authorization"))
+    if secret is None:
+        return ANONYMOUS
+    return await run_in_threadpool(tokens.authenticate, secret)

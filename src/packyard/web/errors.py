@@ -1,0 +1,89 @@
+"""The one mapping from domain errors to HTTP responses.
+
+Every error body is ``{"message": "..."}`` (422 adds ``errors``); a 401 carries
+``WWW-Authenticate: Basic`` so that pip, uv and twine retry with stored credentials. The
+message also goes into the reason phrase-friendly body that twine prints with --verbose.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from packyard.core import errors
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: list[tuple[type[errors.PackyardError], int]] = [
+    (errors.Unauthenticated, 401),
+    (errors.PermissionDenied, 403),
+    (errors.NotFound, 404),
+    (errors.InvalidRequest, 400),
+    (errors.Conflict, 409),
+    (errors.TooLarge, 413),
+    (errors.ValidationFailed, 422),
+    (errors.InsufficientStorage, 507),
+]
+
+AUTHENTICATE_HEADERS = {"WWW-Authenticate": 'Basic realm="packyard"'}
+
+
+def status_for(error: errors.PackyardError) -> int:
+    for error_type, status in STATUS_BY_ERROR:
+        if isinstance(error, error_type):
+            return status
+    return 500
+
+
+def error_response(error: errors.PackyardError) -> Response:
+    status = status_for(error)
+    body: dict[str, object] = {"message": error.message}
+    if isinstance(error, errors.ValidationFailed):
+        body["errors"] = error.errors
+    headers = AUTHENTICATE_HEADERS if status == 401 else None
+    if status == 413:
+        # The client may still be sending; closing saves both sides the rest of the body.
+        headers = {"Connection": "close"}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _on_domain_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, errors.PackyardError)
+    return error_response(error)
+
+
+async def _on_validation_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    problems = [
+        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
+        for e in error.errors()
+    ]
+    return JSONResponse({"message": "Validation failed", "errors": problems}, status_code=422)
+
+
+async def _on_http_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    message = error.detail if isinstance(error.detail, str) else "Request failed"
+    if error.status_code == 404:
+        message = "Not found"
+    elif error.status_code == 405:
+        message = "Method not allowed"
+    return JSONResponse(
+        {"message": message}, status_code=error.status_code, headers=getattr(error, "headers", None)
+    )
+
+
+async def _on_unexpected_error(_request: Request, error: Exception) -> Response:
+    log.exception("Unhandled error", exc_info=error)
+    return JSONResponse({"message": "Internal server error"}, status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(errors.PackyardError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected_error)

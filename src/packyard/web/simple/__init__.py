@@ -1,0 +1,1 @@
+"""The PyPI-compatible side of each registry: simple index (PEP 503/691), files, metadata."""
