@@ -89,7 +89,7 @@ def wheel_bytes(dist: Dist) -> bytes:
 
 
 # A complete PEP 517 backend in a few lines: builds the wheel from the sdist's own files.
-_IN_TREE_BACKEND = '''
+_IN_TREE_BACKEND = """
 import base64, hashlib, os, zipfile
 
 def _meta():
@@ -120,7 +120,9 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
             with open(p, "rb") as f:
                 files[p.replace(os.sep, "/")] = f.read()
     files[f"{dist_info}/METADATA"] = meta.encode()
-    files[f"{dist_info}/WHEEL"] = b"Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+    files[f"{dist_info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+    )
     record = [_record(p, d) for p, d in files.items()] + [f"{dist_info}/RECORD,,"]
     files[f"{dist_info}/RECORD"] = ("\\n".join(record) + "\\n").encode()
     filename = f"{module}-{version}-py3-none-any.whl"
@@ -128,7 +130,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         for p, d in files.items():
             z.writestr(p, d)
     return filename
-'''
+"""
 
 _PYPROJECT = """[build-system]
 requires = []

@@ -78,7 +78,9 @@ def _conditional(request: Request, page: RenderedPage, media_type: str) -> Respo
     if_none_match = request.headers.get("if-none-match", "")
     if page.etag in (tag.strip() for tag in if_none_match.split(",")):
         return Response(status_code=304, headers=headers)
-    return Response(page.body, media_type=media_type, headers=headers)
+    # Set directly: Starlette would append "; charset=utf-8" to text/html, and the media
+    # type must be exactly one of PEP 691's three.
+    return Response(page.body, headers={**headers, "Content-Type": media_type})
 
 
 @router.get("/{organization}/{registry}/pypi/simple")

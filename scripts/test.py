@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""The README's second command: set up .venv with the test tools and run every check:
+format, lint, types, import contracts, then the whole test suite (pytest).
+
+Usage: python3 scripts/test.py [pytest arguments]
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from _venv import ROOT, VENV, ensure_venv
+
+
+def run(step: str, *args: str) -> None:
+    print(f"==> {step}", flush=True)
+    result = subprocess.run(args, cwd=ROOT)
+    if result.returncode != 0:
+        print(f"FAILED: {step} (exit {result.returncode})", flush=True)
+        sys.exit(result.returncode)
+
+
+if __name__ == "__main__":
+    python = str(ensure_venv("test"))
+    bin_dir = VENV / "bin"
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    run("format", str(bin_dir / "ruff"), "format", "--check", "src", "tests", "scripts", "bench")
+    run("lint", str(bin_dir / "ruff"), "check", "src", "tests", "scripts", "bench")
+    run("types", str(bin_dir / "mypy"), "src")
+    run("import contracts", str(bin_dir / "lint-imports"))
+    run("tests", python, "-m", "pytest", *sys.argv[1:])
