@@ -1,4 +1,5 @@
-"""Fixtures that start real things: the server, virtual environments with real clients."""
+"""Fixtures that start real things: the server (on the configured database and blob
+store), PostgreSQL and S3 servers, virtual environments with real clients."""
 
 from __future__ import annotations
 
@@ -7,17 +8,62 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.backends import Backend
 from tests.support.clients import Venv, make_venv
 from tests.support.driver import Organization, new_organization
+from tests.support.postgres import PostgresCluster
+from tests.support.s3 import S3Server
 from tests.support.server import PackyardServer
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="database of the servers under test",
+    )
+    parser.addoption(
+        "--storage",
+        choices=["local", "s3"],
+        default="local",
+        help="blob store of the servers under test",
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    server = S3Server(tmp_path_factory.mktemp("s3") / "moto.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> Backend:
+    database = request.config.getoption("--database")
+    storage = request.config.getoption("--storage")
+    return Backend(
+        database=database,
+        storage=storage,
+        postgres=request.getfixturevalue("postgres_cluster") if database == "postgresql" else None,
+        s3=request.getfixturevalue("s3_server") if storage == "s3" else None,
+    )
+
+
 @pytest.fixture(scope="module")
-def yard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackyardServer]:
+def yard(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[PackyardServer]:
     """A running server with a fresh data directory, shared by one test module; each test
     isolates itself in an organization of its own."""
-    root = tmp_path_factory.mktemp("yard")
-    server = PackyardServer(data_dir=root / "data", log_path=root / "server.log")
+    server = backend.new_server(tmp_path_factory.mktemp("yard"))
     server.start()
     yield server
     server.stop()

@@ -4,11 +4,12 @@ serve anyone; only hashes of tokens are stored."""
 
 from __future__ import annotations
 
-import sqlite3
+import hashlib
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy
 
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Organization, Registry, new_organization
@@ -97,6 +98,13 @@ def test_only_hashes_of_tokens_are_stored(yard: PackyardServer, org: Organizatio
     secret = org.token("read_packages")
     for stored_file in yard.data_dir.glob("packyard.sqlite3*"):  # the database and its WAL
         assert secret.encode() not in stored_file.read_bytes()
-    with sqlite3.connect(yard.data_dir / "packyard.sqlite3") as connection:
-        stored = [row[0] for row in connection.execute("SELECT secret_sha256 FROM tokens")]
-    assert all(len(value) == 64 for value in stored)
+    url = yard.extra_env.get(
+        "PACKYARD_DATABASE_URL", f"sqlite:///{yard.data_dir / 'packyard.sqlite3'}"
+    )
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(sqlalchemy.text("SELECT * FROM tokens")).all()
+    engine.dispose()
+    assert rows
+    assert secret not in repr(rows)
+    assert hashlib.sha256(secret.encode()).hexdigest() in repr(rows)

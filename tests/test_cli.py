@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.backends import Backend
 from tests.support.server import PackyardServer
 
 
 @pytest.fixture
-def offline(tmp_path: Path) -> PackyardServer:
-    """CLI access to a fresh data directory, with no server running."""
-    return PackyardServer(tmp_path / "data", tmp_path / "server.log")
+def offline(tmp_path: Path, backend: Backend) -> PackyardServer:
+    """CLI access to a fresh data directory (and database), with no server running."""
+    return backend.new_server(tmp_path)
 
 
 def test_registry_slug_is_the_kebab_case_of_its_name(offline: PackyardServer) -> None:
@@ -59,7 +60,7 @@ def test_token_create_prints_the_secret_alone(offline: PackyardServer) -> None:
 def test_data_dir_option_overrides_the_environment(tmp_path: Path) -> None:
     server = PackyardServer(tmp_path / "env-data", tmp_path / "log")
     server.cli("org", "create", "acme", "--data-dir", str(tmp_path / "flag-data"))
-    assert (tmp_path / "flag-data" / "packyard.sqlite3").exists()
+    assert (tmp_path / "flag-data").is_dir()
     assert not (tmp_path / "env-data").exists()
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.backends import Backend
 from tests.support.builders import Dist, metadata_text, sdist_bytes, wheel_bytes, write_wheel
 from tests.support.driver import Organization, Registry, new_organization
 from tests.support.server import PackyardServer
@@ -263,10 +264,11 @@ def test_publishing_other_bytes_under_a_taken_name_is_409(
 
 
 @pytest.fixture(scope="module")
-def small_limit_yard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackyardServer]:
-    root = tmp_path_factory.mktemp("small")
-    server = PackyardServer(
-        root / "data", root / "server.log", extra_env={"PACKYARD_MAX_UPLOAD_BYTES": str(64 * 1024)}
+def small_limit_yard(
+    tmp_path_factory: pytest.TempPathFactory, backend: Backend
+) -> Iterator[PackyardServer]:
+    server = backend.new_server(
+        tmp_path_factory.mktemp("small"), {"PACKYARD_MAX_UPLOAD_BYTES": str(64 * 1024)}
     )
     server.start()
     yield server

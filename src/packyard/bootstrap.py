@@ -46,11 +46,17 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def make_blob_store(url: str) -> BlobStore:
+def make_blob_store(url: str, *, s3_redirect: bool = False) -> BlobStore:
+    """The blob store a storage URL names: ``file:///path`` or ``s3://bucket/prefix?…``."""
     parsed = urlparse(url)
     if parsed.scheme == "file":
         return LocalBlobStore(Path(url2pathname(parsed.path)))
-    raise ValueError(f"Unsupported storage URL {url!r}: use file:///path")
+    if parsed.scheme == "s3":
+        # Imported here: boto3 is an optional dependency (packyard[s3]) and slow to import.
+        from packyard.blobs.s3 import S3BlobStore
+
+        return S3BlobStore.from_url(url, redirect=s3_redirect)
+    raise ValueError(f"Unsupported storage URL {url!r}: use file:///path or s3://bucket/prefix")
 
 
 def build_services(settings: Settings, *, migrate: bool | None = None) -> Services:
@@ -71,7 +77,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
             "The database schema is missing or out of date: run `packyard db upgrade`"
         )
     sessions = make_session_factory(engine)
-    blobs = make_blob_store(settings.effective_storage_url)
+    blobs = make_blob_store(settings.effective_storage_url, s3_redirect=settings.s3_redirect)
     registries = RegistryService(sessions, utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
     return Services(

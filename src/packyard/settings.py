@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     base_url: str | None = None  # default: taken from each request's Host
     pypi_url: str = "https://pypi.org/simple/"
     max_upload_bytes: int = ONE_GIB
+    # With S3 storage: answer downloads with a redirect to a short-lived presigned URL.
+    s3_redirect: bool = False
     download_count_flush_seconds: float = 2.0
 
     @property

@@ -3,8 +3,9 @@ suite in ``tests/test_blob_stores.py``; nothing else in Packyard knows which one
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 
 class BlobStore(Protocol):
@@ -20,14 +21,19 @@ class BlobStore(Protocol):
     def put_bytes(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key``; idempotent like ``put_file``."""
 
-    def open(self, key: str) -> BinaryIO:
-        """Open the blob for reading; raises FileNotFoundError when it is missing."""
+    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Yield the blob's bytes from ``start`` up to ``end`` (exclusive; None for the end)
+        in chunks; raises FileNotFoundError when it is missing."""
+
+    def size(self, key: str) -> int | None:
+        """The blob's size in bytes, or None when it is missing."""
 
     def local_path(self, key: str) -> Path | None:
         """A filesystem path to the blob when the store is local (for sendfile), else None."""
 
-    def exists(self, key: str) -> bool:
-        """Whether a blob is stored under ``key``."""
+    def url(self, key: str, filename: str) -> str | None:
+        """A short-lived URL a client can fetch the blob from directly, without credentials,
+        or None when the store cannot hand one out (or is not configured to)."""
 
     def delete(self, key: str) -> None:
         """Remove the blob; removing a missing blob is not an error."""

@@ -11,12 +11,14 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from packyard.core.errors import InsufficientStorage
 
 _KEY_FORM = re.compile(r"^[0-9a-f]{64}$")
+READ_CHUNK_BYTES = 1024 * 1024
 
 
 class LocalBlobStore:
@@ -69,14 +71,30 @@ class LocalBlobStore:
             Path(temp_name).unlink(missing_ok=True)
             raise _translated(error) from error
 
-    def open(self, key: str) -> BinaryIO:
-        return self._path(key).open("rb")
+    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        with self._path(key).open("rb") as handle:
+            handle.seek(start)
+            remaining = None if end is None else end - start
+            while remaining is None or remaining > 0:
+                wanted = READ_CHUNK_BYTES if remaining is None else min(READ_CHUNK_BYTES, remaining)
+                chunk = handle.read(wanted)
+                if not chunk:
+                    return
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            return None
 
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
 
-    def exists(self, key: str) -> bool:
-        return self._path(key).exists()
+    def url(self, key: str, filename: str) -> str | None:
+        return None
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)

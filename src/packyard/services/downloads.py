@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,3 +92,17 @@ class DownloadService:
         else:
             key = package.digests.sha256
         return Download(package, key, self._blobs.local_path(key), is_metadata)
+
+    def size(self, download: Download) -> int | None:
+        """The stored size of what ``download`` sends; None when its blob is missing."""
+        if not download.is_metadata:
+            return download.package.size
+        return self._blobs.size(download.blob_key)
+
+    def redirect_url(self, download: Download, filename: str) -> str | None:
+        """A presigned URL to send the client to, when the store is configured for it."""
+        return self._blobs.url(download.blob_key, filename)
+
+    def stream(self, download: Download, start: int, end: int) -> Iterator[bytes]:
+        """The bytes ``start``..``end`` (exclusive) of the file, in chunks."""
+        return self._blobs.read(download.blob_key, start, end)

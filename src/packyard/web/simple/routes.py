@@ -12,28 +12,21 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
-from packyard.core.errors import NotFound
 from packyard.core.models import Registry
 from packyard.core.permissions import Action
-from packyard.services.downloads import Download
 from packyard.services.index import NonNormalizedName
 from packyard.web.auth import principal_for
 from packyard.web.deps import services_of
 from packyard.web.negotiation import SUPPORTED, choose_media_type
 from packyard.web.simple.cache import RenderedPage, RenderedPageCache
+from packyard.web.simple.files import file_response
 from packyard.web.simple.render import render_project_list, render_project_page
 
 router = APIRouter(include_in_schema=False)
 
 INDEX_HEADERS = {"Vary": "Accept, Authorization", "Cache-Control": "no-cache"}
-CONTENT_TYPES = {
-    ".whl": "application/zip",
-    ".zip": "application/zip",
-    ".tar.gz": "application/x-tar",
-    ".metadata": "application/octet-stream",
-}
 
 
 async def _readable_registry(request: Request, organization: str, registry: str) -> Registry:
@@ -135,27 +128,6 @@ async def download_file(
     target = await _readable_registry(request, organization, registry)
     downloads = services_of(request).downloads
     download = await run_in_threadpool(downloads.locate, target, filename)
-    if download.local_path is None or not download.local_path.exists():
-        raise NotFound(f"The stored bytes of {filename!r} are missing; ask an administrator")
     if request.method == "GET" and not download.is_metadata and "range" not in request.headers:
         downloads.counter.count(download.package.id)
-    return _file_response(download, filename, target.public)
-
-
-def _file_response(download: Download, filename: str, public: bool) -> Response:
-    media_type = next(
-        (kind for suffix, kind in CONTENT_TYPES.items() if filename.endswith(suffix)),
-        "application/octet-stream",
-    )
-    visibility = "public" if public else "private"
-    assert download.local_path is not None
-    return FileResponse(
-        download.local_path,
-        media_type=media_type,
-        headers={
-            "ETag": f'"{download.blob_key}"',
-            "Cache-Control": f"{visibility}, max-age=31536000, immutable",
-        },
-        content_disposition_type="attachment",
-        filename=filename if not download.is_metadata else None,
-    )
+    return await file_response(request, downloads, download, filename, public=target.public)

@@ -1,0 +1,135 @@
+"""Blobs in an S3-compatible bucket (AWS, MinIO, Ceph, R2, GCS in S3 mode).
+
+Only standard calls are used: put (multipart for large files, through boto3's transfer
+manager), get with Range, head, delete and presigned GET URLs. Objects are immutable and
+named by SHA256 under ``{prefix}/sha256/ab/cd/``. Credentials come from the standard AWS
+variables and files, as boto3 reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlparse
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from packyard.core.errors import InsufficientStorage
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+MULTIPART_BYTES = 64 * 1024 * 1024
+READ_CHUNK_BYTES = 1024 * 1024
+PRESIGNED_URL_SECONDS = 300
+_MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
+
+
+class S3BlobStore:
+    def __init__(self, client: S3Client, bucket: str, prefix: str, *, redirect: bool) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._prefix = prefix.strip("/")
+        self._redirect = redirect
+        self._transfer = TransferConfig(
+            multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES
+        )
+
+    @classmethod
+    def from_url(cls, url: str, *, redirect: bool) -> S3BlobStore:
+        """Build from ``s3://bucket/prefix?endpoint_url=…&region=…``."""
+        parsed = urlparse(url)
+        if not parsed.netloc:
+            raise ValueError(f"Storage URL {url!r} names no bucket: use s3://bucket/prefix")
+        options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+        client = boto3.client(
+            "s3",
+            endpoint_url=options.get("endpoint_url"),
+            region_name=options.get("region"),
+            config=Config(retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=32),
+        )
+        return cls(client, parsed.netloc, parsed.path, redirect=redirect)
+
+    def _object_key(self, key: str) -> str:
+        name = f"sha256/{key[:2]}/{key[2:4]}/{key}"
+        return f"{self._prefix}/{name}" if self._prefix else name
+
+    def put_file(self, key: str, path: Path) -> None:
+        try:
+            if self.size(key) is None:
+                self._client.upload_file(
+                    str(path), self._bucket, self._object_key(key), Config=self._transfer
+                )
+        except ClientError as error:
+            raise _translated(error) from error
+        finally:
+            path.unlink(missing_ok=True)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        if self.size(key) is not None:
+            return
+        try:
+            self._client.put_object(Bucket=self._bucket, Key=self._object_key(key), Body=data)
+        except ClientError as error:
+            raise _translated(error) from error
+
+    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        if end is not None and end <= start:
+            return
+        byte_range = f"bytes={start}-" + ("" if end is None else str(end - 1))
+        try:
+            response = self._client.get_object(
+                Bucket=self._bucket, Key=self._object_key(key), Range=byte_range
+            )
+        except ClientError as error:
+            if _is_missing(error):
+                raise FileNotFoundError(key) from error
+            raise
+        body = response["Body"]
+        try:
+            yield from body.iter_chunks(READ_CHUNK_BYTES)
+        finally:
+            body.close()
+
+    def size(self, key: str) -> int | None:
+        try:
+            head = self._client.head_object(Bucket=self._bucket, Key=self._object_key(key))
+        except ClientError as error:
+            if _is_missing(error):
+                return None
+            raise
+        return int(head["ContentLength"])
+
+    def local_path(self, key: str) -> Path | None:
+        return None
+
+    def url(self, key: str, filename: str) -> str | None:
+        if not self._redirect:
+            return None
+        return self._client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self._bucket,
+                "Key": self._object_key(key),
+                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            },
+            ExpiresIn=PRESIGNED_URL_SECONDS,
+        )
+
+    def delete(self, key: str) -> None:
+        self._client.delete_object(Bucket=self._bucket, Key=self._object_key(key))
+
+
+def _is_missing(error: ClientError) -> bool:
+    return str(error.response.get("Error", {}).get("Code")) in _MISSING_CODES
+
+
+def _translated(error: ClientError) -> Exception:
+    code = str(error.response.get("Error", {}).get("Code"))
+    if code in {"EntityTooLarge", "QuotaExceeded", "InsufficientStorage"}:
+        return InsufficientStorage("The package store refused the file: it is out of space")
+    return error

@@ -1,0 +1,120 @@
+"""Answering a file download from whichever blob store holds it.
+
+A local store is served with ``FileResponse`` (sendfile, ranges). A remote store either
+redirects to a short-lived presigned URL (clients drop credentials on cross-origin
+redirects; the URL needs none) or is streamed through, with single-range support so pip
+and uv can read just the part of a wheel they need.
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+
+from packyard.core.errors import NotFound
+from packyard.services.downloads import Download, DownloadService
+
+CONTENT_TYPES = {
+    ".whl": "application/zip",
+    ".zip": "application/zip",
+    ".tar.gz": "application/x-tar",
+    ".metadata": "application/octet-stream",
+}
+_SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _media_type(filename: str) -> str:
+    return next(
+        (kind for suffix, kind in CONTENT_TYPES.items() if filename.endswith(suffix)),
+        "application/octet-stream",
+    )
+
+
+async def file_response(
+    request: Request,
+    downloads: DownloadService,
+    download: Download,
+    filename: str,
+    *,
+    public: bool,
+) -> Response:
+    visibility = "public" if public else "private"
+    headers = {
+        "ETag": f'"{download.blob_key}"',
+        "Cache-Control": f"{visibility}, max-age=31536000, immutable",
+    }
+    if not download.is_metadata:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    path = download.local_path
+    if path is not None:
+        if not path.exists():
+            raise _missing(filename)
+        return FileResponse(path, media_type=_media_type(filename), headers=headers)
+    redirect = await run_in_threadpool(downloads.redirect_url, download, filename)
+    if redirect is not None:
+        return RedirectResponse(redirect, status_code=302, headers={"Cache-Control": "no-store"})
+    size = await run_in_threadpool(downloads.size, download)
+    if size is None:
+        raise _missing(filename)
+    return _streamed(request, downloads, download, filename, size, headers)
+
+
+def _streamed(
+    request: Request,
+    downloads: DownloadService,
+    download: Download,
+    filename: str,
+    size: int,
+    headers: dict[str, str],
+) -> Response:
+    headers = {**headers, "Accept-Ranges": "bytes"}
+    start, end, status = 0, size, 200
+    try:
+        requested = _single_range(request.headers.get("range"), size)
+    except _Unsatisfiable:
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+    if requested is not None:
+        start, end = requested
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    headers["Content-Length"] = str(end - start)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=_media_type(filename))
+    chunks = iterate_in_threadpool(downloads.stream(download, start, end))
+    return StreamingResponse(
+        chunks, status_code=status, headers=headers, media_type=_media_type(filename)
+    )
+
+
+class _Unsatisfiable(Exception):
+    """The range lies outside the file (416)."""
+
+
+def _single_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(start, end-exclusive) of a single ``bytes=`` range; None to send the whole file
+    (no header, or a form we do not serve partially, such as several ranges)."""
+    if not header:
+        return None
+    match = _SINGLE_RANGE.match(header.strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # the last N bytes
+        length = min(int(last), size)
+        if not length:
+            raise _Unsatisfiable
+        return size - length, size
+    start = int(first)
+    end = size if not last else min(int(last) + 1, size)
+    if start >= size or end <= start:
+        raise _Unsatisfiable
+    return start, end
+
+
+def _missing(filename: str) -> NotFound:
+    return NotFound(f"The stored bytes of {filename!r} are missing; ask an administrator")

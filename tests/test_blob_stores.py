@@ -1,0 +1,109 @@
+"""The BlobStore contract: every implementation passes the same suite, or it does not ship.
+Runs on the local folder and on an S3 protocol server on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from packyard.blobs.base import BlobStore
+from packyard.blobs.local import LocalBlobStore
+from packyard.blobs.s3 import S3BlobStore
+from tests.support.s3 import CREDENTIALS, S3Server
+
+_buckets = itertools.count()
+
+
+@pytest.fixture(params=["local", "s3", "s3-redirect"])
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[BlobStore]:
+    if request.param == "local":
+        yield LocalBlobStore(tmp_path / "blobs")
+        return
+    s3: S3Server = request.getfixturevalue("s3_server")
+    bucket = f"contract{next(_buckets)}"
+    s3.create_bucket(bucket)
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    yield S3BlobStore.from_url(
+        s3.storage_url(bucket, "some/prefix"), redirect=request.param == "s3-redirect"
+    )
+
+
+def _key(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _staged(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / f"staged-{_key(data)[:8]}"
+    path.write_bytes(data)
+    return path
+
+
+def test_put_file_then_read_back(store: BlobStore, tmp_path: Path) -> None:
+    data = b"wheel bytes " * 1000
+    staged = _staged(tmp_path, data)
+    store.put_file(_key(data), staged)
+    assert not staged.exists(), "put_file consumes the staged file"
+    assert b"".join(store.read(_key(data))) == data
+    assert store.size(_key(data)) == len(data)
+
+
+def test_put_bytes_then_read_a_range(store: BlobStore) -> None:
+    data = bytes(range(256)) * 10
+    store.put_bytes(_key(data), data)
+    assert b"".join(store.read(_key(data), 10, 20)) == data[10:20]
+    assert b"".join(store.read(_key(data), 2550)) == data[2550:]
+
+
+def test_storing_twice_is_idempotent(store: BlobStore, tmp_path: Path) -> None:
+    data = b"same bytes"
+    store.put_file(_key(data), _staged(tmp_path, data))
+    again = _staged(tmp_path, data)
+    store.put_file(_key(data), again)
+    store.put_bytes(_key(data), data)
+    assert not again.exists()
+    assert b"".join(store.read(_key(data))) == data
+
+
+def test_missing_blob(store: BlobStore) -> None:
+    missing = _key(b"never stored")
+    assert store.size(missing) is None
+    with pytest.raises(FileNotFoundError):
+        b"".join(store.read(missing))
+    store.delete(missing)  # not an error
+
+
+def test_delete_removes_the_blob(store: BlobStore) -> None:
+    data = b"short-lived"
+    store.put_bytes(_key(data), data)
+    store.delete(_key(data))
+    assert store.size(_key(data)) is None
+
+
+def test_large_file_goes_up_in_parts_and_reads_back(store: BlobStore, tmp_path: Path) -> None:
+    data = hashlib.sha512(b"seed").digest() * (70 * 1024 * 1024 // 64)  # past the part size
+    store.put_file(_key(data), _staged(tmp_path, data))
+    assert store.size(_key(data)) == len(data)
+    assert b"".join(store.read(_key(data), len(data) - 5)) == data[-5:]
+
+
+def test_url_is_a_presigned_link_only_when_redirecting(
+    store: BlobStore, request: pytest.FixtureRequest
+) -> None:
+    data = b"linked"
+    store.put_bytes(_key(data), data)
+    url = store.url(_key(data), "pkg-1.0.tar.gz")
+    if "redirect" not in request.node.callspec.params["store"]:
+        assert url is None
+        return
+    assert url is not None
+    response = httpx.get(url)  # no credentials: the signature is the credential
+    assert response.status_code == 200
+    assert response.content == data
