@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The README's second command: set up .venv with the test tools and run every check:
-format, lint, types, import contracts, then the whole test suite (pytest).
+format, lint, types, import contracts, then the whole test suite twice: on the embedded
+default (SQLite, local folder) and on the scale-out stack (PostgreSQL, S3).
 
 Usage: python3 scripts/test.py [pytest arguments]
 """
@@ -11,7 +12,10 @@ import os
 import subprocess
 import sys
 
+from _system import ensure_system_packages
 from _venv import ROOT, VENV, ensure_venv
+
+SCALE_OUT = ("--database", "postgresql", "--storage", "s3")
 
 
 def run(step: str, *args: str) -> None:
@@ -23,6 +27,7 @@ def run(step: str, *args: str) -> None:
 
 
 if __name__ == "__main__":
+    ensure_system_packages()
     python = str(ensure_venv("test"))
     bin_dir = VENV / "bin"
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -30,4 +35,6 @@ if __name__ == "__main__":
     run("lint", str(bin_dir / "ruff"), "check", "src", "tests", "scripts", "bench")
     run("types", str(bin_dir / "mypy"), "src")
     run("import contracts", str(bin_dir / "lint-imports"))
-    run("tests", python, "-m", "pytest", *sys.argv[1:])
+    pytest_args = sys.argv[1:]
+    run("tests on SQLite and the local folder", python, "-m", "pytest", *pytest_args)
+    run("tests on PostgreSQL and S3", python, "-m", "pytest", *SCALE_OUT, *pytest_args)

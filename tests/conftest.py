@@ -31,6 +31,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "backend_independent: runs once, on the default pass only (its backends are fixed)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the scale-out pass, leave out tests whose backends do not depend on the options:
+    they already ran on the default pass."""
+    if config.getoption("--database") == "sqlite" and config.getoption("--storage") == "local":
+        return
+    kept = [item for item in items if item.get_closest_marker("backend_independent") is None]
+    deselected = [item for item in items if item.get_closest_marker("backend_independent")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[PostgresCluster]:
     cluster = PostgresCluster()

@@ -16,6 +16,8 @@ from packyard.blobs.local import LocalBlobStore
 from packyard.blobs.s3 import S3BlobStore
 from tests.support.s3 import CREDENTIALS, S3Server
 
+pytestmark = pytest.mark.backend_independent
+
 _buckets = itertools.count()
 
 

@@ -20,6 +20,8 @@ from tests.support.postgres import PostgresCluster
 from tests.support.s3 import S3Server
 from tests.support.server import PackyardServer
 
+pytestmark = pytest.mark.backend_independent
+
 JSON = "application/vnd.pypi.simple.v1+json"
 _roots = itertools.count()
 

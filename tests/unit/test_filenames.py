@@ -8,6 +8,8 @@ from packyard.core.errors import InvalidDistribution
 from packyard.core.models import FileType
 from packyard.dists.filenames import parse_filename
 
+pytestmark = pytest.mark.backend_independent
+
 
 def test_wheel_filename_is_parsed_and_normalised() -> None:
     parsed = parse_filename("Foo_Bar-1.0.0-py3-none-any.whl")

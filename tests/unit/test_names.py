@@ -5,6 +5,8 @@ import pytest
 from packyard.core.errors import ValidationFailed
 from packyard.core.names import is_slug, slugify
 
+pytestmark = pytest.mark.backend_independent
+
 
 @pytest.mark.parametrize(
     ("name", "slug"),

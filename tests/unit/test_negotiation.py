@@ -6,6 +6,8 @@ from hypothesis import strategies as st
 
 from packyard.web.negotiation import HTML_LEGACY, HTML_V1, JSON_V1, SUPPORTED, choose_media_type
 
+pytestmark = pytest.mark.backend_independent
+
 
 @pytest.mark.parametrize(
     ("accept", "expected"),

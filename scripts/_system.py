@@ -1,0 +1,35 @@
+"""System packages the test suite needs beyond Python: the PostgreSQL server binaries and
+nginx. On Debian as root they are installed when missing; elsewhere the message says how."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+
+REQUIREMENTS = {
+    "postgresql": lambda: bool(glob.glob("/usr/lib/postgresql/*/bin/initdb")),
+    "nginx-light": lambda: bool(shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")),
+}
+
+
+def ensure_system_packages() -> None:
+    missing = [name for name, present in REQUIREMENTS.items() if not present()]
+    if not missing:
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        sys.exit(
+            f"The test suite needs these system packages: {', '.join(missing)}. "
+            "Install them with your package manager and run again."
+        )
+    print(f"Installing system packages: {', '.join(missing)} ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", *missing],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
