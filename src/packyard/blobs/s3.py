@@ -8,14 +8,12 @@ variables and files, as boto3 reads them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlparse
 
-import boto3
-from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from packyard.core.errors import InsufficientStorage
@@ -30,14 +28,25 @@ _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
 class S3BlobStore:
-    def __init__(self, client: S3Client, bucket: str, prefix: str, *, redirect: bool) -> None:
-        self._client = client
+    def __init__(
+        self, make_client: Callable[[], S3Client], bucket: str, prefix: str, *, redirect: bool
+    ) -> None:
+        # The client is made on first use: building one loads botocore's service models,
+        # which administrative commands that never touch a blob should not pay for.
+        self._make_client = make_client
+        self._client_instance: S3Client | None = None
+        self._client_lock = threading.Lock()
         self._bucket = bucket
         self._prefix = prefix.strip("/")
         self._redirect = redirect
-        self._transfer = TransferConfig(
-            multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES
-        )
+
+    @property
+    def _client(self) -> S3Client:
+        if self._client_instance is None:
+            with self._client_lock:
+                if self._client_instance is None:
+                    self._client_instance = self._make_client()
+        return self._client_instance
 
     @classmethod
     def from_url(cls, url: str, *, redirect: bool) -> S3BlobStore:
@@ -46,13 +55,21 @@ class S3BlobStore:
         if not parsed.netloc:
             raise ValueError(f"Storage URL {url!r} names no bucket: use s3://bucket/prefix")
         options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
-        client = boto3.client(
-            "s3",
-            endpoint_url=options.get("endpoint_url"),
-            region_name=options.get("region"),
-            config=Config(retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=32),
-        )
-        return cls(client, parsed.netloc, parsed.path, redirect=redirect)
+
+        def make_client() -> S3Client:
+            import boto3
+            from botocore.config import Config
+
+            return boto3.client(
+                "s3",
+                endpoint_url=options.get("endpoint_url"),
+                region_name=options.get("region"),
+                config=Config(
+                    retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=32
+                ),
+            )
+
+        return cls(make_client, parsed.netloc, parsed.path, redirect=redirect)
 
     def _object_key(self, key: str) -> str:
         name = f"sha256/{key[:2]}/{key[2:4]}/{key}"
@@ -61,8 +78,13 @@ class S3BlobStore:
     def put_file(self, key: str, path: Path) -> None:
         try:
             if self.size(key) is None:
+                from boto3.s3.transfer import TransferConfig
+
+                transfer = TransferConfig(
+                    multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES
+                )
                 self._client.upload_file(
-                    str(path), self._bucket, self._object_key(key), Config=self._transfer
+                    str(path), self._bucket, self._object_key(key), Config=transfer
                 )
         except ClientError as error:
             raise _translated(error) from error

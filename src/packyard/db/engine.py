@@ -6,14 +6,16 @@ worker processes can share one file: writers wait for each other instead of fail
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from packyard.db.migrations import SCHEMA_HEAD
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -40,6 +42,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def _alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "packyard.db:migrations")
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -48,15 +52,35 @@ def _alembic_config(url: str) -> Config:
 
 def upgrade_schema(engine: Engine) -> None:
     """Apply every pending migration to the database behind ``engine``."""
+    if schema_is_current(engine):
+        return
+    # Imported here: Alembic is only needed when there is something to migrate.
+    from alembic import command
+
     config = _alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision recorded in the database; None when it has no schema."""
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:
+        return None
+
+
 def schema_is_current(engine: Engine) -> bool:
     """Whether the database's schema revision is the newest one this code knows."""
-    script = ScriptDirectory.from_config(_alembic_config(str(engine.url)))
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_heads()
-    return set(current) == set(script.get_heads())
+    return current_revision(engine) == SCHEMA_HEAD
+
+
+def migration_head() -> str:
+    """The newest revision in ``versions/``, read by Alembic (tests compare SCHEMA_HEAD)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head

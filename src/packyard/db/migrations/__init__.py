@@ -1,0 +1,5 @@
+"""Alembic migrations. ``SCHEMA_HEAD`` names the newest revision so that a start-up can tell
+whether the schema is current with one query and without importing Alembic; a unit test
+keeps it equal to the head of ``versions/``. Bump it with every new revision."""
+
+SCHEMA_HEAD = "0001"
