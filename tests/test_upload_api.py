@@ -22,12 +22,19 @@ JSON_INDEX = {"Accept": "application/vnd.pypi.simple.v1+json"}
 UPLOAD_SUFFIXES = ["pypi", "pypi/", "pypi/legacy", "pypi/legacy/"]
 
 
-@pytest.fixture
+# Setting up through the CLI costs seconds, so the module shares one organization and one
+# registry; every test uses project names of its own.
+@pytest.fixture(scope="module")
+def org(yard: PackyardServer) -> Organization:
+    return new_organization(yard, "upload")
+
+
+@pytest.fixture(scope="module")
 def registry(org: Organization) -> Registry:
     return org.registry("Uploads")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def writer(org: Organization) -> str:
     return org.token("read_packages", "write_packages")
 
@@ -49,12 +56,11 @@ def _assert_nothing_published(registry: Registry, token: str, project: str) -> N
 def test_upload_is_answered_at_every_upload_path_without_redirect(
     registry: Registry, writer: str, tmp_path: Path, suffix: str
 ) -> None:
-    path = write_wheel(Dist("path-check", "1.0"), tmp_path)
-    response = legacy_upload(
-        registry, path, writer, form_for(path, "path-check", "1.0"), suffix=suffix
-    )
+    project = "path-" + suffix.replace("/", "-").strip("-")
+    path = write_wheel(Dist(project, "1.0"), tmp_path)
+    response = legacy_upload(registry, path, writer, form_for(path, project, "1.0"), suffix=suffix)
     assert response.json()["filename"] == path.name
-    assert [f["filename"] for f in _files_of(registry, writer, "path-check")] == [path.name]
+    assert [f["filename"] for f in _files_of(registry, writer, project)] == [path.name]
 
 
 @pytest.mark.parametrize("suffix", UPLOAD_SUFFIXES)
