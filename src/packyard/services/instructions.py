@@ -82,9 +82,12 @@ def _pypirc(target: _Target) -> Snippet:
 
 
 def _uv_publish(target: _Target) -> Snippet:
+    # uv reads the check URL without the publish credentials, so it carries its own.
+    scheme, _, rest = target.index_url.partition("://")
+    check_url = f"{scheme}://{USERNAME}:{TOKEN}@{rest}"
     text = (
         f"uv publish --publish-url {target.upload_url} \\\n"
-        f"  --check-url {target.index_url} \\\n"
+        f'  --check-url "{check_url}" \\\n'
         f'  --username {USERNAME} --password "{TOKEN}" dist/*\n'
     )
     return Snippet("uv", "uv publish", "shell", text)
@@ -121,8 +124,7 @@ def _pdm(target: _Target) -> Snippet:
     text = (
         f"pdm config repository.{target.name}.url {target.upload_url}\n"
         f"pdm config repository.{target.name}.username {USERNAME}\n"
-        f'pdm config repository.{target.name}.password "{TOKEN}"\n'
-        f"pdm publish -r {target.name}\n"
+        f'PDM_PUBLISH_PASSWORD="{TOKEN}" pdm publish -r {target.name}\n'
     )
     return Snippet("pdm", "pdm", "shell", text)
 
