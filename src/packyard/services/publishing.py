@@ -30,6 +30,7 @@ from packyard.core.permissions import Action
 from packyard.db.models import PackageRow, RegistryRow
 from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
+from packyard.dists.metadata import CoreMetadata
 from packyard.services.registries import RegistryService
 from packyard.services.rows import package_from_row
 from packyard.services.staging import StagedFile, StagingArea
@@ -73,19 +74,32 @@ class PublishService:
             )
         return target
 
-    def publish(self, registry: Registry, staged: StagedFile) -> PublishResult:
+    def publish(
+        self,
+        registry: Registry,
+        staged: StagedFile,
+        *,
+        verify: Callable[[CoreMetadata], None] | None = None,
+        attestations: str | None = None,
+    ) -> PublishResult:
         """Inspect, store and record ``staged`` in ``registry``; the staged file is consumed.
 
-        Raises InvalidDistribution for a bad file and Conflict when the name is taken by
-        other bytes.
+        ``verify`` is called with the file's metadata before anything is stored (the upload
+        API compares the form's claims with it); ``attestations`` (PEP 740 JSON) is kept
+        with a newly recorded file.
+
+        Raises InvalidDistribution for a bad file, Conflict when the name is taken by other
+        bytes, and whatever ``verify`` raises.
         """
         try:
             inspection = inspect_distribution(staged.path, staged.filename, self._limits)
+            if verify is not None:
+                verify(inspection.metadata)
             existing = self._existing(registry, staged)
             if existing is not None:
                 return PublishResult(existing, created=False)
             self._store_blobs(staged, inspection)
-            return self._record(registry, staged, inspection)
+            return self._record(registry, staged, inspection, attestations)
         finally:
             self.staging.discard(staged)
 
@@ -105,9 +119,14 @@ class PublishService:
         self._blobs.put_file(staged.digests.sha256, staged.path)
 
     def _record(
-        self, registry: Registry, staged: StagedFile, inspection: Inspection
+        self,
+        registry: Registry,
+        staged: StagedFile,
+        inspection: Inspection,
+        attestations: str | None = None,
     ) -> PublishResult:
         row = _package_row(registry, staged, inspection, self._now())
+        row.attestations = attestations
         try:
             with self._sessions.begin() as session:
                 session.add(row)

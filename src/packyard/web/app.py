@@ -12,9 +12,10 @@ from starlette.concurrency import run_in_threadpool
 
 from packyard import __version__
 from packyard.bootstrap import Services
-from packyard.web.api import packages
+from packyard.web.api import instructions, packages
 from packyard.web.errors import install_error_handlers
 from packyard.web.simple import routes as simple_routes
+from packyard.web.simple import upload as simple_upload
 from packyard.web.simple.cache import RenderedPageCache
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,9 @@ def create_app(services: Services) -> FastAPI:
     app.state.page_cache = RenderedPageCache()
     install_error_handlers(app)
     app.include_router(packages.router)
+    app.include_router(instructions.router)
     app.include_router(simple_routes.router)
+    app.include_router(simple_upload.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

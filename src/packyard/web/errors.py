@@ -12,7 +12,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from packyard.core import errors
 
@@ -39,16 +39,28 @@ def status_for(error: errors.PackyardError) -> int:
     return 500
 
 
+def _headers_for(status: int) -> dict[str, str] | None:
+    if status == 401:
+        return AUTHENTICATE_HEADERS
+    if status == 413:
+        # The client may still be sending; closing saves both sides the rest of the body.
+        return {"Connection": "close"}
+    return None
+
+
 def error_response(error: errors.PackyardError) -> Response:
     status = status_for(error)
     body: dict[str, object] = {"message": error.message}
     if isinstance(error, errors.ValidationFailed):
         body["errors"] = error.errors
-    headers = AUTHENTICATE_HEADERS if status == 401 else None
-    if status == 413:
-        # The client may still be sending; closing saves both sides the rest of the body.
-        headers = {"Connection": "close"}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=_headers_for(status))
+
+
+def plain_error_response(error: errors.PackyardError) -> Response:
+    """The same status and headers, with the message alone as text/plain: the upload tools
+    print an error body as it is (uv always, twine with --verbose, poetry and pdm)."""
+    status = status_for(error)
+    return PlainTextResponse(error.message, status_code=status, headers=_headers_for(status))
 
 
 async def _on_domain_error(_request: Request, error: Exception) -> Response:

@@ -44,9 +44,15 @@ class ReceivedForm:
 class _FormCollector:
     """Callbacks for python-multipart's parser."""
 
-    def __init__(self, staging: StagingArea, file_fields: frozenset[str]) -> None:
+    def __init__(
+        self,
+        staging: StagingArea,
+        file_fields: frozenset[str],
+        text_file_fields: frozenset[str] = frozenset(),
+    ) -> None:
         self._staging = staging
         self._file_fields = file_fields
+        self._text_file_fields = text_file_fields
         self.form = ReceivedForm()
         self.writer: StagingWriter | None = None
         self.finished = False
@@ -100,7 +106,8 @@ class _FormCollector:
         _kind, options = parse_options_header(disposition)
         name = _decode(options.get(b"name", b""), "field name")
         self._part_name = name
-        if b"filename" not in options:
+        # A small file part such as twine's gpg_signature is kept like a text field.
+        if b"filename" not in options or name in self._text_file_fields:
             if len(self.form.fields) >= MAX_FIELDS:
                 raise InvalidRequest(f"Too many form fields (at most {MAX_FIELDS})")
             return
@@ -154,10 +161,16 @@ def _boundary(request: Request) -> bytes:
 
 
 async def receive_form(
-    request: Request, staging: StagingArea, file_fields: frozenset[str]
+    request: Request,
+    staging: StagingArea,
+    file_fields: frozenset[str],
+    text_file_fields: frozenset[str] = frozenset(),
 ) -> ReceivedForm:
-    """Read a multipart body, staging its file; on any failure nothing staged is left."""
-    collector = _FormCollector(staging, file_fields)
+    """Read a multipart body, staging its file; on any failure nothing staged is left.
+
+    File parts named in ``text_file_fields`` are kept as (size-limited) text fields.
+    """
+    collector = _FormCollector(staging, file_fields, text_file_fields)
     parser = MultipartParser(_boundary(request), collector.callbacks())  # type: ignore[arg-type]
     pending = bytearray()
     try:

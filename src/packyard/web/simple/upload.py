@@ -1,0 +1,72 @@
+"""The upload API of each registry, the one PyPI serves at ``/legacy/``: what ``twine upload``,
+``uv publish``, ``poetry publish``, ``pdm publish`` and ``hatch publish`` speak.
+
+``POST /{org}/{registry}/pypi`` and ``/{org}/{registry}/pypi/legacy``, each with and without
+the trailing slash, answered in place and never redirected (twine and poetry abort on a
+3xx). The request goes through the same pipeline as the REST publish: authorize before a
+byte of the body is read, stream the form into staging, then ``services.uploads``. Errors
+are plain text, since these tools print the body as it is; ``GET`` answers 405 with a hint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from packyard.core.errors import InvalidRequest, PackyardError
+from packyard.services.uploads import CONTENT_FIELD, SIGNATURE_FIELD, UploadForm, publish_upload
+from packyard.web.api.shapes import package_json
+from packyard.web.auth import principal_for
+from packyard.web.deps import base_url, services_of
+from packyard.web.errors import plain_error_response
+from packyard.web.multipart import receive_form
+
+router = APIRouter(include_in_schema=False)
+
+UPLOAD_PATHS = (
+    "/{organization}/{registry}/pypi",
+    "/{organization}/{registry}/pypi/",
+    "/{organization}/{registry}/pypi/legacy",
+    "/{organization}/{registry}/pypi/legacy/",
+)
+
+
+async def upload(request: Request, organization: str, registry: str) -> Response:
+    try:
+        return await _upload(request, organization, registry)
+    except PackyardError as error:
+        return plain_error_response(error)
+
+
+async def _upload(request: Request, organization: str, registry: str) -> Response:
+    services = services_of(request)
+    principal = await principal_for(request, services.tokens)
+    publishing = services.publishing
+    target = await run_in_threadpool(publishing.authorize, principal, organization, registry)
+    received = await receive_form(
+        request, publishing.staging, frozenset({CONTENT_FIELD}), frozenset({SIGNATURE_FIELD})
+    )
+    if received.file is None:
+        raise InvalidRequest(f'No file in the upload: send it as the form field "{CONTENT_FIELD}"')
+    form = UploadForm.from_fields(received.fields)
+    result = await run_in_threadpool(publish_upload, publishing, target, form, received.file)
+    body: dict[str, Any] = package_json(base_url(request), target, result.package)
+    return JSONResponse(body)
+
+
+async def upload_page(request: Request, organization: str, registry: str) -> Response:
+    index = f"{base_url(request)}/{organization}/{registry}/pypi/simple/"
+    return PlainTextResponse(
+        "This is the upload URL of the registry: tools POST files here (twine upload, uv "
+        f"publish, poetry publish). To install, use the index at {index}",
+        status_code=405,
+        headers={"Allow": "POST"},
+    )
+
+
+for _path in UPLOAD_PATHS:
+    router.add_api_route(_path, upload, methods=["POST"])
+    router.add_api_route(_path, upload_page, methods=["GET", "HEAD"])
