@@ -45,5 +45,5 @@ class Backend:
         env = {**self.server_env(), **(extra_env or {})}
         server = PackyardServer(root / "data", root / "server.log", extra_env=env, workers=workers)
         if "PACKYARD_DATABASE_URL" in env:
-            server.cli("db", "upgrade")
+            server.admin("db", "upgrade")
         return server

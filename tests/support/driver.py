@@ -53,9 +53,9 @@ class Registry:
 
     def token(self) -> str:
         """A read-only registry token for this registry."""
-        return self.yard.cli(
+        return self.yard.admin(
             "token", "create", self.organization, "--registry", self.slug
-        ).stdout.strip()
+        ).strip()
 
 
 @dataclass
@@ -65,17 +65,17 @@ class Organization:
 
     def registry(self, name: str, *, public: bool = False) -> Registry:
         args = ["registry", "create", self.slug, name] + (["--public"] if public else [])
-        slug = self.yard.cli(*args).stdout.strip()
+        slug = self.yard.admin(*args).strip()
         return Registry(self.yard, self.slug, slug)
 
     def token(self, *scopes: str) -> str:
         args = ["token", "create", self.slug]
         for scope in scopes:
             args += ["--scope", scope]
-        return self.yard.cli(*args).stdout.strip()
+        return self.yard.admin(*args).strip()
 
 
 def new_organization(yard: PackyardServer, prefix: str = "org") -> Organization:
     slug = f"{prefix}-{next(_counter)}"
-    yard.cli("org", "create", slug)
+    yard.admin("org", "create", slug)
     return Organization(yard, slug)

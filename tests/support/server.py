@@ -57,6 +57,27 @@ class PackyardServer:
             raise AssertionError(f"packyard {' '.join(args)} failed: {result.stderr}")
         return result
 
+    def admin(self, *args: str) -> str:
+        """Run ``packyard ARGS`` in this process and return its stdout.
+
+        The same CLI code as ``cli``, without starting a Python process each time (most
+        tests set up an organization, a registry and tokens). ``test_cli.py`` covers the
+        real command through ``cli``.
+        """
+        from click.testing import CliRunner
+
+        from packyard.cli.main import main
+
+        overrides: dict[str, str | None] = {
+            k: None for k in os.environ if k.startswith("PACKYARD_")
+        }
+        overrides.update(self.extra_env)
+        overrides["PACKYARD_DATA_DIR"] = str(self.data_dir)
+        result = CliRunner().invoke(main, list(args), env=overrides, catch_exceptions=False)
+        if result.exit_code != 0:
+            raise AssertionError(f"packyard {' '.join(args)} failed: {result.output}")
+        return result.stdout
+
     def start(self) -> None:
         with self.log_path.open("ab") as log:
             self.process = self._spawn(log)
