@@ -43,6 +43,7 @@ class Upstream:
 
     slug: str  # the source registry's slug, or "pypi"
     registry_id: str | None = None  # None for PyPI
+    serial: int = 0  # the source registry's serial when it was loaded (keys page caches)
 
     @property
     def is_pypi(self) -> bool:

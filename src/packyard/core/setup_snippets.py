@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-TOKEN_PLACEHOLDER = "$TOKEN"  # noqa: S105 - a placeholder, not a secret
+TOKEN_PLACEHOLDER = "$TOKEN"
 PACKAGE_PLACEHOLDER = "PACKAGE"
 USER_NAME = "x"  # any user name works; the token is the password
 
