@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from packyard import __version__
 from packyard.bootstrap import Services
-from packyard.web.api import packages
+from packyard.web.api import packages, upstreams
 from packyard.web.errors import install_error_handlers
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple.cache import RenderedPageCache
@@ -42,6 +42,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.page_cache = RenderedPageCache()
     install_error_handlers(app)
     app.include_router(packages.router)
+    app.include_router(upstreams.router)
     app.include_router(simple_routes.router)
 
     @app.get("/healthz", include_in_schema=False)
