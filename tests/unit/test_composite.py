@@ -121,9 +121,7 @@ def test_cooldown_drops_young_pypi_files_and_files_without_upload_time(
 
 def test_cooldown_does_not_apply_to_private_files_or_exempt_names() -> None:
     young = NOW - timedelta(hours=1)
-    private: list[tuple[Upstream, list[File] | None]] = [
-        (TEAM_A, [File("app-1.0.tar.gz", young)])
-    ]
+    private: list[tuple[Upstream, list[File] | None]] = [(TEAM_A, [File("app-1.0.tar.gz", young)])]
     policy = CompositePolicy(min_release_age=timedelta(days=7))
     assert served(private, policy) == [("app-1.0.tar.gz", "team-a")]
     public: list[tuple[Upstream, list[File] | None]] = [(PYPI, [File("app-1.0.tar.gz", None)])]
@@ -169,6 +167,7 @@ def test_setup_snippets_put_a_placeholder_where_the_token_goes() -> None:
     assert snippets["requirements_txt"].startswith(f"--index-url {url}\n")
     assert snippets["uv_pip"].startswith(f'uv pip install --index-url "{url}"')
     assert "UV_INDEX_ALL_PYTHON_PASSWORD" in snippets["uv_sync"]
-    assert 'url = "https://packages.example.com/acme/all-python/pypi/simple/"' in (
-        snippets["pyproject_toml"]
+    assert (
+        'url = "https://packages.example.com/acme/all-python/pypi/simple/"'
+        in (snippets["pyproject_toml"])
     )
