@@ -87,7 +87,8 @@ def test_expired_answer_is_revalidated_with_its_etag(
     assert upstream.project("lib") == first
     first_etag, revalidation = fake.page_requests("lib")
     assert first_etag is None
-    assert revalidation is not None and revalidation.startswith('"')
+    assert revalidation is not None
+    assert revalidation.startswith('"')
     fake.add("lib", wheel_file(Dist("lib", "2.0")))
     clock.advance(TTL + 1)
     assert [f.version for f in upstream.project("lib").files or []] == ["1.0", "2.0"]
