@@ -111,6 +111,11 @@ def test_bad_settings_are_refused(services: Services, change: dict[str, object])
         services.composites.update_settings(composite, **change)  # type: ignore[arg-type]
 
 
+def test_composite_cannot_be_public(services: Services) -> None:
+    with pytest.raises(ValidationFailed, match="always private"):
+        services.composites.create_composite("acme", "All", ["team-a"], public=True)
+
+
 def test_source_registry_has_no_composite_settings(services: Services) -> None:
     source = services.registries.find_registry("acme", "team-a")
     with pytest.raises(InvalidRequest, match="source registry"):

@@ -73,6 +73,7 @@ class CompositeService:
         description: str = "",
         emoji: str | None = None,
         color: str | None = None,
+        public: bool = False,
         public_overrides: Sequence[str] = (),
         pypi_files: str = PypiFiles.LINK.value,
         min_release_age: int | str | None = None,
@@ -81,8 +82,9 @@ class CompositeService:
         """Create a composite registry (always private) over ``upstreams``, in order.
 
         Raises NotFound for an unknown organization and ValidationFailed (422) for a taken
-        slug, an unacceptable upstream or setting.
+        slug, an unacceptable upstream or setting, or ``public=True``.
         """
+        ensure_private(RegistryType.COMPOSITE, public)
         slug = slugify(name)
         organization = self._registries.get_organization(organization_slug)
         settings_row = _settings_row(
@@ -171,6 +173,16 @@ class CompositeService:
                 )
                 _bump_serial(session, registry.id)
         return self.settings(registry)
+
+
+def ensure_private(registry_type: RegistryType, public: bool) -> None:
+    """Raise ValidationFailed when asked to make a composite public: it would serve its
+    private upstreams to anyone."""
+    if registry_type is RegistryType.COMPOSITE and public:
+        raise ValidationFailed(
+            "A composite registry is always private: it serves its private upstreams",
+            ["public: a composite registry cannot be public"],
+        )
 
 
 def require_composite(registry: Registry) -> None:
