@@ -9,17 +9,22 @@ from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+import httpx
 from sqlalchemy import Engine
 
+from packyard import __version__
 from packyard.blobs.base import BlobStore
 from packyard.blobs.local import LocalBlobStore
 from packyard.db.engine import make_engine, make_session_factory, schema_is_current, upgrade_schema
+from packyard.services.composite_index import CompositeIndexService
+from packyard.services.composites import CompositeService
 from packyard.services.downloads import DownloadCounter, DownloadService
 from packyard.services.index import IndexService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
 from packyard.services.staging import StagingArea
 from packyard.services.tokens import TokenService
+from packyard.services.upstream_pypi import PypiUpstream
 from packyard.settings import Settings
 
 
@@ -36,9 +41,13 @@ class Services:
     publishing: PublishService
     index: IndexService
     downloads: DownloadService
+    composites: CompositeService
+    composite_index: CompositeIndexService
+    http: httpx.Client
 
     def close(self) -> None:
         self.downloads.counter.flush()
+        self.http.close()
         self.engine.dispose()
 
 
@@ -57,6 +66,15 @@ def make_blob_store(url: str, *, s3_redirect: bool = False) -> BlobStore:
 
         return S3BlobStore.from_url(url, redirect=s3_redirect)
     raise ValueError(f"Unsupported storage URL {url!r}: use file:///path or s3://bucket/prefix")
+
+
+def make_http_client(settings: Settings) -> httpx.Client:
+    """The client that asks upstream indexes (PyPI); one per process, connections pooled."""
+    return httpx.Client(
+        timeout=httpx.Timeout(settings.upstream_timeout),
+        follow_redirects=True,
+        headers={"User-Agent": f"packyard/{__version__}"},
+    )
 
 
 def build_services(settings: Settings, *, migrate: bool | None = None) -> Services:
@@ -80,6 +98,19 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     blobs = make_blob_store(settings.effective_storage_url, s3_redirect=settings.s3_redirect)
     registries = RegistryService(sessions, utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
+    downloads = DownloadService(sessions, blobs, DownloadCounter(sessions))
+    composites = CompositeService(sessions, registries, utc_now)
+    http = make_http_client(settings)
+    pypi = PypiUpstream(
+        sessions,
+        http,
+        settings.pypi_url,
+        settings.upstream_ttl,
+        utc_now,
+        blobs,
+        settings.staging_dir,
+        settings.max_upload_bytes,
+    )
     return Services(
         settings=settings,
         engine=engine,
@@ -87,5 +118,10 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         tokens=TokenService(sessions, registries, utc_now),
         publishing=PublishService(sessions, registries, blobs, staging, utc_now),
         index=IndexService(sessions),
-        downloads=DownloadService(sessions, blobs, DownloadCounter(sessions)),
+        downloads=downloads,
+        composites=composites,
+        composite_index=CompositeIndexService(
+            sessions, registries, composites, pypi, downloads, blobs, utc_now
+        ),
+        http=http,
     )

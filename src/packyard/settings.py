@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     storage_url: str | None = None  # default: file:// under data_dir
     base_url: str | None = None  # default: taken from each request's Host
     pypi_url: str = "https://pypi.org/simple/"
+    upstream_ttl: int = 600  # seconds a cached PyPI answer is used before revalidating
+    upstream_timeout: float = 10.0  # seconds; past it the last good copy is served
     max_upload_bytes: int = ONE_GIB
     # With S3 storage: answer downloads with a redirect to a short-lived presigned URL.
     s3_redirect: bool = False

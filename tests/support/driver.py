@@ -68,6 +68,15 @@ class Organization:
         slug = self.yard.admin(*args).strip()
         return Registry(self.yard, self.slug, slug)
 
+    def composite(self, name: str, *upstreams: str, options: tuple[str, ...] = ()) -> Registry:
+        """A composite registry over ``upstreams`` (slugs or "pypi"), in order; ``options``
+        are more CLI options such as ``("--pypi-files", "cache")``."""
+        args = ["registry", "create", self.slug, name, "--composite", *options]
+        for upstream in upstreams:
+            args += ["--upstream", upstream]
+        slug = self.yard.admin(*args).strip()
+        return Registry(self.yard, self.slug, slug)
+
     def token(self, *scopes: str) -> str:
         args = ["token", "create", self.slug]
         for scope in scopes:

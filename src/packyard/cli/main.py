@@ -102,6 +102,37 @@ def registry() -> None:
 @click.argument("name")
 @click.option("--public", is_flag=True, help="Anyone may read; writes still need a token.")
 @click.option("--description", default="", help="What the registry holds.")
+@click.option("--composite", is_flag=True, help="Merge --upstream registries (and PyPI).")
+@click.option(
+    "--upstream",
+    "upstreams",
+    multiple=True,
+    help="Composite: a source registry slug, or pypi; repeatable, in order of precedence.",
+)
+@click.option(
+    "--public-override",
+    "public_overrides",
+    multiple=True,
+    help="Composite: a name published privately that may still come from PyPI; repeatable.",
+)
+@click.option(
+    "--pypi-files",
+    type=click.Choice(["link", "cache"]),
+    default="link",
+    show_default=True,
+    help="Composite: link PyPI files, or cache them here.",
+)
+@click.option(
+    "--min-release-age",
+    default=None,
+    help='Composite: serve PyPI files only this old, e.g. "7 days" or seconds.',
+)
+@click.option(
+    "--cooldown-exempt",
+    "cooldown_exempt",
+    multiple=True,
+    help="Composite: a name the release age does not apply to; repeatable.",
+)
 @json_option
 @with_services
 def registry_create(
@@ -110,12 +141,34 @@ def registry_create(
     name: str,
     public: bool,
     description: str,
+    composite: bool,
+    upstreams: tuple[str, ...],
+    public_overrides: tuple[str, ...],
+    pypi_files: str,
+    min_release_age: str | None,
+    cooldown_exempt: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Create a source registry NAME in ORGANIZATION; prints its slug."""
-    created = services.registries.create_registry(
-        organization, name, public=public, description=description
-    )
+    """Create a registry NAME in ORGANIZATION (source, or --composite); prints its slug."""
+    if composite:
+        if public:
+            raise click.UsageError("A composite registry is always private: drop --public")
+        created = services.composites.create_composite(
+            organization,
+            name,
+            list(upstreams),
+            description=description,
+            public_overrides=public_overrides,
+            pypi_files=pypi_files,
+            min_release_age=min_release_age,
+            cooldown_exempt=cooldown_exempt,
+        )
+    elif upstreams:
+        raise click.UsageError("--upstream needs --composite")
+    else:
+        created = services.registries.create_registry(
+            organization, name, public=public, description=description
+        )
     if as_json:
         print_json(registry_dict(created))
     else:

@@ -11,6 +11,7 @@ The tree::
     ├── Conflict                  clashes with what is already stored (409)
     ├── ValidationFailed          well-formed but unacceptable field values (422)
     ├── TooLarge                  past a configured size limit (413)
+    ├── UpstreamError             an upstream index (PyPI) failed or sent bad bytes (502)
     └── InsufficientStorage       the blob store has no room left (507)
 
 To add an error, subclass the closest class here and give it a row in ``web.errors``.
@@ -61,6 +62,11 @@ class ValidationFailed(PackyardError):
 
 class TooLarge(PackyardError):
     """The upload passed the configured size limit."""
+
+
+class UpstreamError(PackyardError):
+    """An upstream index is unreachable with nothing cached, or sent what we refuse (such
+    as bytes that do not match the hash it announced)."""
 
 
 class InsufficientStorage(PackyardError):

@@ -122,3 +122,46 @@ class PackageRow(Base):
     attestations: Mapped[str | None] = mapped_column(Text, nullable=True)
     downloads_count: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CompositeSettingsRow(Base):
+    """The settings of a composite registry (one row per composite)."""
+
+    __tablename__ = "composite_settings"
+
+    registry_id: Mapped[str] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True
+    )
+    public_overrides: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pypi_files: Mapped[str] = mapped_column(String(10), default="link")
+    min_release_age: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # seconds
+    cooldown_exempt: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class CompositeUpstreamRow(Base):
+    """One entry of a composite's ordered upstream list; ``upstream_id`` NULL means PyPI."""
+
+    __tablename__ = "composite_upstreams"
+
+    composite_id: Mapped[str] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upstream_id: Mapped[str | None] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+
+
+class PypiProjectRow(Base):
+    """The cached PEP 691 answer of the PyPI upstream for one project, shared by every app
+    process. ``absent`` records a 404 (cached for the TTL like any answer); ``digest`` is
+    the SHA256 of ``files`` and keys the rendered pages built from it."""
+
+    __tablename__ = "pypi_projects"
+
+    project: Mapped[str] = mapped_column(String(200), primary_key=True)
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    digest: Mapped[str] = mapped_column(String(64), default="")
+    etag: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    absent: Mapped[bool] = mapped_column(default=False)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())

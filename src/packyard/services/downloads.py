@@ -93,16 +93,18 @@ class DownloadService:
             key = package.digests.sha256
         return Download(package, key, self._blobs.local_path(key), is_metadata)
 
-    def size(self, download: Download) -> int | None:
-        """The stored size of what ``download`` sends; None when its blob is missing."""
-        if not download.is_metadata:
-            return download.package.size
-        return self._blobs.size(download.blob_key)
+    def blob_size(self, blob_key: str) -> int | None:
+        """The stored size of a blob; None when it is missing."""
+        return self._blobs.size(blob_key)
 
-    def redirect_url(self, download: Download, filename: str) -> str | None:
+    def local_path(self, blob_key: str) -> Path | None:
+        """The blob's path when the store is local (served with sendfile)."""
+        return self._blobs.local_path(blob_key)
+
+    def redirect_url(self, blob_key: str, filename: str) -> str | None:
         """A presigned URL to send the client to, when the store is configured for it."""
-        return self._blobs.url(download.blob_key, filename)
+        return self._blobs.url(blob_key, filename)
 
-    def stream(self, download: Download, start: int, end: int) -> Iterator[bytes]:
-        """The bytes ``start``..``end`` (exclusive) of the file, in chunks."""
-        return self._blobs.read(download.blob_key, start, end)
+    def stream(self, blob_key: str, start: int, end: int) -> Iterator[bytes]:
+        """The bytes ``start``..``end`` (exclusive) of a blob, in chunks."""
+        return self._blobs.read(blob_key, start, end)

@@ -24,11 +24,16 @@ class IndexFile:
     version: str
     sha256: str
     size: int
-    upload_time: datetime
+    upload_time: datetime | None  # None only for upstream files that lack one
     requires_python: str | None
     core_metadata_sha256: str | None
     yanked_reason: str | None
     yanked: bool = False
+    # Composite registries only: the upstream the file came from, an absolute URL when the
+    # file is linked where it lives (PyPI, pypi_files=link), and PEP 740 provenance.
+    source: str | None = None
+    url: str | None = None
+    provenance: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from packyard.db.models import PackageRow, RegistryRow
 from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
 from packyard.dists.metadata import CoreMetadata
+from packyard.services.composites import source_upstream_slugs
 from packyard.services.registries import RegistryService
 from packyard.services.rows import package_from_row
 from packyard.services.staging import StagedFile, StagingArea
@@ -69,8 +70,10 @@ class PublishService:
             principal, organization, registry, Action.WRITE_PACKAGES
         )
         if target.type is not RegistryType.SOURCE:
+            sources = ", ".join(source_upstream_slugs(self._sessions, target.id)) or "none yet"
             raise InvalidRequest(
-                f"{target.slug!r} is a composite registry; publish to one of its source registries"
+                f"{target.slug!r} is a composite registry; publish to one of its source "
+                f"registries: {sources}"
             )
         return target
 

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from packyard import __version__
 from packyard.bootstrap import Services
-from packyard.web.api import instructions, packages
+from packyard.web.api import instructions, packages, upstreams
 from packyard.web.errors import install_error_handlers
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
@@ -44,6 +44,7 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     app.include_router(packages.router)
     app.include_router(instructions.router)
+    app.include_router(upstreams.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
 

@@ -27,6 +27,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.PackyardError], int]] = [
     (errors.TooLarge, 413),
     (errors.ValidationFailed, 422),
     (errors.InsufficientStorage, 507),
+    (errors.UpstreamError, 502),
 ]
 
 AUTHENTICATE_HEADERS = {"WWW-Authenticate": 'Basic realm="packyard"'}

@@ -9,13 +9,14 @@ and uv can read just the part of a wheel they need.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from packyard.core.errors import NotFound
-from packyard.services.downloads import Download, DownloadService
+from packyard.services.downloads import DownloadService
 
 CONTENT_TYPES = {
     ".whl": "application/zip",
@@ -33,43 +34,50 @@ def _media_type(filename: str) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ServedFile:
+    """What a download answers with: a blob of the store, under a file name."""
+
+    blob_key: str
+    filename: str
+    is_metadata: bool
+    size: int | None = None  # known from the database for distributions
+
+
 async def file_response(
-    request: Request,
-    downloads: DownloadService,
-    download: Download,
-    filename: str,
-    *,
-    public: bool,
+    request: Request, downloads: DownloadService, served: ServedFile, *, public: bool
 ) -> Response:
     visibility = "public" if public else "private"
     headers = {
-        "ETag": f'"{download.blob_key}"',
+        "ETag": f'"{served.blob_key}"',
         "Cache-Control": f"{visibility}, max-age=31536000, immutable",
     }
-    if not download.is_metadata:
-        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    path = download.local_path
+    if not served.is_metadata:
+        headers["Content-Disposition"] = f'attachment; filename="{served.filename}"'
+    path = downloads.local_path(served.blob_key)
     if path is not None:
         if not path.exists():
-            raise _missing(filename)
-        return FileResponse(path, media_type=_media_type(filename), headers=headers)
-    redirect = await run_in_threadpool(downloads.redirect_url, download, filename)
+            raise _missing(served.filename)
+        return FileResponse(path, media_type=_media_type(served.filename), headers=headers)
+    redirect = await run_in_threadpool(downloads.redirect_url, served.blob_key, served.filename)
     if redirect is not None:
         return RedirectResponse(redirect, status_code=302, headers={"Cache-Control": "no-store"})
-    size = await run_in_threadpool(downloads.size, download)
+    size = served.size
     if size is None:
-        raise _missing(filename)
-    return _streamed(request, downloads, download, filename, size, headers)
+        size = await run_in_threadpool(downloads.blob_size, served.blob_key)
+    if size is None:
+        raise _missing(served.filename)
+    return _streamed(request, downloads, served, size, headers)
 
 
 def _streamed(
     request: Request,
     downloads: DownloadService,
-    download: Download,
-    filename: str,
+    served: ServedFile,
     size: int,
     headers: dict[str, str],
 ) -> Response:
+    filename = served.filename
     headers = {**headers, "Accept-Ranges": "bytes"}
     start, end, status = 0, size, 200
     try:
@@ -83,7 +91,7 @@ def _streamed(
     headers["Content-Length"] = str(end - start)
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=_media_type(filename))
-    chunks = iterate_in_threadpool(downloads.stream(download, start, end))
+    chunks = iterate_in_threadpool(downloads.stream(served.blob_key, start, end))
     return StreamingResponse(
         chunks, status_code=status, headers=headers, media_type=_media_type(filename)
     )

@@ -18,6 +18,9 @@ from packyard.web.negotiation import JSON_V1
 
 API_VERSION = "1.1"
 FILES_FROM_PROJECT_PAGE = "../../files/"
+# Where a composite registry's file came from: an upstream's slug, or "pypi".
+SOURCE_KEY = "_upstream"
+SOURCE_ATTRIBUTE = "data-upstream"
 
 
 def file_href(filename: str) -> str:
@@ -61,21 +64,29 @@ def _file_json(file: IndexFile) -> dict[str, Any]:
     metadata: dict[str, str] | bool = (
         {"sha256": file.core_metadata_sha256} if file.core_metadata_sha256 else False
     )
-    return {
+    document: dict[str, Any] = {
         "filename": file.filename,
-        "url": file_href(file.filename),
+        "url": file.url or file_href(file.filename),
         "hashes": {"sha256": file.sha256},
         "requires-python": file.requires_python,
         "core-metadata": metadata,
         "dist-info-metadata": metadata,
         "yanked": (file.yanked_reason or True) if file.yanked else False,
         "size": file.size,
-        "upload-time": upload_time(file.upload_time),
     }
+    if file.upload_time is not None:
+        document["upload-time"] = upload_time(file.upload_time)
+    if file.provenance is not None:
+        document["provenance"] = file.provenance
+    if file.source is not None:
+        # PEP 691 reserves keys with a leading underscore for the index's own use.
+        document[SOURCE_KEY] = file.source
+    return document
 
 
 def _file_anchor(file: IndexFile) -> str:
-    attributes = [f'href="{escape(file_href(file.filename))}#sha256={file.sha256}"']
+    href = file.url or file_href(file.filename)
+    attributes = [f'href="{escape(href)}#sha256={file.sha256}"']
     if file.requires_python:
         attributes.append(f'data-requires-python="{escape(file.requires_python)}"')
     if file.core_metadata_sha256:
@@ -84,6 +95,10 @@ def _file_anchor(file: IndexFile) -> str:
         attributes.append(f'data-dist-info-metadata="{value}"')
     if file.yanked:
         attributes.append(f'data-yanked="{escape(file.yanked_reason or "")}"')
+    if file.provenance is not None:
+        attributes.append(f'data-provenance="{escape(file.provenance)}"')
+    if file.source is not None:
+        attributes.append(f'{SOURCE_ATTRIBUTE}="{escape(file.source)}"')
     return f"    <a {' '.join(attributes)}>{escape(file.filename)}</a><br/>\n"
 
 

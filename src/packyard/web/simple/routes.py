@@ -14,14 +14,16 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from packyard.core.models import Registry
+from packyard.core.models import Registry, RegistryType
 from packyard.core.permissions import Action
+from packyard.services.downloads import Download
 from packyard.services.index import NonNormalizedName
 from packyard.web.auth import principal_for
 from packyard.web.deps import services_of
 from packyard.web.negotiation import SUPPORTED, choose_media_type
 from packyard.web.simple.cache import RenderedPage, RenderedPageCache
-from packyard.web.simple.files import file_response
+from packyard.web.simple.composite import composite_download
+from packyard.web.simple.files import ServedFile, file_response
 from packyard.web.simple.render import render_project_list, render_project_page
 
 router = APIRouter(include_in_schema=False)
@@ -57,9 +59,11 @@ async def _page_response(
     project_key: str,
     media_type: str,
     render: Callable[[], bytes],
+    version: int | None = None,
 ) -> Response:
+    """``version`` replaces the registry's serial in the cache key (composite registries)."""
     cache: RenderedPageCache = request.app.state.page_cache
-    key = (registry.id, registry.serial, project_key, media_type)
+    key = (registry.id, registry.serial if version is None else version, project_key, media_type)
     page = cache.get(key)
     if page is None:
         page = cache.put(key, await run_in_threadpool(render))
@@ -88,6 +92,17 @@ async def simple_root(request: Request, organization: str, registry: str) -> Res
     if media_type is None:
         return _not_acceptable()
     index = services_of(request).index
+    if target.type is RegistryType.COMPOSITE:
+        composite = services_of(request).composite_index
+        listing, version = await run_in_threadpool(composite.project_list, target)
+        return await _page_response(
+            request,
+            target,
+            "",
+            media_type,
+            lambda: render_project_list(listing, media_type),
+            version,
+        )
 
     def render() -> bytes:
         return render_project_list(index.project_list(target), media_type)
@@ -111,13 +126,18 @@ async def project_page(
     if media_type is None:
         return _not_acceptable()
     index = services_of(request).index
+    version: int | None = None
     try:
-        page = await run_in_threadpool(index.project_page, target, project)
+        if target.type is RegistryType.COMPOSITE:
+            composite = services_of(request).composite_index
+            page, version = await run_in_threadpool(composite.project_page, target, project)
+        else:
+            page = await run_in_threadpool(index.project_page, target, project)
     except NonNormalizedName as redirect:
         location = f"/{organization}/{registry}/pypi/simple/{quote(redirect.normalized)}/"
         return RedirectResponse(location, status_code=301)
     return await _page_response(
-        request, target, project, media_type, lambda: render_project_page(page, media_type)
+        request, target, project, media_type, lambda: render_project_page(page, media_type), version
     )
 
 
@@ -127,7 +147,21 @@ async def download_file(
 ) -> Response:
     target = await _readable_registry(request, organization, registry)
     downloads = services_of(request).downloads
-    download = await run_in_threadpool(downloads.locate, target, filename)
+    if target.type is RegistryType.COMPOSITE:
+        located = await run_in_threadpool(
+            services_of(request).composite_index.locate, target, filename
+        )
+        if not isinstance(located, Download):
+            return await composite_download(request, downloads, located)
+        download = located
+    else:
+        download = await run_in_threadpool(downloads.locate, target, filename)
     if request.method == "GET" and not download.is_metadata and "range" not in request.headers:
         downloads.counter.count(download.package.id)
-    return await file_response(request, downloads, download, filename, public=target.public)
+    served = ServedFile(
+        download.blob_key,
+        filename,
+        download.is_metadata,
+        None if download.is_metadata else download.package.size,
+    )
+    return await file_response(request, downloads, served, public=target.public)

@@ -1,0 +1,269 @@
+"""What a composite registry's index shows and which bytes its file URLs send.
+
+Gathers each upstream's answer (one query over the source registries, the PyPI cache
+when PyPI is consulted at all), lets ``core.composite.resolve_project`` decide, and returns
+the same ``ProjectPage`` a source registry returns, each file marked with its upstream.
+
+Every answer carries a ``version``: a number derived from the composite's serial, its
+source upstreams' serials, the PyPI answer's digest and the files served. Rendered pages
+are keyed by it, so they change exactly when what they show changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from packyard.blobs.base import BlobStore
+from packyard.core.composite import (
+    CompositeSettings,
+    PypiFiles,
+    Upstream,
+    project_names,
+    pypi_is_hidden,
+    resolve_project,
+)
+from packyard.core.errors import NotFound, UpstreamError
+from packyard.core.models import Registry
+from packyard.core.names import normalize_project
+from packyard.db.models import PackageRow
+from packyard.services.composites import CompositeService
+from packyard.services.downloads import METADATA_SUFFIX, Download, DownloadService
+from packyard.services.index import (
+    IndexFile,
+    NonNormalizedName,
+    ProjectList,
+    ProjectPage,
+    _version_key,
+)
+from packyard.services.registries import RegistryService
+from packyard.services.upstream_pypi import PypiFile, PypiUpstream
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PypiDownload:
+    """A PyPI file a composite serves: from the blob store (``cache``) or by redirect."""
+
+    filename: str
+    blob_key: str | None
+    local_path: Path | None
+    redirect_url: str | None
+    is_metadata: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    files: list[tuple[IndexFile | PypiFile, Upstream]]
+    settings: CompositeSettings
+    pypi_digest: str
+
+
+class CompositeIndexService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        registries: RegistryService,
+        composites: CompositeService,
+        pypi: PypiUpstream,
+        downloads: DownloadService,
+        blobs: BlobStore,
+        now: Callable[[], datetime],
+    ) -> None:
+        self._sessions = sessions
+        self._registries = registries
+        self._composites = composites
+        self._pypi = pypi
+        self._downloads = downloads
+        self._blobs = blobs
+        self._now = now
+
+    def project_list(self, registry: Registry) -> tuple[ProjectList, int]:
+        """The union of the source upstreams' projects, and the answer's version.
+
+        PyPI's own list (hundreds of thousands of names, unused by pip and uv) is not
+        merged in; its projects are served on their project pages.
+        """
+        settings = self._composites.settings(registry)
+        ids = [u.registry_id for u in settings.source_upstreams if u.registry_id]
+        with self._sessions() as session:
+            names = session.scalars(
+                select(PackageRow.project).where(PackageRow.registry_id.in_(ids)).distinct()
+            ).all()
+        return ProjectList(project_names([names])), _version(registry, settings, "", [])
+
+    def project_page(self, registry: Registry, project: str) -> tuple[ProjectPage, int]:
+        """The merged files of ``project`` and the answer's version.
+
+        Raises NonNormalizedName (redirect), NotFound, or UpstreamError when only PyPI
+        could answer and it cannot be reached with nothing cached.
+        """
+        normalized = normalize_project(project)
+        if normalized != project:
+            raise NonNormalizedName(normalized)
+        resolved = self._resolve(registry, normalized)
+        link = resolved.settings.policy.pypi_files is PypiFiles.LINK
+        files = sorted(
+            (_index_file(file, upstream, link) for file, upstream in resolved.files),
+            key=lambda f: (_version_key(f.version), f.filename),
+        )
+        versions = sorted({f.version for f in files}, key=_version_key)
+        page = ProjectPage(normalized, files, versions)
+        served = [f.filename for f in files]
+        return page, _version(registry, resolved.settings, resolved.pypi_digest, served)
+
+    def locate(self, registry: Registry, filename: str) -> Download | PypiDownload:
+        """The file ``filename`` (or its ``.metadata``) as the composite serves it.
+
+        Source upstreams' files come from the blob store; PyPI's are cached on first use
+        (``pypi_files=cache``, hash checked) or redirected to. Raises NotFound, and
+        UpstreamError for bytes from PyPI that do not match their announced hash.
+        """
+        is_metadata = filename.endswith(METADATA_SUFFIX)
+        stored_name = filename.removesuffix(METADATA_SUFFIX) if is_metadata else filename
+        project = _project_of(stored_name)
+        if project is None:
+            raise NotFound(f"No file {filename!r} in registry {registry.slug!r}")
+        resolved = self._resolve(registry, project)
+        for file, upstream in resolved.files:
+            if file.filename != stored_name:
+                continue
+            if isinstance(file, PypiFile):
+                return self._pypi_download(file, resolved.settings, is_metadata)
+            source = self._registries.find_registry(registry.organization_slug, upstream.slug)
+            return self._downloads.locate(source, filename)
+        raise NotFound(f"No file {filename!r} in registry {registry.slug!r}")
+
+    def _pypi_download(
+        self, file: PypiFile, settings: CompositeSettings, is_metadata: bool
+    ) -> PypiDownload:
+        suffix = METADATA_SUFFIX if is_metadata else ""
+        if settings.policy.pypi_files is PypiFiles.LINK:
+            return PypiDownload(file.filename, None, None, file.url + suffix, is_metadata)
+        key = self._pypi.cached_file(file, metadata=is_metadata)
+        return PypiDownload(file.filename, key, self._blobs.local_path(key), None, is_metadata)
+
+    def _resolve(self, registry: Registry, project: str) -> _Resolved:
+        settings = self._composites.settings(registry)
+        private = self._source_files(settings, project)
+        pypi_files: list[PypiFile] | None = None
+        digest = ""
+        has_private = any(private.values())
+        if settings.uses_pypi and not pypi_is_hidden(project, has_private, settings.policy):
+            try:
+                answer = self._pypi.project(project)
+                pypi_files, digest = answer.files, answer.digest
+            except UpstreamError:
+                if not has_private:
+                    raise
+                log.warning("Serving %r without PyPI's files: PyPI is unreachable", project)
+        answers: list[tuple[Upstream, Sequence[IndexFile | PypiFile] | None]] = [
+            (u, pypi_files if u.is_pypi else private.get(u.registry_id or "", []))
+            for u in settings.upstreams
+        ]
+        files = resolve_project(project, answers, settings.policy, self._now())
+        if not files:
+            raise NotFound(f"No project {project!r} in registry {registry.slug!r}")
+        return _Resolved(files, settings, digest)
+
+    def _source_files(
+        self, settings: CompositeSettings, project: str
+    ) -> dict[str, list[IndexFile]]:
+        ids = [u.registry_id for u in settings.source_upstreams if u.registry_id]
+        if not ids:
+            return {}
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    PackageRow.registry_id,
+                    PackageRow.filename,
+                    PackageRow.version,
+                    PackageRow.sha256,
+                    PackageRow.size,
+                    PackageRow.created_at,
+                    PackageRow.requires_python,
+                    PackageRow.core_metadata_sha256,
+                    PackageRow.yanked_reason,
+                ).where(PackageRow.registry_id.in_(ids), PackageRow.project == project)
+            ).all()
+        found: dict[str, list[IndexFile]] = defaultdict(list)
+        for r in rows:
+            found[r.registry_id].append(
+                IndexFile(
+                    filename=r.filename,
+                    version=r.version,
+                    sha256=r.sha256,
+                    size=r.size,
+                    upload_time=r.created_at,
+                    requires_python=r.requires_python,
+                    core_metadata_sha256=r.core_metadata_sha256,
+                    yanked_reason=r.yanked_reason,
+                    yanked=r.yanked_reason is not None,
+                )
+            )
+        return found
+
+
+def _index_file(file: IndexFile | PypiFile, upstream: Upstream, link: bool) -> IndexFile:
+    if isinstance(file, IndexFile):
+        return IndexFile(
+            filename=file.filename,
+            version=file.version,
+            sha256=file.sha256,
+            size=file.size,
+            upload_time=file.upload_time,
+            requires_python=file.requires_python,
+            core_metadata_sha256=file.core_metadata_sha256,
+            yanked_reason=file.yanked_reason,
+            yanked=file.yanked,
+            source=upstream.slug,
+        )
+    return IndexFile(
+        filename=file.filename,
+        version=file.version,
+        sha256=file.sha256,
+        size=file.size,
+        upload_time=file.upload_time,
+        requires_python=file.requires_python,
+        core_metadata_sha256=file.core_metadata_sha256,
+        yanked_reason=file.yanked_reason,
+        yanked=file.yanked,
+        source=upstream.slug,
+        url=file.url if link else None,
+        provenance=file.provenance,
+    )
+
+
+def _version(
+    registry: Registry, settings: CompositeSettings, pypi_digest: str, served: list[str]
+) -> int:
+    parts = [str(registry.serial), pypi_digest, *served]
+    parts += [f"{u.slug}:{u.serial}" for u in settings.upstreams]
+    digest = hashlib.sha256("\n".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def _project_of(filename: str) -> str | None:
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[0])
+        if filename.endswith((".tar.gz", ".zip")):
+            return str(parse_sdist_filename(filename)[0])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None

@@ -1,0 +1,77 @@
+"""One index URL for everything: pip and uv install a private package whose dependencies
+come from (the stand-in for) PyPI, in one resolution, through a composite registry; a
+public package under the private name is never picked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.builders import Dist, write_wheel
+from tests.support.clients import Venv
+from tests.support.composite import composite_yard, corg, fake_pypi
+from tests.support.driver import Organization, Registry
+from tests.support.fake_pypi import FakePypi, wheel_file
+
+__all__ = ["composite_yard", "corg", "fake_pypi"]
+
+pytestmark = pytest.mark.timeout(600)
+
+
+@dataclass
+class Setup:
+    composite: Registry
+    token: str
+    app: Dist
+    dep: Dist
+    leaf: Dist
+
+
+def _setup(corg: Organization, fake_pypi: FakePypi, tmp_path: Path, *options: str) -> Setup:
+    prefix = corg.slug
+    leaf = Dist(f"{prefix}-leaf", "1.5")
+    dep = Dist(f"{prefix}-dep", "2.0", requires=[f"{prefix}-leaf>=1"])
+    app = Dist(f"{prefix}-app", "1.0", requires=[f"{prefix}-dep>=1"])
+    fake_pypi.add(dep.name, wheel_file(Dist(dep.name, "1.0")), wheel_file(dep))
+    fake_pypi.add(leaf.name, wheel_file(leaf))
+    # The dependency-confusion attack: a higher version of the private name on PyPI.
+    fake_pypi.add(app.name, wheel_file(Dist(app.name, "99.0")))
+    writer = corg.token("read_packages", "write_packages")
+    private = corg.registry("Private")
+    private.publish(write_wheel(app, tmp_path), writer)
+    composite = corg.composite("All", "private", "pypi", options=options)
+    return Setup(composite, composite.token(), app, dep, leaf)
+
+
+def _assert_installed(venv: Venv, setup: Setup) -> None:
+    for dist in (setup.app, setup.dep, setup.leaf):
+        assert venv.installed_version(dist.module) == dist.version
+
+
+def test_pip_installs_private_app_with_pypi_dependencies_through_a_composite(
+    corg: Organization, fake_pypi: FakePypi, tmp_path: Path, pip_venv: Venv
+) -> None:
+    setup = _setup(corg, fake_pypi, tmp_path)
+    pip_venv.pip_install(setup.composite.index_url(setup.token), setup.app.name)
+    _assert_installed(pip_venv, setup)
+
+
+def test_uv_installs_private_app_with_pypi_dependencies_through_a_composite(
+    corg: Organization, fake_pypi: FakePypi, tmp_path: Path, uv_venv: Venv
+) -> None:
+    setup = _setup(corg, fake_pypi, tmp_path)
+    uv_venv.uv_pip_install(setup.composite.index_url(setup.token), setup.app.name)
+    _assert_installed(uv_venv, setup)
+
+
+def test_uv_installs_pypi_files_cached_by_the_composite(
+    corg: Organization, fake_pypi: FakePypi, tmp_path: Path, uv_venv: Venv
+) -> None:
+    setup = _setup(corg, fake_pypi, tmp_path, "--pypi-files", "cache")
+    before = len(fake_pypi.requests)
+    uv_venv.uv_pip_install(setup.composite.index_url(setup.token), setup.app.name)
+    _assert_installed(uv_venv, setup)
+    fetched = [path for path, _ in fake_pypi.requests[before:] if path.startswith("/files/")]
+    assert f"/files/{setup.dep.wheel_filename}" in fetched  # through Packyard, not by uv

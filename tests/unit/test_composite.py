@@ -1,0 +1,173 @@
+"""The pure rules of composite registries: precedence, the hiding rule and its allow list,
+the cooldown, durations and setup snippets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from packyard.core.composite import (
+    PYPI,
+    CompositePolicy,
+    Upstream,
+    parse_duration,
+    project_names,
+    resolve_project,
+)
+from packyard.core.errors import ValidationFailed
+from packyard.core.setup_snippets import setup_snippets
+
+NOW = datetime(2026, 1, 31, tzinfo=UTC)
+TEAM_A = Upstream("team-a", "id-a")
+TEAM_B = Upstream("team-b", "id-b")
+
+
+@dataclass(frozen=True)
+class File:
+    filename: str
+    upload_time: datetime | None = datetime(2020, 1, 1, tzinfo=UTC)
+    note: str = ""
+
+
+def served(
+    answers: list[tuple[Upstream, list[File] | None]],
+    policy: CompositePolicy | None = None,
+    project: str = "app",
+) -> list[tuple[str, str]]:
+    files = resolve_project(project, answers, policy or CompositePolicy(), NOW)
+    return [(f.filename, upstream.slug) for f, upstream in files]
+
+
+def test_files_come_from_upstreams_in_order_and_a_file_name_is_served_once() -> None:
+    answers: list[tuple[Upstream, list[File] | None]] = [
+        (TEAM_A, [File("app-1.0.tar.gz", note="a")]),
+        (TEAM_B, [File("app-1.0.tar.gz", note="b"), File("app-2.0.tar.gz")]),
+    ]
+    files = resolve_project("app", answers, CompositePolicy(), NOW)
+    assert [(f.filename, f.note, u.slug) for f, u in files] == [
+        ("app-1.0.tar.gz", "a", "team-a"),
+        ("app-2.0.tar.gz", "", "team-b"),
+    ]
+
+
+def test_order_of_upstreams_decides_which_copy_wins() -> None:
+    answers: list[tuple[Upstream, list[File] | None]] = [
+        (TEAM_B, [File("app-1.0.tar.gz")]),
+        (TEAM_A, [File("app-1.0.tar.gz")]),
+    ]
+    assert served(answers) == [("app-1.0.tar.gz", "team-b")]
+
+
+def test_private_name_hides_pypi_versions_entirely() -> None:
+    answers: list[tuple[Upstream, list[File] | None]] = [
+        (TEAM_A, [File("app-1.0.tar.gz")]),
+        (PYPI, [File("app-1.0.tar.gz"), File("app-99.0.tar.gz")]),
+    ]
+    assert served(answers) == [("app-1.0.tar.gz", "team-a")]
+
+
+def test_private_name_hides_pypi_even_when_pypi_comes_first() -> None:
+    answers: list[tuple[Upstream, list[File] | None]] = [
+        (PYPI, [File("app-99.0.tar.gz")]),
+        (TEAM_A, [File("app-1.0.tar.gz")]),
+    ]
+    assert served(answers) == [("app-1.0.tar.gz", "team-a")]
+
+
+def test_public_override_mixes_pypi_versions_in_after_private_ones() -> None:
+    answers: list[tuple[Upstream, list[File] | None]] = [
+        (TEAM_A, [File("my_app-1.0.tar.gz")]),
+        (PYPI, [File("my_app-1.0.tar.gz"), File("my_app-99.0.tar.gz")]),
+    ]
+    policy = CompositePolicy(public_overrides=frozenset({"my-app"}))
+    assert served(answers, policy, project="My_App") == [
+        ("my_app-1.0.tar.gz", "team-a"),
+        ("my_app-99.0.tar.gz", "pypi"),
+    ]
+
+
+def test_name_only_on_pypi_is_served_from_pypi() -> None:
+    answers: list[tuple[Upstream, list[File] | None]] = [
+        (TEAM_A, None),
+        (PYPI, [File("app-1.0.tar.gz")]),
+    ]
+    assert served(answers) == [("app-1.0.tar.gz", "pypi")]
+
+
+def test_project_no_upstream_has_resolves_to_nothing() -> None:
+    assert served([(TEAM_A, None), (PYPI, None)]) == []
+
+
+@pytest.mark.parametrize(
+    ("upload_time", "kept"),
+    [
+        (NOW - timedelta(days=8), True),
+        (NOW - timedelta(days=7), True),
+        (NOW - timedelta(days=6, hours=23), False),
+        (None, False),  # no upload time: fail closed
+    ],
+)
+def test_cooldown_drops_young_pypi_files_and_files_without_upload_time(
+    upload_time: datetime | None, kept: bool
+) -> None:
+    policy = CompositePolicy(min_release_age=timedelta(days=7))
+    answers: list[tuple[Upstream, list[File] | None]] = [
+        (PYPI, [File("app-1.0.tar.gz", upload_time)])
+    ]
+    assert bool(served(answers, policy)) is kept
+
+
+def test_cooldown_does_not_apply_to_private_files_or_exempt_names() -> None:
+    young = NOW - timedelta(hours=1)
+    private: list[tuple[Upstream, list[File] | None]] = [(TEAM_A, [File("app-1.0.tar.gz", young)])]
+    policy = CompositePolicy(min_release_age=timedelta(days=7))
+    assert served(private, policy) == [("app-1.0.tar.gz", "team-a")]
+    public: list[tuple[Upstream, list[File] | None]] = [(PYPI, [File("app-1.0.tar.gz", None)])]
+    exempt = CompositePolicy(min_release_age=timedelta(days=7), cooldown_exempt=frozenset({"app"}))
+    assert served(public, exempt) == [("app-1.0.tar.gz", "pypi")]
+
+
+def test_project_list_is_the_normalised_union() -> None:
+    assert project_names([["B_thing", "a"], ["b-thing", "c"], []]) == ["a", "b-thing", "c"]
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        (None, None),
+        (0, 0),
+        (3600, 3600),
+        ("3600", 3600),
+        ("7 days", 604800),
+        ("1 day", 86400),
+        ("12 hours", 43200),
+        ("90 minutes", 5400),
+        ("30s", 30),
+        ("2 weeks", 1209600),
+        ("  5 Days ", 432000),
+    ],
+)
+def test_durations_are_read_as_seconds(value: int | str | None, seconds: int | None) -> None:
+    assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["soon", "7 fortnights", "-1", -5, "1.5 days", ""])
+def test_unreadable_durations_are_refused(value: int | str) -> None:
+    with pytest.raises(ValidationFailed):
+        parse_duration(value)
+
+
+def test_setup_snippets_put_a_placeholder_where_the_token_goes() -> None:
+    snippets = setup_snippets("https://packages.example.com/", "acme", "all-python")
+    url = "https://x:$TOKEN@packages.example.com/acme/all-python/pypi/simple/"
+    assert snippets["pip"] == f'pip install --index-url "{url}" PACKAGE'
+    assert f"index-url = {url}" in snippets["pip_conf"]
+    assert snippets["requirements_txt"].startswith(f"--index-url {url}\n")
+    assert snippets["uv_pip"].startswith(f'uv pip install --index-url "{url}"')
+    assert "UV_INDEX_ALL_PYTHON_PASSWORD" in snippets["uv_sync"]
+    assert (
+        'url = "https://packages.example.com/acme/all-python/pypi/simple/"'
+        in (snippets["pyproject_toml"])
+    )
