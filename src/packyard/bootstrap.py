@@ -16,6 +16,7 @@ from packyard.blobs.local import LocalBlobStore
 from packyard.db.engine import make_engine, make_session_factory, schema_is_current, upgrade_schema
 from packyard.services.downloads import DownloadCounter, DownloadService
 from packyard.services.index import IndexService
+from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
 from packyard.services.staging import StagingArea
@@ -36,9 +37,17 @@ class Services:
     publishing: PublishService
     index: IndexService
     downloads: DownloadService
+    packages: PackageService
+
+    def flush_buffers(self) -> None:
+        """Write what is buffered in memory: download counts and token last-use times."""
+        try:
+            self.downloads.counter.flush()
+        finally:
+            self.tokens.usage.flush()
 
     def close(self) -> None:
-        self.downloads.counter.flush()
+        self.flush_buffers()
         self.engine.dispose()
 
 
@@ -74,6 +83,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     blobs = make_blob_store(settings.effective_storage_url)
     registries = RegistryService(sessions, utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
+    counter = DownloadCounter(sessions)
     return Services(
         settings=settings,
         engine=engine,
@@ -81,5 +91,6 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         tokens=TokenService(sessions, registries, utc_now),
         publishing=PublishService(sessions, registries, blobs, staging, utc_now),
         index=IndexService(sessions),
-        downloads=DownloadService(sessions, blobs, DownloadCounter(sessions)),
+        downloads=DownloadService(sessions, blobs, counter),
+        packages=PackageService(sessions, registries, counter, utc_now),
     )

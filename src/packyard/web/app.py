@@ -56,6 +56,6 @@ async def _flush_download_counts(services: Services) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await run_in_threadpool(services.downloads.counter.flush)
+            await run_in_threadpool(services.flush_buffers)
         except Exception:
-            log.exception("Could not flush download counts; will retry")
+            log.exception("Could not flush download counts or token uses; will retry")
