@@ -217,9 +217,17 @@ class RegistryService:
             ) from None
         return changed
 
+    def api_get_registry(
+        self, principal: Principal, organization_slug: str, registry_slug: str
+    ) -> Registry:
+        """One registry (``read_registries``); raises NotFound."""
+        return self.api_registry_for(
+            principal, organization_slug, registry_slug, Action.READ_REGISTRIES
+        )
+
     def api_delete_registry(
         self, principal: Principal, organization_slug: str, registry_slug: str
-    ) -> None:
+    ) -> Registry:
         """Delete the registry with its packages and registry tokens, in one transaction
         (``delete_registries``): its index answers 404 from the next request on. Stored
         bytes other registries share stay; unreferenced ones are garbage collected."""
@@ -230,6 +238,7 @@ class RegistryService:
             session.execute(delete(PackageRow).where(PackageRow.registry_id == registry.id))
             session.execute(delete(TokenRow).where(TokenRow.registry_id == registry.id))
             session.execute(delete(RegistryRow).where(RegistryRow.id == registry.id))
+        return registry
 
 
 PYTHON_ECOSYSTEM = "python"

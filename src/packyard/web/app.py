@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from packyard import __version__
 from packyard.bootstrap import Services
-from packyard.web.api import packages
+from packyard.web.api import access_token, packages, registries, tokens
 from packyard.web.errors import install_error_handlers
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple.cache import RenderedPageCache
@@ -41,7 +41,10 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.state.page_cache = RenderedPageCache()
     install_error_handlers(app)
+    app.include_router(registries.router)
     app.include_router(packages.router)
+    app.include_router(tokens.router)
+    app.include_router(access_token.router)
     app.include_router(simple_routes.router)
 
     @app.get("/healthz", include_in_schema=False)
