@@ -77,7 +77,7 @@ def check_organization_access(
 ) -> None:
     """Raise unless ``principal`` may perform the organization-wide ``action`` (such as
     listing or creating registries) in the organization."""
-    _check_api_caller(principal, organization_id, organization_slug)
+    _check_api_caller(principal, organization_id, f"No organization {organization_slug!r}")
     if principal.kind != API_TOKEN_KIND:
         raise PermissionDenied(
             f"Registry tokens only read packages; use an API token with the "
@@ -91,11 +91,11 @@ def check_api_registry_access(principal: Principal, action: Action, registry: Re
     """Raise unless ``principal`` may perform ``action`` on ``registry`` through the REST
     API: Unauthenticated without a credential, NotFound when the registry is not visible
     to the caller, PermissionDenied when it is visible but the scope is missing."""
-    _check_api_caller(principal, registry.organization_id, registry.organization_slug)
+    # The same message as for a registry that does not exist.
+    not_found = f"No registry {registry.slug!r} in organization {registry.organization_slug!r}"
+    _check_api_caller(principal, registry.organization_id, not_found)
     if principal.kind == REGISTRY_TOKEN_KIND and principal.registry_id != registry.id:
-        raise NotFound(
-            f"No registry {registry.slug!r} in organization {registry.organization_slug!r}"
-        )
+        raise NotFound(not_found)
     if principal.kind == REGISTRY_TOKEN_KIND and action is not Action.READ_PACKAGES:
         raise PermissionDenied(
             f"Registry tokens are read-only; use an API token with the {action.value.value} scope"
@@ -104,8 +104,8 @@ def check_api_registry_access(principal: Principal, action: Action, registry: Re
         raise PermissionDenied(f"This token lacks the {action.value.value} scope")
 
 
-def _check_api_caller(principal: Principal, organization_id: str, organization_slug: str) -> None:
+def _check_api_caller(principal: Principal, organization_id: str, not_found: str) -> None:
     if principal.is_anonymous:
         raise Unauthenticated("Authentication required: send Authorization: Bearer TOKEN")
     if not belongs_to_organization(principal, organization_id):
-        raise NotFound(f"No organization {organization_slug!r}")
+        raise NotFound(not_found)
