@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from packyard.web.api import schemas
-from packyard.web.api.common import Caller
+from packyard.web.api.common import Caller, operation_id
 from packyard.web.api.schemas import ErrorBody
 from packyard.web.api.shapes import access_token_out
 from packyard.web.deps import services_of
@@ -15,6 +15,7 @@ router = APIRouter(
     prefix="/v2/access-token",
     tags=["access token"],
     responses={401: {"model": ErrorBody, "description": "No credential, or an unknown one"}},
+    generate_unique_id_function=operation_id,
 )
 
 

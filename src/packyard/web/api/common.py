@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from packyard.core.models import Principal
@@ -21,6 +22,12 @@ bearer = HTTPBearer(
 )
 
 PREFIX = "/v2/packages/organizations/{organization}"
+
+
+def operation_id(route: APIRoute) -> str:
+    """OpenAPI operation ids are the route functions' names (``list_packages``), which
+    generated clients turn into method names."""
+    return route.name
 
 
 async def _caller(

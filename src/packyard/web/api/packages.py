@@ -12,13 +12,16 @@ from starlette.concurrency import run_in_threadpool
 from packyard.core.errors import InvalidRequest
 from packyard.services.packages import DEFAULT_PER_PAGE, MAX_PER_PAGE, PackagePage, PackageQuery
 from packyard.web.api import schemas
-from packyard.web.api.common import CONFLICT, ERRORS, PREFIX, Caller
+from packyard.web.api.common import CONFLICT, ERRORS, PREFIX, Caller, operation_id
 from packyard.web.api.shapes import package_out, package_summary, published_package
 from packyard.web.deps import base_url, services_of
 from packyard.web.multipart import receive_form
 
 router = APIRouter(
-    prefix=f"{PREFIX}/registries/{{registry}}/packages", tags=["packages"], responses=ERRORS
+    prefix=f"{PREFIX}/registries/{{registry}}/packages",
+    tags=["packages"],
+    responses=ERRORS,
+    generate_unique_id_function=operation_id,
 )
 
 FILE_FIELD = "file"

@@ -7,11 +7,16 @@ from starlette.concurrency import run_in_threadpool
 
 from packyard.services.registries import RegistryFields
 from packyard.web.api import schemas
-from packyard.web.api.common import ERRORS, PREFIX, Caller
+from packyard.web.api.common import ERRORS, PREFIX, Caller, operation_id
 from packyard.web.api.shapes import registry_out
 from packyard.web.deps import base_url, services_of
 
-router = APIRouter(prefix=f"{PREFIX}/registries", tags=["registries"], responses=ERRORS)
+router = APIRouter(
+    prefix=f"{PREFIX}/registries",
+    tags=["registries"],
+    responses=ERRORS,
+    generate_unique_id_function=operation_id,
+)
 
 
 def _fields(

@@ -7,12 +7,15 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from packyard.web.api import schemas
-from packyard.web.api.common import ERRORS, PREFIX, Caller
+from packyard.web.api.common import ERRORS, PREFIX, Caller, operation_id
 from packyard.web.api.shapes import token_out
 from packyard.web.deps import base_url, services_of
 
 router = APIRouter(
-    prefix=f"{PREFIX}/registries/{{registry}}/tokens", tags=["registry tokens"], responses=ERRORS
+    prefix=f"{PREFIX}/registries/{{registry}}/tokens",
+    tags=["registry tokens"],
+    responses=ERRORS,
+    generate_unique_id_function=operation_id,
 )
 
 
