@@ -357,3 +357,10 @@ def test_copy_survives_deleting_the_original(admin: Api, registry: str, tmp_path
     response = httpx.get(f"{files}{sdist.name}", auth=("x", str(admin.token)))
     assert response.status_code == 200
     assert response.content == sdist.read_bytes()
+
+
+def test_control_characters_in_names_and_filters_find_nothing(admin: Api, registry: str) -> None:
+    admin.call("GET", f"/registries/{registry}%00/packages", expect=404)
+    admin.call("GET", f"/registries/{registry}/packages/abc%00", expect=404)
+    page = admin.call("GET", f"/registries/{registry}/packages?name=a%00b&version=1%00").json()
+    assert page["items"] == []

@@ -16,13 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
-from sqlalchemy import Select, delete, exists, inspect, select, update
+from sqlalchemy import Select, delete, exists, false, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import Conflict, InvalidRequest, NotFound
 from packyard.core.models import ArchiveMember, PackageFile, Principal, Registry, RegistryType
-from packyard.core.names import normalize_project
+from packyard.core.names import looks_like_id, normalize_project
 from packyard.core.permissions import Action
 from packyard.db.models import PackageRow, RegistryRow
 from packyard.services.downloads import DownloadCounter
@@ -205,6 +205,8 @@ def _filtered(
     statement: Select[PackageRow], registry: Registry, query: PackageQuery
 ) -> Select[PackageRow]:
     statement = statement.where(PackageRow.registry_id == registry.id)
+    if "\x00" in (query.name or "") + (query.version or ""):
+        return statement.where(false())  # no stored name or version holds NUL
     if query.name:
         statement = statement.where(PackageRow.project == normalize_project(query.name))
     if query.version:
@@ -237,8 +239,14 @@ def _normal_version(version: str) -> str:
 
 
 def _package_row(session: Session, registry: Registry, package_id: str) -> PackageRow:
-    row = session.scalar(
-        select(PackageRow).where(PackageRow.id == package_id, PackageRow.registry_id == registry.id)
+    row = (
+        None
+        if not looks_like_id(package_id)
+        else session.scalar(
+            select(PackageRow).where(
+                PackageRow.id == package_id, PackageRow.registry_id == registry.id
+            )
+        )
     )
     if row is None:
         raise NotFound(f"No package {package_id!r} in registry {registry.slug!r}")

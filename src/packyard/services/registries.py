@@ -141,6 +141,8 @@ class RegistryService:
         PermissionDenied.
         """
         try:
+            if not is_slug(organization_slug):  # also keeps NUL and the like out of SQL
+                raise NotFound(f"No organization {organization_slug!r}")
             organization = self.get_organization(organization_slug)
         except NotFound:
             if principal.is_anonymous:
@@ -157,6 +159,10 @@ class RegistryService:
         An unknown registry and one the caller may not see raise the same NotFound.
         """
         try:
+            if not (is_slug(organization_slug) and is_slug(registry_slug)):
+                raise NotFound(
+                    f"No registry {registry_slug!r} in organization {organization_slug!r}"
+                )
             registry = self.find_registry(organization_slug, registry_slug)
         except NotFound:
             if principal.is_anonymous:

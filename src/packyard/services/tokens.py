@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound, Unauthenticated, ValidationFailed
 from packyard.core.models import API_TOKEN_KIND, REGISTRY_TOKEN_KIND, Principal, Registry
+from packyard.core.names import looks_like_id
 from packyard.core.permissions import Action
 from packyard.core.scopes import Scope
 from packyard.db.models import TokenRow
@@ -254,8 +255,12 @@ def _check_description(description: str) -> None:
 
 
 def _registry_token_row(session: Session, registry: Registry, token_id: str) -> TokenRow:
-    row = session.scalar(
-        select(TokenRow).where(TokenRow.id == token_id, TokenRow.registry_id == registry.id)
+    row = (
+        None
+        if not looks_like_id(token_id)
+        else session.scalar(
+            select(TokenRow).where(TokenRow.id == token_id, TokenRow.registry_id == registry.id)
+        )
     )
     if row is None:
         raise NotFound(f"No token {token_id!r} in registry {registry.slug!r}")
