@@ -20,6 +20,7 @@ from packyard.services.composite_index import CompositeIndexService
 from packyard.services.composites import CompositeService
 from packyard.services.downloads import DownloadCounter, DownloadService
 from packyard.services.index import IndexService
+from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
 from packyard.services.staging import StagingArea
@@ -44,9 +45,17 @@ class Services:
     composites: CompositeService
     composite_index: CompositeIndexService
     http: httpx.Client
+    packages: PackageService
+
+    def flush_buffers(self) -> None:
+        """Write what is buffered in memory: download counts and token last-use times."""
+        try:
+            self.downloads.counter.flush()
+        finally:
+            self.tokens.usage.flush()
 
     def close(self) -> None:
-        self.downloads.counter.flush()
+        self.flush_buffers()
         self.http.close()
         self.engine.dispose()
 
@@ -98,7 +107,8 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     blobs = make_blob_store(settings.effective_storage_url, s3_redirect=settings.s3_redirect)
     registries = RegistryService(sessions, utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
-    downloads = DownloadService(sessions, blobs, DownloadCounter(sessions))
+    counter = DownloadCounter(sessions)
+    downloads = DownloadService(sessions, blobs, counter)
     composites = CompositeService(sessions, registries, utc_now)
     http = make_http_client(settings)
     pypi = PypiUpstream(
@@ -124,4 +134,5 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
             sessions, registries, composites, pypi, downloads, blobs, utc_now
         ),
         http=http,
+        packages=PackageService(sessions, registries, counter, utc_now),
     )

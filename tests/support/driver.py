@@ -88,3 +88,57 @@ def new_organization(yard: PackyardServer, prefix: str = "org") -> Organization:
     slug = f"{prefix}-{next(_counter)}"
     yard.admin("org", "create", slug)
     return Organization(yard, slug)
+
+
+@dataclass
+class Api:
+    """The REST API of one organization as one token sees it:
+    ``api.call("POST", "/registries", json={...}, expect=200).json()``."""
+
+    yard: PackyardServer
+    organization: str
+    token: str | None
+
+    @property
+    def base(self) -> str:
+        return f"{self.yard.base_url}/v2/packages/organizations/{self.organization}"
+
+    def call(
+        self, method: str, path: str, expect: int | None = 200, **kwargs: Any
+    ) -> httpx.Response:
+        """Send ``method`` to ``path`` (under the organization, or absolute when it starts
+        with ``/v2/access-token``); assert the status when ``expect`` is given."""
+        url = f"{self.yard.base_url}{path}" if path.startswith("/v2/") else f"{self.base}{path}"
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers.update(kwargs.pop("headers", {}))
+        response = httpx.request(method, url, headers=headers, timeout=60, **kwargs)
+        if expect is not None:
+            assert response.status_code == expect, (
+                method,
+                path,
+                response.status_code,
+                response.text,
+            )
+        return response
+
+    def create_registry(self, name: str, **fields: Any) -> dict[str, Any]:
+        body: dict[str, Any] = self.call(
+            "POST", "/registries", json={"name": name, "ecosystem": "python", **fields}
+        ).json()
+        return body
+
+    def publish(self, registry: str, path: Path, expect: int = 200) -> httpx.Response:
+        with path.open("rb") as handle:
+            return self.call(
+                "POST",
+                f"/registries/{registry}/packages",
+                expect=expect,
+                files={"file": (path.name, handle)},
+            )
+
+    def registry(self, slug: str) -> Registry:
+        return Registry(self.yard, self.organization, slug)
+
+
+def api(organization: Organization, token: str | None) -> Api:
+    return Api(organization.yard, organization.slug, token)

@@ -15,6 +15,7 @@ from packyard.core.errors import ValidationFailed
 
 _SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
 _SLUG_FORM = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ID_FORM = re.compile(r"^[0-9a-fA-F-]{1,36}$")
 MAX_SLUG_LENGTH = 100
 
 
@@ -47,3 +48,8 @@ def normalize_version(version: str) -> str:
         return str(Version(version))
     except InvalidVersion:
         raise ValidationFailed(f"{version!r} is not a valid PEP 440 version") from None
+
+
+def looks_like_id(value: str) -> bool:
+    """Whether ``value`` could be one of our UUIDs; anything else is unknown without a query."""
+    return bool(_ID_FORM.fullmatch(value))

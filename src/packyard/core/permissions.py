@@ -65,3 +65,47 @@ def check_registry_access(principal: Principal, action: Action, registry: Regist
             f"Registry tokens are read-only; use an API token with the {action.value.value} scope"
         )
     raise PermissionDenied(f"This token lacks the {action.value.value} scope")
+
+
+# The REST API. Every call needs a credential of the organization: an unknown organization
+# and one the caller does not belong to look the same (404), and so do registries a
+# registry token may not see. Public registries are public to installers only.
+
+
+def check_organization_access(
+    principal: Principal, action: Action, organization_id: str, organization_slug: str
+) -> None:
+    """Raise unless ``principal`` may perform the organization-wide ``action`` (such as
+    listing or creating registries) in the organization."""
+    _check_api_caller(principal, organization_id, f"No organization {organization_slug!r}")
+    if principal.kind != API_TOKEN_KIND:
+        raise PermissionDenied(
+            f"Registry tokens only read packages; use an API token with the "
+            f"{action.value.value} scope"
+        )
+    if action.value not in principal.scopes:
+        raise PermissionDenied(f"This token lacks the {action.value.value} scope")
+
+
+def check_api_registry_access(principal: Principal, action: Action, registry: Registry) -> None:
+    """Raise unless ``principal`` may perform ``action`` on ``registry`` through the REST
+    API: Unauthenticated without a credential, NotFound when the registry is not visible
+    to the caller, PermissionDenied when it is visible but the scope is missing."""
+    # The same message as for a registry that does not exist.
+    not_found = f"No registry {registry.slug!r} in organization {registry.organization_slug!r}"
+    _check_api_caller(principal, registry.organization_id, not_found)
+    if principal.kind == REGISTRY_TOKEN_KIND and principal.registry_id != registry.id:
+        raise NotFound(not_found)
+    if principal.kind == REGISTRY_TOKEN_KIND and action is not Action.READ_PACKAGES:
+        raise PermissionDenied(
+            f"Registry tokens are read-only; use an API token with the {action.value.value} scope"
+        )
+    if principal.kind == API_TOKEN_KIND and action.value not in principal.scopes:
+        raise PermissionDenied(f"This token lacks the {action.value.value} scope")
+
+
+def _check_api_caller(principal: Principal, organization_id: str, not_found: str) -> None:
+    if principal.is_anonymous:
+        raise Unauthenticated("Authentication required: send Authorization: Bearer TOKEN")
+    if not belongs_to_organization(principal, organization_id):
+        raise NotFound(not_found)

@@ -93,9 +93,13 @@ class PackageRow(Base):
         UniqueConstraint("registry_id", "filename"),
         Index("ix_packages_registry_project", "registry_id", "project"),
         Index("ix_packages_registry_seq", "registry_id", "seq"),
+        # SQLite would otherwise reuse the seq of a deleted newest row, and a cursor
+        # pointing there would skip the package that took it.
+        {"sqlite_autoincrement": True},
     )
 
-    # seq orders packages by push time for listings and cursors; id is the public UUID.
+    # seq orders packages by push time for listings and cursors (it only grows, so cursor
+    # pages never skip or repeat a package); id is the public UUID.
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )

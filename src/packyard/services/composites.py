@@ -31,14 +31,15 @@ from packyard.core.composite import (
     parse_duration,
 )
 from packyard.core.errors import InvalidRequest, ValidationFailed
-from packyard.core.models import Registry, RegistryType
+from packyard.core.models import Principal, Registry, RegistryType
 from packyard.core.names import slugify
+from packyard.core.permissions import Action
 from packyard.db.models import (
     CompositeSettingsRow,
     CompositeUpstreamRow,
     RegistryRow,
 )
-from packyard.services.registries import RegistryService
+from packyard.services.registries import RegistryFields, RegistryService
 from packyard.services.rows import registry_from_row
 
 MAX_UPSTREAMS = 50
@@ -118,6 +119,41 @@ class CompositeService:
                 f"A registry with slug {slug!r} already exists in {organization_slug!r}"
             ) from None
         return registry
+
+    def api_create(
+        self,
+        principal: Principal,
+        organization_slug: str,
+        name: str,
+        upstreams: Sequence[str],
+        **options: Any,
+    ) -> Registry:
+        """``create_composite`` for the REST API: the caller needs ``write_registries``."""
+        self._registries.api_organization_for(principal, organization_slug, Action.WRITE_REGISTRIES)
+        return self.create_composite(organization_slug, name, upstreams, **options)
+
+    def api_update(
+        self,
+        principal: Principal,
+        organization_slug: str,
+        registry_slug: str,
+        fields: RegistryFields,
+        settings: dict[str, Any],
+    ) -> Registry:
+        """Update a registry's own fields and, for a composite, the ``settings`` given
+        (``update_settings`` keywords); settings on a source registry are refused (400)
+        before anything changes."""
+        registry = self._registries.api_registry_for(
+            principal, organization_slug, registry_slug, Action.WRITE_REGISTRIES
+        )
+        if settings:
+            require_composite(registry)
+        changed = self._registries.api_update_registry(
+            principal, organization_slug, registry_slug, fields
+        )
+        if settings:
+            self.update_settings(changed, **settings)
+        return changed
 
     def settings(self, registry: Registry) -> CompositeSettings:
         """The upstreams (with their current serials) and policy of a composite.

@@ -44,6 +44,11 @@ class DownloadCounter:
         with self._lock:
             self._pending[package_id] += 1
 
+    def pending(self, package_id: str) -> int:
+        """Downloads counted in this process and not yet flushed."""
+        with self._lock:
+            return self._pending.get(package_id, 0)
+
     def flush(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, Counter()

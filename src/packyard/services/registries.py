@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from packyard.core.errors import NotFound, ValidationFailed
+from packyard.core.errors import NotFound, Unauthenticated, ValidationFailed
 from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.names import is_slug, slugify
-from packyard.core.permissions import Action, check_registry_access
-from packyard.db.models import OrganizationRow, RegistryRow
+from packyard.core.permissions import (
+    Action,
+    check_api_registry_access,
+    check_organization_access,
+    check_registry_access,
+)
+from packyard.db.models import OrganizationRow, PackageRow, RegistryRow, TokenRow
 from packyard.services.rows import organization_from_row, registry_from_row
 
 
@@ -123,6 +129,191 @@ class RegistryService:
                 .order_by(RegistryRow.created_at)
             ).all()
         return [registry_from_row(row, organization.slug) for row in rows]
+
+    # The REST API: every call checks the caller with the API's rules (``core.permissions``).
+
+    def api_organization_for(
+        self, principal: Principal, organization_slug: str, action: Action
+    ) -> Organization:
+        """The organization if ``principal`` may perform the organization-wide ``action``.
+
+        Raises Unauthenticated, NotFound (unknown, or another organization's) or
+        PermissionDenied.
+        """
+        try:
+            if not is_slug(organization_slug):  # also keeps NUL and the like out of SQL
+                raise NotFound(f"No organization {organization_slug!r}")
+            organization = self.get_organization(organization_slug)
+        except NotFound:
+            if principal.is_anonymous:
+                raise Unauthenticated(API_AUTHENTICATION_REQUIRED) from None
+            raise
+        check_organization_access(principal, action, organization.id, organization.slug)
+        return organization
+
+    def api_registry_for(
+        self, principal: Principal, organization_slug: str, registry_slug: str, action: Action
+    ) -> Registry:
+        """The registry if ``principal`` may perform ``action`` on it through the REST API.
+
+        An unknown registry and one the caller may not see raise the same NotFound.
+        """
+        try:
+            if not (is_slug(organization_slug) and is_slug(registry_slug)):
+                raise NotFound(
+                    f"No registry {registry_slug!r} in organization {organization_slug!r}"
+                )
+            registry = self.find_registry(organization_slug, registry_slug)
+        except NotFound:
+            if principal.is_anonymous:
+                raise Unauthenticated(API_AUTHENTICATION_REQUIRED) from None
+            raise
+        check_api_registry_access(principal, action, registry)
+        return registry
+
+    def api_list_registries(self, principal: Principal, organization_slug: str) -> list[Registry]:
+        """The organization's registries, oldest first (``read_registries``)."""
+        self.api_organization_for(principal, organization_slug, Action.READ_REGISTRIES)
+        return self.list_registries(organization_slug)
+
+    def api_create_registry(
+        self, principal: Principal, organization_slug: str, fields: RegistryFields
+    ) -> Registry:
+        """Create a source registry (``write_registries``); raises ValidationFailed for bad
+        fields or a taken slug."""
+        self.api_organization_for(principal, organization_slug, Action.WRITE_REGISTRIES)
+        _validate_fields(fields)
+        return self.create_registry(
+            organization_slug,
+            fields.name or "",
+            public=bool(fields.public),
+            description=fields.description or "",
+            emoji=fields.emoji,
+            color=fields.color,
+        )
+
+    def api_update_registry(
+        self,
+        principal: Principal,
+        organization_slug: str,
+        registry_slug: str,
+        fields: RegistryFields,
+    ) -> Registry:
+        """Change the fields named in ``fields.given`` (``write_registries``). A new name
+        gives a new slug; the old one stops answering. Raises ValidationFailed for a taken
+        slug or bad values."""
+        registry = self.api_registry_for(
+            principal, organization_slug, registry_slug, Action.WRITE_REGISTRIES
+        )
+        _validate_fields(fields)
+        if registry.type is RegistryType.COMPOSITE and fields.public:
+            raise ValidationFailed(
+                "A composite registry is always private: it serves its private upstreams",
+                ["public: a composite registry cannot be public"],
+            )
+        try:
+            with self._sessions.begin() as session:
+                row = session.get(RegistryRow, registry.id)
+                if row is None:
+                    raise NotFound(
+                        f"No registry {registry_slug!r} in organization {organization_slug!r}"
+                    )
+                _apply_fields(row, fields)
+                session.flush()
+                changed = registry_from_row(row, registry.organization_slug)
+        except IntegrityError:
+            raise ValidationFailed(
+                f"A registry with slug {slugify(fields.name or '')!r} already exists in "
+                f"{organization_slug!r}"
+            ) from None
+        return changed
+
+    def api_get_registry(
+        self, principal: Principal, organization_slug: str, registry_slug: str
+    ) -> Registry:
+        """One registry (``read_registries``); raises NotFound."""
+        return self.api_registry_for(
+            principal, organization_slug, registry_slug, Action.READ_REGISTRIES
+        )
+
+    def api_delete_registry(
+        self, principal: Principal, organization_slug: str, registry_slug: str
+    ) -> Registry:
+        """Delete the registry with its packages and registry tokens, in one transaction
+        (``delete_registries``): its index answers 404 from the next request on. Stored
+        bytes other registries share stay; unreferenced ones are garbage collected."""
+        registry = self.api_registry_for(
+            principal, organization_slug, registry_slug, Action.DELETE_REGISTRIES
+        )
+        with self._sessions.begin() as session:
+            session.execute(delete(PackageRow).where(PackageRow.registry_id == registry.id))
+            session.execute(delete(TokenRow).where(TokenRow.registry_id == registry.id))
+            session.execute(delete(RegistryRow).where(RegistryRow.id == registry.id))
+        return registry
+
+
+PYTHON_ECOSYSTEM = "python"
+API_AUTHENTICATION_REQUIRED = "Authentication required: send Authorization: Bearer TOKEN"
+MAX_NAME_LENGTH = 200
+MAX_DESCRIPTION_LENGTH = 10_000
+MAX_EMOJI_LENGTH = 64
+MAX_COLOR_LENGTH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryFields:
+    """Values given for a registry; ``given`` names those present in an update (so that
+    ``emoji=None`` can clear an emoji while an absent ``emoji`` leaves it alone)."""
+
+    given: frozenset[str]
+    name: str | None = None
+    ecosystem: str | None = None
+    description: str | None = None
+    emoji: str | None = None
+    color: str | None = None
+    public: bool | None = None
+
+
+def _validate_fields(fields: RegistryFields) -> None:
+    problems: list[str] = []
+    if "name" in fields.given:
+        if fields.name is None or not fields.name.strip():
+            problems.append("name: a registry needs a name")
+        else:
+            try:
+                slugify(fields.name)
+            except ValidationFailed as error:
+                problems.append(f"name: {error.message}")
+    if "ecosystem" in fields.given and fields.ecosystem != PYTHON_ECOSYSTEM:
+        problems.append(f"ecosystem: must be {PYTHON_ECOSYSTEM!r}, and cannot change")
+    limits = {
+        "name": MAX_NAME_LENGTH,
+        "description": MAX_DESCRIPTION_LENGTH,
+        "emoji": MAX_EMOJI_LENGTH,
+        "color": MAX_COLOR_LENGTH,
+    }
+    for field_name, limit in limits.items():
+        value = getattr(fields, field_name)
+        if value is not None and len(value) > limit:
+            problems.append(f"{field_name}: at most {limit} characters")
+        if value is not None and "\x00" in value:
+            problems.append(f"{field_name}: may not contain NUL characters")
+    if problems:
+        raise ValidationFailed("The registry's fields are not acceptable", problems)
+
+
+def _apply_fields(row: RegistryRow, fields: RegistryFields) -> None:
+    if "name" in fields.given and fields.name is not None:
+        row.name = fields.name.strip()
+        row.slug = slugify(fields.name)
+    if "description" in fields.given:
+        row.description = fields.description or ""
+    if "emoji" in fields.given:
+        row.emoji = fields.emoji
+    if "color" in fields.given:
+        row.color = fields.color
+    if "public" in fields.given and fields.public is not None:
+        row.public = fields.public
 
 
 # Stands in for a missing registry when an anonymous caller must be asked for credentials.

@@ -8,6 +8,7 @@ with respect to the secret's content.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 import uuid
@@ -15,14 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from packyard.core.errors import Unauthenticated, ValidationFailed
-from packyard.core.models import API_TOKEN_KIND, REGISTRY_TOKEN_KIND, Principal
+from packyard.core.errors import NotFound, Unauthenticated, ValidationFailed
+from packyard.core.models import API_TOKEN_KIND, REGISTRY_TOKEN_KIND, Principal, Registry
+from packyard.core.names import looks_like_id
+from packyard.core.permissions import Action
 from packyard.core.scopes import Scope
 from packyard.db.models import TokenRow
 from packyard.services.registries import RegistryService
+from packyard.services.token_usage import TokenUsage
 
 TOKEN_PREFIX = "pky_"
 MAX_SECRET_LENGTH = 256
@@ -37,6 +41,7 @@ class Token:
     description: str
     created_at: datetime
     last_used_at: datetime | None
+    created_by: str | None = None  # the id of the token that created it; None from the CLI
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,7 @@ def _token_from_row(row: TokenRow) -> Token:
         description=row.description,
         created_at=row.created_at,
         last_used_at=row.last_used_at,
+        created_by=row.created_by,
     )
 
 
@@ -69,10 +75,12 @@ class TokenService:
         sessions: sessionmaker[Session],
         registries: RegistryService,
         now: Callable[[], datetime],
+        usage: TokenUsage | None = None,
     ) -> None:
         self._sessions = sessions
         self._registries = registries
         self._now = now
+        self.usage = usage if usage is not None else TokenUsage(sessions, now)
 
     def create_api_token(
         self, organization_slug: str, scopes: frozenset[Scope], description: str = ""
@@ -96,6 +104,7 @@ class TokenService:
         registry_id: str | None,
         scopes: frozenset[Scope],
         description: str,
+        created_by: str | None = None,
     ) -> IssuedToken:
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = TokenRow(
@@ -105,6 +114,7 @@ class TokenService:
             secret_sha256=hash_secret(secret),
             scopes=sorted(s.value for s in scopes),
             description=description,
+            created_by=created_by,
             created_at=self._now(),
         )
         with self._sessions.begin() as session:
@@ -121,6 +131,7 @@ class TokenService:
             )
         if row is None:
             raise Unauthenticated("Invalid token: it is unknown or has been revoked")
+        self.usage.record(row.id)
         if row.registry_id is not None:
             return Principal(
                 kind=REGISTRY_TOKEN_KIND,
@@ -134,3 +145,123 @@ class TokenService:
             token_id=row.id,
             scopes=frozenset(Scope(s) for s in row.scopes),
         )
+
+    # The REST API: registry tokens managed by API tokens, and the caller's own token.
+
+    def registry_tokens(
+        self, principal: Principal, organization_slug: str, registry_slug: str
+    ) -> RegistryTokens:
+        """The read-only tokens of a registry, oldest first (``write_registries``)."""
+        registry = self._manageable_registry(principal, organization_slug, registry_slug)
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(TokenRow)
+                .where(TokenRow.registry_id == registry.id)
+                .order_by(TokenRow.created_at, TokenRow.id)
+            ).all()
+            tokens = [self._with_usage(_token_from_row(row)) for row in rows]
+        return RegistryTokens(registry, tokens)
+
+    def issue_registry_token(
+        self, principal: Principal, organization_slug: str, registry_slug: str, description: str
+    ) -> tuple[Registry, IssuedToken]:
+        """Mint a read-only token for the registry on behalf of ``principal``."""
+        registry = self._manageable_registry(principal, organization_slug, registry_slug)
+        _check_description(description)
+        issued = self._issue(
+            registry.organization_id, registry.id, frozenset(), description, principal.token_id
+        )
+        return registry, issued
+
+    def registry_token(
+        self, principal: Principal, organization_slug: str, registry_slug: str, token_id: str
+    ) -> tuple[Registry, Token]:
+        """One token of the registry; raises NotFound."""
+        registry = self._manageable_registry(principal, organization_slug, registry_slug)
+        with self._sessions() as session:
+            row = _registry_token_row(session, registry, token_id)
+            return registry, self._with_usage(_token_from_row(row))
+
+    def describe_registry_token(
+        self,
+        principal: Principal,
+        organization_slug: str,
+        registry_slug: str,
+        token_id: str,
+        description: str,
+    ) -> tuple[Registry, Token]:
+        """Change a registry token's description; raises NotFound."""
+        registry = self._manageable_registry(principal, organization_slug, registry_slug)
+        _check_description(description)
+        with self._sessions.begin() as session:
+            row = _registry_token_row(session, registry, token_id)
+            row.description = description
+            token = _token_from_row(row)
+        return registry, self._with_usage(token)
+
+    def delete_registry_token(
+        self, principal: Principal, organization_slug: str, registry_slug: str, token_id: str
+    ) -> None:
+        """Delete a registry token: it stops working with the next request."""
+        registry = self._manageable_registry(principal, organization_slug, registry_slug)
+        with self._sessions.begin() as session:
+            session.delete(_registry_token_row(session, registry, token_id))
+
+    def current_token(self, principal: Principal) -> Token:
+        """The token the caller authenticated with; raises Unauthenticated without one."""
+        if principal.token_id is None:
+            raise Unauthenticated("Authentication required: send Authorization: Bearer TOKEN")
+        with self._sessions() as session:
+            row = session.get(TokenRow, principal.token_id)
+            if row is None:
+                raise Unauthenticated("Invalid token: it is unknown or has been revoked")
+            return self._with_usage(_token_from_row(row))
+
+    def revoke_current_token(self, principal: Principal) -> None:
+        """Delete the token the caller authenticated with."""
+        if principal.token_id is None:
+            raise Unauthenticated("Authentication required: send Authorization: Bearer TOKEN")
+        with self._sessions.begin() as session:
+            session.execute(delete(TokenRow).where(TokenRow.id == principal.token_id))
+
+    def _manageable_registry(
+        self, principal: Principal, organization_slug: str, registry_slug: str
+    ) -> Registry:
+        return self._registries.api_registry_for(
+            principal, organization_slug, registry_slug, Action.WRITE_REGISTRIES
+        )
+
+    def _with_usage(self, token: Token) -> Token:
+        pending = self.usage.pending(token.id)
+        if pending is None or (token.last_used_at is not None and token.last_used_at >= pending):
+            return token
+        return dataclasses.replace(token, last_used_at=pending)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryTokens:
+    registry: Registry
+    tokens: list[Token]
+
+
+MAX_DESCRIPTION_LENGTH = 1000
+
+
+def _check_description(description: str) -> None:
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise ValidationFailed(f"A description may be at most {MAX_DESCRIPTION_LENGTH} characters")
+    if "\x00" in description:
+        raise ValidationFailed("A description may not contain NUL characters")
+
+
+def _registry_token_row(session: Session, registry: Registry, token_id: str) -> TokenRow:
+    row = (
+        None
+        if not looks_like_id(token_id)
+        else session.scalar(
+            select(TokenRow).where(TokenRow.id == token_id, TokenRow.registry_id == registry.id)
+        )
+    )
+    if row is None:
+        raise NotFound(f"No token {token_id!r} in registry {registry.slug!r}")
+    return row

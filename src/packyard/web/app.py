@@ -12,7 +12,14 @@ from starlette.concurrency import run_in_threadpool
 
 from packyard import __version__
 from packyard.bootstrap import Services
-from packyard.web.api import instructions, packages, upstreams
+from packyard.web.api import (
+    access_token,
+    instructions,
+    packages,
+    registries,
+    tokens,
+    upstreams,
+)
 from packyard.web.errors import install_error_handlers
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
@@ -42,9 +49,12 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.state.page_cache = RenderedPageCache()
     install_error_handlers(app)
+    app.include_router(registries.router)
     app.include_router(packages.router)
     app.include_router(instructions.router)
     app.include_router(upstreams.router)
+    app.include_router(tokens.router)
+    app.include_router(access_token.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
 
@@ -60,6 +70,6 @@ async def _flush_download_counts(services: Services) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await run_in_threadpool(services.downloads.counter.flush)
+            await run_in_threadpool(services.flush_buffers)
         except Exception:
-            log.exception("Could not flush download counts; will retry")
+            log.exception("Could not flush download counts or token uses; will retry")

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Match
 
 from packyard.core import errors
 
@@ -78,16 +79,28 @@ async def _on_validation_error(_request: Request, error: Exception) -> Response:
     return JSONResponse({"message": "Validation failed", "errors": problems}, status_code=422)
 
 
-async def _on_http_error(_request: Request, error: Exception) -> Response:
+async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     message = error.detail if isinstance(error.detail, str) else "Request failed"
+    headers = getattr(error, "headers", None)
     if error.status_code == 404:
         message = "Not found"
     elif error.status_code == 405:
         message = "Method not allowed"
-    return JSONResponse(
-        {"message": message}, status_code=error.status_code, headers=getattr(error, "headers", None)
-    )
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+    return JSONResponse({"message": message}, status_code=error.status_code, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path: Starlette's own 405 names only those
+    of the first route whose path matched."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches(request.scope)
+        route_methods = getattr(route, "methods", None)
+        if match is not Match.NONE and route_methods:
+            methods.update(route_methods)
+    return sorted(methods)
 
 
 async def _on_unexpected_error(_request: Request, error: Exception) -> Response:

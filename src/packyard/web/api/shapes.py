@@ -1,20 +1,29 @@
-"""JSON shapes of the REST API's objects, built from ``core.models`` and a base URL."""
+"""The REST API's objects, built from ``core`` and service data and a base URL.
+
+URLs follow Buildkite's: ``{base}/v2/packages/organizations/{org}/registries/{registry}``
+for the API, ``{base}/organizations/{org}/packages/registries/{registry}`` for pages.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from packyard.core.models import PackageFile, Registry
+from packyard.services.packages import PackageDetails
+from packyard.services.tokens import Token
+from packyard.web.api import schemas
+
+TOKEN_PLACEHOLDER = "${TOKEN}"
 
 
-def organization_json(base: str, registry: Registry) -> dict[str, Any]:
+def organization_ref(base: str, registry: Registry) -> schemas.OrganizationRef:
     slug = registry.organization_slug
-    return {
-        "id": registry.organization_id,
-        "slug": slug,
-        "url": f"{base}/v2/organizations/{slug}",
-        "web_url": f"{base}/organizations/{slug}",
-    }
+    return schemas.OrganizationRef(
+        id=registry.organization_id,
+        slug=slug,
+        url=f"{base}/v2/organizations/{slug}",
+        web_url=f"{base}/organizations/{slug}",
+    )
 
 
 def registry_urls(base: str, registry: Registry) -> tuple[str, str]:
@@ -25,30 +34,133 @@ def registry_urls(base: str, registry: Registry) -> tuple[str, str]:
     )
 
 
-def registry_ref_json(base: str, registry: Registry) -> dict[str, Any]:
+def registry_ref(base: str, registry: Registry) -> schemas.RegistryRef:
     url, web_url = registry_urls(base, registry)
-    return {"id": registry.id, "slug": registry.slug, "url": url, "web_url": web_url}
+    return schemas.RegistryRef(id=registry.id, slug=registry.slug, url=url, web_url=web_url)
+
+
+def registry_out(base: str, registry: Registry) -> schemas.RegistryOut:
+    url, web_url = registry_urls(base, registry)
+    return schemas.RegistryOut(
+        id=registry.id,
+        slug=registry.slug,
+        url=url,
+        web_url=web_url,
+        name=registry.name,
+        ecosystem=registry.ecosystem,
+        description=registry.description,
+        emoji=registry.emoji,
+        color=registry.color,
+        public=registry.public,
+        type=registry.type,
+        created_at=registry.created_at,
+    )
+
+
+def package_summary(base: str, registry: Registry, package: PackageFile) -> schemas.PackageSummary:
+    url, web_url = registry_urls(base, registry)
+    return schemas.PackageSummary(
+        id=package.id,
+        url=f"{url}/packages/{package.id}",
+        web_url=f"{web_url}/packages/{package.id}",
+        name=package.name,
+        version=package.version,
+        filename=package.filename,
+        created_at=package.created_at,
+    )
+
+
+def published_package(
+    base: str, registry: Registry, package: PackageFile
+) -> schemas.PublishedPackage:
+    digests = package.digests
+    return schemas.PublishedPackage(
+        **package_summary(base, registry, package).model_dump(),
+        size=package.size,
+        digests=schemas.Digests(
+            md5=digests.md5,
+            sha1=digests.sha1,
+            sha256=digests.sha256,
+            sha512=digests.sha512,
+            blake2b_256=digests.blake2b_256,
+        ),
+        organization=organization_ref(base, registry),
+        registry=registry_ref(base, registry),
+    )
+
+
+def package_out(base: str, details: PackageDetails) -> schemas.PackageOut:
+    registry, package = details.registry, details.package
+    metadata = schemas.Metadata.model_validate(details.metadata)
+    return schemas.PackageOut(
+        **published_package(base, registry, package).model_dump(),
+        distribution=schemas.Distribution(
+            name=package.name,
+            version=package.version,
+            filetype=package.filetype.value,
+            python_version=package.python_version,
+            requires_python=package.requires_python,
+        ),
+        metadata=metadata,
+        dependencies_count=len(metadata.requires_dist),
+        files=[schemas.ArchiveFile(path=m.path, size=m.size) for m in details.members],
+        total_files=len(details.members),
+        downloads_count=package.downloads_count,
+        visibility="public" if registry.public else "private",
+        installation=installation(base, registry, package),
+    )
+
+
+def installation(base: str, registry: Registry, package: PackageFile) -> schemas.Installation:
+    """Snippets for pip, pip.conf, requirements.txt and uv, for this registry and version;
+    a private registry's carry ``${TOKEN}`` where the token goes."""
+    scheme, _, host = base.partition("://")
+    path = f"/{registry.organization_slug}/{registry.slug}/pypi/simple/"
+    plain_url = f"{base}{path}"
+    placeholder = None if registry.public else TOKEN_PLACEHOLDER
+    url = plain_url if placeholder is None else f"{scheme}://x:{placeholder}@{host}{path}"
+    pin = f"{package.project}=={package.version}"
+    uv_index = f'[[tool.uv.index]]\nname = "{registry.slug}"\nurl = "{plain_url}"\n'
+    if placeholder is not None:
+        variable = registry.slug.upper().replace("-", "_")
+        uv_index += (
+            f"# credentials: UV_INDEX_{variable}_USERNAME=x "
+            f"UV_INDEX_{variable}_PASSWORD={placeholder}\n"
+        )
+    return schemas.Installation(
+        index_url=plain_url,
+        token_placeholder=placeholder,
+        pip=f'pip install --index-url "{url}" "{pin}"',
+        pip_conf=f"[global]\nindex-url = {url}\n",
+        requirements_txt=f"--index-url {url}\n{pin}\n",
+        uv=f'uv pip install --index-url "{url}" "{pin}"',
+        uv_pyproject=uv_index,
+    )
+
+
+def token_out(base: str, registry: Registry, token: Token) -> schemas.TokenOut:
+    url, _ = registry_urls(base, registry)
+    return schemas.TokenOut(
+        id=token.id,
+        description=token.description,
+        url=f"{url}/tokens/{token.id}",
+        created_at=token.created_at,
+        created_by=None if token.created_by is None else schemas.TokenCreator(id=token.created_by),
+        organization=organization_ref(base, registry),
+        registry=registry_ref(base, registry),
+        last_used_at=token.last_used_at,
+    )
+
+
+def access_token_out(token: Token) -> schemas.AccessTokenOut:
+    return schemas.AccessTokenOut(
+        uuid=token.id,
+        scopes=sorted(s.value for s in token.scopes),
+        description=token.description,
+        created_at=token.created_at,
+    )
 
 
 def package_json(base: str, registry: Registry, package: PackageFile) -> dict[str, Any]:
-    registry_url, registry_web_url = registry_urls(base, registry)
-    digests = package.digests
-    return {
-        "id": package.id,
-        "url": f"{registry_url}/packages/{package.id}",
-        "web_url": f"{registry_web_url}/packages/{package.id}",
-        "name": package.name,
-        "version": package.version,
-        "filename": package.filename,
-        "size": package.size,
-        "created_at": package.created_at.isoformat().replace("+00:00", "Z"),
-        "digests": {
-            "md5": digests.md5,
-            "sha1": digests.sha1,
-            "sha256": digests.sha256,
-            "sha512": digests.sha512,
-            "blake2b_256": digests.blake2b_256,
-        },
-        "organization": organization_json(base, registry),
-        "registry": registry_ref_json(base, registry),
-    }
+    """The publish answer as plain JSON, for routes that build responses by hand."""
+    return published_package(base, registry, package).model_dump(mode="json")

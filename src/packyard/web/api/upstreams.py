@@ -53,7 +53,7 @@ async def _registry(request: Request, organization: str, registry: str, action: 
     services = services_of(request)
     principal = await principal_for(request, services.tokens)
     return await run_in_threadpool(
-        services.registries.registry_for, principal, organization, registry, action
+        services.registries.api_registry_for, principal, organization, registry, action
     )
 
 

@@ -1,0 +1,78 @@
+"""When each token was last used, recorded without a database write per request.
+
+``record`` only notes the time in memory, and at most once per token per
+``RECORD_INTERVAL``; ``flush`` writes what was noted in one short transaction, on the same
+timer as download counts and at shutdown. A token used all day costs one write a minute in
+each process, not one per index request. Several processes only ever move the stored time
+forward.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from packyard.db.models import TokenRow
+
+RECORD_INTERVAL = timedelta(minutes=1)
+# Bounds memory when very many tokens are used; forgetting only costs one extra write.
+MAX_REMEMBERED_TOKENS = 100_000
+
+
+class TokenUsage:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        now: Callable[[], datetime],
+        interval: timedelta = RECORD_INTERVAL,
+    ) -> None:
+        self._sessions = sessions
+        self._now = now
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._recorded_at: dict[str, datetime] = {}
+        self._pending: dict[str, datetime] = {}
+
+    def record(self, token_id: str) -> None:
+        """Note that ``token_id`` was used now (throttled; never touches the database)."""
+        now = self._now()
+        with self._lock:
+            last = self._recorded_at.get(token_id)
+            if last is not None and now - last < self._interval:
+                return
+            if len(self._recorded_at) >= MAX_REMEMBERED_TOKENS:
+                self._recorded_at.clear()
+            self._recorded_at[token_id] = now
+            self._pending[token_id] = now
+
+    def pending(self, token_id: str) -> datetime | None:
+        """A use noted in this process and not yet written, if any."""
+        with self._lock:
+            return self._pending.get(token_id)
+
+    def flush(self) -> None:
+        """Write noted uses; on failure they are kept for the next flush."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        try:
+            with self._sessions.begin() as session:
+                for token_id, used_at in sorted(pending.items()):
+                    session.execute(
+                        update(TokenRow)
+                        .where(
+                            TokenRow.id == token_id,
+                            or_(TokenRow.last_used_at.is_(None), TokenRow.last_used_at < used_at),
+                        )
+                        .values(last_used_at=used_at)
+                    )
+        except Exception:
+            with self._lock:
+                for token_id, used_at in pending.items():
+                    self._pending.setdefault(token_id, used_at)
+            raise

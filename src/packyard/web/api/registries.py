@@ -1,0 +1,145 @@
+"""Registries of an organization: create, list, get, update (PATCH or POST), delete."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from packyard.core.errors import ValidationFailed
+from packyard.core.models import Registry, RegistryType
+from packyard.services.registries import RegistryFields
+from packyard.web.api import schemas
+from packyard.web.api.common import ERRORS, PREFIX, Caller, operation_id
+from packyard.web.api.shapes import registry_out
+from packyard.web.api.upstreams import composite_json
+from packyard.web.deps import base_url, services_of
+
+router = APIRouter(
+    prefix=f"{PREFIX}/registries",
+    tags=["registries"],
+    responses=ERRORS,
+    generate_unique_id_function=operation_id,
+)
+
+
+REGISTRY_FIELDS = frozenset({"name", "ecosystem", "description", "emoji", "color", "public"})
+COMPOSITE_SETTINGS = frozenset(schemas.CompositeSettingsIn.model_fields)
+
+
+def _fields(
+    body: schemas.RegistryCreate | schemas.RegistryUpdate, *, create: bool
+) -> RegistryFields:
+    given = REGISTRY_FIELDS if create else REGISTRY_FIELDS & body.model_fields_set
+    return RegistryFields(given=given, **body.model_dump(include=set(REGISTRY_FIELDS)))
+
+
+def _settings(body: schemas.CompositeSettingsIn) -> dict[str, Any]:
+    """The composite settings the body sets (``min_release_age: null`` clears)."""
+    given = COMPOSITE_SETTINGS & body.model_fields_set
+    return {name: getattr(body, name) for name in given}
+
+
+async def _out(request: Request, registry: Registry) -> schemas.RegistryOut:
+    shaped = registry_out(base_url(request), registry)
+    if registry.type is not RegistryType.COMPOSITE:
+        return shaped
+    settings = await run_in_threadpool(services_of(request).composites.settings, registry)
+    return shaped.model_copy(update=composite_json(settings))
+
+
+@router.post("", summary="Create a registry (write_registries)")
+async def create_registry(
+    request: Request, organization: str, body: schemas.RegistryCreate, principal: Caller
+) -> schemas.RegistryOut:
+    services = services_of(request)
+    settings = _settings(body)
+    if body.type is RegistryType.COMPOSITE:
+        created = await run_in_threadpool(
+            functools.partial(
+                services.composites.api_create,
+                principal,
+                organization,
+                body.name,
+                body.upstreams or [],
+                description=body.description or "",
+                emoji=body.emoji,
+                color=body.color,
+                public=body.public,
+                **{k: v for k, v in settings.items() if v is not None},
+            )
+        )
+    else:
+        if settings or body.upstreams is not None:
+            raise ValidationFailed(
+                "Upstreams and composite settings apply to composite registries only",
+                ['type: send "type": "composite" to create a composite registry'],
+            )
+        created = await run_in_threadpool(
+            services.registries.api_create_registry,
+            principal,
+            organization,
+            _fields(body, create=True),
+        )
+    return await _out(request, created)
+
+
+@router.get("", summary="List registries (read_registries)")
+async def list_registries(
+    request: Request, organization: str, principal: Caller
+) -> list[schemas.RegistryOut]:
+    registries = services_of(request).registries
+    found = await run_in_threadpool(registries.api_list_registries, principal, organization)
+    return [await _out(request, registry) for registry in found]
+
+
+@router.get("/{registry}", summary="Get a registry (read_registries)")
+async def get_registry(
+    request: Request, organization: str, registry: str, principal: Caller
+) -> schemas.RegistryOut:
+    registries = services_of(request).registries
+    found = await run_in_threadpool(registries.api_get_registry, principal, organization, registry)
+    return await _out(request, found)
+
+
+@router.patch(
+    "/{registry}", summary="Update a registry (write_registries)", operation_id="update_registry"
+)
+@router.post(
+    "/{registry}",
+    summary="Update a registry (write_registries); the same as PATCH",
+    operation_id="update_registry_with_post",
+)
+async def update_registry(
+    request: Request,
+    organization: str,
+    registry: str,
+    body: schemas.RegistryUpdate,
+    principal: Caller,
+) -> schemas.RegistryOut:
+    composites = services_of(request).composites
+    changed = await run_in_threadpool(
+        composites.api_update,
+        principal,
+        organization,
+        registry,
+        _fields(body, create=False),
+        _settings(body),
+    )
+    return await _out(request, changed)
+
+
+@router.delete(
+    "/{registry}",
+    summary="Delete a registry with its packages and tokens (delete_registries)",
+)
+async def delete_registry(
+    request: Request, organization: str, registry: str, principal: Caller
+) -> schemas.Deleted:
+    registries = services_of(request).registries
+    deleted = await run_in_threadpool(
+        registries.api_delete_registry, principal, organization, registry
+    )
+    return schemas.Deleted(id=deleted.id)

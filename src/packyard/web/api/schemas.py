@@ -1,0 +1,246 @@
+"""Pydantic models of the REST API's request bodies and responses. They are the OpenAPI
+document's source, so every field a route answers is declared here; shapes.py fills them
+from ``core`` and service data.
+
+To add a field: declare it here, fill it in shapes.py, and the schema follows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from packyard.core.models import RegistryType
+
+NAME_MAX = 200
+DESCRIPTION_MAX = 10_000
+TOKEN_DESCRIPTION_MAX = 1000
+EMOJI_MAX = 64
+COLOR_MAX = 32
+
+
+class ErrorBody(BaseModel):
+    message: str = Field(description="What went wrong, for a person to act on")
+
+
+class ValidationErrorBody(ErrorBody):
+    errors: list[str] = Field(description="Each problem with the request, one per entry")
+
+
+class OrganizationRef(BaseModel):
+    id: str
+    slug: str
+    url: str
+    web_url: str
+
+
+class RegistryRef(BaseModel):
+    id: str
+    slug: str
+    url: str
+    web_url: str
+
+
+class RegistryOut(RegistryRef):
+    name: str
+    ecosystem: str
+    description: str
+    emoji: str | None
+    color: str | None
+    public: bool
+    type: RegistryType
+    created_at: datetime
+    # Composite registries only (null for source registries).
+    upstreams: list[str] | None = None
+    public_overrides: list[str] | None = None
+    pypi_files: Literal["link", "cache"] | None = None
+    min_release_age: int | None = Field(default=None, description="Seconds; null for none")
+    cooldown_exempt: list[str] | None = None
+
+
+_NAMES = Field(default=None, max_length=1000)
+_AGE = Field(
+    default=None,
+    description='A duration such as "7 days" or "12 hours", or seconds; null for none',
+    examples=["7 days"],
+)
+
+
+class CompositeSettingsIn(BaseModel):
+    """Settings of a composite registry; on a source registry they are refused (400)."""
+
+    public_overrides: list[str] | None = _NAMES
+    pypi_files: Literal["link", "cache"] | None = None
+    min_release_age: int | str | None = _AGE
+    cooldown_exempt: list[str] | None = _NAMES
+
+
+class RegistryCreate(CompositeSettingsIn):
+    name: str = Field(min_length=1, max_length=NAME_MAX, examples=["My Python packages"])
+    ecosystem: Literal["python"] = "python"
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    emoji: str | None = Field(default=None, max_length=EMOJI_MAX, examples=[":snake:"])
+    color: str | None = Field(default=None, max_length=COLOR_MAX, examples=["#f0ccff"])
+    public: bool = False
+    type: RegistryType = RegistryType.SOURCE
+    upstreams: list[str] | None = Field(
+        default=None,
+        max_length=100,
+        description='Composite only: source registry slugs and "pypi", in order',
+    )
+
+
+class RegistryUpdate(CompositeSettingsIn):
+    """Only the fields sent change; a new name gives the registry a new slug."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
+    ecosystem: Literal["python"] | None = Field(
+        default=None, description="Accepted only unchanged: the ecosystem cannot change"
+    )
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    emoji: str | None = Field(default=None, max_length=EMOJI_MAX)
+    color: str | None = Field(default=None, max_length=COLOR_MAX)
+    public: bool | None = None
+
+
+class Digests(BaseModel):
+    md5: str
+    sha1: str
+    sha256: str
+    sha512: str
+    blake2b_256: str
+
+
+class PackageSummary(BaseModel):
+    """A package as lists show it."""
+
+    id: str
+    url: str
+    web_url: str
+    name: str
+    version: str
+    filename: str
+    created_at: datetime
+
+
+class PublishedPackage(PackageSummary):
+    """What publishing answers."""
+
+    size: int
+    digests: Digests
+    organization: OrganizationRef
+    registry: RegistryRef
+
+
+class Distribution(BaseModel):
+    name: str
+    version: str
+    filetype: Literal["bdist_wheel", "sdist"]
+    python_version: str
+    requires_python: str | None
+
+
+class Metadata(BaseModel):
+    """Core metadata fields as the file declares them (absent ones are null or empty)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    metadata_version: str | None = None
+    summary: str | None = None
+    homepage: str | None = None
+    project_urls: dict[str, str] = Field(default_factory=dict)
+    license: str | None = None
+    license_expression: str | None = None
+    author: str | None = None
+    author_email: str | None = None
+    maintainer: str | None = None
+    keywords: list[str] = Field(default_factory=list)
+    classifiers: list[str] = Field(default_factory=list)
+    requires_dist: list[str] = Field(default_factory=list)
+    requires_python: str | None = None
+    description_content_type: str | None = None
+
+
+class ArchiveFile(BaseModel):
+    path: str
+    size: int
+
+
+class Installation(BaseModel):
+    """Ready-made snippets; ``token_placeholder`` marks where a token goes (private
+    registries only)."""
+
+    index_url: str
+    token_placeholder: str | None
+    pip: str
+    pip_conf: str
+    requirements_txt: str
+    uv: str
+    uv_pyproject: str
+
+
+class PackageOut(PublishedPackage):
+    """Everything the package details page shows."""
+
+    distribution: Distribution
+    metadata: Metadata
+    dependencies_count: int
+    files: list[ArchiveFile]
+    total_files: int
+    downloads_count: int
+    visibility: Literal["private", "public"]
+    installation: Installation
+
+
+class Links(BaseModel):
+    self: str
+    next: str | None = Field(description="The next page (older packages), if any")
+    prev: str | None = Field(description="The previous page (newer packages), if any")
+
+
+class PackageList(BaseModel):
+    items: list[PackageSummary]
+    links: Links
+
+
+class TokenCreator(BaseModel):
+    id: str = Field(description="The API access token that created this token")
+
+
+class TokenOut(BaseModel):
+    id: str
+    description: str
+    url: str
+    created_at: datetime
+    created_by: TokenCreator | None = Field(description="null when made with the CLI")
+    organization: OrganizationRef
+    registry: RegistryRef
+    last_used_at: datetime | None = Field(
+        description="Recorded at most once a minute per token and process"
+    )
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="The secret: shown in this response only")
+
+
+class TokenCreate(BaseModel):
+    description: str = Field(default="", max_length=TOKEN_DESCRIPTION_MAX)
+
+
+class TokenUpdate(BaseModel):
+    description: str = Field(max_length=TOKEN_DESCRIPTION_MAX)
+
+
+class AccessTokenOut(BaseModel):
+    uuid: str
+    scopes: list[str]
+    description: str
+    created_at: datetime
+
+
+class Deleted(BaseModel):
+    id: str
+    deleted: Literal[True] = True
