@@ -77,6 +77,26 @@ def test_publish_through_one_process_installs_through_the_other(
     assert uv_venv.installed_version("fleet_app") == "1.0"
 
 
+def test_delete_through_one_process_stops_the_other_serving_the_file(
+    fleet: tuple[PackyardServer, PackyardServer], tmp_path: Path
+) -> None:
+    first, second = fleet
+    org = new_organization(first)
+    registry = org.registry("Pruned")
+    token = org.token("read_packages", "write_packages", "delete_packages")
+    wheel = write_wheel(Dist("pruned", "1.0"), tmp_path)
+    package_id = registry.publish(wheel, token).json()["id"]
+    file_url = f"{second.base_url}/{org.slug}/{registry.slug}/pypi/files/{wheel.name}"
+    assert httpx.get(file_url, auth=("x", token)).status_code == 200  # B has served it
+    assert _files(_on(second, registry), token, "pruned") == [wheel.name]
+    deleted = httpx.delete(
+        f"{registry.publish_url}/{package_id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert deleted.status_code == 200
+    assert httpx.get(file_url, auth=("x", token)).status_code == 404
+    assert _on(second, registry).get("pruned/", token).status_code == 404
+
+
 def test_concurrent_publishes_of_distinct_files_are_each_recorded_once(
     fleet: tuple[PackyardServer, PackyardServer], tmp_path: Path
 ) -> None:
