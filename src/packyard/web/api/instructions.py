@@ -9,10 +9,16 @@ from starlette.concurrency import run_in_threadpool
 
 from packyard.core.permissions import Action
 from packyard.services.instructions import publish_instructions
+from packyard.web.api.common import ERRORS, operation_id
 from packyard.web.auth import principal_for
 from packyard.web.deps import base_url, services_of
 
-router = APIRouter(prefix="/v2/packages/organizations/{organization}/registries/{registry}")
+router = APIRouter(
+    prefix="/v2/packages/organizations/{organization}/registries/{registry}",
+    tags=["registries"],
+    responses=ERRORS,
+    generate_unique_id_function=operation_id,
+)
 
 
 @router.get(
