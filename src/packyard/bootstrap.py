@@ -14,12 +14,15 @@ from sqlalchemy import Engine
 from packyard.blobs.base import BlobStore
 from packyard.blobs.local import LocalBlobStore
 from packyard.db.engine import make_engine, make_session_factory, schema_is_current, upgrade_schema
+from packyard.services.catalog import CatalogService
 from packyard.services.downloads import DownloadCounter, DownloadService
 from packyard.services.index import IndexService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
+from packyard.services.registry_settings import RegistrySettingsService
 from packyard.services.staging import StagingArea
 from packyard.services.tokens import TokenService
+from packyard.services.users import UserService
 from packyard.settings import Settings
 
 
@@ -36,6 +39,10 @@ class Services:
     publishing: PublishService
     index: IndexService
     downloads: DownloadService
+    # The web UI's use cases.
+    users: UserService
+    catalog: CatalogService
+    registry_settings: RegistrySettingsService
 
     def close(self) -> None:
         self.downloads.counter.flush()
@@ -80,12 +87,16 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     blobs = make_blob_store(settings.effective_storage_url, s3_redirect=settings.s3_redirect)
     registries = RegistryService(sessions, utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
+    tokens = TokenService(sessions, registries, utc_now)
     return Services(
         settings=settings,
         engine=engine,
         registries=registries,
-        tokens=TokenService(sessions, registries, utc_now),
+        tokens=tokens,
         publishing=PublishService(sessions, registries, blobs, staging, utc_now),
         index=IndexService(sessions),
         downloads=DownloadService(sessions, blobs, DownloadCounter(sessions)),
+        users=UserService(sessions, registries, utc_now),
+        catalog=CatalogService(sessions, utc_now),
+        registry_settings=RegistrySettingsService(sessions, registries, tokens, utc_now),
     )
