@@ -28,7 +28,7 @@ from packyard.core.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from packyard.core.models import ANONYMOUS, Organization, Principal
+from packyard.core.models import ANONYMOUS, USER_KIND, Organization, Principal
 from packyard.core.roles import user_principal
 from packyard.db.models import MembershipRow, OrganizationRow, UserRow, UserSessionRow
 from packyard.services.registries import RegistryService
@@ -240,13 +240,14 @@ class UserService:
 
     @staticmethod
     def principal(signed_in: SignedIn | None, organization: Organization) -> Principal:
-        """Who ``signed_in`` is in ``organization``: a member or admin, or anonymous for a
-        visitor and for a user of other organizations."""
+        """Who ``signed_in`` is in ``organization``: a member or admin with their scopes;
+        anonymous for a visitor; a user with no scopes there for someone of other
+        organizations (who sees public registries, and 404 for private ones)."""
         if signed_in is None:
             return ANONYMOUS
         membership = signed_in.membership(organization.id)
         if membership is None:
-            return ANONYMOUS
+            return Principal(kind=USER_KIND, user_id=signed_in.user.id)
         return user_principal(signed_in.user.id, organization.id, admin=membership.admin)
 
     def get_user(self, email: str) -> User:

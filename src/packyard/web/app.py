@@ -16,6 +16,7 @@ from packyard.web.api import packages
 from packyard.web.errors import install_error_handlers
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple.cache import RenderedPageCache
+from packyard.web.ui import install_ui
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     app.include_router(packages.router)
     app.include_router(simple_routes.router)
+    install_ui(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
