@@ -19,15 +19,20 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.support.browser import browser, new_page, screenshot, sign_in
+from tests.support.browser import (
+    PASSWORD,
+    browser,
+    create_user,
+    new_page,
+    screenshot,
+    sign_in,
+)
 from tests.support.builders import Dist, write_wheel
 from tests.support.clients import Venv
 from tests.support.driver import Organization, Registry, new_organization
 from tests.support.server import PackyardServer
 
 __all__ = ["browser"]  # the fixture, imported for this module
-
-PASSWORD = "correct horse battery staple"
 
 
 @dataclass
@@ -44,13 +49,6 @@ class Story:
     @property
     def package_url(self) -> str:
         return str(self.published["web_url"])
-
-
-def create_user(yard: PackyardServer, org: Organization, *, admin: bool) -> str:
-    email = f"{'admin' if admin else 'member'}@{org.slug}.example.com"
-    args = ["user", "create", email, "--org", org.slug, "--password-stdin"]
-    yard.cli(*args, *(["--admin"] if admin else []), input=PASSWORD + "\n")
-    return email
 
 
 def create_registry_in_browser(page: Page, yard: PackyardServer, org: Organization) -> str:

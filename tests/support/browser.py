@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.support.driver import Organization
+from tests.support.server import PackyardServer
+
 CHROMIUM = Path(os.environ.get("PACKYARD_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -25,6 +28,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 TIMEOUT_MS = 15_000
+PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +63,13 @@ def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button[type=submit].primary")
     page.wait_for_load_state()
+
+
+def create_user(
+    yard: PackyardServer, org: Organization, *, admin: bool, name: str | None = None
+) -> str:
+    """A user of ``org`` (signing in with PASSWORD); returns the email."""
+    email = f"{name or ('admin' if admin else 'member')}@{org.slug}.example.com"
+    args = ["user", "create", email, "--org", org.slug, "--password-stdin"]
+    yard.cli(*args, *(["--admin"] if admin else []), input=PASSWORD + "\n")
+    return email

@@ -97,8 +97,7 @@ class UserService:
         self._registries = registries
         self._now = now
         self._hasher = hasher or PasswordHasher()
-        # Compared against when the email is unknown, so that timing does not tell.
-        self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        self._decoy_hash: str | None = None
 
     def create_user(
         self, email: str, organization_slug: str, password: str, *, admin: bool = False
@@ -144,6 +143,9 @@ class UserService:
         with self._sessions() as session:
             row = session.scalar(select(UserRow).where(UserRow.email == address))
         if row is None:
+            # Compared against anyway, so that timing does not tell which emails exist.
+            if self._decoy_hash is None:
+                self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
             self._verify(self._decoy_hash, password)
             raise Unauthenticated(WRONG_CREDENTIALS)
         self._check_not_locked(row)

@@ -8,6 +8,7 @@ function showTab(link) {
   for (const other of nav.querySelectorAll("[data-tab]")) {
     const selected = other === link;
     other.setAttribute("aria-selected", selected ? "true" : "false");
+    other.tabIndex = selected ? 0 : -1;
     const panel = document.getElementById(other.getAttribute("aria-controls"));
     if (panel) panel.hidden = !selected;
   }
@@ -61,7 +62,7 @@ document.documentElement.classList.add("js");
 
 document.addEventListener("DOMContentLoaded", () => {
   for (const panel of document.querySelectorAll("[data-initially-hidden]")) panel.hidden = true;
-  for (const button of document.querySelectorAll("[data-subtab]")) {
+  for (const button of document.querySelectorAll("[data-subtab], [data-tab]")) {
     button.tabIndex = button.getAttribute("aria-selected") === "true" ? 0 : -1;
   }
   for (const input of document.querySelectorAll("[data-confirm-target]")) {
