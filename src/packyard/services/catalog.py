@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound
@@ -26,6 +26,7 @@ from packyard.services.rows import package_from_row
 
 PAGE_SIZE = 50
 MAX_FILTER_LENGTH = 200
+MAX_PROJECTS_IN_FILTER = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,16 +87,27 @@ class CatalogService:
         return [r for r in registries if allowed(principal, Action.READ_PACKAGES, r)]
 
     def stats(self, registries: list[Registry]) -> dict[str, RegistryStats]:
-        """Package count and last push of each registry, in one grouped query."""
+        """Package count and last push of each registry: one grouped query over the
+        (registry_id, seq) index alone, then the push times of the newest rows."""
         if not registries:
             return {}
         with self._sessions() as session:
-            rows = session.execute(
-                select(PackageRow.registry_id, func.count(), func.max(PackageRow.created_at))
+            counted = session.execute(
+                select(PackageRow.registry_id, func.count(), func.max(PackageRow.seq))
                 .where(PackageRow.registry_id.in_([r.id for r in registries]))
                 .group_by(PackageRow.registry_id)
             ).all()
-        found = {registry_id: RegistryStats(count, last) for registry_id, count, last in rows}
+            newest = dict(
+                session.execute(
+                    select(PackageRow.seq, PackageRow.created_at).where(
+                        PackageRow.seq.in_([seq for _, _, seq in counted])
+                    )
+                ).all()
+            )
+        found = {
+            registry_id: RegistryStats(count, newest.get(seq))
+            for registry_id, count, seq in counted
+        }
         return {r.id: found.get(r.id, RegistryStats(0, None)) for r in registries}
 
     def releases(
@@ -118,13 +130,16 @@ class CatalogService:
             PackageRow.size,
             PackageRow.created_at,
         ).where(PackageRow.registry_id == registry.id)
-        needle = _normalized_filter(name_filter)
-        if needle:
-            query = query.where(PackageRow.project.like(f"%{_escape_like(needle)}%", escape="\\"))
         if before is not None:
             query = query.where(PackageRow.seq < before)
         query = query.order_by(PackageRow.seq.desc()).limit(limit + 1)
+        needle = _normalized_filter(name_filter)
         with self._sessions() as session:
+            if needle:
+                matching = self._name_clause(session, registry, needle)
+                if matching is None:
+                    return ReleasePage([], None)
+                query = query.where(matching)
             rows = session.execute(query).all()
         more = len(rows) > limit
         rows = rows[:limit]
@@ -133,6 +148,30 @@ class CatalogService:
             for r in rows
         ]
         return ReleasePage(releases, rows[-1].seq if more and rows else None)
+
+    @staticmethod
+    def _name_clause(
+        session: Session, registry: Registry, needle: str
+    ) -> ColumnElement[bool] | None:
+        """The condition for projects whose name contains ``needle``; None when none do.
+
+        The matching names come from the (registry_id, project) index alone; when they are
+        few, the listing reads just their rows; when many match, walking the push order
+        finds a page of them quickly anyway.
+        """
+        pattern = f"%{_escape_like(needle)}%"
+        projects = session.scalars(
+            select(PackageRow.project)
+            .where(PackageRow.registry_id == registry.id)
+            .where(PackageRow.project.like(pattern, escape="\\"))
+            .distinct()
+            .limit(MAX_PROJECTS_IN_FILTER + 1)
+        ).all()
+        if not projects:
+            return None
+        if len(projects) <= MAX_PROJECTS_IN_FILTER:
+            return PackageRow.project.in_(projects)
+        return PackageRow.project.like(pattern, escape="\\")
 
     def package(self, registry: Registry, package_id: str) -> PackageDetail:
         """One file of the registry with its metadata, README, members and the other files
