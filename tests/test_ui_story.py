@@ -280,3 +280,34 @@ def test_pages_carry_a_content_security_policy_without_inline_scripts(story: Sto
     assert "unsafe-inline" not in policy
     assert re.search(r"<script(?![^>]*\bsrc=)", response.text) is None
     assert re.search(r"\son[a-z]+=", response.text) is None
+
+
+def test_delete_removes_the_package_from_releases(story: Story, tmp_path: Path) -> None:
+    doomed = story.registry.publish(
+        write_wheel(Dist("Doomed", "0.1"), tmp_path), story.writer
+    ).json()
+    page = story.page
+    page.goto(doomed["web_url"])
+    page.click("#delete-package")
+    page.wait_for_url(story.registry_url)
+    assert "Doomed" not in page.inner_text("#panel-releases")
+
+
+def test_deleting_the_registry_needs_its_name_typed(story: Story) -> None:
+    page = story.page
+    page.goto(f"{story.registry_url}?tab=settings")
+    assert page.locator("#delete-registry").is_disabled()
+    page.fill("#confirm-name", "Team Packages")
+    page.click("#delete-registry")
+    page.wait_for_url(f"{story.registry.yard.base_url}/organizations/{story.org.slug}/packages")
+    assert "Team Packages" not in page.locator(".registry-name").all_inner_texts()
+    assert story.registry.get("", story.writer).status_code == 404
+
+
+def test_sign_out_ends_the_session(story: Story) -> None:
+    page = story.page
+    page.goto(f"{story.registry.yard.base_url}/organizations/{story.org.slug}/tokens")
+    page.click("text=Sign out")
+    page.wait_for_url(re.compile(r".*/sign-in$"))
+    page.goto(f"{story.registry.yard.base_url}/organizations/{story.org.slug}/tokens")
+    assert "/sign-in?next=" in page.url
