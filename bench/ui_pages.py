@@ -96,6 +96,7 @@ async def main(packages: int, rounds: int) -> None:
         "registry (filter, common)": f"{base}/registries/big?q=project-0",
         "registry (filter, rare)": f"{base}/registries/big?q=project-01999",
         "registry (filter, no match)": f"{base}/registries/big?q=nothing",
+        "registry (filter, one letter)": f"{base}/registries/big?q=p",
         "package": f"{base}/registries/big/packages/{middle.id}",
         "package (details tab)": f"{base}/registries/big/packages/{middle.id}?tab=details",
         "tokens": "/organizations/acme/tokens",

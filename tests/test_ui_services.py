@@ -69,11 +69,14 @@ def test_releases_page_through_every_file_newest_first(
     assert seen[-1] == "beta-1.0-py3-none-any.whl"
 
 
-def test_release_filter_matches_normalised_names(services: Services, registry: Registry) -> None:
-    for text in ("alpha_pkg", "ALPHA.PKG", "pha-p"):
+def test_release_filter_matches_normalised_name_prefixes(
+    services: Services, registry: Registry
+) -> None:
+    for text in ("alpha_pkg", "ALPHA.PKG", "alpha-p", "Al"):
         page = services.catalog.releases(registry, name_filter=text)
         assert {r.name for r in page.releases} == {"Alpha_Pkg"}
         assert len(page.releases) == 4
+    assert services.catalog.releases(registry, name_filter="pkg").releases == []
     assert services.catalog.releases(registry, name_filter="%").releases == []
 
 

@@ -141,7 +141,7 @@ def test_releases_filter_by_name(story: Story) -> None:
     page.goto(story.registry_url)
     page.fill("#release-filter", "nothing-like-it")
     page.click("#panel-releases button[type=submit]")
-    assert "No package name contains" in page.inner_text("#panel-releases")
+    assert "No package name starts with" in page.inner_text("#panel-releases")
     page.fill("#release-filter", "ui_demo")  # matched as PEP 503 normalises names
     page.click("#panel-releases button[type=submit]")
     assert page.locator("table.releases tbody tr").count() == 1

@@ -119,7 +119,7 @@ class CatalogService:
         limit: int = PAGE_SIZE,
     ) -> ReleasePage:
         """The registry's files, newest first, ``limit`` at a time; ``name_filter`` keeps
-        those whose project name contains it (as PEP 503 normalises names)."""
+        those whose project name starts with it (compared as PEP 503 normalises names)."""
         query = select(
             PackageRow.seq,
             PackageRow.id,
@@ -153,25 +153,26 @@ class CatalogService:
     def _name_clause(
         session: Session, registry: Registry, needle: str
     ) -> ColumnElement[bool] | None:
-        """The condition for projects whose name contains ``needle``; None when none do.
+        """The condition for projects whose name starts with ``needle``; None when none do.
 
-        The matching names come from the (registry_id, project) index alone; when they are
-        few, the listing reads just their rows; when many match, walking the push order
-        finds a page of them quickly anyway.
+        The names come from a range of the (registry_id, project) index; when they are few,
+        the listing reads just their rows, and when many match, walking the push order
+        meets a page of them soon.
         """
-        pattern = f"%{_escape_like(needle)}%"
+        prefix = PackageRow.project.like(f"{_escape_like(needle)}%", escape="\\")
+        clauses = [PackageRow.registry_id == registry.id, prefix]
+        if session.get_bind().dialect.name == "sqlite":
+            # SQLite's LIKE ignores case and so cannot use the index; a range can. (On
+            # PostgreSQL a range depends on the collation; LIKE alone is right there.)
+            clauses += [PackageRow.project >= needle, PackageRow.project < needle + "\uffff"]
         projects = session.scalars(
-            select(PackageRow.project)
-            .where(PackageRow.registry_id == registry.id)
-            .where(PackageRow.project.like(pattern, escape="\\"))
-            .distinct()
-            .limit(MAX_PROJECTS_IN_FILTER + 1)
+            select(PackageRow.project).where(*clauses).distinct().limit(MAX_PROJECTS_IN_FILTER + 1)
         ).all()
         if not projects:
             return None
         if len(projects) <= MAX_PROJECTS_IN_FILTER:
             return PackageRow.project.in_(projects)
-        return PackageRow.project.like(pattern, escape="\\")
+        return prefix
 
     def package(self, registry: Registry, package_id: str) -> PackageDetail:
         """One file of the registry with its metadata, README, members and the other files
