@@ -1,5 +1,6 @@
-"""System packages the test suite needs beyond Python: the PostgreSQL server binaries and
-nginx. On Debian as root they are installed when missing; elsewhere the message says how."""
+"""System packages the test suite needs beyond Python: the PostgreSQL server binaries,
+nginx and Chromium. On Debian as root they are installed when missing; elsewhere the
+message says how."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import sys
 REQUIREMENTS = {
     "postgresql": lambda: bool(glob.glob("/usr/lib/postgresql/*/bin/initdb")),
     "nginx-light": lambda: bool(shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")),
+    # The UI tests drive it with Playwright; Playwright never downloads a browser of its own.
+    "chromium": lambda: os.path.exists("/usr/bin/chromium"),
 }
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy
 
 from tests.support.builders import Dist, write_wheel
+from tests.support.database import query
 from tests.support.driver import Organization, Registry, new_organization
 from tests.support.server import PackyardServer
 
@@ -98,13 +98,7 @@ def test_only_hashes_of_tokens_are_stored(yard: PackyardServer, org: Organizatio
     secret = org.token("read_packages")
     for stored_file in yard.data_dir.glob("packyard.sqlite3*"):  # the database and its WAL
         assert secret.encode() not in stored_file.read_bytes()
-    url = yard.extra_env.get(
-        "PACKYARD_DATABASE_URL", f"sqlite:///{yard.data_dir / 'packyard.sqlite3'}"
-    )
-    engine = sqlalchemy.create_engine(url)
-    with engine.connect() as connection:
-        rows = connection.execute(sqlalchemy.text("SELECT * FROM tokens")).all()
-    engine.dispose()
+    rows = query(yard, "SELECT * FROM tokens")
     assert rows
     assert secret not in repr(rows)
     assert hashlib.sha256(secret.encode()).hexdigest() in repr(rows)

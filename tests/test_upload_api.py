@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from tests.support.builders import Dist, write_sdist, write_wheel
+from tests.support.database import query
 from tests.support.driver import Organization, Registry, new_organization
 from tests.support.server import PackyardServer
 from tests.support.uploads import form_for, legacy_upload, upload_url
@@ -238,10 +238,9 @@ def test_pep_740_attestations_are_kept_with_the_file(
     attestations = json.dumps([{"version": 1, "verification_material": {}, "envelope": {}}])
     fields = [*form_for(path, "attested", "1.0"), ("attestations", attestations)]
     legacy_upload(registry, path, writer, fields)
-    with sqlite3.connect(registry.yard.data_dir / "packyard.sqlite3") as db:
-        (stored,) = db.execute(
-            "SELECT attestations FROM packages WHERE filename = ?", (path.name,)
-        ).fetchone()
+    ((stored,),) = query(
+        registry.yard, "SELECT attestations FROM packages WHERE filename = :f", f=path.name
+    )
     assert json.loads(stored) == json.loads(attestations)
 
 

@@ -16,6 +16,7 @@ from packyard import __version__
 from packyard.blobs.base import BlobStore
 from packyard.blobs.local import LocalBlobStore
 from packyard.db.engine import make_engine, make_session_factory, schema_is_current, upgrade_schema
+from packyard.services.catalog import CatalogService
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.composites import CompositeService
 from packyard.services.downloads import DownloadCounter, DownloadService
@@ -23,9 +24,11 @@ from packyard.services.index import IndexService
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
+from packyard.services.registry_settings import RegistrySettingsService
 from packyard.services.staging import StagingArea
 from packyard.services.tokens import TokenService
 from packyard.services.upstream_pypi import PypiUpstream
+from packyard.services.users import UserService
 from packyard.settings import Settings
 
 
@@ -46,6 +49,10 @@ class Services:
     composite_index: CompositeIndexService
     http: httpx.Client
     packages: PackageService
+    # The web UI's use cases.
+    users: UserService
+    catalog: CatalogService
+    registry_settings: RegistrySettingsService
 
     def flush_buffers(self) -> None:
         """Write what is buffered in memory: download counts and token last-use times."""
@@ -121,11 +128,12 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         settings.staging_dir,
         settings.max_upload_bytes,
     )
+    tokens = TokenService(sessions, registries, utc_now)
     return Services(
         settings=settings,
         engine=engine,
         registries=registries,
-        tokens=TokenService(sessions, registries, utc_now),
+        tokens=tokens,
         publishing=PublishService(sessions, registries, blobs, staging, utc_now),
         index=IndexService(sessions),
         downloads=downloads,
@@ -135,4 +143,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         ),
         http=http,
         packages=PackageService(sessions, registries, counter, utc_now),
+        users=UserService(sessions, registries, utc_now),
+        catalog=CatalogService(sessions, utc_now),
+        registry_settings=RegistrySettingsService(sessions, registries, tokens, utc_now),
     )

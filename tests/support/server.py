@@ -44,10 +44,13 @@ class PackyardServer:
         env["PACKYARD_DATA_DIR"] = str(self.data_dir)
         return env
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, check: bool = True, input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``packyard ARGS`` against this server's data; raise on failure if ``check``."""
         result = subprocess.run(
             [sys.executable, "-m", "packyard.cli.main", *args],
+            input=input,
             env=self.env(),
             capture_output=True,
             text=True,

@@ -1,4 +1,4 @@
-"""``packyard``: serve, org, registry, token, db, quickstart.
+"""``packyard``: serve, org, registry, token, user, db, quickstart.
 
 Every command honours ``PACKYARD_DATA_DIR``, ``PACKYARD_DATABASE_URL`` and
 ``PACKYARD_STORAGE_URL`` and accepts ``--data-dir``. Results go to stdout (``--json`` for
@@ -239,6 +239,31 @@ def token_create(
         print_json({**token_dict(issued.token), "token": issued.secret})
     else:
         click.echo(issued.secret)
+
+
+@main.group()
+def user() -> None:
+    """People who sign in to the web UI."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--org", "organization", required=True, help="The organization they belong to.")
+@click.option("--admin", is_flag=True, help="May manage registries and tokens.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from stdin instead of a prompt."
+)
+@with_services
+def user_create(
+    services: Services, email: str, organization: str, admin: bool, password_stdin: bool
+) -> None:
+    """Create a user EMAIL in an organization; prints the email."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    created = services.users.create_user(email, organization, password, admin=admin)
+    click.echo(created.email)
 
 
 @main.group()

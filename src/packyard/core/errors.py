@@ -5,6 +5,7 @@ The tree::
     PackyardError                 base of everything a client can be told about
     ├── Unauthenticated           no credentials, or credentials we do not recognise (401)
     ├── PermissionDenied          known credentials without the right scope (403)
+    │   └── TooManyAttempts       sign-ins refused for a while after repeated failures (429)
     ├── NotFound                  unknown, or not visible to the caller (404)
     ├── InvalidRequest            the request itself is malformed (400)
     │   └── InvalidDistribution   the uploaded file is not an acceptable distribution (400)
@@ -34,6 +35,10 @@ class Unauthenticated(PackyardError):
 
 class PermissionDenied(PackyardError):
     """The caller is known but its token lacks the scope or the registry this needs."""
+
+
+class TooManyAttempts(PermissionDenied):
+    """Too many failed sign-ins for an account; the message says when to try again."""
 
 
 class NotFound(PackyardError):

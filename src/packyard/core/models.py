@@ -89,11 +89,12 @@ class Principal:
     only its own registry. ``anonymous`` callers have neither.
     """
 
-    kind: str  # "api_token", "registry_token" or "anonymous"
+    kind: str  # "api_token", "registry_token", "user" or "anonymous"
     organization_id: str | None = None
     token_id: str | None = None
     scopes: frozenset[Scope] = field(default_factory=frozenset)
     registry_id: str | None = None
+    user_id: str | None = None  # set for a signed-in web UI user (kind "user")
 
     @property
     def is_anonymous(self) -> bool:
@@ -103,4 +104,5 @@ class Principal:
 ANONYMOUS_KIND = "anonymous"
 API_TOKEN_KIND = "api_token"
 REGISTRY_TOKEN_KIND = "registry_token"
+USER_KIND = "user"
 ANONYMOUS = Principal(kind=ANONYMOUS_KIND)

@@ -10,7 +10,13 @@ from __future__ import annotations
 import enum
 
 from packyard.core.errors import NotFound, PermissionDenied, Unauthenticated
-from packyard.core.models import API_TOKEN_KIND, REGISTRY_TOKEN_KIND, Principal, Registry
+from packyard.core.models import (
+    API_TOKEN_KIND,
+    REGISTRY_TOKEN_KIND,
+    USER_KIND,
+    Principal,
+    Registry,
+)
 from packyard.core.scopes import Scope
 
 
@@ -35,7 +41,7 @@ def allowed(principal: Principal, action: Action, registry: Registry) -> bool:
         return False
     if principal.kind == REGISTRY_TOKEN_KIND:
         return action is Action.READ_PACKAGES and principal.registry_id == registry.id
-    if principal.kind == API_TOKEN_KIND:
+    if principal.kind in (API_TOKEN_KIND, USER_KIND):
         return action.value in principal.scopes
     return False
 

@@ -24,6 +24,7 @@ from packyard.web.errors import install_error_handlers
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
 from packyard.web.simple.cache import RenderedPageCache
+from packyard.web.ui import install_ui
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(access_token.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
+    install_ui(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -1,0 +1,278 @@
+"""People who use the web UI: accounts, memberships, sign-in sessions and the throttle.
+
+Passwords are kept as argon2id hashes. A session is a random secret in a cookie; only its
+SHA256 is stored (like tokens), with the session's CSRF token, so every process of a
+scaled-out deployment recognises it. Failed sign-ins are counted on the user's row: after
+``MAX_FAILED_SIGN_INS`` in a row, the account refuses sign-ins for ``LOCKOUT``, whatever
+the password, across all processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from packyard.core.errors import (
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+    ValidationFailed,
+)
+from packyard.core.models import ANONYMOUS, USER_KIND, Organization, Principal
+from packyard.core.roles import user_principal
+from packyard.db.models import MembershipRow, OrganizationRow, UserRow, UserSessionRow
+from packyard.services.registries import RegistryService
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+MAX_EMAIL_LENGTH = 320
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT = timedelta(minutes=5)
+SESSION_LIFETIME = timedelta(days=14)
+WRONG_CREDENTIALS = "Wrong email or password."
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    organization_id: str
+    organization_slug: str
+    organization_name: str
+    admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    email: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """The user behind a live session, their organizations, and the session's CSRF token."""
+
+    user: User
+    memberships: tuple[Membership, ...]
+    csrf_token: str
+
+    def membership(self, organization_id: str) -> Membership | None:
+        return next((m for m in self.memberships if m.organization_id == organization_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A session just started: the cookie's secret is known only now."""
+
+    secret: str
+    expires_at: datetime
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _session_id(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class UserService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        registries: RegistryService,
+        now: Callable[[], datetime],
+        hasher: PasswordHasher | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._registries = registries
+        self._now = now
+        self._hasher = hasher or PasswordHasher()
+        self._decoy_hash: str | None = None
+
+    def create_user(
+        self, email: str, organization_slug: str, password: str, *, admin: bool = False
+    ) -> User:
+        """Create a user who belongs to the organization (as an admin when ``admin``).
+
+        Raises NotFound for an unknown organization and ValidationFailed for a bad or taken
+        email or a password that is too short.
+        """
+        address = _valid_email(email)
+        _check_password(password)
+        organization = self._registries.get_organization(organization_slug)
+        now = self._now()
+        row = UserRow(
+            id=str(uuid.uuid4()),
+            email=address,
+            password_hash=self._hasher.hash(password),
+            failed_logins=0,
+            created_at=now,
+        )
+        try:
+            with self._sessions.begin() as session:
+                session.add(row)
+                session.flush()
+                session.add(
+                    MembershipRow(
+                        user_id=row.id, organization_id=organization.id, admin=admin, created_at=now
+                    )
+                )
+        except IntegrityError:
+            raise ValidationFailed(f"A user with email {address!r} already exists") from None
+        return User(row.id, row.email, row.created_at)
+
+    def sign_in(self, email: str, password: str) -> NewSession:
+        """Check the password and start a session.
+
+        Raises Unauthenticated for a wrong email or password (the same message for both)
+        and TooManyAttempts while the account is locked after repeated failures.
+        """
+        address = normalize_email(email)
+        if len(address) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
+            raise Unauthenticated(WRONG_CREDENTIALS)
+        with self._sessions() as session:
+            row = session.scalar(select(UserRow).where(UserRow.email == address))
+        if row is None:
+            # Compared against anyway, so that timing does not tell which emails exist.
+            if self._decoy_hash is None:
+                self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+            self._verify(self._decoy_hash, password)
+            raise Unauthenticated(WRONG_CREDENTIALS)
+        self._check_not_locked(row)
+        if not self._verify(row.password_hash, password):
+            self._record_failure(row.id)
+            raise Unauthenticated(WRONG_CREDENTIALS)
+        return self._start_session(row)
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _check_not_locked(self, row: UserRow) -> None:
+        if row.failed_logins < MAX_FAILED_SIGN_INS or row.last_failed_login_at is None:
+            return
+        unlocks_at = row.last_failed_login_at + LOCKOUT
+        remaining = unlocks_at - self._now()
+        if remaining > timedelta(0):
+            minutes = max(1, round(remaining.total_seconds() / 60))
+            raise TooManyAttempts(
+                f"Too many failed sign-ins for this account. Try again in {minutes} "
+                f"minute{'s' if minutes != 1 else ''}."
+            )
+
+    def _record_failure(self, user_id: str) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(UserRow, user_id)
+            if row is not None:
+                row.failed_logins += 1
+                row.last_failed_login_at = self._now()
+
+    def _start_session(self, row: UserRow) -> NewSession:
+        now = self._now()
+        secret = secrets.token_urlsafe(32)
+        expires_at = now + SESSION_LIFETIME
+        with self._sessions.begin() as session:
+            user = session.get(UserRow, row.id)
+            if user is not None:
+                user.failed_logins = 0
+                user.last_failed_login_at = None
+            session.execute(
+                delete(UserSessionRow).where(
+                    UserSessionRow.user_id == row.id, UserSessionRow.expires_at < now
+                )
+            )
+            session.add(
+                UserSessionRow(
+                    id=_session_id(secret),
+                    user_id=row.id,
+                    csrf_token=secrets.token_urlsafe(32),
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+        return NewSession(secret, expires_at)
+
+    def signed_in(self, secret: str | None) -> SignedIn | None:
+        """The user of a live session, or None for a missing, unknown or expired one."""
+        if not secret or len(secret) > 256:
+            return None
+        with self._sessions() as session:
+            found = session.execute(
+                select(UserSessionRow, UserRow)
+                .join(UserRow, UserSessionRow.user_id == UserRow.id)
+                .where(UserSessionRow.id == _session_id(secret))
+            ).first()
+            if found is None:
+                return None
+            session_row, user_row = found
+            if session_row.expires_at <= self._now():
+                return None
+            memberships = session.execute(
+                select(MembershipRow.admin, OrganizationRow)
+                .join(OrganizationRow, MembershipRow.organization_id == OrganizationRow.id)
+                .where(MembershipRow.user_id == user_row.id)
+                .order_by(OrganizationRow.slug)
+            ).all()
+        return SignedIn(
+            user=User(user_row.id, user_row.email, user_row.created_at),
+            memberships=tuple(
+                Membership(org.id, org.slug, org.name, admin) for admin, org in memberships
+            ),
+            csrf_token=session_row.csrf_token,
+        )
+
+    def sign_out(self, secret: str | None) -> None:
+        """End the session (a missing or unknown one is not an error)."""
+        if not secret:
+            return
+        with self._sessions.begin() as session:
+            session.execute(delete(UserSessionRow).where(UserSessionRow.id == _session_id(secret)))
+
+    @staticmethod
+    def principal(signed_in: SignedIn | None, organization: Organization) -> Principal:
+        """Who ``signed_in`` is in ``organization``: a member or admin with their scopes;
+        anonymous for a visitor; a user with no scopes there for someone of other
+        organizations (who sees public registries, and 404 for private ones)."""
+        if signed_in is None:
+            return ANONYMOUS
+        membership = signed_in.membership(organization.id)
+        if membership is None:
+            return Principal(kind=USER_KIND, user_id=signed_in.user.id)
+        return user_principal(signed_in.user.id, organization.id, admin=membership.admin)
+
+    def get_user(self, email: str) -> User:
+        """The user with ``email``; raises NotFound."""
+        with self._sessions() as session:
+            row = session.scalar(select(UserRow).where(UserRow.email == normalize_email(email)))
+        if row is None:
+            raise NotFound(f"No user {email!r}")
+        return User(row.id, row.email, row.created_at)
+
+
+def _valid_email(email: str) -> str:
+    address = normalize_email(email)
+    local, at, domain = address.partition("@")
+    if not at or not local or "." not in domain or len(address) > MAX_EMAIL_LENGTH:
+        raise ValidationFailed(f"{email!r} is not an email address")
+    if any(c.isspace() or c in "<>\"'" for c in address):
+        raise ValidationFailed(f"{email!r} is not an email address")
+    return address
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"A password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationFailed(f"A password may have at most {MAX_PASSWORD_LENGTH} characters")

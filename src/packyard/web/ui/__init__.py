@@ -1,0 +1,27 @@
+"""The web UI: server-rendered pages, one module per page group, calling the services.
+
+``install_ui(app)`` adds the routes, the template environment and ``/static``. To add a
+page: a route module here (with ``PageRoute`` so domain errors become pages), a template
+under ``templates/`` extending ``base.html``, and its router in ``ROUTERS``.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from packyard.web.ui import accounts, packages, registries, settings, tokens
+from packyard.web.ui.common import HERE, make_environment
+from packyard.web.ui.presenting import ReadmeRenderer
+
+__all__ = ["install_ui"]
+
+ROUTERS = (accounts.router, registries.router, settings.router, packages.router, tokens.router)
+
+
+def install_ui(app: FastAPI) -> None:
+    app.state.ui_templates = make_environment()
+    app.state.ui_readmes = ReadmeRenderer()
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -1,0 +1,86 @@
+"""Signing in and out, and the home page that sends a person where they work."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from packyard.core.errors import TooManyAttempts, Unauthenticated
+from packyard.services.users import SESSION_LIFETIME
+from packyard.web.deps import services_of
+from packyard.web.ui.common import (
+    SESSION_COOKIE,
+    PageRoute,
+    checked_form,
+    field,
+    redirect,
+    render,
+    set_cookie,
+    visitor_of,
+)
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: never ``//host`` or a full URL (an open redirect)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    visitor = await visitor_of(request)
+    if visitor.signed_in is None:
+        return redirect("/sign-in")
+    memberships = visitor.signed_in.memberships
+    if len(memberships) == 1:
+        return redirect(f"/organizations/{memberships[0].organization_slug}/packages")
+    return render(request, visitor, "home.html", memberships=memberships)
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request, next: str = "/") -> Response:
+    visitor = await visitor_of(request)
+    if visitor.signed_in is not None:
+        return redirect(_safe_next(next))
+    return render(request, visitor, "sign_in.html", next=_safe_next(next), email="", error=None)
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    visitor = await visitor_of(request)
+    form = await checked_form(request, visitor)
+    email, target = field(form, "email"), _safe_next(field(form, "next", "/"))
+    users = services_of(request).users
+    try:
+        session = await run_in_threadpool(users.sign_in, email, field(form, "password"))
+    except (Unauthenticated, TooManyAttempts) as error:
+        status = 429 if isinstance(error, TooManyAttempts) else 401
+        return render(
+            request,
+            visitor,
+            "sign_in.html",
+            status_code=status,
+            next=target,
+            email=email,
+            error=error.message,
+        )
+    response = redirect(target)
+    set_cookie(
+        request, response, SESSION_COOKIE, session.secret, int(SESSION_LIFETIME.total_seconds())
+    )
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    visitor = await visitor_of(request)
+    await checked_form(request, visitor)
+    users = services_of(request).users
+    await run_in_threadpool(users.sign_out, request.cookies.get(SESSION_COOKIE))
+    response = redirect("/sign-in")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,218 @@
+"""What every page shares: the template environment, the signed-in user, CSRF checks,
+security headers, and turning domain errors into pages.
+
+Templates autoescape everything (metadata is hostile input); the only HTML inserted as is
+is a README already sanitised by ``readme-renderer``. The Content-Security-Policy allows
+scripts from ``/static`` only: no inline script, no inline event handlers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import jinja2
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from packyard.core.errors import PackyardError, PermissionDenied, Unauthenticated
+from packyard.core.models import Organization, Principal
+from packyard.services.users import SignedIn, UserService
+from packyard.web.deps import base_url, services_of
+from packyard.web.errors import status_for
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "packyard_session"
+CSRF_COOKIE = "packyard_csrf"  # double-submit token for forms shown before signing in
+CSRF_FIELD = "csrf_token"
+MAX_FORM_BYTES = 64 * 1024
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def _filesize(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def _when(moment: datetime | None) -> str:
+    return "never" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def make_environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["filesize"] = _filesize
+    environment.filters["when"] = _when
+    environment.filters["urlpart"] = lambda value: quote(str(value), safe="")
+    return environment
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """Who is looking at a page: the signed-in user (or None) and the CSRF token to put in
+    forms."""
+
+    signed_in: SignedIn | None
+    csrf_token: str
+    new_csrf_cookie: bool  # a double-submit cookie must be set with this response
+
+
+async def visitor_of(request: Request) -> Visitor:
+    users = services_of(request).users
+    signed_in = await run_in_threadpool(users.signed_in, request.cookies.get(SESSION_COOKIE))
+    if signed_in is not None:
+        return Visitor(signed_in, signed_in.csrf_token, False)
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if cookie and 20 <= len(cookie) <= 100:
+        return Visitor(None, cookie, False)
+    return Visitor(None, secrets.token_urlsafe(32), True)
+
+
+def principal_in(visitor: Visitor, organization: Organization) -> Principal:
+    """Who the visitor is in ``organization`` (members and admins carry their scopes)."""
+    return UserService.principal(visitor.signed_in, organization)
+
+
+def is_https(request: Request) -> bool:
+    configured = services_of(request).settings.base_url
+    if configured:
+        return configured.startswith("https://")
+    return request.url.scheme == "https"
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
+
+
+def render(
+    request: Request,
+    visitor: Visitor,
+    template: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    environment: jinja2.Environment = request.app.state.ui_templates
+    body = environment.get_template(template).render(
+        request=request,
+        visitor=visitor,
+        csrf_field=CSRF_FIELD,
+        csrf_token=visitor.csrf_token,
+        base=base_url(request),
+        **context,
+    )
+    response = HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)
+    if visitor.new_csrf_cookie:
+        set_cookie(request, response, CSRF_COOKIE, visitor.csrf_token, 60 * 60 * 24)
+    return response
+
+
+async def checked_form(request: Request, visitor: Visitor) -> FormData:
+    """The posted form, after checking its size, its origin and its CSRF token.
+
+    Raises PermissionDenied for a form that did not come from our own page.
+    """
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+        raise PermissionDenied("This form is larger than a page of ours would send")
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and not _same_origin(origin, request):
+        raise PermissionDenied("This form was sent from another site and was refused")
+    form = await request.form(max_files=0, max_fields=100)
+    sent = form.get(CSRF_FIELD)
+    if (
+        visitor.new_csrf_cookie
+        or not isinstance(sent, str)
+        or not hmac.compare_digest(sent.encode(), visitor.csrf_token.encode())
+    ):
+        raise PermissionDenied(
+            "The form's security token is missing or stale. Reload the page and try again."
+        )
+    return form
+
+
+def _same_origin(origin: str, request: Request) -> bool:
+    sent = urlsplit(origin)
+    allowed = {urlsplit(str(request.base_url)).netloc}
+    configured = services_of(request).settings.base_url
+    if configured:
+        allowed.add(urlsplit(configured).netloc)
+    return sent.netloc in allowed
+
+
+def field(form: FormData, name: str, default: str = "") -> str:
+    value = form.get(name, default)
+    return value if isinstance(value, str) else default
+
+
+def redirect(location: str) -> RedirectResponse:
+    """After a successful post: see the result with a GET (303)."""
+    return RedirectResponse(location, status_code=303, headers=SECURITY_HEADERS)
+
+
+def sign_in_location(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/sign-in?next={quote(target, safe='')}"
+
+
+class PageRoute(APIRoute):
+    """Routes of the UI answer domain errors with a page: a sign-in redirect for pages
+    that need one, otherwise the error page with the message and the status."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except PackyardError as error:
+                return await error_page(request, error)
+
+        return handle
+
+
+async def error_page(request: Request, error: PackyardError) -> Response:
+    visitor = await visitor_of(request)
+    if isinstance(error, Unauthenticated) and request.method == "GET":
+        return RedirectResponse(sign_in_location(request), status_code=303)
+    status = status_for(error)
+    if isinstance(error, Unauthenticated):
+        status = 403  # a browser must not see a basic-auth prompt
+    return render(request, visitor, "error.html", status_code=status, message=error.message)

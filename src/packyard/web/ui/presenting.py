@@ -1,0 +1,99 @@
+"""Turning a package's stored metadata into what the package page shows: the README as
+sanitised HTML, the archive's members as a tree, links that are safe to follow.
+
+Metadata is hostile input. Text is escaped by the templates; the README goes through
+``readme-renderer`` (which cleans its HTML with nh3); a URL is only ever a link when it is
+http or https.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+from readme_renderer import markdown, rst, txt
+
+from packyard.core.models import ArchiveMember
+
+README_CACHE_SIZE = 256
+MAX_README_CHARS = 512 * 1024
+
+
+@dataclass
+class TreeNode:
+    name: str
+    size: int = 0
+    children: dict[str, TreeNode] = field(default_factory=dict)
+
+    @property
+    def is_dir(self) -> bool:
+        return bool(self.children)
+
+    def sorted_children(self) -> list[TreeNode]:
+        return sorted(self.children.values(), key=lambda n: (not n.is_dir, n.name))
+
+
+def member_tree(members: list[ArchiveMember]) -> TreeNode:
+    """The members as a tree of folders and files (folders first, then by name)."""
+    root = TreeNode("")
+    for member in members:
+        node = root
+        for part in member.path.split("/"):
+            node = node.children.setdefault(part, TreeNode(part))
+        node.size = member.size
+    return root
+
+
+def safe_url(value: object) -> str | None:
+    """``value`` when it is an http(s) URL, else None (no ``javascript:`` links)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.lower().startswith(("https://", "http://")) and not any(c.isspace() for c in text):
+        return text
+    return None
+
+
+class ReadmeRenderer:
+    """Renders READMEs the way PyPI does, caching by package id (files never change)."""
+
+    def __init__(self, size: int = README_CACHE_SIZE) -> None:
+        self._cache: OrderedDict[str, Markup] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def render(self, package_id: str, text: str | None, content_type: str | None) -> Markup:
+        with self._lock:
+            cached = self._cache.get(package_id)
+            if cached is not None:
+                self._cache.move_to_end(package_id)
+                return cached
+        html = render_readme(text, content_type)
+        with self._lock:
+            self._cache[package_id] = html
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return html
+
+
+def render_readme(text: str | None, content_type: str | None) -> Markup:
+    """Sanitised HTML of a README: Markdown, reStructuredText or plain text as the
+    metadata's Description-Content-Type says (reStructuredText when it says nothing)."""
+    if not text or not text.strip():
+        return Markup("")
+    text = text[:MAX_README_CHARS]
+    kind = (content_type or "text/x-rst").split(";")[0].strip().lower()
+    html: str | None
+    if kind == "text/markdown":
+        variant = "CommonMark" if "variant=commonmark" in (content_type or "").lower() else "GFM"
+        html = markdown.render(text, variant=variant)
+    elif kind == "text/plain":
+        html = txt.render(text)
+    else:
+        html = rst.render(text)
+    if html is None:  # malformed reStructuredText: show it as plain text
+        html = txt.render(text)
+    # readme-renderer has cleaned the HTML with nh3: safe to insert as is.
+    return Markup(html)  # noqa: S704

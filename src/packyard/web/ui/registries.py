@@ -1,0 +1,221 @@
+"""The registries page of an organization, the New registry form, and a registry's page
+with its tabs: Releases, Publish Instructions, Installation and Settings.
+
+Composite registries (another piece of work) add Upstreams and Setup & Usage tabs: see
+``REGISTRY_TABS`` and ``templates/registry.html``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from packyard.core.errors import ValidationFailed
+from packyard.core.models import Organization, Principal, Registry, RegistryType
+from packyard.core.permissions import Action, allowed
+from packyard.core.roles import may
+from packyard.core.scopes import Scope
+from packyard.services.registry_settings import RegistryForm
+from packyard.services.tokens import IssuedToken
+from packyard.web.deps import base_url, services_of
+from packyard.web.ui.common import (
+    PageRoute,
+    Visitor,
+    checked_form,
+    field,
+    principal_in,
+    redirect,
+    render,
+    visitor_of,
+)
+from packyard.web.ui.snippets import install_snippets, publish_snippets
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+ORG_PATH = "/organizations/{organization}/packages"
+REGISTRY_PATH = ORG_PATH + "/registries/{registry}"
+# (key, title, for which registry types); the composite tabs are wired in with that work.
+REGISTRY_TABS = (
+    ("releases", "Releases", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
+    ("publish", "Publish Instructions", (RegistryType.SOURCE,)),
+    ("install", "Installation", (RegistryType.SOURCE,)),
+    ("settings", "Settings", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
+)
+MAX_CURSOR = 2**62
+
+
+def registry_url(registry: Registry) -> str:
+    return f"/organizations/{registry.organization_slug}/packages/registries/{registry.slug}"
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryPage:
+    """Who may do what on a registry page."""
+
+    can_manage: bool  # edit settings and tokens
+    can_delete: bool
+
+
+def form_of(values: Any) -> RegistryForm:
+    return RegistryForm(
+        name=field(values, "name"),
+        description=field(values, "description"),
+        emoji=field(values, "emoji") or None,
+        color=field(values, "color") or None,
+        public=field(values, "visibility") == "public",
+    )
+
+
+async def _organization(request: Request, slug: str) -> Organization:
+    registries = services_of(request).registries
+    return await run_in_threadpool(registries.get_organization, slug)
+
+
+async def _registries_page(
+    request: Request,
+    visitor: Visitor,
+    organization: Organization,
+    *,
+    query: str = "",
+    error: str | None = None,
+    form: RegistryForm | None = None,
+    status_code: int = 200,
+) -> Response:
+    services = services_of(request)
+    principal = principal_in(visitor, organization)
+    every = await run_in_threadpool(services.registries.list_registries, organization.slug)
+    readable = services.catalog.readable(principal, every)
+    needle = query.strip().lower()
+    if needle:
+        readable = [
+            r for r in readable if needle in r.name.lower() or needle in r.description.lower()
+        ]
+    stats = await run_in_threadpool(services.catalog.stats, readable)
+    return render(
+        request,
+        visitor,
+        "registries.html",
+        status_code=status_code,
+        organization=organization,
+        registries=readable,
+        stats=stats,
+        query=query,
+        can_create=may(principal, Scope.WRITE_REGISTRIES, organization.id),
+        error=error,
+        form=form or RegistryForm(name=""),
+    )
+
+
+@router.get(ORG_PATH)
+async def registries_page(request: Request, organization: str, q: str = "") -> Response:
+    visitor = await visitor_of(request)
+    found = await _organization(request, organization)
+    return await _registries_page(request, visitor, found, query=q)
+
+
+@router.post(ORG_PATH + "/registries")
+async def create_registry(request: Request, organization: str) -> Response:
+    visitor = await visitor_of(request)
+    values = await checked_form(request, visitor)
+    found = await _organization(request, organization)
+    principal = principal_in(visitor, found)
+    form = form_of(values)
+    settings = services_of(request).registry_settings
+    try:
+        created = await run_in_threadpool(settings.create_registry, principal, found, form)
+    except ValidationFailed as error:
+        return await _registries_page(
+            request, visitor, found, error=error.message, form=form, status_code=422
+        )
+    return redirect(registry_url(created))
+
+
+async def readable_registry(
+    request: Request, visitor: Visitor, organization: str, registry: str
+) -> tuple[Registry, Principal]:
+    """The registry if the visitor may read it (else NotFound, or a sign-in redirect)."""
+    found = await _organization(request, organization)
+    principal = principal_in(visitor, found)
+    registries = services_of(request).registries
+    target = await run_in_threadpool(
+        registries.registry_for, principal, organization, registry, Action.READ_PACKAGES
+    )
+    return target, principal
+
+
+async def registry_page(
+    request: Request,
+    visitor: Visitor,
+    registry: Registry,
+    principal: Principal,
+    *,
+    tab: str = "releases",
+    query: str = "",
+    before: int | None = None,
+    new_token: IssuedToken | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """Render the registry page; shared by the GET and by posts that show a result."""
+    services = services_of(request)
+    access = RegistryPage(
+        can_manage=allowed(principal, Action.WRITE_REGISTRIES, registry),
+        can_delete=allowed(principal, Action.DELETE_REGISTRIES, registry),
+    )
+    tabs = [
+        (key, title)
+        for key, title, types in REGISTRY_TABS
+        if registry.type in types and (key != "settings" or access.can_manage)
+    ]
+    if tab not in {key for key, _ in tabs}:
+        tab = "releases"
+    page = await run_in_threadpool(
+        lambda: services.catalog.releases(registry, name_filter=query, before=before)
+    )
+    tokens = (
+        await run_in_threadpool(services.registry_settings.registry_tokens, principal, registry)
+        if access.can_manage
+        else []
+    )
+    base = base_url(request)
+    org, slug = registry.organization_slug, registry.slug
+    return render(
+        request,
+        visitor,
+        "registry.html",
+        status_code=status_code,
+        registry=registry,
+        registry_url=registry_url(registry),
+        access=access,
+        tabs=tabs,
+        tab=tab,
+        releases=page,
+        query=query,
+        paged=before is not None,
+        install=install_snippets(base, org, slug, public=registry.public),
+        publish=publish_snippets(base, org, slug),
+        tokens=tokens,
+        new_token=new_token,
+        error=error,
+    )
+
+
+@router.get(REGISTRY_PATH)
+async def show_registry(
+    request: Request,
+    organization: str,
+    registry: str,
+    tab: str = "releases",
+    q: str = "",
+    before: int | None = None,
+) -> Response:
+    visitor = await visitor_of(request)
+    target, principal = await readable_registry(request, visitor, organization, registry)
+    cursor = before if before is not None and 0 < before < MAX_CURSOR else None
+    return await registry_page(
+        request, visitor, target, principal, tab=tab, query=q[:200], before=cursor
+    )

@@ -1,0 +1,94 @@
+"""The Settings tab's forms: a registry's fields and visibility, deleting it, and its
+read-only registry tokens (created and shown once, listed, revoked)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from packyard.core.errors import ValidationFailed
+from packyard.web.deps import services_of
+from packyard.web.ui.common import PageRoute, checked_form, field, redirect, visitor_of
+from packyard.web.ui.registries import (
+    REGISTRY_PATH,
+    form_of,
+    readable_registry,
+    registry_page,
+    registry_url,
+)
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+@router.post(REGISTRY_PATH + "/settings")
+async def update_registry(request: Request, organization: str, registry: str) -> Response:
+    visitor = await visitor_of(request)
+    values = await checked_form(request, visitor)
+    target, principal = await readable_registry(request, visitor, organization, registry)
+    settings = services_of(request).registry_settings
+    try:
+        changed = await run_in_threadpool(
+            settings.update_registry, principal, target, form_of(values)
+        )
+    except ValidationFailed as error:
+        return await registry_page(
+            request,
+            visitor,
+            target,
+            principal,
+            tab="settings",
+            error=error.message,
+            status_code=422,
+        )
+    return redirect(registry_url(changed) + "?tab=settings")
+
+
+@router.post(REGISTRY_PATH + "/delete")
+async def delete_registry(request: Request, organization: str, registry: str) -> Response:
+    visitor = await visitor_of(request)
+    values = await checked_form(request, visitor)
+    target, principal = await readable_registry(request, visitor, organization, registry)
+    settings = services_of(request).registry_settings
+    try:
+        await run_in_threadpool(
+            settings.delete_registry, principal, target, field(values, "confirm_name")
+        )
+    except ValidationFailed as error:
+        return await registry_page(
+            request,
+            visitor,
+            target,
+            principal,
+            tab="settings",
+            error=error.message,
+            status_code=422,
+        )
+    return redirect(f"/organizations/{target.organization_slug}/packages")
+
+
+@router.post(REGISTRY_PATH + "/tokens")
+async def create_registry_token(request: Request, organization: str, registry: str) -> Response:
+    visitor = await visitor_of(request)
+    values = await checked_form(request, visitor)
+    target, principal = await readable_registry(request, visitor, organization, registry)
+    settings = services_of(request).registry_settings
+    issued = await run_in_threadpool(
+        settings.create_registry_token, principal, target, field(values, "description")
+    )
+    # Rendered, not redirected: the secret is shown this once and never stored.
+    return await registry_page(
+        request, visitor, target, principal, tab="settings", new_token=issued
+    )
+
+
+@router.post(REGISTRY_PATH + "/tokens/{token_id}/revoke")
+async def revoke_registry_token(
+    request: Request, organization: str, registry: str, token_id: str
+) -> Response:
+    visitor = await visitor_of(request)
+    await checked_form(request, visitor)
+    target, principal = await readable_registry(request, visitor, organization, registry)
+    settings = services_of(request).registry_settings
+    await run_in_threadpool(settings.revoke_registry_token, principal, target, token_id)
+    return redirect(registry_url(target) + "?tab=settings")

@@ -1,0 +1,108 @@
+"""The API access tokens page of an organization: create with chosen scopes (the secret
+shown once), see last use, revoke. Admins see every token; members see their own and may
+grant only the scopes they hold."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from packyard.core.errors import PermissionDenied, Unauthenticated, ValidationFailed
+from packyard.core.models import Organization, Principal
+from packyard.core.scopes import Scope
+from packyard.services.tokens import IssuedToken
+from packyard.web.deps import services_of
+from packyard.web.ui.common import (
+    PageRoute,
+    Visitor,
+    checked_form,
+    field,
+    principal_in,
+    redirect,
+    render,
+    visitor_of,
+)
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+TOKENS_PATH = "/organizations/{organization}/tokens"
+
+
+async def _member(request: Request, visitor: Visitor, slug: str) -> tuple[Organization, Principal]:
+    registries = services_of(request).registries
+    organization = await run_in_threadpool(registries.get_organization, slug)
+    if visitor.signed_in is None:
+        raise Unauthenticated("Sign in to manage tokens")
+    principal = principal_in(visitor, organization)
+    if principal.organization_id != organization.id:
+        raise PermissionDenied("You are not a member of this organization")
+    return organization, principal
+
+
+async def _tokens_page(
+    request: Request,
+    visitor: Visitor,
+    organization: Organization,
+    principal: Principal,
+    *,
+    new_token: IssuedToken | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    settings = services_of(request).registry_settings
+    tokens = await run_in_threadpool(settings.api_tokens, principal, organization)
+    return render(
+        request,
+        visitor,
+        "tokens.html",
+        status_code=status_code,
+        organization=organization,
+        tokens=tokens,
+        scopes=[s for s in Scope if s in principal.scopes],
+        new_token=new_token,
+        error=error,
+        user_id=principal.user_id,
+    )
+
+
+@router.get(TOKENS_PATH)
+async def tokens_page(request: Request, organization: str) -> Response:
+    visitor = await visitor_of(request)
+    found, principal = await _member(request, visitor, organization)
+    return await _tokens_page(request, visitor, found, principal)
+
+
+@router.post(TOKENS_PATH)
+async def create_token(request: Request, organization: str) -> Response:
+    visitor = await visitor_of(request)
+    values = await checked_form(request, visitor)
+    found, principal = await _member(request, visitor, organization)
+    chosen = [v for v in values.getlist("scope") if isinstance(v, str)]
+    settings = services_of(request).registry_settings
+    try:
+        scopes = frozenset(Scope(v) for v in chosen)
+        if not scopes:
+            raise ValidationFailed("Choose at least one scope for the token.")
+        issued = await run_in_threadpool(
+            settings.create_api_token, principal, found, scopes, field(values, "description")
+        )
+    except ValueError:
+        return await _tokens_page(
+            request, visitor, found, principal, error="Unknown scope.", status_code=422
+        )
+    except ValidationFailed as error:
+        return await _tokens_page(
+            request, visitor, found, principal, error=error.message, status_code=422
+        )
+    return await _tokens_page(request, visitor, found, principal, new_token=issued)
+
+
+@router.post(TOKENS_PATH + "/{token_id}/revoke")
+async def revoke_token(request: Request, organization: str, token_id: str) -> Response:
+    visitor = await visitor_of(request)
+    await checked_form(request, visitor)
+    found, principal = await _member(request, visitor, organization)
+    settings = services_of(request).registry_settings
+    await run_in_threadpool(settings.revoke_api_token, principal, found, token_id)
+    return redirect(f"/organizations/{found.slug}/tokens")
