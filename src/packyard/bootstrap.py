@@ -13,7 +13,14 @@ from sqlalchemy import Engine
 
 from packyard.blobs.base import BlobStore
 from packyard.blobs.local import LocalBlobStore
-from packyard.db.engine import make_engine, make_session_factory, schema_is_current, upgrade_schema
+from packyard.db.engine import (
+    change_counter,
+    make_engine,
+    make_session_factory,
+    schema_is_current,
+    upgrade_schema,
+)
+from packyard.services.access import ReadAccess
 from packyard.services.downloads import DownloadCounter, DownloadService
 from packyard.services.index import IndexService
 from packyard.services.publishing import PublishService
@@ -36,6 +43,7 @@ class Services:
     publishing: PublishService
     index: IndexService
     downloads: DownloadService
+    access: ReadAccess
 
     def close(self) -> None:
         self.downloads.counter.flush()
@@ -74,12 +82,14 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     blobs = make_blob_store(settings.effective_storage_url)
     registries = RegistryService(sessions, utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
+    tokens = TokenService(sessions, registries, utc_now)
     return Services(
         settings=settings,
         engine=engine,
         registries=registries,
-        tokens=TokenService(sessions, registries, utc_now),
+        tokens=tokens,
         publishing=PublishService(sessions, registries, blobs, staging, utc_now),
         index=IndexService(sessions),
         downloads=DownloadService(sessions, blobs, DownloadCounter(sessions)),
+        access=ReadAccess(sessions, tokens, registries, change_counter(engine)),
     )

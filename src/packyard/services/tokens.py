@@ -121,16 +121,21 @@ class TokenService:
             )
         if row is None:
             raise Unauthenticated("Invalid token: it is unknown or has been revoked")
-        if row.registry_id is not None:
-            return Principal(
-                kind=REGISTRY_TOKEN_KIND,
-                organization_id=row.organization_id,
-                token_id=row.id,
-                registry_id=row.registry_id,
-            )
+        return principal_from_row(row)
+
+
+def principal_from_row(row: TokenRow) -> Principal:
+    """The Principal a stored token stands for."""
+    if row.registry_id is not None:
         return Principal(
-            kind=API_TOKEN_KIND,
+            kind=REGISTRY_TOKEN_KIND,
             organization_id=row.organization_id,
             token_id=row.id,
-            scopes=frozenset(Scope(s) for s in row.scopes),
+            registry_id=row.registry_id,
         )
+    return Principal(
+        kind=API_TOKEN_KIND,
+        organization_id=row.organization_id,
+        token_id=row.id,
+        scopes=frozenset(Scope(s) for s in row.scopes),
+    )
