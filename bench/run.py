@@ -43,7 +43,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    projects=120, versions=2, install_deps=30, concurrencies=[1, 8, 64], read_seconds=6,
+    projects=100, versions=2, install_deps=30, concurrencies=[1, 8, 64], read_seconds=6,
     huge_bytes=1024**3 - 1024**2, install_runs=3, scale_projects=100_000, scale_sample=5000,
 )  # fmt: skip
 SMOKE = Sizes(
