@@ -2,7 +2,8 @@
 their own under ``bench/.work/venvs``, and started in their recommended production modes:
 
 - pypiserver on gunicorn with gevent workers (its documented way to serve many clients),
-  2 workers for 2 cores, the ``cached-dir`` backend (``pypiserver[cache]``: directory
+  2 workers for 2 cores, ``--timeout 600`` (gunicorn's default 30 s kills a worker in the
+  middle of a large upload), the ``cached-dir`` backend (``pypiserver[cache]``: directory
   listings and digests cached, refreshed by watchdog), no fallback redirect to PyPI,
   uploads authenticated against an htpasswd file (SHA1, as ``htpasswd -s`` writes),
   reads anonymous (its default ``-a update``).
@@ -78,7 +79,7 @@ def start_pypiserver(bin_dir: Path, workdir: Path, workers: int = 2) -> Target:
     )
     command = [
         str(bin_dir / "gunicorn"), "--workers", str(workers), "--worker-class", "gevent",
-        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app,
+        "--bind", f"127.0.0.1:{port}", "--timeout", "600", "--log-level", "warning", app,
     ]  # fmt: skip
     started = time_now()
     process = spawn(command, workdir / "server.log")

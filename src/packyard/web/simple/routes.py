@@ -7,6 +7,7 @@ new upload is seen at once by pip and uv.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -139,15 +140,24 @@ async def download_file(
 ) -> Response:
     target = await _readable_registry(request, organization, registry)
     downloads = services_of(request).downloads
-    download = await run_in_threadpool(downloads.locate, target, filename)
-    if download.local_path is None or not download.local_path.exists():
+    download = downloads.cached(target, filename)
+    if download is None:
+        download = await run_in_threadpool(downloads.locate, target, filename)
+    try:
+        # One stat here, handed to FileResponse, which would otherwise stat in a thread.
+        stat = download.local_path.stat() if download.local_path is not None else None
+    except FileNotFoundError:
+        stat = None
+    if stat is None:
         raise NotFound(f"The stored bytes of {filename!r} are missing; ask an administrator")
     if request.method == "GET" and not download.is_metadata and "range" not in request.headers:
         downloads.counter.count(download.package.id)
-    return _file_response(download, filename, target.public)
+    return _file_response(download, filename, target.public, stat)
 
 
-def _file_response(download: Download, filename: str, public: bool) -> Response:
+def _file_response(
+    download: Download, filename: str, public: bool, stat: os.stat_result
+) -> Response:
     media_type = next(
         (kind for suffix, kind in CONTENT_TYPES.items() if filename.endswith(suffix)),
         "application/octet-stream",
@@ -163,4 +173,5 @@ def _file_response(download: Download, filename: str, public: bool) -> Response:
         },
         content_disposition_type="attachment",
         filename=filename if not download.is_metadata else None,
+        stat_result=stat,
     )
