@@ -15,7 +15,14 @@ from sqlalchemy import Engine
 from packyard import __version__
 from packyard.blobs.base import BlobStore
 from packyard.blobs.local import LocalBlobStore
-from packyard.db.engine import make_engine, make_session_factory, schema_is_current, upgrade_schema
+from packyard.db.engine import (
+    change_counter,
+    make_engine,
+    make_session_factory,
+    schema_is_current,
+    upgrade_schema,
+)
+from packyard.services.access import ReadAccess
 from packyard.services.catalog import CatalogService
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.composites import CompositeService
@@ -53,6 +60,7 @@ class Services:
     users: UserService
     catalog: CatalogService
     registry_settings: RegistrySettingsService
+    access: ReadAccess
 
     def flush_buffers(self) -> None:
         """Write what is buffered in memory: download counts and token last-use times."""
@@ -146,4 +154,5 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         users=UserService(sessions, registries, utc_now),
         catalog=CatalogService(sessions, utc_now),
         registry_settings=RegistrySettingsService(sessions, registries, tokens, utc_now),
+        access=ReadAccess(sessions, tokens, registries, change_counter(engine)),
     )

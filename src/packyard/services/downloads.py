@@ -68,6 +68,9 @@ class DownloadCounter:
             raise
 
 
+LOCATED_CACHE_ENTRIES = 20_000
+
+
 class DownloadService:
     def __init__(
         self, sessions: sessionmaker[Session], blobs: BlobStore, counter: DownloadCounter
@@ -75,10 +78,27 @@ class DownloadService:
         self._sessions = sessions
         self._blobs = blobs
         self.counter = counter
+        # Keyed by the registry's serial, which changes with every change to its files, so
+        # an entry is never stale; a hit spares the query (pip and uv fetch many files).
+        self._located: dict[tuple[str, int, str], Download] = {}
+
+    def cached(self, registry: Registry, filename: str) -> Download | None:
+        """What ``locate`` answered for this registry at this serial, or None. No query."""
+        return self._located.get((registry.id, registry.serial, filename))
 
     def locate(self, registry: Registry, filename: str) -> Download:
         """The file ``filename`` of ``registry``, or its PEP 658 metadata file when the name
         ends in ``.metadata``; raises NotFound."""
+        key = (registry.id, registry.serial, filename)
+        found = self._located.get(key)
+        if found is None:
+            found = self._locate(registry, filename)
+            if len(self._located) >= LOCATED_CACHE_ENTRIES:
+                self._located.clear()
+            self._located[key] = found
+        return found
+
+    def _locate(self, registry: Registry, filename: str) -> Download:
         is_metadata = filename.endswith(METADATA_SUFFIX)
         stored_name = filename.removesuffix(METADATA_SUFFIX) if is_metadata else filename
         with self._sessions() as session:

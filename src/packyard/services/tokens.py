@@ -132,19 +132,7 @@ class TokenService:
         if row is None:
             raise Unauthenticated("Invalid token: it is unknown or has been revoked")
         self.usage.record(row.id)
-        if row.registry_id is not None:
-            return Principal(
-                kind=REGISTRY_TOKEN_KIND,
-                organization_id=row.organization_id,
-                token_id=row.id,
-                registry_id=row.registry_id,
-            )
-        return Principal(
-            kind=API_TOKEN_KIND,
-            organization_id=row.organization_id,
-            token_id=row.id,
-            scopes=frozenset(Scope(s) for s in row.scopes),
-        )
+        return principal_from_row(row)
 
     # The REST API: registry tokens managed by API tokens, and the caller's own token.
 
@@ -265,3 +253,20 @@ def _registry_token_row(session: Session, registry: Registry, token_id: str) -> 
     if row is None:
         raise NotFound(f"No token {token_id!r} in registry {registry.slug!r}")
     return row
+
+
+def principal_from_row(row: TokenRow) -> Principal:
+    """The Principal a stored token stands for."""
+    if row.registry_id is not None:
+        return Principal(
+            kind=REGISTRY_TOKEN_KIND,
+            organization_id=row.organization_id,
+            token_id=row.id,
+            registry_id=row.registry_id,
+        )
+    return Principal(
+        kind=API_TOKEN_KIND,
+        organization_id=row.organization_id,
+        token_id=row.id,
+        scopes=frozenset(Scope(s) for s in row.scopes),
+    )

@@ -56,9 +56,14 @@ async def file_response(
         headers["Content-Disposition"] = f'attachment; filename="{served.filename}"'
     path = downloads.local_path(served.blob_key)
     if path is not None:
-        if not path.exists():
-            raise _missing(served.filename)
-        return FileResponse(path, media_type=_media_type(served.filename), headers=headers)
+        try:
+            # One stat here, handed on: FileResponse would otherwise stat in a thread.
+            stat = path.stat()
+        except FileNotFoundError:
+            raise _missing(served.filename) from None
+        return FileResponse(
+            path, media_type=_media_type(served.filename), headers=headers, stat_result=stat
+        )
     redirect = await run_in_threadpool(downloads.redirect_url, served.blob_key, served.filename)
     if redirect is not None:
         return RedirectResponse(redirect, status_code=302, headers={"Cache-Control": "no-store"})

@@ -15,10 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from packyard.core.models import Registry, RegistryType
-from packyard.core.permissions import Action
+from packyard.core.names import normalize_project
 from packyard.services.downloads import Download
-from packyard.services.index import NonNormalizedName
-from packyard.web.auth import principal_for
+from packyard.web.auth import credential_from_header
 from packyard.web.deps import services_of
 from packyard.web.negotiation import SUPPORTED, choose_media_type
 from packyard.web.simple.cache import RenderedPage, RenderedPageCache
@@ -32,11 +31,15 @@ INDEX_HEADERS = {"Vary": "Accept, Authorization", "Cache-Control": "no-cache"}
 
 
 async def _readable_registry(request: Request, organization: str, registry: str) -> Registry:
-    services = services_of(request)
-    principal = await principal_for(request, services.tokens)
-    return await run_in_threadpool(
-        services.registries.registry_for, principal, organization, registry, Action.READ_PACKAGES
-    )
+    """The registry the caller may read. A cached answer (validated by the database's
+    change counter, no query) is taken on the event loop; otherwise one query runs in the
+    thread pool."""
+    access = services_of(request).access
+    secret = credential_from_header(request.headers.get("authorization"))
+    found = access.cached(secret, organization, registry)
+    if found is not None:
+        return found
+    return await run_in_threadpool(access.readable_registry, secret, organization, registry)
 
 
 def _negotiate(request: Request) -> str | None:
@@ -66,6 +69,7 @@ async def _page_response(
     key = (registry.id, registry.serial if version is None else version, project_key, media_type)
     page = cache.get(key)
     if page is None:
+        # Query and render in one hop to the thread pool; a cache hit needs neither.
         page = cache.put(key, await run_in_threadpool(render))
     return _conditional(request, page, media_type)
 
@@ -125,20 +129,27 @@ async def project_page(
     media_type = _negotiate(request)
     if media_type is None:
         return _not_acceptable()
-    index = services_of(request).index
-    version: int | None = None
-    try:
-        if target.type is RegistryType.COMPOSITE:
-            composite = services_of(request).composite_index
-            page, version = await run_in_threadpool(composite.project_page, target, project)
-        else:
-            page = await run_in_threadpool(index.project_page, target, project)
-    except NonNormalizedName as redirect:
-        location = f"/{organization}/{registry}/pypi/simple/{quote(redirect.normalized)}/"
+    normalized = normalize_project(project)
+    if normalized != project:
+        location = f"/{organization}/{registry}/pypi/simple/{quote(normalized)}/"
         return RedirectResponse(location, status_code=301)
-    return await _page_response(
-        request, target, project, media_type, lambda: render_project_page(page, media_type), version
-    )
+    if target.type is RegistryType.COMPOSITE:
+        composite = services_of(request).composite_index
+        page, version = await run_in_threadpool(composite.project_page, target, project)
+        return await _page_response(
+            request,
+            target,
+            project,
+            media_type,
+            lambda: render_project_page(page, media_type),
+            version,
+        )
+    index = services_of(request).index
+
+    def render() -> bytes:
+        return render_project_page(index.project_page(target, project), media_type)
+
+    return await _page_response(request, target, project, media_type, render)
 
 
 @router.api_route("/{organization}/{registry}/pypi/files/{filename}", methods=["GET", "HEAD"])
@@ -155,7 +166,12 @@ async def download_file(
             return await composite_download(request, downloads, located)
         download = located
     else:
-        download = await run_in_threadpool(downloads.locate, target, filename)
+        cached = downloads.cached(target, filename)
+        download = (
+            cached
+            if cached is not None
+            else await run_in_threadpool(downloads.locate, target, filename)
+        )
     if request.method == "GET" and not download.is_metadata and "range" not in request.headers:
         downloads.counter.count(download.package.id)
     served = ServedFile(

@@ -1,0 +1,228 @@
+"""``docs/benchmarks.md`` from one run's results: machine, date, versions, every figure,
+ratios Packyard ÷ peer from the same run, and the issue's targets, met or missed."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+PACKYARD = "Packyard"
+PEERS = ("pypiserver", "devpi-server")
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.{digits}f}"
+
+
+def _ratio(ours: float | None, theirs: float | None) -> str:
+    if not ours or not theirs:
+        return "—"
+    return f"{ours / theirs:.2f}x"
+
+
+def _load_for(results: dict[str, Any], server: str, kind: str, c: int) -> dict[str, Any] | None:
+    for row in results["servers"].get(server, {}).get("reads", {}).get(kind, []):
+        if row["concurrency"] == c:
+            return dict(row)
+    return None
+
+
+def _reads_section(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Index reads",
+        "",
+        f"wrk for {results['sizes']['read_seconds']} s per cell, paths cycling over "
+        f"{results['corpus']['projects']} project pages (or the root page); caches warmed by "
+        "one pass first. CPU/request is the server's user+system CPU time (every process of "
+        "it, from `/proc`) divided by the requests answered. Packyard is read with a "
+        "registry token (HTTP basic, checked on every request); the peers are read "
+        "anonymously (their default).",
+        "",
+        "| page | server | concurrency | req/s | p50 ms | p99 ms | non-2xx | errors | CPU ms/req |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    servers = list(results["servers"])
+    for kind in ("root", "project"):
+        for server in servers:
+            for row in results["servers"][server].get("reads", {}).get(kind, []):
+                lines.append(
+                    f"| {kind} | {server} | {row['concurrency']} | {_num(row['rps'])} | "
+                    f"{_num(row['p50_ms'], 2)} | {_num(row['p99_ms'], 2)} | {row['non_2xx']} | "
+                    f"{row['errors']} | {_num(row['cpu_ms_per_request'], 3)} |"
+                )
+    peers = [p for p in PEERS if p in results["servers"]]
+    if peers:
+        lines += ["", "Ratios, Packyard ÷ peer (req/s: higher is better; p99 and CPU: lower).", ""]
+        lines += [
+            "| page | concurrency | peer | req/s | p99 | CPU/req |",
+            "|---|---:|---|---:|---:|---:|",
+        ]
+        for kind in ("root", "project"):
+            for c in results["sizes"]["concurrencies"]:
+                ours = _load_for(results, PACKYARD, kind, c)
+                for peer in peers:
+                    theirs = _load_for(results, peer, kind, c)
+                    if ours and theirs:
+                        lines.append(
+                            f"| {kind} | {c} | {peer} | {_ratio(ours['rps'], theirs['rps'])} | "
+                            f"{_ratio(ours['p99_ms'], theirs['p99_ms'])} | "
+                            f"{_ratio(ours['cpu_ms_per_request'], theirs['cpu_ms_per_request'])} |"
+                        )
+    return lines
+
+
+def _publish_section(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Publishing",
+        "",
+        f"The whole corpus ({results['corpus']['files']} files) in one client run: "
+        "`twine upload` of every file (one process, files one after another), and for "
+        "Packyard its REST endpoint from one keep-alive HTTP client, one file after another.",
+        "",
+        "| server | client | files | seconds | files/s |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for server, data in results["servers"].items():
+        for client, outcome in data.get("publish", {}).items():
+            if "files_per_second" in outcome:
+                lines.append(
+                    f"| {server} | {client} | {outcome['files']} | {_num(outcome['seconds'], 2)} | "
+                    f"{_num(outcome['files_per_second'])} |"
+                )
+            else:
+                lines.append(f"| {server} | {client} | — | — | {outcome.get('error', '—')} |")
+    huge = results["sizes"]["huge_bytes"] / 1024**2
+    lines += [
+        "",
+        f"## One huge upload ({huge:,.0f} MiB wheel)",
+        "",
+        "Packyard through its REST endpoint, the peers through twine. RSS growth is the peak "
+        "resident memory of the server's process tree (sampled every 50 ms) minus its value "
+        "before the upload.",
+        "",
+        "| server | seconds | MiB/s | peak RSS growth MiB |",
+        "|---|---:|---:|---:|",
+    ]
+    for server, data in results["servers"].items():
+        outcome = data.get("huge")
+        if not outcome:
+            continue
+        if "error" in outcome:
+            lines.append(f"| {server} | — | — | {outcome['error']} |")
+        else:
+            lines.append(
+                f"| {server} | {_num(outcome['seconds'], 2)} | {_num(outcome['mib_per_second'])} "
+                f"| {_num(outcome['rss_growth_mib'])} |"
+            )
+    return lines
+
+
+def _install_section(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "## pip and uv, end to end",
+        "",
+        f"`{results['corpus']['app_requirement']}` with {results['corpus']['install_deps']} "
+        "dependencies (chains three deep) into a fresh virtual environment, no client cache "
+        f"(`--no-cache-dir`, `--no-cache`): median of {results['sizes']['install_runs']} runs, "
+        "seconds.",
+        "",
+        "| server | pip | uv |",
+        "|---|---:|---:|",
+    ]
+    for server, data in results["servers"].items():
+        cells = []
+        for client in ("pip", "uv"):
+            outcome = data.get("installs", {}).get(client, {})
+            cells.append(_num(outcome.get("median_seconds"), 2) if outcome else "—")
+            if "error" in outcome:
+                cells[-1] = f"failed: {outcome['error'][:120]}"
+        lines.append(f"| {server} | {cells[0]} | {cells[1]} |")
+    return lines
+
+
+def _scale_section(results: dict[str, Any]) -> list[str]:
+    scale = results.get("scale")
+    if not scale:
+        return []
+    p, r = scale["project_load"], scale["root_load"]
+    f = scale.get("project_first_touch", p)
+    return [
+        "## Scale",
+        "",
+        f"Packyard with {scale['projects']:,} projects and {scale['files']:,} files in one "
+        f"registry, bulk-loaded into SQLite in {_num(scale['bulk_load_seconds'])} s (rows only; "
+        "no blobs, as only index pages are read).",
+        "",
+        "| figure | value |",
+        "|---|---:|",
+        "| start to ready (`packyard serve` → first 200) | "
+        f"{_num(scale['start_to_ready_seconds'], 2)} s |",
+        f"| root page, first (uncached, {scale['root_bytes'] / 1024**2:,.1f} MiB) | "
+        f"{_num(scale['root_first_seconds'] * 1000)} ms |",
+        f"| root page, second (cached) | {_num(scale['root_cached_seconds'] * 1000)} ms |",
+        f"| root page under load c={r['concurrency']}: req/s, p50, p99 | {_num(r['rps'])}, "
+        f"{_num(r['p50_ms'], 2)} ms, {_num(r['p99_ms'], 2)} ms |",
+        f"| project pages over {scale['sampled_projects']:,} projects c={f['concurrency']}, "
+        f"first touches included: req/s, p50, p99 | {_num(f['rps'])}, {_num(f['p50_ms'], 2)} ms, "
+        f"{_num(f['p99_ms'], 2)} ms |",
+        f"| project pages over {scale['sampled_projects']:,} projects c={p['concurrency']}, "
+        "warm (as the small corpus): "
+        f"req/s, p50, p99 | {_num(p['rps'])}, {_num(p['p50_ms'], 2)} ms, "
+        f"{_num(p['p99_ms'], 2)} ms |",
+        f"| RSS idle after start / after the runs | {_num(scale['rss_idle_mib'])} MiB / "
+        f"{_num(scale['rss_after_mib'])} MiB |",
+    ]
+
+
+def _composite_section(results: dict[str, Any]) -> list[str]:
+    composite = results.get("composite", {})
+    lines = ["## Composite registry", ""]
+    if composite.get("status") != "measured":
+        return [*lines, f"**{composite.get('status', 'not measured')}.**"]
+    s, c = composite["source"], composite["composite"]
+    return [
+        *lines,
+        "| page | req/s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|",
+        f"| source registry | {_num(s['rps'])} | {_num(s['p50_ms'], 2)} | {_num(s['p99_ms'], 2)} |",
+        f"| composite (2 sources + PyPI stand-in) | {_num(c['rps'])} | {_num(c['p50_ms'], 2)} | "
+        f"{_num(c['p99_ms'], 2)} |",
+    ]
+
+
+def render(results: dict[str, Any], targets: list[tuple[str, str, str]]) -> str:
+    machine = results["machine"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `python3 bench/run.py` (see README, Benchmarks); do not edit by hand. "
+        "Every figure comes from one run on one machine, with the load generator on the same "
+        "machine: compare the ratios, not the absolute numbers.",
+        "",
+        f"- Date: {results['date']} (run took {_num(results['duration_seconds'] / 60)} min"
+        f"{', smoke mode' if results['smoke'] else ''})",
+        f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory']}, "
+        f"{machine['os']}",
+        f"- Python {machine['python']}; load generator: {results['load_generator']}",
+        "- Clients: " + ", ".join(f"{k} {v}" for k, v in results["clients"].items()),
+        "",
+        "| server | version | mode |",
+        "|---|---|---|",
+    ]
+    for server, data in results["servers"].items():
+        lines.append(f"| {server} | {data['version']} | {data['mode']} |")
+    for note in results.get("notes", []):
+        lines += ["", f"Note: {note}"]
+    lines += ["", "## Targets (issue 8)", "", "| target | result | met |", "|---|---|---|"]
+    lines += [f"| {name} | {value} | {met} |" for name, value, met in targets]
+    lines += [""]
+    for section in (_reads_section, _publish_section, _install_section, _scale_section,
+                    _composite_section):  # fmt: skip
+        part = section(results)
+        if part:
+            lines += [*part, ""]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,149 @@
+"""The benchmark harness: ``python3 bench/run.py`` (full run, about 15 minutes, writes
+``docs/benchmarks.md``) or ``python3 bench/run.py --smoke`` (tiny sizes, seconds, Packyard
+only unless ``--with-peers``; writes ``bench/results/smoke.md``).
+
+It sets up ``.venv`` like ``scripts/test.py`` and re-runs itself there, installs the peers
+at pinned versions under ``bench/.work/venvs``, builds the corpus, then runs every server in
+turn, alone on the machine's loopback, through the same scenarios: publish the corpus,
+index reads under load, pip and uv installs, one huge upload; then Packyard's scale and
+composite cases. Results go to ``bench/results/<mode>.json`` and the Markdown report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@dataclass(frozen=True)
+class Sizes:
+    projects: int
+    versions: int
+    install_deps: int
+    concurrencies: list[int]
+    read_seconds: float
+    huge_bytes: int
+    install_runs: int
+    scale_projects: int
+    scale_sample: int
+
+
+FULL = Sizes(
+    projects=100, versions=2, install_deps=30, concurrencies=[1, 8, 64], read_seconds=6,
+    huge_bytes=1024**3 - 1024**2, install_runs=3, scale_projects=100_000, scale_sample=5000,
+)  # fmt: skip
+SMOKE = Sizes(
+    projects=6, versions=1, install_deps=4, concurrencies=[1, 8], read_seconds=1,
+    huge_bytes=4 * 1024**2, install_runs=1, scale_projects=300, scale_sample=50,
+)  # fmt: skip
+
+
+def _in_project_venv() -> bool:
+    return Path(sys.prefix).resolve() == (ROOT / ".venv").resolve()
+
+
+def _reexec_in_venv() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from _venv import ensure_venv  # type: ignore[import-not-found]
+
+    python = ensure_venv("test")
+    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
+
+
+def _machine() -> dict[str, str]:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": f"{mem_kib / 1024**2:.0f} GiB RAM",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def _tool_version(command: list[str]) -> str:
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except OSError:
+        return "missing"
+    text = (out.stdout or out.stderr).strip().splitlines()
+    return text[0] if text else "unknown"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
+    parser.add_argument("--with-peers", action="store_true", help="smoke: run the peers too")
+    parser.add_argument("--skip-peers", action="store_true", help="full: Packyard alone")
+    parser.add_argument("--no-wrk", action="store_true", help="use bench/loadgen.py, not wrk")
+    parser.add_argument("--output", type=Path, default=None, help="where the report goes")
+    parser.add_argument("--workdir", type=Path, default=None, help="default bench/.work/<mode>")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not _in_project_venv() and os.environ.get("BENCH_NO_REEXEC") != "1":
+        _reexec_in_venv()
+    from bench.orchestrate import run_all
+
+    sizes = SMOKE if args.smoke else FULL
+    mode = "smoke" if args.smoke else "full"
+    workdir = (args.workdir or ROOT / "bench" / ".work" / mode).resolve()
+    output = args.output or (
+        ROOT / "bench" / "results" / "smoke.md" if args.smoke else ROOT / "docs" / "benchmarks.md"
+    )
+    with_peers = args.with_peers if args.smoke else not args.skip_peers
+    use_wrk = not args.no_wrk and _ensure_wrk(install=not args.smoke)
+    started = time.monotonic()
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "smoke": args.smoke,
+        "machine": _machine(),
+        "sizes": asdict(sizes),
+        "load_generator": _tool_version(["wrk", "-v"]) if use_wrk else "bench/loadgen.py",
+    }
+    run_all(results, sizes, workdir, ROOT / "bench" / ".work" / "venvs", with_peers, use_wrk)
+    results["duration_seconds"] = time.monotonic() - started
+    from bench import report, targets
+
+    results_dir = ROOT / "bench" / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    (results_dir / f"{mode}.json").write_text(json.dumps(results, indent=2, default=str))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report.render(results, targets.evaluate(results)))
+    print(f"Report written to {output}")
+    return 0
+
+
+def _ensure_wrk(install: bool) -> bool:
+    """wrk from Debian's packages; installed when missing and allowed (root, full run)."""
+    if shutil.which("wrk"):
+        return True
+    if install and shutil.which("apt-get") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "update", "-qq"], check=False, timeout=300)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, timeout=300)
+    return shutil.which("wrk") is not None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

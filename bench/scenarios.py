@@ -1,0 +1,134 @@
+"""The measurements run against every server: index reads under load, publishing, one
+huge upload, and pip/uv installs from cold caches. Each returns plain data for the report.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tests.support.clients import make_venv
+
+from bench import procs
+from bench.load import LoadResult, run_load
+from bench.servers import Target
+
+TWINE_TIMEOUT_SECONDS = 900
+
+
+def warm_up(target: Target, paths: list[str]) -> None:
+    """One pass over every path, so each server starts the timed runs with warm caches."""
+    with httpx.Client(base_url=target.base_url, headers=target.read_headers, timeout=60) as c:
+        for path in paths:
+            c.get(path)
+
+
+def index_reads(
+    target: Target, projects: list[str], concurrencies: list[int], seconds: float,
+    workdir: Path, use_wrk: bool,
+) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+    project_paths = [target.project_path(p) for p in projects]
+    warm_up(target, [target.root_path, *project_paths])
+    results: dict[str, list[dict[str, Any]]] = {"root": [], "project": []}
+    for kind, paths in (("root", [target.root_path]), ("project", project_paths)):
+        for concurrency in concurrencies:
+            result = run_load(
+                target.base_url, paths, target.read_headers, concurrency, seconds,
+                target.pid, workdir / target.name, use_wrk,
+            )  # fmt: skip
+            results[kind].append(asdict(result) | {"rps": result.rps})
+    return results
+
+
+def load_result(data: dict[str, Any]) -> LoadResult:
+    return LoadResult(**{k: v for k, v in data.items() if k != "rps"})
+
+
+def twine_upload(twine: Path, target: Target, files: list[Path]) -> dict[str, Any]:
+    """``twine upload`` of ``files`` in one run (as a release job does); files/s."""
+    assert target.twine_url is not None
+    started = time.monotonic()
+    result = subprocess.run(
+        [str(twine), "upload", "--non-interactive", "--disable-progress-bar",
+         "--repository-url", target.twine_url, "-u", target.twine_user,
+         "-p", target.twine_password, *map(str, files)],
+        capture_output=True, text=True, timeout=TWINE_TIMEOUT_SECONDS,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    if result.returncode != 0:
+        tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
+        return {"error": f"twine exited {result.returncode}: {' / '.join(tail)}"}
+    return {"files": len(files), "seconds": elapsed, "files_per_second": len(files) / elapsed}
+
+
+def packyard_accepts_twine(target: Target) -> bool:
+    """Whether this Packyard build has the upload API twine speaks (issue 4)."""
+    assert target.twine_url is not None
+    answer = httpx.get(target.twine_url, timeout=10)
+    return answer.status_code in (401, 405)
+
+
+def rest_publish(target: Target, files: list[Path]) -> dict[str, Any]:
+    """Packyard's REST endpoint, one file after another over one keep-alive connection."""
+    assert target.rest_url is not None
+    headers = {"Authorization": f"Bearer {target.rest_token}"}
+    started = time.monotonic()
+    with httpx.Client(headers=headers, timeout=300) as client:
+        for path in files:
+            with path.open("rb") as handle:
+                answer = client.post(target.rest_url, files={"file": (path.name, handle)})
+            if answer.status_code != 200:
+                return {"error": f"{path.name}: {answer.status_code} {answer.text[:200]}"}
+    elapsed = time.monotonic() - started
+    return {"files": len(files), "seconds": elapsed, "files_per_second": len(files) / elapsed}
+
+
+def huge_upload(target: Target, path: Path, twine: Path | None) -> dict[str, Any]:
+    """Upload one huge file (REST for Packyard, twine for the peers): throughput and the
+    server's peak RSS growth, sampled every 50 ms over its whole process tree."""
+    size = path.stat().st_size
+    with procs.PeakRss(target.pid) as rss:
+        started = time.monotonic()
+        if target.rest_url is not None:
+            outcome = rest_publish(target, [path])
+        else:
+            assert twine is not None
+            outcome = twine_upload(twine, target, [path])
+        elapsed = time.monotonic() - started
+    if "error" in outcome:
+        return outcome
+    return {
+        "bytes": size,
+        "seconds": elapsed,
+        "mib_per_second": size / elapsed / 1024**2,
+        "rss_growth_mib": rss.growth / 1024**2,
+        "rss_baseline_mib": rss.baseline / 1024**2,
+    }
+
+
+def installs(target: Target, requirement: str, runs: int) -> dict[str, Any]:
+    """pip and uv install ``requirement`` into fresh venvs with no cache: median of ``runs``."""
+    results: dict[str, Any] = {}
+    for client in ("pip", "uv"):
+        times: list[float] = []
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory(prefix="bench-venv-") as tmp:
+                venv = make_venv(Path(tmp) / "venv")
+                started = time.monotonic()
+                install = venv.pip_install if client == "pip" else venv.uv_pip_install
+                outcome = install(target.index_url, requirement, check=False)
+                elapsed = time.monotonic() - started
+            if outcome.returncode != 0:
+                tail = (outcome.stdout + outcome.stderr).strip().splitlines()[-3:]
+                results[client] = {"error": " / ".join(tail)}
+                break
+            times.append(elapsed)
+        else:
+            results[client] = {"median_seconds": statistics.median(times), "runs": times}
+    return results

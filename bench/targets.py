@@ -1,0 +1,139 @@
+"""Issue 8's targets, checked against one run's results: (target, figure, verdict)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.report import PACKYARD, _load_for
+
+Row = tuple[str, str, str]
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("yes" if ok else "**no**")
+
+
+def _reads(results: dict[str, Any], kind: str) -> list[Row]:
+    c = max(results["sizes"]["concurrencies"])
+    ours = _load_for(results, PACKYARD, kind, c)
+    theirs = _load_for(results, "pypiserver", kind, c)
+    if ours is None:
+        return []
+    rows: list[Row] = []
+    if theirs:
+        ratio = ours["rps"] / theirs["rps"] if theirs["rps"] else float("inf")
+        rows.append(
+            (f"{kind} pages at c={c}: ≥ 10x pypiserver's req/s",
+             f"{ratio:.1f}x ({ours['rps']:,.0f} vs {theirs['rps']:,.0f} req/s)",
+             _verdict(ratio >= 10)),
+        )  # fmt: skip
+    else:
+        rows.append((f"{kind} pages at c={c}: ≥ 10x pypiserver's req/s", "peer not run", "n/a"))
+    rows.append(
+        (f"{kind} pages at c={c}: p99 ≤ 25 ms", f"{ours['p99_ms']:.1f} ms",
+         _verdict(ours["p99_ms"] <= 25)),
+    )  # fmt: skip
+    return rows
+
+
+def _publishing(results: dict[str, Any]) -> Row:
+    ours = results["servers"].get(PACKYARD, {}).get("publish", {})
+    theirs = results["servers"].get("pypiserver", {}).get("publish", {}).get("twine", {})
+    mine = ours.get("twine") if "files_per_second" in ours.get("twine", {}) else ours.get("REST")
+    label = "twine" if mine is ours.get("twine") else "REST (twine API not merged)"
+    if not mine or "files_per_second" not in mine or "files_per_second" not in theirs:
+        return ("publishing ≥ 3x pypiserver's files/s (twine)", "not measured", "n/a")
+    ratio = mine["files_per_second"] / theirs["files_per_second"]
+    return (
+        "publishing ≥ 3x pypiserver's files/s (twine)",
+        f"{ratio:.1f}x via {label} ({mine['files_per_second']:.0f} vs "
+        f"{theirs['files_per_second']:.0f} files/s)",
+        _verdict(ratio >= 3),
+    )
+
+
+def _installs(results: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for client in ("pip", "uv"):
+        ours = results["servers"].get(PACKYARD, {}).get("installs", {}).get(client, {})
+        peers = {
+            name: data.get("installs", {}).get(client, {}).get("median_seconds")
+            for name, data in results["servers"].items()
+            if name != PACKYARD
+        }
+        mine = ours.get("median_seconds")
+        known = {k: v for k, v in peers.items() if v}
+        if mine is None or not known:
+            rows.append((f"`{client} install` faster than with either peer", "not measured", "n/a"))
+            continue
+        text = f"{mine:.2f} s vs " + ", ".join(f"{k} {v:.2f} s" for k, v in known.items())
+        rows.append(
+            (f"`{client} install` faster than with either peer", text,
+             _verdict(all(mine < v for v in known.values()))),
+        )  # fmt: skip
+    return rows
+
+
+def _scale(results: dict[str, Any]) -> list[Row]:
+    scale = results.get("scale")
+    if not scale:
+        return []
+    c = scale["project_load"]["concurrency"]
+    small = _load_for(results, PACKYARD, "project", c)
+    rows: list[Row] = []
+    if small:
+        ratio = scale["project_load"]["p50_ms"] / small["p50_ms"] if small["p50_ms"] else 0.0
+        rows.append(
+            (f"at {scale['projects']:,} projects: project page p50 ≤ 1.5x the small "
+             f"corpus's (c={c})",
+             f"{ratio:.2f}x ({scale['project_load']['p50_ms']:.2f} vs {small['p50_ms']:.2f} ms)",
+             _verdict(ratio <= 1.5)),
+        )  # fmt: skip
+    rows.append(
+        ("start to ready < 2 s", f"{scale['start_to_ready_seconds']:.2f} s",
+         _verdict(scale["start_to_ready_seconds"] < 2)),
+    )  # fmt: skip
+    rss = max(scale["rss_idle_mib"], scale["rss_after_mib"])
+    rows.append(("RSS < 300 MB", f"{rss * 1.048576:.0f} MB", _verdict(rss * 1.048576 < 300)))
+    return rows
+
+
+def evaluate(results: dict[str, Any]) -> list[Row]:
+    rows = _reads(results, "project") + _reads(results, "root")
+    c = max(results["sizes"]["concurrencies"])
+    cpu = _load_for(results, PACKYARD, "project", c)
+    if cpu:
+        rows.append(
+            ("server CPU per cached index request ≤ 0.1 ms",
+             f"{cpu['cpu_ms_per_request']:.3f} ms (project pages, c={c})",
+             _verdict(cpu["cpu_ms_per_request"] <= 0.1)),
+        )  # fmt: skip
+    rows.append(_publishing(results))
+    rows += _installs(results)
+    rows += _scale(results)
+    huge = results["servers"].get(PACKYARD, {}).get("huge", {})
+    if "rss_growth_mib" in huge:
+        growth_mb = huge["rss_growth_mib"] * 1.048576
+        rows.append(
+            (
+                "huge upload: peak RSS growth < 50 MB",
+                f"{growth_mb:.1f} MB",
+                _verdict(growth_mb < 50),
+            )
+        )
+    composite = results.get("composite", {})
+    if composite.get("status") == "measured":
+        ratio = composite["composite"]["p50_ms"] / composite["source"]["p50_ms"]
+        rows.append(
+            ("composite page (cached) ≤ 2x a source registry's (p50)", f"{ratio:.2f}x",
+             _verdict(ratio <= 2)),
+        )  # fmt: skip
+    else:
+        rows.append(
+            (
+                "composite page (cached) ≤ 2x a source registry's",
+                composite.get("status", "—"),
+                "n/a",
+            )
+        )
+    return rows

@@ -1,0 +1,133 @@
+"""Read access on the index's hot path: credential + organization + registry in one query,
+remembered while the database is unchanged.
+
+Every index and file request must learn who is calling and which registry (with its
+serial) they may read. ``TokenService.authenticate`` and ``RegistryService.registry_for``
+answer that in two queries; here one query answers it, and the answer is kept in memory
+tagged with the database's change counter (``db.engine.change_counter``). A cached answer
+is used only while that counter is unchanged, so a revoked token, a changed scope or a
+new upload is seen by the very next request in every process. Where the database offers
+no counter (PostgreSQL), nothing is cached and each request costs the one query.
+
+Only successes are cached or answered here: any miss (unknown token, unknown registry,
+access refused) goes through the services' own checks, which raise the exact errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from packyard.core.models import ANONYMOUS, Principal, Registry
+from packyard.core.permissions import Action, allowed
+from packyard.db.models import OrganizationRow, RegistryRow, TokenRow
+from packyard.services.registries import RegistryService
+from packyard.services.rows import registry_from_row
+from packyard.services.tokens import (
+    MAX_SECRET_LENGTH,
+    TokenService,
+    hash_secret,
+    principal_from_row,
+)
+
+CacheKey = tuple[str | None, str, str]
+
+
+class ReadAccess:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        tokens: TokenService,
+        registries: RegistryService,
+        change_counter: Callable[[], int] | None,
+        max_entries: int = 10_000,
+    ) -> None:
+        self._sessions = sessions
+        self._tokens = tokens
+        self._registries = registries
+        self._change_counter = change_counter
+        self._max_entries = max_entries
+        # key -> (change counter, registry, id of the token that reads it)
+        self._entries: dict[CacheKey, tuple[int, Registry, str | None]] = {}
+
+    def cached(self, secret: str | None, organization: str, registry: str) -> Registry | None:
+        """The registry if an unchanged database already said ``secret`` may read it; else
+        None. Costs no query: cheap enough to call on the event loop."""
+        if self._change_counter is None:
+            return None
+        hit = self._entries.get(_key(secret, organization, registry))
+        if hit is None or hit[0] != self._change_counter():
+            return None
+        self._note_use(hit[2])
+        return hit[1]
+
+    def _note_use(self, token_id: str | None) -> None:
+        """Tokens' last use is noted in memory (flushed in batches), hit or miss alike."""
+        if token_id is not None:
+            self._tokens.usage.record(token_id)
+
+    def readable_registry(self, secret: str | None, organization: str, registry: str) -> Registry:
+        """The registry ``secret`` (None: anonymous) may read packages of.
+
+        Raises Unauthenticated, NotFound or PermissionDenied as the token and registry
+        services do.
+        """
+        version = self._change_counter() if self._change_counter is not None else None
+        key = _key(secret, organization, registry)
+        looked_up = self._lookup(key)
+        if looked_up is None:
+            principal = ANONYMOUS if secret is None else self._tokens.authenticate(secret)
+            return self._registries.registry_for(
+                principal, organization, registry, Action.READ_PACKAGES
+            )
+        found, token_id = looked_up
+        self._note_use(token_id)
+        if version is not None:
+            if len(self._entries) >= self._max_entries:
+                self._entries.clear()
+            self._entries[key] = (version, found, token_id)
+        return found
+
+    def _lookup(self, key: CacheKey) -> tuple[Registry, str | None] | None:
+        """One query: the registry and the token's row; None unless access is allowed."""
+        secret_sha256, organization, registry = key
+        if secret_sha256 == _TOO_LONG:
+            return None
+        query = (
+            select(RegistryRow, OrganizationRow.slug)
+            .join(OrganizationRow, RegistryRow.organization_id == OrganizationRow.id)
+            .where(OrganizationRow.slug == organization, RegistryRow.slug == registry)
+        )
+        if secret_sha256 is not None:
+            query = query.add_columns(TokenRow).outerjoin(
+                TokenRow, TokenRow.secret_sha256 == secret_sha256
+            )
+        with self._sessions() as session:
+            row = session.execute(query).first()
+        if row is None:
+            return None
+        values: tuple[Any, ...] = tuple(row)
+        principal: Principal = ANONYMOUS
+        if secret_sha256 is not None:
+            token_row: TokenRow | None = values[2]
+            if token_row is None:
+                return None
+            principal = principal_from_row(token_row)
+        found = registry_from_row(values[0], values[1])
+        if not allowed(principal, Action.READ_PACKAGES, found):
+            return None
+        return found, principal.token_id
+
+
+_TOO_LONG = "-"
+
+
+def _key(secret: str | None, organization: str, registry: str) -> CacheKey:
+    if secret is None:
+        return (None, organization, registry)
+    if not secret or len(secret) > MAX_SECRET_LENGTH:
+        return (_TOO_LONG, organization, registry)
+    return (hash_secret(secret), organization, registry)

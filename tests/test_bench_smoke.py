@@ -1,0 +1,27 @@
+"""The benchmark harness's smoke mode runs in CI so it cannot rot. It asserts that the
+report is produced with every section, never how fast anything was."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_smoke_mode_writes_a_complete_report(tmp_path: Path) -> None:
+    report = tmp_path / "benchmarks.md"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--output", str(report),
+         "--workdir", str(tmp_path / "work")],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = report.read_text()
+    for heading in ("## Targets", "## Index reads", "## Publishing", "## One huge upload",
+                    "## pip and uv", "## Scale", "## Composite registry"):  # fmt: skip
+        assert heading in text
+    assert "| project | Packyard | 8 |" in text
+    assert "| Packyard | REST | 14 |" in text
+    assert "failed" not in text
