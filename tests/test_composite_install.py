@@ -4,13 +4,15 @@ public package under the private name is never picked."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.support.builders import Dist, write_wheel
-from tests.support.clients import Venv
+from tests.support.clients import Venv, isolated_env, uv_executable
 from tests.support.composite import composite_yard, corg, fake_pypi
 from tests.support.driver import Organization, Registry
 from tests.support.fake_pypi import FakePypi, wheel_file
@@ -75,3 +77,44 @@ def test_uv_installs_pypi_files_cached_by_the_composite(
     _assert_installed(uv_venv, setup)
     fetched = [path for path, _ in fake_pypi.requests[before:] if path.startswith("/files/")]
     assert f"/files/{setup.dep.wheel_filename}" in fetched  # through Packyard, not by uv
+
+
+def test_uv_sync_installs_through_a_composite_named_in_pyproject(
+    corg: Organization, fake_pypi: FakePypi, tmp_path: Path
+) -> None:
+    """The ``[[tool.uv.index]]`` form the Setup & Usage snippets give, with the token passed
+    the way uv reads index credentials from the environment."""
+    setup = _setup(corg, fake_pypi, tmp_path)
+    project = tmp_path / "consumer"
+    project.mkdir()
+    index_url = setup.composite.index_url(setup.token).replace(f"x:{setup.token}@", "")
+    (project / "pyproject.toml").write_text(
+        "[project]\n"
+        'name = "consumer"\n'
+        'version = "0.1.0"\n'
+        'requires-python = ">=3.11"\n'
+        f'dependencies = ["{setup.app.name}"]\n\n'
+        "[tool.uv]\n"
+        "package = false\n\n"
+        "[[tool.uv.index]]\n"
+        'name = "packyard"\n'
+        f'url = "{index_url}"\n'
+        "default = true\n"
+    )
+    env = isolated_env(
+        {"UV_INDEX_PACKYARD_USERNAME": "x", "UV_INDEX_PACKYARD_PASSWORD": setup.token}
+    )
+    env.pop("UV_NO_CONFIG")  # uv must read the project's own pyproject.toml
+    result = subprocess.run(
+        [uv_executable(), "sync", "--python", sys.executable, "--no-cache"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    _assert_installed(Venv(project / ".venv"), setup)
+    lock = (project / "uv.lock").read_text()
+    assert f'version = "{setup.app.version}"' in lock
+    assert "99.0" not in lock  # PyPI's copy of the private name never entered the lock
