@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
-from packyard.core.errors import ValidationFailed
+from packyard.core.errors import InvalidRequest, ValidationFailed
 from packyard.core.names import normalize_project
 
 PYPI_UPSTREAM = "pypi"
@@ -192,3 +192,34 @@ def normalized_names(names: Iterable[str]) -> list[str]:
             raise ValidationFailed("A project name in a list may not be empty")
         result.add(normalize_project(name.strip()))
     return sorted(result)
+
+
+UPSTREAM_EDITS = ("add", "remove", "up", "down")
+
+
+def edit_upstreams(current: Sequence[str], action: str, slug: str) -> list[str]:
+    """The upstream list after one edit from the Upstreams tab: ``add`` (a source registry
+    goes before PyPI, PyPI goes last), ``remove``, or move ``up``/``down`` one place.
+    Raises InvalidRequest for an unknown action; an edit that changes nothing is allowed."""
+    if action not in UPSTREAM_EDITS:
+        raise InvalidRequest(f"Unknown upstream edit {action!r}: use {', '.join(UPSTREAM_EDITS)}")
+    edited = list(current)
+    if action == "add":
+        if slug not in edited:
+            at = (
+                edited.index(PYPI_UPSTREAM)
+                if PYPI_UPSTREAM in edited and slug != PYPI_UPSTREAM
+                else len(edited)
+            )
+            edited.insert(at, slug)
+        return edited
+    if slug not in edited:
+        return edited
+    if action == "remove":
+        edited.remove(slug)
+        return edited
+    position = edited.index(slug)
+    other = position - 1 if action == "up" else position + 1
+    if 0 <= other < len(edited):
+        edited[position], edited[other] = edited[other], edited[position]
+    return edited

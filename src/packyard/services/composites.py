@@ -27,13 +27,16 @@ from packyard.core.composite import (
     CompositeSettings,
     PypiFiles,
     Upstream,
+    edit_upstreams,
     normalized_names,
     parse_duration,
 )
-from packyard.core.errors import InvalidRequest, ValidationFailed
-from packyard.core.models import Principal, Registry, RegistryType
+from packyard.core.errors import InvalidRequest, PermissionDenied, ValidationFailed
+from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.names import slugify
-from packyard.core.permissions import Action
+from packyard.core.permissions import Action, check_registry_access
+from packyard.core.roles import may
+from packyard.core.scopes import Scope
 from packyard.db.models import (
     CompositeSettingsRow,
     CompositeUpstreamRow,
@@ -154,6 +157,29 @@ class CompositeService:
         if settings:
             self.update_settings(changed, **settings)
         return changed
+
+    def create_by(
+        self,
+        principal: Principal,
+        organization: Organization,
+        name: str,
+        upstreams: Sequence[str],
+        **options: Any,
+    ) -> Registry:
+        """``create_composite`` for a signed-in user or token holding ``write_registries``
+        in the organization (the web UI's New registry form)."""
+        if not may(principal, Scope.WRITE_REGISTRIES, organization.id):
+            raise PermissionDenied("Creating registries needs the write_registries scope")
+        return self.create_composite(organization.slug, name, upstreams, **options)
+
+    def change_upstreams(
+        self, principal: Principal, registry: Registry, action: str, slug: str
+    ) -> CompositeSettings:
+        """Apply one edit of the Upstreams tab (``core.composite.edit_upstreams``); needs
+        ``write_registries`` on the composite."""
+        check_registry_access(principal, Action.WRITE_REGISTRIES, registry)
+        current = [upstream.slug for upstream in self.settings(registry).upstreams]
+        return self.set_upstreams(registry, edit_upstreams(current, action, slug))
 
     def settings(self, registry: Registry) -> CompositeSettings:
         """The upstreams (with their current serials) and policy of a composite.

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound, PermissionDenied, ValidationFailed
-from packyard.core.models import Organization, Principal, Registry
+from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.names import slugify
 from packyard.core.permissions import Action, check_registry_access
 from packyard.core.roles import may
@@ -119,6 +119,10 @@ class RegistrySettingsService:
         slug. Raises ValidationFailed for bad values or a taken slug."""
         check_registry_access(principal, Action.WRITE_REGISTRIES, registry)
         valid = validate_form(form)
+        if registry.type is RegistryType.COMPOSITE and valid.public:
+            raise ValidationFailed(
+                "A composite registry is always private: it serves its private upstreams"
+            )
         try:
             with self._sessions.begin() as session:
                 row = session.get(RegistryRow, registry.id)

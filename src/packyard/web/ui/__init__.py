@@ -10,13 +10,20 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from packyard.web.ui import accounts, packages, registries, settings, tokens
+from packyard.web.ui import accounts, composites, packages, registries, settings, tokens
 from packyard.web.ui.common import HERE, make_environment
 from packyard.web.ui.presenting import ReadmeRenderer
 
 __all__ = ["install_ui"]
 
-ROUTERS = (accounts.router, registries.router, settings.router, packages.router, tokens.router)
+ROUTERS = (
+    accounts.router,
+    registries.router,
+    composites.router,
+    settings.router,
+    packages.router,
+    tokens.router,
+)
 
 
 def install_ui(app: FastAPI) -> None:

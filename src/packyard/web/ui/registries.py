@@ -7,6 +7,7 @@ Composite registries (another piece of work) add Upstreams and Setup & Usage tab
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from packyard.web.ui.common import (
     render,
     visitor_of,
 )
-from packyard.web.ui.snippets import install_snippets, publish_snippets
+from packyard.web.ui.snippets import install_snippets, publish_snippets, setup_usage_snippets
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -43,13 +44,36 @@ REGISTRY_TABS = (
     ("releases", "Releases", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
     ("publish", "Publish Instructions", (RegistryType.SOURCE,)),
     ("install", "Installation", (RegistryType.SOURCE,)),
+    ("upstreams", "Upstreams", (RegistryType.COMPOSITE,)),
+    ("setup", "Setup & Usage", (RegistryType.COMPOSITE,)),
     ("settings", "Settings", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
 )
 MAX_CURSOR = 2**62
+PYPI_UPSTREAM = "pypi"
 
 
 def registry_url(registry: Registry) -> str:
     return f"/organizations/{registry.organization_slug}/packages/registries/{registry.slug}"
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamsView:
+    """A composite's ordered upstreams and the source registries that could be added."""
+
+    slugs: list[str]
+    addable: list[str]
+    has_pypi: bool
+
+
+async def _upstreams_view(request: Request, registry: Registry) -> UpstreamsView | None:
+    if registry.type is not RegistryType.COMPOSITE:
+        return None
+    services = services_of(request)
+    settings = await run_in_threadpool(services.composites.settings, registry)
+    slugs = [u.slug for u in settings.upstreams]
+    every = await run_in_threadpool(services.registries.list_registries, registry.organization_slug)
+    addable = [r.slug for r in every if r.type is RegistryType.SOURCE and r.slug not in slugs]
+    return UpstreamsView(slugs, addable, PYPI_UPSTREAM in slugs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +129,7 @@ async def _registries_page(
         stats=stats,
         query=query,
         can_create=may(principal, Scope.WRITE_REGISTRIES, organization.id),
+        sources=[r for r in every if r.type is RegistryType.SOURCE],
         error=error,
         form=form or RegistryForm(name=""),
     )
@@ -124,9 +149,26 @@ async def create_registry(request: Request, organization: str) -> Response:
     found = await _organization(request, organization)
     principal = principal_in(visitor, found)
     form = form_of(values)
-    settings = services_of(request).registry_settings
+    services = services_of(request)
     try:
-        created = await run_in_threadpool(settings.create_registry, principal, found, form)
+        if field(values, "type") == RegistryType.COMPOSITE.value:
+            upstreams = [v for v in values.getlist("upstream") if isinstance(v, str)]
+            created = await run_in_threadpool(
+                functools.partial(
+                    services.composites.create_by,
+                    principal,
+                    found,
+                    form.name,
+                    upstreams,
+                    description=form.description,
+                    emoji=form.emoji,
+                    color=form.color,
+                )
+            )
+        else:
+            created = await run_in_threadpool(
+                services.registry_settings.create_registry, principal, found, form
+            )
     except ValidationFailed as error:
         return await _registries_page(
             request, visitor, found, error=error.message, form=form, status_code=422
@@ -183,6 +225,7 @@ async def registry_page(
     )
     base = base_url(request)
     org, slug = registry.organization_slug, registry.slug
+    upstreams = await _upstreams_view(request, registry)
     return render(
         request,
         visitor,
@@ -198,6 +241,8 @@ async def registry_page(
         paged=before is not None,
         install=install_snippets(base, org, slug, public=registry.public),
         publish=publish_snippets(base, org, slug),
+        setup=setup_usage_snippets(base, org, slug),
+        upstreams=upstreams,
         tokens=tokens,
         new_token=new_token,
         error=error,

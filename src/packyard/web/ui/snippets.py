@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from packyard.core.setup_snippets import setup_snippets
+
 TOKEN_PLACEHOLDER = "$TOKEN"
 USER_NAME = "x"  # any user name works; the token is the password
 
@@ -55,6 +57,24 @@ def install_snippets(
             f'[[tool.uv.index]]\nname = "{registry}"\nurl = "{plain}"\n'
             f"default = true\n\n# then:\n{uv_env}uv add {requirement}",
         ),
+    ]
+
+
+SETUP_TITLES = {
+    "pip": "pip",
+    "uv_pip": "uv pip",
+    "pip_conf": "pip.conf",
+    "requirements_txt": "requirements.txt",
+    "pyproject_toml": "pyproject.toml (uv)",
+    "uv_sync": "uv sync",
+}
+
+
+def setup_usage_snippets(base: str, organization: str, registry: str) -> list[Snippet]:
+    """The Setup & Usage tab of a composite: the same forms the REST ``/setup`` gives."""
+    texts = setup_snippets(base, organization, registry)
+    return [
+        Snippet(key.replace("_", "-"), title, texts[key]) for key, title in SETUP_TITLES.items()
     ]
 
 
