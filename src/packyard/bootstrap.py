@@ -16,6 +16,7 @@ from packyard import __version__
 from packyard.blobs.base import BlobStore
 from packyard.blobs.local import LocalBlobStore
 from packyard.db.engine import make_engine, make_session_factory, schema_is_current, upgrade_schema
+from packyard.dists.limits import ArchiveLimits
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.composites import CompositeService
 from packyard.services.downloads import DownloadCounter, DownloadService
@@ -126,7 +127,14 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         engine=engine,
         registries=registries,
         tokens=TokenService(sessions, registries, utc_now),
-        publishing=PublishService(sessions, registries, blobs, staging, utc_now),
+        publishing=PublishService(
+            sessions,
+            registries,
+            blobs,
+            staging,
+            utc_now,
+            ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
+        ),
         index=IndexService(sessions),
         downloads=downloads,
         composites=composites,

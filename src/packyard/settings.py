@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     upstream_ttl: int = 600  # seconds a cached PyPI answer is used before revalidating
     upstream_timeout: float = 10.0  # seconds; past it the last good copy is served
     max_upload_bytes: int = ONE_GIB
+    # An archive whose members add up to more is refused (a zip bomb by absolute size).
+    max_expanded_bytes: int = 16 * ONE_GIB
     # With S3 storage: answer downloads with a redirect to a short-lived presigned URL.
     s3_redirect: bool = False
     download_count_flush_seconds: float = 2.0
