@@ -23,12 +23,15 @@ STATUS_BY_ERROR: list[tuple[type[errors.PackyardError], int]] = [
     (errors.Unauthenticated, 401),
     (errors.PermissionDenied, 403),
     (errors.NotFound, 404),
+    (errors.RequestTimeout, 408),
     (errors.InvalidRequest, 400),
     (errors.Conflict, 409),
     (errors.TooLarge, 413),
     (errors.ValidationFailed, 422),
     (errors.InsufficientStorage, 507),
     (errors.UpstreamError, 502),
+    (errors.ServiceUnavailable, 503),
+    (errors.TooManyRequests, 429),
 ]
 
 AUTHENTICATE_HEADERS = {"WWW-Authenticate": 'Basic realm="packyard"'}
@@ -41,12 +44,14 @@ def status_for(error: errors.PackyardError) -> int:
     return 500
 
 
-def _headers_for(status: int) -> dict[str, str] | None:
+def _headers_for(error: errors.PackyardError, status: int) -> dict[str, str] | None:
     if status == 401:
         return AUTHENTICATE_HEADERS
-    if status == 413:
+    if status in (408, 413):
         # The client may still be sending; closing saves both sides the rest of the body.
         return {"Connection": "close"}
+    if isinstance(error, errors.ServiceUnavailable | errors.TooManyRequests):
+        return {"Retry-After": str(error.retry_after)}
     return None
 
 
@@ -55,14 +60,14 @@ def error_response(error: errors.PackyardError) -> Response:
     body: dict[str, object] = {"message": error.message}
     if isinstance(error, errors.ValidationFailed):
         body["errors"] = error.errors
-    return JSONResponse(body, status_code=status, headers=_headers_for(status))
+    return JSONResponse(body, status_code=status, headers=_headers_for(error, status))
 
 
 def plain_error_response(error: errors.PackyardError) -> Response:
     """The same status and headers, with the message alone as text/plain: the upload tools
     print an error body as it is (uv always, twine with --verbose, poetry and pdm)."""
     status = status_for(error)
-    return PlainTextResponse(error.message, status_code=status, headers=_headers_for(status))
+    return PlainTextResponse(error.message, status_code=status, headers=_headers_for(error, status))
 
 
 async def _on_domain_error(_request: Request, error: Exception) -> Response:
