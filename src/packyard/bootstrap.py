@@ -21,6 +21,7 @@ from packyard.services.composite_index import CompositeIndexService
 from packyard.services.composites import CompositeService
 from packyard.services.downloads import DownloadCounter, DownloadService
 from packyard.services.index import IndexService
+from packyard.services.integrity import IntegrityService
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
@@ -47,6 +48,7 @@ class Services:
     composite_index: CompositeIndexService
     http: httpx.Client
     packages: PackageService
+    integrity: IntegrityService
 
     def flush_buffers(self) -> None:
         """Write what is buffered in memory: download counts and token last-use times."""
@@ -143,4 +145,5 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         ),
         http=http,
         packages=PackageService(sessions, registries, counter, utc_now),
+        integrity=IntegrityService(sessions, blobs, utc_now),
     )
