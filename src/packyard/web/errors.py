@@ -11,6 +11,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Match
@@ -108,6 +109,24 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+
+async def _on_database_error(request: Request, error: Exception) -> Response:
+    """A database that is busy, restarting or unreachable is a moment's outage, not a bug:
+    503 with Retry-After. Other database errors are bugs, answered 500 and logged."""
+    assert isinstance(error, DBAPIError)
+    if not (isinstance(error, OperationalError) or error.connection_invalidated):
+        return await _on_unexpected_error(request, error)
+    # The message of a driver error can hold a connection URL; it is not logged or shown.
+    log.warning("Database unavailable (%s); answered 503", type(error.orig).__name__)
+    unavailable = errors.ServiceUnavailable(
+        "The database is busy or unreachable; try again in a moment",
+        DATABASE_RETRY_AFTER_SECONDS,
+    )
+    return error_response(unavailable)
+
+
 async def _on_unexpected_error(_request: Request, error: Exception) -> Response:
     log.exception("Unhandled error", exc_info=error)
     return JSONResponse({"message": "Internal server error"}, status_code=500)
@@ -117,4 +136,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.PackyardError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected_error)
