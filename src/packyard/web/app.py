@@ -20,6 +20,7 @@ from packyard.web.api import (
     tokens,
     upstreams,
 )
+from packyard.web.auth_limits import FailedAuthLimiter
 from packyard.web.errors import install_error_handlers
 from packyard.web.limits import HeaderSizeLimit
 from packyard.web.simple import routes as simple_routes
@@ -49,6 +50,7 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     app.state.page_cache = RenderedPageCache()
+    app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)
     install_error_handlers(app)
     app.add_middleware(HeaderSizeLimit)
     app.include_router(registries.router)
