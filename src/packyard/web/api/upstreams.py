@@ -19,12 +19,14 @@ from packyard.core.composite import CompositeSettings
 from packyard.core.models import Registry
 from packyard.core.permissions import Action
 from packyard.core.setup_snippets import TOKEN_PLACEHOLDER, index_url, setup_snippets
+from packyard.web.api.common import ERRORS
 from packyard.web.auth import principal_for
 from packyard.web.deps import base_url, services_of
 
 router = APIRouter(
     prefix="/v2/packages/organizations/{organization}/registries/{registry}",
     tags=["composite registries"],
+    responses=ERRORS,
 )
 
 
