@@ -231,6 +231,7 @@ def test_an_upload_without_content_is_400(registry: Registry, writer: str) -> No
     assert "content" in response.text
 
 
+@pytest.mark.backend_independent  # reads the embedded SQLite file directly
 def test_pep_740_attestations_are_kept_with_the_file(
     registry: Registry, writer: str, tmp_path: Path
 ) -> None:
