@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -109,3 +111,32 @@ def test_url_is_a_presigned_link_only_when_redirecting(
     response = httpx.get(url)  # no credentials: the signature is the credential
     assert response.status_code == 200
     assert response.content == data
+
+
+def test_iter_blobs_lists_every_blob_with_its_modification_time(store: BlobStore) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    keys = set()
+    for data in (b"first", b"second", b"third"):
+        store.put_bytes(_key(data), data)
+        keys.add(_key(data))
+    listed = {blob.key: blob.modified for blob in store.iter_blobs()}
+    assert set(listed) == keys
+    for key in keys:
+        assert before <= listed[key] <= datetime.now(UTC) + timedelta(seconds=5)
+        assert store.modified(key) == listed[key]
+    assert store.modified(_key(b"never stored")) is None
+
+
+def test_storing_an_existing_blob_again_refreshes_its_modification_time(
+    store: BlobStore, tmp_path: Path
+) -> None:
+    data = b"stored twice"
+    store.put_bytes(_key(data), data)
+    first = store.modified(_key(data))
+    assert first is not None
+    time.sleep(1.1)  # S3 keeps whole seconds
+    store.put_file(_key(data), _staged(tmp_path, data))
+    again = store.modified(_key(data))
+    assert again is not None
+    assert again > first
+    assert b"".join(store.read(_key(data))) == data

@@ -175,3 +175,17 @@ def test_file_whose_bytes_do_not_match_the_announced_hash_is_refused(
     (pypi_file,) = upstream.project("lib").files or []
     with pytest.raises(UpstreamError, match="sha256"):
         upstream.cached_file(pypi_file)
+
+
+def test_a_file_whose_announced_hash_is_not_a_sha256_is_left_out(
+    fake: FakePypi, upstream: PypiUpstream
+) -> None:
+    """A hash becomes a blob key and goes into pages: only 64 hex digits are taken."""
+    good = wheel_file(Dist("lib", "1.0"))
+    fake.add(
+        "lib",
+        good,
+        FakeFile("lib-2.0.tar.gz", b"x", announced_sha256='"><script>alert(1)</script>'),
+    )
+    files = upstream.project("lib").files or []
+    assert [f.filename for f in files] == [good.filename]

@@ -22,12 +22,14 @@ from packyard.db.engine import (
     schema_is_current,
     upgrade_schema,
 )
+from packyard.dists.limits import ArchiveLimits
 from packyard.services.access import ReadAccess
 from packyard.services.catalog import CatalogService
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.composites import CompositeService
 from packyard.services.downloads import DownloadCounter, DownloadService
 from packyard.services.index import IndexService
+from packyard.services.integrity import IntegrityService
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
@@ -61,6 +63,7 @@ class Services:
     catalog: CatalogService
     registry_settings: RegistrySettingsService
     access: ReadAccess
+    integrity: IntegrityService
 
     def flush_buffers(self) -> None:
         """Write what is buffered in memory: download counts and token last-use times."""
@@ -142,7 +145,14 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         engine=engine,
         registries=registries,
         tokens=tokens,
-        publishing=PublishService(sessions, registries, blobs, staging, utc_now),
+        publishing=PublishService(
+            sessions,
+            registries,
+            blobs,
+            staging,
+            utc_now,
+            ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
+        ),
         index=IndexService(sessions),
         downloads=downloads,
         composites=composites,
@@ -155,4 +165,5 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         catalog=CatalogService(sessions, utc_now),
         registry_settings=RegistrySettingsService(sessions, registries, tokens, utc_now),
         access=ReadAccess(sessions, tokens, registries, change_counter(engine)),
+        integrity=IntegrityService(sessions, blobs, utc_now),
     )

@@ -22,6 +22,15 @@ class Settings(BaseSettings):
     upstream_ttl: int = 600  # seconds a cached PyPI answer is used before revalidating
     upstream_timeout: float = 10.0  # seconds; past it the last good copy is served
     max_upload_bytes: int = ONE_GIB
+    # An upload must deliver upload_min_rate bytes a second, averaged over each window of
+    # upload_idle_timeout seconds, or it is dropped with 408 (a stalled or trickling client).
+    upload_idle_timeout: float = 30.0
+    upload_min_rate: int = 1024
+    # Failed authentications allowed per client address and minute (and in a burst); past
+    # them the address gets 429 until its budget refills.
+    auth_failures_per_minute: int = 120
+    # An archive whose members add up to more is refused (a zip bomb by absolute size).
+    max_expanded_bytes: int = 16 * ONE_GIB
     # With S3 storage: answer downloads with a redirect to a short-lived presigned URL.
     s3_redirect: bool = False
     download_count_flush_seconds: float = 2.0

@@ -4,8 +4,18 @@ suite in ``tests/test_blob_stores.py``; nothing else in Packyard knows which one
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    """One blob as a listing sees it: its key and when it was last stored (UTC)."""
+
+    key: str
+    modified: datetime
 
 
 class BlobStore(Protocol):
@@ -14,7 +24,9 @@ class BlobStore(Protocol):
     def put_file(self, key: str, path: Path) -> None:
         """Store the file at ``path`` under ``key``, consuming it (it may be moved).
 
-        Idempotent: storing a key that exists keeps the existing bytes. Raises
+        Idempotent: storing a key that exists keeps the existing bytes and refreshes its
+        modification time (the garbage collector's grace period counts from the last store,
+        so a blob about to be referenced again is never collected). Raises
         InsufficientStorage when the store is full.
         """
 
@@ -37,3 +49,10 @@ class BlobStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the blob; removing a missing blob is not an error."""
+
+    def iter_blobs(self) -> Iterator[StoredBlob]:
+        """Every blob in the store, in no particular order, with its modification time
+        (what ``packyard fsck`` and ``packyard gc`` walk)."""
+
+    def modified(self, key: str) -> datetime | None:
+        """When the blob was last stored (UTC), or None when it is missing."""

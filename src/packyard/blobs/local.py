@@ -6,15 +6,18 @@ place, so a reader never sees a partial blob, whatever happens mid-write.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from packyard.blobs.base import StoredBlob
 from packyard.core.errors import InsufficientStorage
 
 _KEY_FORM = re.compile(r"^[0-9a-f]{64}$")
@@ -31,9 +34,17 @@ class LocalBlobStore:
             raise ValueError(f"blob keys are hex SHA256 digests, not {key!r}")
         return self.root / key[:2] / key[2:4] / key
 
+    def _refreshed(self, target: Path) -> bool:
+        """Whether the blob exists; if so its modification time is now (see ``put_file``)."""
+        try:
+            os.utime(target)
+        except FileNotFoundError:
+            return False
+        return True
+
     def put_file(self, key: str, path: Path) -> None:
         target = self._path(key)
-        if target.exists():
+        if self._refreshed(target):
             path.unlink(missing_ok=True)
             return
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +60,7 @@ class LocalBlobStore:
 
     def put_bytes(self, key: str, data: bytes) -> None:
         target = self._path(key)
-        if target.exists():
+        if self._refreshed(target):
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
@@ -98,6 +109,29 @@ class LocalBlobStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def iter_blobs(self) -> Iterator[StoredBlob]:
+        for first in sorted(self.root.iterdir()):
+            if not first.is_dir():
+                continue
+            for second in sorted(first.iterdir()):
+                if not second.is_dir():
+                    continue
+                for entry in second.iterdir():
+                    if not _KEY_FORM.match(entry.name):
+                        continue  # a write in progress (.incoming-…)
+                    with contextlib.suppress(FileNotFoundError):
+                        yield StoredBlob(entry.name, _mtime(entry))
+
+    def modified(self, key: str) -> datetime | None:
+        try:
+            return _mtime(self._path(key))
+        except FileNotFoundError:
+            return None
+
+
+def _mtime(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
 
 def _translated(error: OSError) -> Exception:

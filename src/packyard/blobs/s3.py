@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlparse
 
 from botocore.exceptions import ClientError
 
+from packyard.blobs.base import StoredBlob
 from packyard.core.errors import InsufficientStorage
 
 if TYPE_CHECKING:
@@ -75,9 +77,27 @@ class S3BlobStore:
         name = f"sha256/{key[:2]}/{key[2:4]}/{key}"
         return f"{self._prefix}/{name}" if self._prefix else name
 
+    def _refreshed(self, key: str) -> bool:
+        """Whether the blob exists; if so its LastModified is now (see ``put_file``): an
+        object copied onto itself with its metadata replaced is stored again."""
+        object_key = self._object_key(key)
+        try:
+            self._client.copy_object(
+                Bucket=self._bucket,
+                Key=object_key,
+                CopySource={"Bucket": self._bucket, "Key": object_key},
+                MetadataDirective="REPLACE",
+            )
+        except ClientError as error:
+            if _is_missing(error):
+                return False
+            # Past 5 GB an object cannot be copied in one call; it is still there.
+            return self.size(key) is not None
+        return True
+
     def put_file(self, key: str, path: Path) -> None:
         try:
-            if self.size(key) is None:
+            if not self._refreshed(key):
                 from boto3.s3.transfer import TransferConfig
 
                 transfer = TransferConfig(
@@ -92,7 +112,7 @@ class S3BlobStore:
             path.unlink(missing_ok=True)
 
     def put_bytes(self, key: str, data: bytes) -> None:
-        if self.size(key) is not None:
+        if self._refreshed(key):
             return
         try:
             self._client.put_object(Bucket=self._bucket, Key=self._object_key(key), Body=data)
@@ -144,6 +164,26 @@ class S3BlobStore:
 
     def delete(self, key: str) -> None:
         self._client.delete_object(Bucket=self._bucket, Key=self._object_key(key))
+
+    def iter_blobs(self) -> Iterator[StoredBlob]:
+        prefix = f"{self._prefix}/sha256/" if self._prefix else "sha256/"
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                key = item["Key"].rsplit("/", 1)[-1]
+                if len(key) == 64:
+                    yield StoredBlob(key, item["LastModified"].astimezone(UTC))
+
+    def modified(self, key: str) -> datetime | None:
+        try:
+            head = self._client.head_object(Bucket=self._bucket, Key=self._object_key(key))
+        except ClientError as error:
+            if _is_missing(error):
+                return None
+            raise
+        return head["LastModified"].astimezone(UTC)
 
 
 def _is_missing(error: ClientError) -> bool:

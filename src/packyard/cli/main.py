@@ -1,4 +1,4 @@
-"""``packyard``: serve, org, registry, token, user, db, quickstart.
+"""``packyard``: serve, org, registry, token, user, db, quickstart, fsck, gc.
 
 Every command honours ``PACKYARD_DATA_DIR``, ``PACKYARD_DATABASE_URL`` and
 ``PACKYARD_STORAGE_URL`` and accepts ``--data-dir``. Results go to stdout (``--json`` for
@@ -17,9 +17,11 @@ from typing import Any, TypeVar
 import click
 
 from packyard.bootstrap import SchemaNotReady, Services, build_services
+from packyard.cli import integrity
 from packyard.cli.output import print_json, registry_dict, token_dict
 from packyard.core.errors import PackyardError
 from packyard.core.scopes import Scope, parse_scopes
+from packyard.services.integrity import DEFAULT_GC_GRACE
 from packyard.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -290,6 +292,35 @@ def serve(host: str, port: int, workers: int, access_log: bool, data_dir: Path |
     settings = load_settings(data_dir)
     _prepare_database(settings)
     _run_server(host, port, workers, access_log)
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="Check blobs exist with the right size; skip hashing.")
+@json_option
+@with_services
+def fsck(services: Services, quick: bool, as_json: bool) -> None:
+    """Check every recorded file's blob (presence, size, SHA256) and list orphan blobs.
+
+    Exits 1 when a recorded file is missing or damaged; orphan blobs alone are only
+    reported (`packyard gc` removes them).
+    """
+    integrity.run_fsck(services, quick, as_json)
+
+
+@main.command()
+@click.option(
+    "--grace",
+    type=click.IntRange(min=0),
+    default=int(DEFAULT_GC_GRACE.total_seconds()),
+    show_default=True,
+    help="Seconds an unreferenced blob is kept after it was last stored.",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would be removed; remove nothing.")
+@json_option
+@with_services
+def gc(services: Services, grace: int, dry_run: bool, as_json: bool) -> None:
+    """Remove blobs no file references, once older than the grace period."""
+    integrity.run_gc(services, grace, dry_run, as_json)
 
 
 def _prepare_database(settings: Settings) -> None:

@@ -8,11 +8,14 @@ The tree::
     │   └── TooManyAttempts       sign-ins refused for a while after repeated failures (429)
     ├── NotFound                  unknown, or not visible to the caller (404)
     ├── InvalidRequest            the request itself is malformed (400)
-    │   └── InvalidDistribution   the uploaded file is not an acceptable distribution (400)
+    │   ├── InvalidDistribution   the uploaded file is not an acceptable distribution (400)
+    │   └── RequestTimeout        the client stopped sending the body (408)
     ├── Conflict                  clashes with what is already stored (409)
     ├── ValidationFailed          well-formed but unacceptable field values (422)
     ├── TooLarge                  past a configured size limit (413)
     ├── UpstreamError             an upstream index (PyPI) failed or sent bad bytes (502)
+    ├── ServiceUnavailable        the database is busy or unreachable for now (503)
+    ├── TooManyRequests           too many failed authentications from one client (429)
     └── InsufficientStorage       the blob store has no room left (507)
 
 To add an error, subclass the closest class here and give it a row in ``web.errors``.
@@ -53,6 +56,10 @@ class InvalidDistribution(InvalidRequest):
     """The uploaded file is not a wheel or sdist we can accept; the message names why."""
 
 
+class RequestTimeout(InvalidRequest):
+    """The client sent nothing for longer than the upload idle timeout."""
+
+
 class Conflict(PackyardError):
     """The request clashes with stored state, such as a file name already taken by other bytes."""
 
@@ -76,3 +83,19 @@ class UpstreamError(PackyardError):
 
 class InsufficientStorage(PackyardError):
     """The blob store or staging area ran out of space."""
+
+
+class ServiceUnavailable(PackyardError):
+    """A dependency (the database) is busy or unreachable; ``retry_after`` is in seconds."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyRequests(PackyardError):
+    """The client failed to authenticate too often; ``retry_after`` is in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -43,6 +43,19 @@ def parse_filename(filename: str) -> ParsedFilename:
     raise InvalidDistribution(f"{filename!r} is not {ACCEPTED_FORMS}")
 
 
+def canonical_filename(filename: str) -> str:
+    """The file name with project and version normalised and wheel tags sorted: two names
+    with the same canonical form name the same distribution (``Foo_Bar-1.0.tar.gz`` and
+    ``foo_bar-1.0.tar.gz``). Expects a name ``parse_filename`` accepts."""
+    if filename.endswith(".whl"):
+        name, version, build, tags = parse_wheel_filename(filename)
+        build_tag = "".join(str(part) for part in build)
+        return f"{name}-{version}-{build_tag}-{'.'.join(sorted(str(t) for t in tags))}.whl"
+    suffix = next(s for s in SDIST_SUFFIXES if filename.endswith(s))
+    name, version = parse_sdist_filename(filename)
+    return f"{name}-{version}{suffix}"
+
+
 def _check_path_component(filename: str) -> None:
     if not filename:
         raise InvalidDistribution("The uploaded file has no file name")

@@ -1,13 +1,16 @@
 """Open an uploaded archive safely, list its members and read its core metadata.
 
 Nothing is extracted to disk. Member names are checked (no absolute paths, no ``..``, no
-duplicates), tar members must be regular files or directories, and the expanded size is
-bounded both absolutely and by ratio, so a zip bomb is refused before anything reads it.
+duplicates), tar and zip members must be regular files or directories, and the expanded
+size is bounded both absolutely and by ratio, so a zip bomb is refused before anything
+reads it. Archives inside the archive are members like any other: never opened. A wheel's
+WHEEL and RECORD files must agree with its members (``dists.wheel_files``).
 """
 
 from __future__ import annotations
 
 import posixpath
+import stat
 import tarfile
 import zipfile
 from collections.abc import Iterable
@@ -19,6 +22,7 @@ from packyard.core.models import ArchiveMember, FileType
 from packyard.dists.filenames import ParsedFilename, parse_filename
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
 from packyard.dists.metadata import CoreMetadata, parse_core_metadata
+from packyard.dists.wheel_files import check_wheel_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +43,18 @@ def inspect_distribution(
     """
     parsed = parse_filename(filename)
     compressed_size = path.stat().st_size
+    wheel_files: dict[str, bytes] = {}
     if filename.endswith(".tar.gz"):
         members, metadata_bytes, source = _read_tar_sdist(path, limits, compressed_size)
     else:
-        members, metadata_bytes, source = _read_zip(path, parsed, limits, compressed_size)
+        members, metadata_bytes, source = _read_zip(
+            path, parsed, limits, compressed_size, wheel_files
+        )
     metadata = parse_core_metadata(metadata_bytes, source)
     _check_agreement(filename, parsed, metadata)
+    if parsed.filetype is FileType.WHEEL:
+        dist_info = source.rsplit("/", 1)[0]
+        check_wheel_files(dist_info, members, wheel_files["WHEEL"], wheel_files["RECORD"])
     wheel_metadata = metadata_bytes if parsed.filetype is FileType.WHEEL else None
     return Inspection(parsed, metadata, members, wheel_metadata)
 
@@ -119,30 +129,58 @@ def _unique_members(entries: Iterable[tuple[str, int, bool]]) -> list[ArchiveMem
 
 
 def _read_zip(
-    path: Path, parsed: ParsedFilename, limits: ArchiveLimits, compressed_size: int
+    path: Path,
+    parsed: ParsedFilename,
+    limits: ArchiveLimits,
+    compressed_size: int,
+    wheel_files: dict[str, bytes],
 ) -> tuple[list[ArchiveMember], bytes, str]:
+    """Members, metadata bytes and their path; a wheel's WHEEL and RECORD bytes go into
+    ``wheel_files``."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             budget = _ExpansionBudget(limits, compressed_size)
             for info in infos:
+                _check_zip_member_type(info)
                 budget.add(info.file_size)
             members = _unique_members((i.filename, i.file_size, i.is_dir()) for i in infos)
             names = {m.path for m in members}
             if parsed.filetype is FileType.WHEEL:
                 source = _wheel_metadata_path(names, parsed)
+                dist_info = source.rsplit("/", 1)[0]
+                for extra in ("WHEEL", "RECORD"):
+                    wheel_files[extra] = _read_zip_member(archive, f"{dist_info}/{extra}", limits)
             else:
                 source = _sdist_pkg_info_path(names)
-            info = archive.getinfo(source)
-            if info.file_size > limits.max_metadata_bytes:
-                raise InvalidDistribution(f"{source} is larger than {limits.max_metadata_bytes}")
-            with archive.open(info) as handle:
-                data = handle.read(limits.max_metadata_bytes + 1)
+            data = _read_zip_member(archive, source, limits)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError) as error:
         raise InvalidDistribution(f"Not a readable zip archive: {error}") from None
     except NotImplementedError as error:  # unsupported compression method
         raise InvalidDistribution(f"Zip archive uses an unsupported feature: {error}") from None
     return members, data, source
+
+
+def _check_zip_member_type(info: zipfile.ZipInfo) -> None:
+    # Zips made on Unix keep the file mode in the top 16 bits of the external attributes;
+    # many tools leave the file type bits out, which means a regular file.
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if info.create_system == 3 and kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+        raise InvalidDistribution(
+            f"Archive member {info.filename!r} is a symbolic link or special file; "
+            "only regular files are accepted"
+        )
+
+
+def _read_zip_member(archive: zipfile.ZipFile, name: str, limits: ArchiveLimits) -> bytes:
+    info = archive.getinfo(name)
+    if info.file_size > limits.max_metadata_bytes:
+        raise InvalidDistribution(f"{name} is larger than {limits.max_metadata_bytes} bytes")
+    with archive.open(info) as handle:
+        data = handle.read(limits.max_metadata_bytes + 1)
+    if len(data) > limits.max_metadata_bytes:
+        raise InvalidDistribution(f"{name} is larger than {limits.max_metadata_bytes} bytes")
+    return data
 
 
 def _wheel_metadata_path(names: set[str], parsed: ParsedFilename) -> str:

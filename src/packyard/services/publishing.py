@@ -28,6 +28,7 @@ from packyard.core.errors import Conflict, InvalidRequest
 from packyard.core.models import PackageFile, Principal, Registry, RegistryType
 from packyard.core.permissions import Action
 from packyard.db.models import PackageRow, RegistryRow
+from packyard.dists.filenames import canonical_filename
 from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
 from packyard.dists.metadata import CoreMetadata
@@ -98,7 +99,7 @@ class PublishService:
             inspection = inspect_distribution(staged.path, staged.filename, self._limits)
             if verify is not None:
                 verify(inspection.metadata)
-            existing = self._existing(registry, staged)
+            existing = self._existing(registry, staged, inspection)
             if existing is not None:
                 return PublishResult(existing, created=False)
             self._store_blobs(staged, inspection)
@@ -106,13 +107,19 @@ class PublishService:
         finally:
             self.staging.discard(staged)
 
-    def _existing(self, registry: Registry, staged: StagedFile) -> PackageFile | None:
+    def _existing(
+        self, registry: Registry, staged: StagedFile, inspection: Inspection | None = None
+    ) -> PackageFile | None:
+        """The package already stored under this file name, or under one that differs only
+        by normalisation (``Foo_Bar-1.0.tar.gz`` is ``foo_bar-1.0.tar.gz``)."""
         with self._sessions() as session:
             row = session.scalar(
                 select(PackageRow).where(
                     PackageRow.registry_id == registry.id, PackageRow.filename == staged.filename
                 )
             )
+            if row is None and inspection is not None:
+                row = _same_distribution(session, registry, staged, inspection)
             return None if row is None else _same_bytes_or_conflict(row, staged)
 
     def _store_blobs(self, staged: StagedFile, inspection: Inspection) -> None:
@@ -145,6 +152,20 @@ class PublishService:
                 raise
             return PublishResult(existing, created=False)
         return PublishResult(package_from_row(row), created=True)
+
+
+def _same_distribution(
+    session: Session, registry: Registry, staged: StagedFile, inspection: Inspection
+) -> PackageRow | None:
+    wanted = canonical_filename(staged.filename)
+    rows = session.scalars(
+        select(PackageRow).where(
+            PackageRow.registry_id == registry.id,
+            PackageRow.project == inspection.metadata.project,
+            PackageRow.version == inspection.metadata.version,
+        )
+    )
+    return next((row for row in rows if canonical_filename(row.filename) == wanted), None)
 
 
 def _same_bytes_or_conflict(row: PackageRow, staged: StagedFile) -> PackageFile:

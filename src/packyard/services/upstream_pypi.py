@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 
 JSON_V1 = "application/vnd.pypi.simple.v1+json"
 METADATA_SUFFIX = ".metadata"
+_SHA256_FORM = re.compile(r"[0-9a-f]{64}")
 CHUNK_SIZE = 1024 * 1024
 # After PyPI fails for a project, this process serves the stale copy without asking again
 # for this long, so that a PyPI outage does not cost every request a timeout.
@@ -237,6 +239,10 @@ def _parse_project_page(response: httpx.Response) -> list[dict[str, Any]]:
     return [f for f in stored if f is not None]
 
 
+def _is_sha256(value: object) -> bool:
+    return isinstance(value, str) and _SHA256_FORM.fullmatch(value.lower()) is not None
+
+
 def _file_to_stored(page_url: str, file: dict[str, Any]) -> dict[str, Any] | None:
     filename = file.get("filename")
     hashes = file.get("hashes")
@@ -244,21 +250,25 @@ def _file_to_stored(page_url: str, file: dict[str, Any]) -> dict[str, Any] | Non
         return None
     sha256 = hashes.get("sha256")
     version = _version_of(filename)
-    if not isinstance(sha256, str) or version is None:
+    # A hash is a blob key and goes into pages: anything but 64 hex digits is refused.
+    if not _is_sha256(sha256) or version is None:
         return None
     metadata = file.get("core-metadata", file.get("dist-info-metadata", False))
+    metadata_sha256 = metadata.get("sha256") if isinstance(metadata, dict) else None
     yanked = file.get("yanked", False)
     return {
         "filename": filename,
         "url": urljoin(page_url, str(file.get("url", filename))),
         "version": version,
-        "sha256": sha256.lower(),
+        "sha256": str(sha256).lower(),
         "size": file.get("size") if isinstance(file.get("size"), int) else 0,
         "upload_time": file.get("upload-time")
         if isinstance(file.get("upload-time"), str)
         else None,
         "requires_python": file.get("requires-python") or None,
-        "core_metadata_sha256": metadata.get("sha256") if isinstance(metadata, dict) else None,
+        "core_metadata_sha256": str(metadata_sha256).lower()
+        if _is_sha256(metadata_sha256)
+        else None,
         "yanked": yanked if isinstance(yanked, str) and yanked else bool(yanked),
         "provenance": file.get("provenance") if isinstance(file.get("provenance"), str) else None,
     }

@@ -20,7 +20,9 @@ from packyard.web.api import (
     tokens,
     upstreams,
 )
+from packyard.web.auth_limits import FailedAuthLimiter
 from packyard.web.errors import install_error_handlers
+from packyard.web.limits import HeaderSizeLimit
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
 from packyard.web.simple.cache import RenderedPageCache
@@ -49,7 +51,9 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     app.state.page_cache = RenderedPageCache()
+    app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)
     install_error_handlers(app)
+    app.add_middleware(HeaderSizeLimit)
     app.include_router(registries.router)
     app.include_router(packages.router)
     app.include_router(instructions.router)

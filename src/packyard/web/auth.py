@@ -12,6 +12,7 @@ from starlette.requests import Request
 from packyard.core.errors import Unauthenticated
 from packyard.core.models import ANONYMOUS, Principal
 from packyard.services.tokens import TokenService
+from packyard.web.auth_limits import FailedAuthLimiter
 
 MAX_AUTHORIZATION_LENGTH = 1024
 
@@ -44,7 +45,18 @@ def credential_from_header(header: str | None) -> str | None:
 
 
 async def principal_for(request: Request, tokens: TokenService) -> Principal:
-    secret = credential_from_header(request.headers.get("authorization"))
-    if secret is None:
+    header = request.headers.get("authorization")
+    if not header:
         return ANONYMOUS
-    return await run_in_threadpool(tokens.authenticate, secret)
+    # Failed attempts are limited per client address (web.auth_limits).
+    limiter: FailedAuthLimiter = request.app.state.auth_limiter
+    client = request.client.host if request.client else "unknown"
+    limiter.check(client)
+    try:
+        secret = credential_from_header(header)
+        if secret is None:
+            return ANONYMOUS
+        return await run_in_threadpool(tokens.authenticate, secret)
+    except Unauthenticated:
+        limiter.failed(client)
+        raise

@@ -11,6 +11,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Match
@@ -24,12 +25,15 @@ STATUS_BY_ERROR: list[tuple[type[errors.PackyardError], int]] = [
     (errors.TooManyAttempts, 429),
     (errors.PermissionDenied, 403),
     (errors.NotFound, 404),
+    (errors.RequestTimeout, 408),
     (errors.InvalidRequest, 400),
     (errors.Conflict, 409),
     (errors.TooLarge, 413),
     (errors.ValidationFailed, 422),
     (errors.InsufficientStorage, 507),
     (errors.UpstreamError, 502),
+    (errors.ServiceUnavailable, 503),
+    (errors.TooManyRequests, 429),
 ]
 
 AUTHENTICATE_HEADERS = {"WWW-Authenticate": 'Basic realm="packyard"'}
@@ -42,12 +46,14 @@ def status_for(error: errors.PackyardError) -> int:
     return 500
 
 
-def _headers_for(status: int) -> dict[str, str] | None:
+def _headers_for(error: errors.PackyardError, status: int) -> dict[str, str] | None:
     if status == 401:
         return AUTHENTICATE_HEADERS
-    if status == 413:
+    if status in (408, 413):
         # The client may still be sending; closing saves both sides the rest of the body.
         return {"Connection": "close"}
+    if isinstance(error, errors.ServiceUnavailable | errors.TooManyRequests):
+        return {"Retry-After": str(error.retry_after)}
     return None
 
 
@@ -56,14 +62,14 @@ def error_response(error: errors.PackyardError) -> Response:
     body: dict[str, object] = {"message": error.message}
     if isinstance(error, errors.ValidationFailed):
         body["errors"] = error.errors
-    return JSONResponse(body, status_code=status, headers=_headers_for(status))
+    return JSONResponse(body, status_code=status, headers=_headers_for(error, status))
 
 
 def plain_error_response(error: errors.PackyardError) -> Response:
     """The same status and headers, with the message alone as text/plain: the upload tools
     print an error body as it is (uv always, twine with --verbose, poetry and pdm)."""
     status = status_for(error)
-    return PlainTextResponse(error.message, status_code=status, headers=_headers_for(status))
+    return PlainTextResponse(error.message, status_code=status, headers=_headers_for(error, status))
 
 
 async def _on_domain_error(_request: Request, error: Exception) -> Response:
@@ -104,6 +110,24 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+
+async def _on_database_error(request: Request, error: Exception) -> Response:
+    """A database that is busy, restarting or unreachable is a moment's outage, not a bug:
+    503 with Retry-After. Other database errors are bugs, answered 500 and logged."""
+    assert isinstance(error, DBAPIError)
+    if not (isinstance(error, OperationalError) or error.connection_invalidated):
+        return await _on_unexpected_error(request, error)
+    # The message of a driver error can hold a connection URL; it is not logged or shown.
+    log.warning("Database unavailable (%s); answered 503", type(error.orig).__name__)
+    unavailable = errors.ServiceUnavailable(
+        "The database is busy or unreachable; try again in a moment",
+        DATABASE_RETRY_AFTER_SECONDS,
+    )
+    return error_response(unavailable)
+
+
 async def _on_unexpected_error(_request: Request, error: Exception) -> Response:
     log.exception("Unhandled error", exc_info=error)
     return JSONResponse({"message": "Internal server error"}, status_code=500)
@@ -113,4 +137,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.PackyardError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected_error)

@@ -2,19 +2,23 @@
 and size-checked as it arrives), text fields are kept small, nothing is buffered whole.
 
 Parsing runs in a worker thread in chunks of about a megabyte, so hashing a large upload
-never stalls the event loop.
+never stalls the event loop. A client that stops sending (or trickles a byte now and then)
+is dropped (408, staged bytes discarded) once a window of ``PACKYARD_UPLOAD_IDLE_TIMEOUT``
+seconds brings fewer than ``PACKYARD_UPLOAD_MIN_RATE`` bytes a second.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import anyio.to_thread
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
+from starlette.types import Message
 
-from packyard.core.errors import InvalidRequest
+from packyard.core.errors import InvalidRequest, RequestTimeout
 from packyard.services.staging import StagedFile, StagingArea, StagingWriter
 
 MAX_FIELD_BYTES = 8 * 1024 * 1024
@@ -174,7 +178,7 @@ async def receive_form(
     parser = MultipartParser(_boundary(request), collector.callbacks())  # type: ignore[arg-type]
     pending = bytearray()
     try:
-        async for chunk in request.stream():
+        async for chunk in _paced_chunks(request):
             pending += chunk
             if len(pending) >= PARSE_BATCH_BYTES:
                 batch, pending = bytes(pending), bytearray()
@@ -191,6 +195,37 @@ async def receive_form(
         _discard(collector)
         raise
     return collector.form
+
+
+async def _paced_chunks(request: Request) -> AsyncIterator[bytes]:
+    """The body's chunks; raises RequestTimeout when a window of ``upload_idle_timeout``
+    seconds passes with fewer than ``upload_min_rate`` bytes a second arriving in it, so a
+    stalled client and one trickling a byte a second are both dropped."""
+    settings = request.app.state.services.settings
+    window: float = settings.upload_idle_timeout
+    needed = int(window * settings.upload_min_rate)
+    window_end = anyio.current_time() + window
+    received = 0
+    while True:
+        message: Message | None = None
+        with anyio.move_on_after(max(window_end - anyio.current_time(), 0)):
+            message = await request.receive()
+        if message is not None:
+            if message["type"] == "http.disconnect":
+                raise InvalidRequest("The client went away before the upload was complete")
+            body: bytes = message.get("body", b"")
+            received += len(body)
+            if body:
+                yield body
+            if not message.get("more_body", False):
+                return
+        if anyio.current_time() >= window_end:
+            if received < needed:
+                raise RequestTimeout(
+                    f"The upload is too slow: under {settings.upload_min_rate} bytes a second "
+                    f"for {window:g} seconds; send the file again"
+                )
+            window_end, received = anyio.current_time() + window, 0
 
 
 def _discard(collector: _FormCollector) -> None:

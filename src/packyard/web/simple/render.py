@@ -86,11 +86,12 @@ def _file_json(file: IndexFile) -> dict[str, Any]:
 
 def _file_anchor(file: IndexFile) -> str:
     href = file.url or file_href(file.filename)
-    attributes = [f'href="{escape(href)}#sha256={file.sha256}"']
+    # Every value is escaped, hashes too: a composite's upstream supplies them.
+    attributes = [f'href="{escape(href)}#sha256={escape(file.sha256)}"']
     if file.requires_python:
         attributes.append(f'data-requires-python="{escape(file.requires_python)}"')
     if file.core_metadata_sha256:
-        value = f"sha256={file.core_metadata_sha256}"
+        value = escape(f"sha256={file.core_metadata_sha256}")
         attributes.append(f'data-core-metadata="{value}"')
         attributes.append(f'data-dist-info-metadata="{value}"')
     if file.yanked:

@@ -1,0 +1,192 @@
+"""Every index, file and upload route against every kind of credential answers as
+``core/permissions.py`` documents; a caller who may not read a private registry cannot tell
+an existing project or file from a missing one; failed authentications are rate-limited
+per client; tokens never appear in responses or the server log. (The REST API's own table
+is ``test_rest_scopes.py``.)"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.backends import Backend
+from tests.support.builders import Dist, write_wheel
+from tests.support.driver import Registry, new_organization
+from tests.support.server import PackyardServer
+
+pytestmark = pytest.mark.backend_independent
+
+CREDENTIALS = [
+    "none",
+    "wrong",
+    "read",
+    "write",
+    "registry-token",
+    "other-registry-token",
+    "other-organization",
+    "revoked",
+]
+# What a GET of the private registry's index and files answers, per credential.
+READ_STATUS = {
+    "none": 401,
+    "wrong": 401,
+    "read": 200,
+    "write": 200,
+    "registry-token": 200,
+    "other-registry-token": 403,
+    "other-organization": 404,
+    "revoked": 401,
+}
+# What an upload answers (REST publish and the upload API alike), per credential.
+UPLOAD_STATUS = {
+    "none": 401,
+    "wrong": 401,
+    "read": 403,
+    "write": 200,
+    "registry-token": 403,
+    "other-registry-token": 403,
+    "other-organization": 404,
+    "revoked": 401,
+}
+
+
+@dataclass
+class World:
+    yard: PackyardServer
+    registry: Registry
+    tokens: dict[str, str | None]
+    wheel: Path
+    tmp: Path
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[World]:
+    root = tmp_path_factory.mktemp("matrix")
+    yard = backend.new_server(root)
+    yard.start()
+    org = new_organization(yard)
+    registry, other = org.registry("Private"), org.registry("Other")
+    write = org.token("read_packages", "write_packages")
+    wheel = write_wheel(Dist("present", "1.0"), root)
+    registry.publish(wheel, write)
+    revoked = org.token("read_packages", "write_packages")
+    response = httpx.delete(
+        f"{yard.base_url}/v2/access-token", headers={"Authorization": f"Bearer {revoked}"}
+    )
+    assert response.status_code in (200, 204), response.text
+    tokens: dict[str, str | None] = {
+        "none": None,
+        "wrong": "pky_" + "x" * 43,
+        "read": org.token("read_packages"),
+        "write": write,
+        "registry-token": registry.token(),
+        "other-registry-token": other.token(),
+        "other-organization": new_organization(yard).token("read_packages", "write_packages"),
+        "revoked": revoked,
+    }
+    yield World(yard, registry, tokens, wheel, root)
+    yard.stop()
+
+
+def _read_routes(world: World, exists: bool) -> list[str]:
+    project = "present" if exists else "absent"
+    filename = world.wheel.name if exists else "absent-1.0-py3-none-any.whl"
+    return [
+        f"{project}/",
+        f"../files/{filename}",
+        f"../files/{filename}.metadata",
+    ]
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+def test_reads_answer_as_documented_and_hide_what_exists(world: World, credential: str) -> None:
+    token = world.tokens[credential]
+    root = world.registry.get("", token)
+    assert root.status_code == READ_STATUS[credential]
+    for path, missing in zip(_read_routes(world, True), _read_routes(world, False), strict=True):
+        present = world.registry.get(path, token)
+        absent = world.registry.get(missing, token)
+        assert present.status_code == READ_STATUS[credential], (path, present.text)
+        if READ_STATUS[credential] == 200:
+            assert absent.status_code == 404
+        else:
+            # The same status and message whether or not the project or file exists.
+            assert absent.status_code == present.status_code
+            assert absent.json() == present.json()
+            assert "present" not in present.text
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+def test_uploads_answer_as_documented(world: World, credential: str) -> None:
+    token = world.tokens[credential]
+    dist = Dist("uploaded", "1.0", summary=f"by {credential}")
+    folder = world.tmp / credential
+    folder.mkdir(exist_ok=True)
+    path = write_wheel(dist, folder)
+    if UPLOAD_STATUS[credential] == 200:
+        world.registry.publish(path, token, expect=200)
+        # Its REST twin would now find the name taken by other bytes: use another version.
+        path = write_wheel(Dist("uploaded", "2.0"), folder)
+    else:
+        world.registry.publish(path, token, expect=UPLOAD_STATUS[credential])
+    auth = ("__token__", token) if token else None
+    data = path.read_bytes()
+    response = httpx.post(
+        f"{world.yard.base_url}/{world.registry.organization}/{world.registry.slug}/pypi/",
+        data={
+            ":action": "file_upload",
+            "protocol_version": "1",
+            "name": "uploaded",
+            "version": "2.0" if UPLOAD_STATUS[credential] == 200 else "1.0",
+            "filetype": "bdist_wheel",
+            "pyversion": "py3",
+            "sha256_digest": hashlib.sha256(data).hexdigest(),
+        },
+        files={"content": (path.name, data)},
+        auth=auth,
+    )
+    assert response.status_code == UPLOAD_STATUS[credential], response.text
+    if response.status_code != 200:
+        assert response.headers["content-type"].startswith("text/plain")
+
+
+def test_tokens_never_appear_in_responses_or_the_log(world: World) -> None:
+    secrets = [t for t in world.tokens.values() if t]
+    for secret in secrets:
+        for path in ("", "present/", "absent/", f"../files/{world.wheel.name}"):
+            response = world.registry.get(path, secret)
+            assert secret not in response.text
+    log = world.yard.log_path.read_text(errors="replace")
+    for secret in secrets:
+        assert secret not in log
+        assert secret[4:20] not in log
+
+
+@pytest.fixture(scope="module")
+def limited_yard(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[Registry]:
+    yard = backend.new_server(
+        tmp_path_factory.mktemp("limited"), {"PACKYARD_AUTH_FAILURES_PER_MINUTE": "5"}
+    )
+    yard.start()
+    registry = new_organization(yard).registry("Guarded")
+    yield registry
+    yard.stop()
+
+
+def test_failed_authentications_are_rate_limited_per_client(limited_yard: Registry) -> None:
+    registry = limited_yard
+    good = registry.token()
+    for attempt in range(5):
+        assert registry.get("", f"pky_guess{attempt}").status_code == 401
+    limited = registry.get("", "pky_guess-again")
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) > 0
+    assert "Too many failed authentications" in limited.json()["message"]
+    # While the address is limited even a right token waits; no credentials still work.
+    assert registry.get("", good).status_code == 429
+    assert registry.get("", None).status_code == 401

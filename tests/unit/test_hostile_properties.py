@@ -1,0 +1,135 @@
+"""Property-based tests: whatever bytes or text arrive, the metadata reader, the content
+negotiation and the index renderer answer cleanly, and the HTML index escapes every field."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from packyard.core.errors import InvalidDistribution
+from packyard.dists.metadata import parse_core_metadata
+from packyard.services.index import IndexFile, ProjectList, ProjectPage
+from packyard.web.negotiation import SUPPORTED, choose_media_type
+from packyard.web.simple.render import render_project_list, render_project_page
+
+pytestmark = pytest.mark.backend_independent
+
+EXAMPLES = settings(max_examples=200, deadline=None)
+HTML = "text/html"
+
+
+@EXAMPLES
+@given(st.binary(max_size=2000))
+def test_any_bytes_are_metadata_or_a_clean_refusal(data: bytes) -> None:
+    try:
+        metadata = parse_core_metadata(data, "pkg/METADATA")
+    except InvalidDistribution as error:
+        refusal = error.message
+    else:
+        assert metadata.name
+        assert metadata.version
+        return
+    assert "pkg/METADATA" in refusal
+
+
+_FIELD = st.sampled_from(["Name", "Version", "Summary", "Requires-Dist", "Requires-Python"])
+
+
+@EXAMPLES
+@given(st.lists(st.tuples(_FIELD, st.text(max_size=40)), max_size=8))
+def test_any_header_fields_are_metadata_or_a_clean_refusal(
+    fields: list[tuple[str, str]],
+) -> None:
+    text = "Metadata-Version: 2.1\n" + "".join(f"{k}: {v}\n" for k, v in fields)
+    with contextlib.suppress(InvalidDistribution):
+        parse_core_metadata(text.encode("utf-8", "surrogatepass"), "METADATA")
+
+
+@EXAMPLES
+@given(st.text(max_size=12_000))
+def test_any_accept_header_of_any_length_is_negotiated(accept: str) -> None:
+    assert choose_media_type(accept) in (*SUPPORTED, None)
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.anchors: list[dict[str, str | None]] = []
+        self.texts: list[str] = []
+        self._in_anchor = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "a":
+            self.anchors.append(dict(attrs))
+            self._in_anchor = True
+            self.texts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._in_anchor = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_anchor:
+            self.texts[-1] += data
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+
+
+@st.composite
+def _files(draw: st.DrawFn) -> IndexFile:
+    return IndexFile(
+        filename=draw(_TEXT),
+        version=draw(_TEXT),
+        sha256=draw(_TEXT),
+        size=draw(st.integers(0, 2**40)),
+        upload_time=datetime(2024, 1, 1, tzinfo=UTC),
+        requires_python=draw(st.none() | _TEXT.filter(bool)),
+        core_metadata_sha256=draw(st.none() | _TEXT.filter(bool)),
+        yanked_reason=draw(st.none() | _TEXT),
+        yanked=draw(st.booleans()),
+        source=draw(st.none() | _TEXT),
+        url=draw(st.none() | _TEXT.filter(bool)),
+        provenance=draw(st.none() | _TEXT),
+    )
+
+
+@EXAMPLES
+@given(_TEXT, st.lists(_files(), max_size=4))
+def test_the_html_project_page_escapes_every_field(name: str, files: list[IndexFile]) -> None:
+    page = ProjectPage(name=name, files=files, versions=[f.version for f in files])
+    parser = _Collector()
+    parser.feed(render_project_page(page, HTML).decode())
+    assert parser.tags == ["html", "head", "meta", "title", "body", "h1"] + ["a", "br"] * len(
+        files
+    ), "a field's text became markup"
+    for file, anchor, text in zip(files, parser.anchors, parser.texts, strict=True):
+        assert text == file.filename
+        assert anchor["href"] is not None
+        assert anchor["href"].endswith(f"#sha256={file.sha256}")
+        if file.requires_python:
+            assert anchor["data-requires-python"] == file.requires_python
+        if file.core_metadata_sha256:
+            assert anchor["data-core-metadata"] == f"sha256={file.core_metadata_sha256}"
+        if file.yanked:
+            assert anchor["data-yanked"] == (file.yanked_reason or "")
+        if file.provenance is not None:
+            assert anchor["data-provenance"] == file.provenance
+        if file.source is not None:
+            assert anchor["data-upstream"] == file.source
+
+
+@EXAMPLES
+@given(st.lists(_TEXT, max_size=5))
+def test_the_html_project_list_escapes_every_name(names: list[str]) -> None:
+    parser = _Collector()
+    parser.feed(render_project_list(ProjectList(names), HTML).decode())
+    assert parser.tags == ["html", "head", "meta", "title", "body", "h1"] + ["a"] * len(names)
+    assert parser.texts == names
