@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+from collections.abc import Iterator
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -44,19 +46,27 @@ def credential_from_header(header: str | None) -> str | None:
     )
 
 
-async def principal_for(request: Request, tokens: TokenService) -> Principal:
-    header = request.headers.get("authorization")
-    if not header:
-        return ANONYMOUS
-    # Failed attempts are limited per client address (web.auth_limits).
+@contextlib.contextmanager
+def failed_authentications_limited(request: Request) -> Iterator[None]:
+    """Around the use of a request's credentials: refuse (429) a client address that has
+    failed too often, and count an Unauthenticated raised inside as one more failure.
+    Requests without credentials are not limited (web.auth_limits)."""
+    if not request.headers.get("authorization"):
+        yield
+        return
     limiter: FailedAuthLimiter = request.app.state.auth_limiter
     client = request.client.host if request.client else "unknown"
     limiter.check(client)
     try:
-        secret = credential_from_header(header)
-        if secret is None:
-            return ANONYMOUS
-        return await run_in_threadpool(tokens.authenticate, secret)
+        yield
     except Unauthenticated:
         limiter.failed(client)
         raise
+
+
+async def principal_for(request: Request, tokens: TokenService) -> Principal:
+    with failed_authentications_limited(request):
+        secret = credential_from_header(request.headers.get("authorization"))
+        if secret is None:
+            return ANONYMOUS
+        return await run_in_threadpool(tokens.authenticate, secret)

@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from packyard.core.models import Registry, RegistryType
 from packyard.core.names import normalize_project
 from packyard.services.downloads import Download
-from packyard.web.auth import credential_from_header
+from packyard.web.auth import credential_from_header, failed_authentications_limited
 from packyard.web.deps import services_of
 from packyard.web.negotiation import SUPPORTED, choose_media_type
 from packyard.web.simple.cache import RenderedPage, RenderedPageCache
@@ -35,11 +35,12 @@ async def _readable_registry(request: Request, organization: str, registry: str)
     change counter, no query) is taken on the event loop; otherwise one query runs in the
     thread pool."""
     access = services_of(request).access
-    secret = credential_from_header(request.headers.get("authorization"))
-    found = access.cached(secret, organization, registry)
-    if found is not None:
-        return found
-    return await run_in_threadpool(access.readable_registry, secret, organization, registry)
+    with failed_authentications_limited(request):
+        secret = credential_from_header(request.headers.get("authorization"))
+        found = access.cached(secret, organization, registry)
+        if found is not None:
+            return found
+        return await run_in_threadpool(access.readable_registry, secret, organization, registry)
 
 
 def _negotiate(request: Request) -> str | None:
