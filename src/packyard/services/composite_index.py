@@ -44,11 +44,13 @@ from packyard.db.models import PackageRow
 from packyard.services.composites import CompositeService
 from packyard.services.downloads import METADATA_SUFFIX, Download, DownloadService
 from packyard.services.index import (
+    INDEX_FILE_COLUMNS,
     IndexFile,
     NonNormalizedName,
     ProjectList,
     ProjectPage,
     _version_key,
+    index_file_from_row,
 )
 from packyard.services.registries import RegistryService
 from packyard.services.upstream_pypi import PypiFile, PypiUpstream
@@ -189,33 +191,13 @@ class CompositeIndexService:
             return {}
         with self._sessions() as session:
             rows = session.execute(
-                select(
-                    PackageRow.registry_id,
-                    PackageRow.filename,
-                    PackageRow.version,
-                    PackageRow.sha256,
-                    PackageRow.size,
-                    PackageRow.created_at,
-                    PackageRow.requires_python,
-                    PackageRow.core_metadata_sha256,
-                    PackageRow.yanked_reason,
-                ).where(PackageRow.registry_id.in_(ids), PackageRow.project == project)
+                select(PackageRow.registry_id, *INDEX_FILE_COLUMNS).where(
+                    PackageRow.registry_id.in_(ids), PackageRow.project == project
+                )
             ).all()
         found: dict[str, list[IndexFile]] = defaultdict(list)
         for r in rows:
-            found[r.registry_id].append(
-                IndexFile(
-                    filename=r.filename,
-                    version=r.version,
-                    sha256=r.sha256,
-                    size=r.size,
-                    upload_time=r.created_at,
-                    requires_python=r.requires_python,
-                    core_metadata_sha256=r.core_metadata_sha256,
-                    yanked_reason=r.yanked_reason,
-                    yanked=r.yanked_reason is not None,
-                )
-            )
+            found[r.registry_id].append(index_file_from_row(r))
         return found
 
 

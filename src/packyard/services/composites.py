@@ -11,7 +11,6 @@ An upstream is named by the slug of a source registry of the composite's organiz
 from __future__ import annotations
 
 import enum
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,7 +42,7 @@ from packyard.db.models import (
     RegistryRow,
 )
 from packyard.services.registries import RegistryFields, RegistryService
-from packyard.services.rows import registry_from_row
+from packyard.services.rows import new_registry_row, registry_from_row, slug_taken
 
 MAX_UPSTREAMS = 50
 
@@ -94,19 +93,16 @@ class CompositeService:
         settings_row = _settings_row(
             "", public_overrides, pypi_files, min_release_age, cooldown_exempt
         )
-        row = RegistryRow(
-            id=str(uuid.uuid4()),
-            organization_id=organization.id,
-            slug=slug,
-            name=name.strip(),
-            ecosystem="python",
+        row = new_registry_row(
+            organization.id,
+            slug,
+            name,
+            RegistryType.COMPOSITE,
+            self._now(),
+            public=False,
             description=description,
             emoji=emoji,
             color=color,
-            public=False,
-            type=RegistryType.COMPOSITE.value,
-            serial=0,
-            created_at=self._now(),
         )
         registry = registry_from_row(row, organization.slug)
         try:
@@ -118,9 +114,7 @@ class CompositeService:
                 session.add(settings_row)
                 _store_upstreams(session, row.id, resolved)
         except IntegrityError:
-            raise ValidationFailed(
-                f"A registry with slug {slug!r} already exists in {organization_slug!r}"
-            ) from None
+            raise slug_taken(slug, organization_slug) from None
         return registry
 
     def api_create(

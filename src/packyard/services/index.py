@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from packaging.version import InvalidVersion, Version
 from sqlalchemy import select
@@ -63,6 +64,55 @@ def _version_key(version: str) -> tuple[int, Version | str]:
         return (0, version)
 
 
+# The columns an index page needs of each file, and the IndexFile they make: shared by
+# source registries and composites (which add the registry_id column).
+INDEX_FILE_COLUMNS = (
+    PackageRow.filename,
+    PackageRow.version,
+    PackageRow.sha256,
+    PackageRow.size,
+    PackageRow.created_at,
+    PackageRow.requires_python,
+    PackageRow.core_metadata_sha256,
+    PackageRow.yanked_reason,
+)
+
+
+class IndexFileRow(Protocol):
+    """A result row holding ``INDEX_FILE_COLUMNS``."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def requires_python(self) -> str | None: ...
+    @property
+    def core_metadata_sha256(self) -> str | None: ...
+    @property
+    def yanked_reason(self) -> str | None: ...
+
+
+def index_file_from_row(row: IndexFileRow) -> IndexFile:
+    return IndexFile(
+        filename=row.filename,
+        version=row.version,
+        sha256=row.sha256,
+        size=row.size,
+        upload_time=row.created_at,
+        requires_python=row.requires_python,
+        core_metadata_sha256=row.core_metadata_sha256,
+        yanked_reason=row.yanked_reason,
+        yanked=row.yanked_reason is not None,
+    )
+
+
 class IndexService:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -84,34 +134,14 @@ class IndexService:
             raise NonNormalizedName(normalized)
         with self._sessions() as session:
             rows = session.execute(
-                select(
-                    PackageRow.filename,
-                    PackageRow.version,
-                    PackageRow.sha256,
-                    PackageRow.size,
-                    PackageRow.created_at,
-                    PackageRow.requires_python,
-                    PackageRow.core_metadata_sha256,
-                    PackageRow.yanked_reason,
-                ).where(PackageRow.registry_id == registry.id, PackageRow.project == normalized)
+                select(*INDEX_FILE_COLUMNS).where(
+                    PackageRow.registry_id == registry.id, PackageRow.project == normalized
+                )
             ).all()
         if not rows:
             raise NotFound(f"No project {project!r} in registry {registry.slug!r}")
         files = sorted(
-            (
-                IndexFile(
-                    filename=r.filename,
-                    version=r.version,
-                    sha256=r.sha256,
-                    size=r.size,
-                    upload_time=r.created_at,
-                    requires_python=r.requires_python,
-                    core_metadata_sha256=r.core_metadata_sha256,
-                    yanked_reason=r.yanked_reason,
-                    yanked=r.yanked_reason is not None,
-                )
-                for r in rows
-            ),
+            (index_file_from_row(r) for r in rows),
             key=lambda f: (_version_key(f.version), f.filename),
         )
         versions = sorted({f.version for f in files}, key=_version_key)

@@ -21,7 +21,12 @@ from packyard.core.permissions import (
     check_registry_access,
 )
 from packyard.db.models import OrganizationRow, PackageRow, RegistryRow, TokenRow
-from packyard.services.rows import organization_from_row, registry_from_row
+from packyard.services.rows import (
+    new_registry_row,
+    organization_from_row,
+    registry_from_row,
+    slug_taken,
+)
 
 
 class RegistryService:
@@ -68,27 +73,22 @@ class RegistryService:
         """
         slug = slugify(name)
         organization = self.get_organization(organization_slug)
-        row = RegistryRow(
-            id=str(uuid.uuid4()),
-            organization_id=organization.id,
-            slug=slug,
-            name=name.strip(),
-            ecosystem="python",
+        row = new_registry_row(
+            organization.id,
+            slug,
+            name,
+            RegistryType.SOURCE,
+            self._now(),
+            public=public,
             description=description,
             emoji=emoji,
             color=color,
-            public=public,
-            type=RegistryType.SOURCE.value,
-            serial=0,
-            created_at=self._now(),
         )
         try:
             with self._sessions.begin() as session:
                 session.add(row)
         except IntegrityError:
-            raise ValidationFailed(
-                f"A registry with slug {slug!r} already exists in {organization_slug!r}"
-            ) from None
+            raise slug_taken(slug, organization_slug) from None
         return registry_from_row(row, organization.slug)
 
     def find_registry(self, organization_slug: str, registry_slug: str) -> Registry:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
+from packyard.core.errors import ValidationFailed
 from packyard.core.models import (
     Digests,
     FileType,
@@ -58,4 +62,40 @@ def package_from_row(row: PackageRow) -> PackageFile:
         yanked_reason=row.yanked_reason,
         created_at=row.created_at,
         downloads_count=row.downloads_count,
+    )
+
+
+def new_registry_row(
+    organization_id: str,
+    slug: str,
+    name: str,
+    registry_type: RegistryType,
+    created_at: datetime,
+    *,
+    public: bool,
+    description: str,
+    emoji: str | None,
+    color: str | None,
+) -> RegistryRow:
+    """A registry row ready to insert: a new id and serial 0."""
+    return RegistryRow(
+        id=str(uuid.uuid4()),
+        organization_id=organization_id,
+        slug=slug,
+        name=name.strip(),
+        ecosystem="python",
+        description=description,
+        emoji=emoji,
+        color=color,
+        public=public,
+        type=registry_type.value,
+        serial=0,
+        created_at=created_at,
+    )
+
+
+def slug_taken(slug: str, organization_slug: str) -> ValidationFailed:
+    """The error for a registry slug already used in the organization."""
+    return ValidationFailed(
+        f"A registry with slug {slug!r} already exists in {organization_slug!r}"
     )
