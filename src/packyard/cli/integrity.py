@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
-from packyard.bootstrap import Services
 from packyard.cli.output import print_json
+
+if TYPE_CHECKING:
+    from packyard.bootstrap import Services
 
 
 def run_fsck(services: Services, quick: bool, as_json: bool) -> None:

@@ -8,21 +8,25 @@ machines), errors to stderr with a non-zero exit code.
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from packyard.bootstrap import SchemaNotReady, Services, build_services
-from packyard.cli import integrity
+from packyard.cli import integrity, serving
 from packyard.cli.output import print_json, registry_dict, token_dict
+from packyard.cli.quickstart import quickstart
 from packyard.core.errors import PackyardError
+from packyard.core.retention import DEFAULT_GC_GRACE
 from packyard.core.scopes import Scope, parse_scopes
-from packyard.services.integrity import DEFAULT_GC_GRACE
-from packyard.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where used: ``packyard serve`` stays up as the workers' supervisor, and
+    # must not carry the application (SQLAlchemy, pydantic, the services) in its memory.
+    from packyard.bootstrap import Services
+    from packyard.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,11 +40,10 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 
 
 def load_settings(data_dir: Path | None) -> Settings:
-    if data_dir is not None:
-        # Worker processes started by uvicorn read their settings from the environment.
-        os.environ["PACKYARD_DATA_DIR"] = str(data_dir)
-        return Settings(data_dir=data_dir)
-    return Settings()
+    from packyard.settings import Settings
+
+    serving.export_data_dir(data_dir)
+    return Settings() if data_dir is None else Settings(data_dir=data_dir)
 
 
 def with_services(command: F) -> F:
@@ -48,6 +51,8 @@ def with_services(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, data_dir: Path | None, **kwargs: Any) -> Any:
+        from packyard.bootstrap import SchemaNotReady, build_services
+
         try:
             services = build_services(load_settings(data_dir))
         except SchemaNotReady as error:
@@ -277,6 +282,8 @@ def db() -> None:
 @data_dir_option
 def db_upgrade(data_dir: Path | None) -> None:
     """Apply pending schema migrations to the configured database."""
+    from packyard.bootstrap import build_services
+
     build_services(load_settings(data_dir), migrate=True).close()
     click.echo("Database schema is up to date.")
 
@@ -289,9 +296,9 @@ def db_upgrade(data_dir: Path | None) -> None:
 @data_dir_option
 def serve(host: str, port: int, workers: int, access_log: bool, data_dir: Path | None) -> None:
     """Run the server."""
-    settings = load_settings(data_dir)
-    _prepare_database(settings)
-    _run_server(host, port, workers, access_log)
+    serving.export_data_dir(data_dir)
+    serving.in_child_process(serving.prepare_database)
+    serving.run_server(host, port, workers, access_log)
 
 
 @main.command()
@@ -322,32 +329,6 @@ def gc(services: Services, grace: int, dry_run: bool, as_json: bool) -> None:
     """Remove blobs no file references, once older than the grace period."""
     integrity.run_gc(services, grace, dry_run, as_json)
 
-
-def _prepare_database(settings: Settings) -> None:
-    try:
-        build_services(settings).close()
-    except SchemaNotReady as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(1)
-
-
-def _run_server(host: str, port: int, workers: int, access_log: bool) -> None:
-    import uvicorn  # imported here: administrative commands should start fast
-
-    uvicorn.run(
-        "packyard.web.asgi:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        proxy_headers=False,
-        log_level="info",
-    )
-
-
-# Registered last: the quickstart module imports the helpers above.
-from packyard.cli.quickstart import quickstart  # noqa: E402
 
 main.add_command(quickstart)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from packyard.core.models import Registry
-from packyard.services.tokens import Token
+if TYPE_CHECKING:
+    from packyard.core.models import Registry
+    from packyard.services.tokens import Token
 
 
 def print_json(value: Any) -> None:

@@ -9,12 +9,16 @@ one instead of minting another.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from packyard.bootstrap import Services, build_services
+from packyard.cli import serving
 from packyard.core.errors import NotFound, PackyardError
 from packyard.core.scopes import Scope
+
+if TYPE_CHECKING:
+    from packyard.bootstrap import Services
 
 DEMO_ORGANIZATION = "demo"
 DEMO_REGISTRY_NAME = "Python packages"
@@ -91,13 +95,19 @@ def _instructions(base: str, registry: str, secret: str) -> str:
 )
 def quickstart(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     """Set up a demo organization, registry and token, print how to use them, and serve."""
-    from packyard.cli.main import _run_server, load_settings
+    serving.export_data_dir(data_dir)
+    # In a child, as ``serve`` prepares the database: the supervisor stays lean.
+    serving.in_child_process(lambda: _set_up_demo(f"http://{host}:{port}"))
+    serving.run_server(host, port, workers, access_log=True)
 
-    settings = load_settings(data_dir)
-    services = build_services(settings)
+
+def _set_up_demo(base: str) -> None:
+    from packyard.bootstrap import build_services
+    from packyard.settings import Settings
+
+    services = build_services(Settings())
     try:
         registry, secret = _ensure_demo(services)
     finally:
         services.close()
-    click.echo(_instructions(f"http://{host}:{port}", registry, secret))
-    _run_server(host, port, workers, access_log=True)
+    click.echo(_instructions(base, registry, secret))

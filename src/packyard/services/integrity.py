@@ -27,9 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.blobs.base import BlobStore
+from packyard.core.retention import DEFAULT_GC_GRACE
 from packyard.db.models import OrganizationRow, PackageRow, PypiProjectRow, RegistryRow
-
-DEFAULT_GC_GRACE = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)

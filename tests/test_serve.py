@@ -1,0 +1,102 @@
+"""``packyard serve`` and ``packyard quickstart`` as an administrator runs them: what stays
+resident while the server runs, and the first-minute experience."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.backends import Backend
+from tests.support.server import STARTUP_TIMEOUT_SECONDS, free_port
+
+# Loaded by the application (pydantic's compiled core, SQLAlchemy's extensions), never by
+# the command line alone.
+APPLICATION_LIBRARIES = ("_pydantic_core", "/sqlalchemy/")
+
+
+def _loaded(pid: int) -> str:
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+def _workers(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
+def test_the_supervisor_leaves_the_application_to_its_workers(
+    tmp_path: Path, backend: Backend
+) -> None:
+    """The process that stays up for the server's lifetime only supervises: the schema
+    check and the application live in processes that end or serve."""
+    server = backend.new_server(tmp_path, workers=2)
+    server.start()
+    try:
+        assert server.process is not None
+        supervisor = _loaded(server.process.pid)
+        workers = [_loaded(pid) for pid in _workers(server.process.pid)]
+        assert len(workers) == 2
+        for library in APPLICATION_LIBRARIES:
+            assert library not in supervisor
+            assert all(library in worker for worker in workers)
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def _quickstart(data_dir: Path, port: int, log: Path) -> Iterator[tuple[str, str]]:
+    """Run ``packyard quickstart`` while the block runs; yields its output and token."""
+    command = [sys.executable, "-m", "packyard.cli.main", "quickstart", "--port", str(port)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACKYARD_")}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*command, "--data-dir", str(data_dir)], env=env, stdout=out, stderr=out
+        )
+    try:
+        _wait_for_health(f"http://127.0.0.1:{port}", process, log)
+        output = log.read_text()
+        found = re.search(r"token \(read and write packages\): (\S+)", output)
+        assert found is not None, output
+        yield output, found.group(1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def _wait_for_health(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError(f"quickstart did not start:\n{log.read_text()}")
+
+
+@pytest.mark.backend_independent
+def test_quickstart_prints_a_token_that_reads_its_demo_registry(tmp_path: Path) -> None:
+    port = free_port()
+    index = f"http://127.0.0.1:{port}/demo/python-packages/pypi/simple/"
+    with _quickstart(tmp_path / "data", port, tmp_path / "first.log") as (output, token):
+        assert f'pip install --index-url "http://x:{token}@127.0.0.1:{port}' in output
+        assert httpx.get(index, auth=("x", token)).status_code == 200
+        assert httpx.get(index).status_code == 401
+    # A second run finds the demo in place and prints the same token.
+    with _quickstart(tmp_path / "data", port, tmp_path / "second.log") as (_, again):
+        assert again == token
+        assert httpx.get(index, auth=("x", token)).status_code == 200
