@@ -13,7 +13,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
-from readme_renderer import markdown, rst, txt
 
 from packyard.core.models import ArchiveMember
 
@@ -83,6 +82,10 @@ def render_readme(text: str | None, content_type: str | None) -> Markup:
     metadata's Description-Content-Type says (reStructuredText when it says nothing)."""
     if not text or not text.strip():
         return Markup("")
+    # Imported on first use: docutils, Pygments and the Markdown renderer cost each worker
+    # about 8 MiB, and only package pages with a README need them.
+    from readme_renderer import markdown, rst, txt
+
     text = text[:MAX_README_CHARS]
     kind = (content_type or "text/x-rst").split(";")[0].strip().lower()
     html: str | None
