@@ -4,8 +4,11 @@ negotiation and the index renderer answer cleanly, and the HTML index escapes ev
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import UTC, datetime
+from html import escape
 from html.parser import HTMLParser
+from urllib.parse import quote
 
 import pytest
 from hypothesis import given, settings
@@ -14,8 +17,8 @@ from hypothesis import strategies as st
 from packyard.core.errors import InvalidDistribution
 from packyard.dists.metadata import parse_core_metadata
 from packyard.services.index import IndexFile, ProjectList, ProjectPage
-from packyard.web.negotiation import SUPPORTED, choose_media_type
-from packyard.web.simple.render import render_project_list, render_project_page
+from packyard.web.negotiation import JSON_V1, SUPPORTED, choose_media_type
+from packyard.web.simple.render import LIST_CHUNK, render_project_list, render_project_page
 
 pytestmark = pytest.mark.backend_independent
 
@@ -133,3 +136,38 @@ def test_the_html_project_list_escapes_every_name(names: list[str]) -> None:
     parser.feed(render_project_list(ProjectList(names), HTML).decode())
     assert parser.tags == ["html", "head", "meta", "title", "body", "h1"] + ["a"] * len(names)
     assert parser.texts == names
+
+
+def _one_pass_html(names: list[str]) -> bytes:
+    """The project list as one string over every name, as Packyard first rendered it."""
+    links = "".join(
+        f'    <a href="{escape(quote(name, safe=""))}/">{escape(name)}</a>\n' for name in names
+    )
+    return (
+        "<!DOCTYPE html>\n<html>\n  <head>\n"
+        '    <meta name="pypi:repository-version" content="1.1">\n'
+        "    <title>Simple index</title>\n  </head>\n  <body>\n"
+        f"    <h1>Simple index</h1>\n{links}  </body>\n</html>\n"
+    ).encode()
+
+
+def _one_pass_json(names: list[str]) -> bytes:
+    document = {"meta": {"api-version": "1.1"}, "projects": [{"name": n} for n in names]}
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@EXAMPLES
+@given(
+    st.integers(min_value=0, max_value=2 * LIST_CHUNK + 1),
+    st.lists(st.tuples(st.integers(min_value=0), _TEXT), max_size=4),
+)
+def test_project_lists_are_the_bytes_of_a_one_pass_rendering(
+    plain: int, hostile: list[tuple[int, str]]
+) -> None:
+    """Rendered chunk by chunk, with a shortcut for plain names, the page is still byte for
+    byte what one pass over every name gives: across chunks, plain or not."""
+    names = [f"project-{number}" for number in range(plain)]
+    for position, name in hostile:
+        names.insert(position % (len(names) + 1), name)
+    assert render_project_list(ProjectList(names), HTML) == _one_pass_html(names)
+    assert render_project_list(ProjectList(names), JSON_V1) == _one_pass_json(names)

@@ -7,9 +7,13 @@ send their credentials there) and need no knowledge of the public host name.
 
 from __future__ import annotations
 
+import io
 import json
+import re
+from collections.abc import Callable
 from datetime import datetime
 from html import escape
+from json.encoder import encode_basestring
 from typing import Any
 from urllib.parse import quote
 
@@ -27,19 +31,66 @@ def file_href(filename: str) -> str:
     return FILES_FROM_PROJECT_PAGE + quote(filename, safe="")
 
 
+# Characters that neither quote(), escape() nor a JSON string changes: a name made only of
+# them is its own href, text and JSON string. Normalised names always are.
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9_.~\n-]*")
+# Names rendered per chunk: the page is written chunk by chunk, so that rendering holds the
+# page and one chunk's strings, never one string per project.
+LIST_CHUNK = 2_000
+
+
 def render_project_list(projects: ProjectList, media_type: str) -> bytes:
+    """The project list page; made once per listing and media type (``ProjectList.form``),
+    however many requests render it at the same time."""
+    return projects.form(media_type, lambda: _project_list_page(projects.projects, media_type))
+
+
+def _project_list_page(names: list[str], media_type: str) -> bytes:
+    # The page around an empty list or body, split there: the same bytes as one
+    # _json or _html call over every entry would make.
     if media_type == JSON_V1:
-        return _json(
-            {
-                "meta": {"api-version": API_VERSION},
-                "projects": [{"name": name} for name in projects.projects],
-            }
-        )
-    links = "".join(
-        f'    <a href="{escape(quote(name, safe=""))}/">{escape(name)}</a>\n'
-        for name in projects.projects
+        head, tail = _json({"meta": {"api-version": API_VERSION}, "projects": []}).split(b"[]")
+        return _chunked(head + b"[", names, _json_entries, b",", b"]" + tail)
+    head, tail = _html("Simple index", "\0").split(b"\0")
+    return _chunked(head, names, _html_anchors, b"", tail)
+
+
+def _chunked(
+    head: bytes,
+    names: list[str],
+    render: Callable[[list[str]], str],
+    separator: bytes,
+    tail: bytes,
+) -> bytes:
+    page = io.BytesIO()
+    page.write(head)
+    for start in range(0, len(names), LIST_CHUNK):
+        if start:
+            page.write(separator)
+        page.write(render(names[start : start + LIST_CHUNK]).encode())
+    page.write(tail)
+    return page.getvalue()
+
+
+def _all_plain(names: list[str]) -> bool:
+    joined = "\n".join(names)
+    # The count rules out a name that itself holds a newline.
+    return bool(_PLAIN_TEXT.fullmatch(joined)) and joined.count("\n") == len(names) - 1
+
+
+def _html_anchors(names: list[str]) -> str:
+    if _all_plain(names):
+        return "".join([f'    <a href="{name}/">{name}</a>\n' for name in names])
+    return "".join(
+        [f'    <a href="{escape(quote(name, safe=""))}/">{escape(name)}</a>\n' for name in names]
     )
-    return _html("Simple index", links)
+
+
+def _json_entries(names: list[str]) -> str:
+    if _all_plain(names):
+        return ",".join([f'{{"name":"{name}"}}' for name in names])
+    # What json.dumps(..., ensure_ascii=False) writes for a string.
+    return ",".join([f'{{"name":{encode_basestring(name)}}}' for name in names])
 
 
 def render_project_page(page: ProjectPage, media_type: str) -> bytes:
