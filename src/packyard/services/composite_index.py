@@ -1,8 +1,9 @@
 """What a composite registry's index shows and which bytes its file URLs send.
 
-Gathers each upstream's answer (one query over the source registries, the PyPI cache
-when PyPI is consulted at all), lets ``core.composite.resolve_project`` decide, and returns
-the same ``ProjectPage`` a source registry returns, each file marked with its upstream.
+Gathers each upstream's answer (one query loads the composite's settings, its source
+upstreams' files and PyPI's cached answer), lets ``core.composite.resolve_project`` decide,
+and returns the same ``ProjectPage`` a source registry returns, each file marked with its
+upstream.
 
 Every answer carries a ``version``: a number derived from the composite's serial, its
 source upstreams' serials, the PyPI answer's digest and the files served. Rendered pages
@@ -32,11 +33,12 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from packyard.blobs.base import BlobStore
 from packyard.core.composite import (
+    PYPI,
     CompositeSettings,
     PypiFiles,
     Upstream,
@@ -48,8 +50,14 @@ from packyard.core.composite import (
 from packyard.core.errors import NotFound, UpstreamError
 from packyard.core.models import Registry
 from packyard.core.names import normalize_project
-from packyard.db.models import PackageRow
-from packyard.services.composites import CompositeService
+from packyard.db.models import (
+    CompositeSettingsRow,
+    CompositeUpstreamRow,
+    PackageRow,
+    PypiProjectRow,
+    RegistryRow,
+)
+from packyard.services.composites import CompositeService, require_composite, settings_from
 from packyard.services.downloads import METADATA_SUFFIX, Download, DownloadService
 from packyard.services.index import (
     INDEX_FILE_COLUMNS,
@@ -84,6 +92,15 @@ class _Resolved:
     pypi_digest: str
     # Until when the answer stands unless the database changes; None: no time limit.
     valid_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """What one query tells about a composite and one project."""
+
+    settings: CompositeSettings
+    private: dict[str, list[IndexFile]]  # source registry id -> its files of the project
+    pypi_row: PypiProjectRow | None  # PyPI's cached answer for the project, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,15 +249,15 @@ class CompositeIndexService:
         return PypiDownload(file.filename, key, self._blobs.local_path(key), None, is_metadata)
 
     def _resolve(self, registry: Registry, project: str) -> _Resolved:
-        settings = self._composites.settings(registry)
-        private = self._source_files(settings, project)
+        loaded = self._load(registry, project)
+        settings, private = loaded.settings, loaded.private
         pypi_files: list[PypiFile] | None = None
         digest = ""
         valid_until: datetime | None = None
         has_private = any(private.values())
         if settings.uses_pypi and not pypi_is_hidden(project, has_private, settings.policy):
             try:
-                answer = self._pypi.project(project)
+                answer = self._pypi.answer(project, loaded.pypi_row)
                 pypi_files, digest = answer.files, answer.digest
                 valid_until = answer.fresh_until
             except UpstreamError:
@@ -261,22 +278,62 @@ class CompositeIndexService:
             valid_until = coming_of_age if valid_until is None else min(valid_until, coming_of_age)
         return _Resolved(files, settings, digest, valid_until)
 
-    def _source_files(
-        self, settings: CompositeSettings, project: str
-    ) -> dict[str, list[IndexFile]]:
-        ids = [u.registry_id for u in settings.source_upstreams if u.registry_id]
-        if not ids:
-            return {}
+    def _load(self, registry: Registry, project: str) -> _Loaded:
+        """One query, one row per upstream and file: the composite's settings, its
+        upstreams in order (with their serials), their files of ``project``, and PyPI's
+        cached answer on the PyPI upstream's row. Raises InvalidRequest for a source
+        registry."""
+        require_composite(registry)
+        upstream = aliased(RegistryRow)
+        link = CompositeUpstreamRow
+        query = (
+            select(
+                CompositeSettingsRow,
+                link.position,
+                link.upstream_id,
+                upstream.slug.label("upstream_slug"),
+                upstream.serial.label("upstream_serial"),
+                PypiProjectRow,
+                *INDEX_FILE_COLUMNS,
+            )
+            .select_from(RegistryRow)
+            .outerjoin(CompositeSettingsRow, CompositeSettingsRow.registry_id == RegistryRow.id)
+            .outerjoin(link, link.composite_id == RegistryRow.id)
+            .outerjoin(upstream, upstream.id == link.upstream_id)
+            .outerjoin(
+                PackageRow,
+                and_(PackageRow.registry_id == link.upstream_id, PackageRow.project == project),
+            )
+            .outerjoin(
+                PypiProjectRow,
+                and_(
+                    link.position.is_not(None),
+                    link.upstream_id.is_(None),
+                    PypiProjectRow.project == project,
+                ),
+            )
+            .where(RegistryRow.id == registry.id)
+            .order_by(link.position)
+        )
         with self._sessions() as session:
-            rows = session.execute(
-                select(PackageRow.registry_id, *INDEX_FILE_COLUMNS).where(
-                    PackageRow.registry_id.in_(ids), PackageRow.project == project
-                )
-            ).all()
-        found: dict[str, list[IndexFile]] = defaultdict(list)
-        for r in rows:
-            found[r.registry_id].append(index_file_from_row(r))
-        return found
+            rows = session.execute(query).all()
+        upstreams: dict[int, Upstream] = {}
+        private: dict[str, list[IndexFile]] = defaultdict(list)
+        pypi_row: PypiProjectRow | None = None
+        for row in rows:
+            if row.position is None:
+                continue  # a composite whose upstreams were all deleted
+            if row.upstream_id is None:
+                upstreams[row.position] = PYPI
+                pypi_row = row.PypiProjectRow
+                continue
+            upstreams[row.position] = Upstream(
+                row.upstream_slug, row.upstream_id, row.upstream_serial
+            )
+            if row.filename is not None:
+                private[row.upstream_id].append(index_file_from_row(row))
+        settings_row = rows[0].CompositeSettingsRow if rows else None
+        return _Loaded(settings_from(list(upstreams.values()), settings_row), private, pypi_row)
 
 
 def _index_file(file: IndexFile | PypiFile, upstream: Upstream, link: bool) -> IndexFile:

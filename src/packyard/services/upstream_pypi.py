@@ -115,6 +115,12 @@ class PypiUpstream:
         name = normalize_project(project)
         with self._sessions() as session:
             cached = session.get(PypiProjectRow, name)
+        return self.answer(name, cached)
+
+    def answer(self, project: str, cached: PypiProjectRow | None) -> PypiAnswer:
+        """``project(project)`` for a caller that loaded the cached row (None: nothing is
+        cached) in a query of its own. Raises UpstreamError as ``project`` does."""
+        name = normalize_project(project)
         now = self._now()
         if cached is not None and now - cached.fetched_at < self._ttl:
             return _answer(cached, cached.fetched_at + self._ttl)
