@@ -33,7 +33,7 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from sqlalchemy import and_, select
+from sqlalchemy import String, and_, bindparam, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from packyard.blobs.base import BlobStore
@@ -284,39 +284,8 @@ class CompositeIndexService:
         cached answer on the PyPI upstream's row. Raises InvalidRequest for a source
         registry."""
         require_composite(registry)
-        upstream = aliased(RegistryRow)
-        link = CompositeUpstreamRow
-        query = (
-            select(
-                CompositeSettingsRow,
-                link.position,
-                link.upstream_id,
-                upstream.slug.label("upstream_slug"),
-                upstream.serial.label("upstream_serial"),
-                PypiProjectRow,
-                *INDEX_FILE_COLUMNS,
-            )
-            .select_from(RegistryRow)
-            .outerjoin(CompositeSettingsRow, CompositeSettingsRow.registry_id == RegistryRow.id)
-            .outerjoin(link, link.composite_id == RegistryRow.id)
-            .outerjoin(upstream, upstream.id == link.upstream_id)
-            .outerjoin(
-                PackageRow,
-                and_(PackageRow.registry_id == link.upstream_id, PackageRow.project == project),
-            )
-            .outerjoin(
-                PypiProjectRow,
-                and_(
-                    link.position.is_not(None),
-                    link.upstream_id.is_(None),
-                    PypiProjectRow.project == project,
-                ),
-            )
-            .where(RegistryRow.id == registry.id)
-            .order_by(link.position)
-        )
         with self._sessions() as session:
-            rows = session.execute(query).all()
+            rows = session.execute(_LOAD, {"composite_id": registry.id, "project": project}).all()
         upstreams: dict[int, Upstream] = {}
         private: dict[str, list[IndexFile]] = defaultdict(list)
         pypi_row: PypiProjectRow | None = None
@@ -334,6 +303,43 @@ class CompositeIndexService:
                 private[row.upstream_id].append(index_file_from_row(row))
         settings_row = rows[0].CompositeSettingsRow if rows else None
         return _Loaded(settings_from(list(upstreams.values()), settings_row), private, pypi_row)
+
+
+# ``CompositeIndexService._load``'s query, built once (building it costs more than running
+# it on SQLite): the composite's row, its settings, each upstream in order with its serial,
+# the upstream's files of the project, and PyPI's cached answer on the PyPI upstream's row.
+_UPSTREAM = aliased(RegistryRow)
+_LINK = CompositeUpstreamRow
+_PROJECT = bindparam("project", type_=String)
+_LOAD = (
+    select(
+        CompositeSettingsRow,
+        _LINK.position,
+        _LINK.upstream_id,
+        _UPSTREAM.slug.label("upstream_slug"),
+        _UPSTREAM.serial.label("upstream_serial"),
+        PypiProjectRow,
+        *INDEX_FILE_COLUMNS,
+    )
+    .select_from(RegistryRow)
+    .outerjoin(CompositeSettingsRow, CompositeSettingsRow.registry_id == RegistryRow.id)
+    .outerjoin(_LINK, _LINK.composite_id == RegistryRow.id)
+    .outerjoin(_UPSTREAM, _UPSTREAM.id == _LINK.upstream_id)
+    .outerjoin(
+        PackageRow,
+        and_(PackageRow.registry_id == _LINK.upstream_id, PackageRow.project == _PROJECT),
+    )
+    .outerjoin(
+        PypiProjectRow,
+        and_(
+            _LINK.position.is_not(None),
+            _LINK.upstream_id.is_(None),
+            PypiProjectRow.project == _PROJECT,
+        ),
+    )
+    .where(RegistryRow.id == bindparam("composite_id", type_=String))
+    .order_by(_LINK.position)
+)
 
 
 def _index_file(file: IndexFile | PypiFile, upstream: Upstream, link: bool) -> IndexFile:
