@@ -2,9 +2,9 @@
 would, and leaves to them everything it cannot answer from cache.
 
 Two views: over HTTP, a cached read (the fast path's) is compared with the first read of
-the same page (the routes'), byte for byte and header for header; in process, the fast
-path is put in front of an application that fails the test when called, to show which
-reads it answers on its own and which it hands on.
+the same page (the routes'), byte for byte and header for header, for source and composite
+registries; in process, the fast path is put in front of an application that fails the
+test when called, to show which reads it answers on its own and which it hands on.
 """
 
 from __future__ import annotations
@@ -62,6 +62,27 @@ def test_cached_read_matches_the_first_read(
     heads = [httpx.head(f"{registry.simple_url}{page}", auth=("x", token), headers=headers)]
     heads.append(httpx.head(f"{registry.simple_url}{page}", auth=("x", token), headers=headers))
     assert _comparable(heads[0])[:2] == _comparable(heads[1])[:2] == _comparable(first)[:2]
+
+
+@pytest.mark.parametrize("accept", [None, JSON, PIP_ACCEPT])
+@pytest.mark.parametrize("page", ["", "fast-demo/"])
+def test_cached_composite_read_matches_the_first_read(
+    org: Organization, tmp_path: Path, accept: str | None, page: str
+) -> None:
+    token = org.token("read_packages", "write_packages")
+    org.registry("Team A").publish(write_wheel(Dist("fast-demo", "1.0"), tmp_path), token)
+    org.registry("Team B").publish(write_wheel(Dist("fast-demo", "2.0"), tmp_path), token)
+    composite = org.composite("All", "team-a", "team-b")
+    headers = {"Accept": accept} if accept else {}
+    first = composite.get(page, token, headers=headers)
+    assert first.status_code == 200
+    assert page == "" or "fast_demo-2.0-" in first.text
+    for _ in range(3):
+        assert _comparable(composite.get(page, token, headers=headers)) == _comparable(first)
+    etag = first.headers["etag"]
+    revalidated = composite.get(page, token, headers={**headers, "If-None-Match": etag})
+    assert revalidated.status_code == 304
+    assert revalidated.headers["etag"] == etag
 
 
 def test_new_upload_is_listed_by_the_next_read(org: Organization, tmp_path: Path) -> None:
@@ -134,7 +155,9 @@ def _fast_paths(services: Services) -> tuple[FastAPI, IndexFastPath, _Refusing]:
     app = create_framework_app(services)
     state = app.state
     refusing = _Refusing()
-    fast = IndexFastPath(refusing, services.access, state.page_cache, state.auth_limiter)
+    fast = IndexFastPath(
+        refusing, services.access, services.composite_index, state.page_cache, state.auth_limiter
+    )
     return app, fast, refusing
 
 
@@ -189,6 +212,48 @@ def test_a_change_elsewhere_sends_the_next_read_to_the_application(
     with sqlite3.connect(database) as other_process:
         other_process.execute("DELETE FROM tokens")
     assert _get(fast, "/acme/dev/pypi/simple/", authorization=auth).status_code == 599
+
+
+def _composite(services: Services, tmp_path: Path) -> str:
+    """A composite over Dev, which has one project; returns a token that reads it."""
+    wheel = write_wheel(Dist("fast-demo", "1.0"), tmp_path)
+    writer = services.publishing.staging.open(wheel.name)
+    writer.write(wheel.read_bytes())
+    services.publishing.publish(services.registries.find_registry("acme", "dev"), writer.finish())
+    services.composites.create_composite("acme", "All", ["dev"])
+    return services.tokens.create_registry_token("acme", "all").secret
+
+
+@pytest.mark.parametrize("page", ["", "fast-demo/"])
+def test_a_warm_composite_read_is_answered_without_the_application(
+    services: Services, tmp_path: Path, page: str
+) -> None:
+    app, fast, refusing = _fast_paths(services)
+    auth = _basic(_composite(services, tmp_path))
+    warm = _get(app, f"/acme/all/pypi/simple/{page}", authorization=auth)
+    assert warm.status_code == 200
+    answered = _get(fast, f"/acme/all/pypi/simple/{page}", authorization=auth)
+    assert refusing.reached == []
+    assert _comparable(answered) == _comparable(warm)
+
+
+def test_a_composite_read_after_an_upload_to_its_upstream_goes_to_the_application(
+    services: Services, tmp_path: Path
+) -> None:
+    app, fast, refusing = _fast_paths(services)
+    auth = _basic(_composite(services, tmp_path))
+    path = "/acme/all/pypi/simple/fast-demo/"
+    assert _get(app, path, authorization=auth).status_code == 200
+    assert _get(fast, path, authorization=auth).status_code == 200
+    assert _get(fast, "/acme/all/pypi/simple/never-read/", authorization=auth).status_code == 599
+    database = services.settings.resolved_data_dir / "packyard.sqlite3"
+    with sqlite3.connect(database) as other_process:  # as an upload in another worker would
+        other_process.execute("UPDATE registries SET serial = serial + 1 WHERE slug = 'dev'")
+    # Another page read meanwhile: the caller's access is cached again, the page's version
+    # (computed before the change) must not be trusted.
+    assert _get(app, "/acme/all/pypi/simple/", authorization=auth).status_code == 200
+    assert _get(fast, path, authorization=auth).status_code == 599
+    assert refusing.reached == ["/acme/all/pypi/simple/never-read/", path]
 
 
 def test_a_rate_limited_client_is_handed_to_the_application(services: Services) -> None:

@@ -37,7 +37,13 @@ def create_app(services: Services) -> ASGIApp:
     """The application behind two plain-ASGI layers: the header-size limit (every request)
     and the fast path for cached index reads (web.simple.fast)."""
     app = create_framework_app(services)
-    fast_path = IndexFastPath(app, services.access, app.state.page_cache, app.state.auth_limiter)
+    fast_path = IndexFastPath(
+        app,
+        services.access,
+        services.composite_index,
+        app.state.page_cache,
+        app.state.auth_limiter,
+    )
     return HeaderSizeLimit(fast_path)
 
 

@@ -6,12 +6,14 @@ validated by the database's change counter) and the page is cached under the reg
 serial. Answering such a read through FastAPI costs about five times what the answer
 itself does (routing, dependency resolution, request and response objects, middleware),
 so this layer recognises those reads and answers them from the same caches, with the
-same bytes and headers the routes in ``routes.py`` send.
+same bytes and headers the routes in ``routes.py`` send. A composite registry's pages are
+keyed by their version instead of the serial; it is answered here when this process
+already knows that version (``CompositeIndexService.cached_version``, no query).
 
 Anything else (another path or method, a redirect to the normalised name, a credential
-that is new, wrong or rate-limited, a 406, a composite registry, a page not yet rendered)
-goes on to the application unchanged: this layer only ever answers what the application
-would have answered, from the application's own caches.
+that is new, wrong or rate-limited, a 406, a composite page whose version is not known, a
+page not yet rendered) goes on to the application unchanged: this layer only ever answers
+what the application would have answered, from the application's own caches.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from packyard.core.errors import TooManyRequests, Unauthenticated
 from packyard.core.models import RegistryType
 from packyard.core.names import normalize_project
 from packyard.services.access import ReadAccess
+from packyard.services.composite_index import CompositeIndexService
 from packyard.web.auth import credential_from_header
 from packyard.web.auth_limits import FailedAuthLimiter
 from packyard.web.negotiation import choose_media_type
@@ -39,11 +42,13 @@ class IndexFastPath:
         self,
         app: ASGIApp,
         access: ReadAccess,
+        composite_index: CompositeIndexService,
         page_cache: RenderedPageCache,
         auth_limiter: FailedAuthLimiter,
     ) -> None:
         self.app = app
         self._access = access
+        self._composite_index = composite_index
         self._page_cache = page_cache
         self._auth_limiter = auth_limiter
         # Clients send one of a handful of Accept headers; parsing each once is enough.
@@ -90,12 +95,17 @@ class IndexFastPath:
         if not usable:
             return None
         registry = self._access.cached(secret, parts[1], parts[2])
-        if registry is None or registry.type is RegistryType.COMPOSITE:
+        if registry is None:
+            return None
+        version: int | None = registry.serial
+        if registry.type is RegistryType.COMPOSITE:
+            version = self._composite_index.cached_version(registry, project)
+        if version is None:
             return None
         media_type = self._media_type(accept)
         if media_type is None:
             return None
-        page = self._page_cache.get((registry.id, registry.serial, project, media_type))
+        page = self._page_cache.get((registry.id, version, project, media_type))
         if page is None:
             return None
         return _answer(page, media_type, if_none_match)
