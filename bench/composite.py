@@ -1,51 +1,39 @@
 """The composite case: a project page through a composite registry (two source registries
 and a PyPI stand-in as upstreams), cached, against the same page from a source registry.
 
-Composite registries are issue 5, built in parallel; until ``packyard registry create``
-has ``--composite`` this reports a clearly marked "not measured". The PyPI stand-in is a
-static PEP 503 tree served by ``python -m http.server``, where every corpus project also
-has a higher "public" version that the composite must hide (a private name wins).
+The PyPI stand-in answers PEP 691 JSON, as PyPI does, and has a higher "public" version
+of every corpus project, which the composite must hide (a private name wins): each page
+read through the composite merges both source upstreams and PyPI's cached answer.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from tests.support.fake_pypi import FakeFile, FakePypi
+
 from bench.load import run_load
-from bench.servers import ORGANIZATION, Packyard, Target, free_port, spawn, stop_process, wait_ready
+from bench.servers import ORGANIZATION, Packyard, Target
 
 NOT_MERGED = "not measured: composite registries not yet merged"
 
 
 class PypiStandIn:
-    """A static simple index on loopback standing in for the public PyPI."""
+    """A PEP 691 simple index on loopback standing in for the public PyPI (the tests'
+    ``FakePypi``, in a thread of the harness: Packyard asks it once per project and TTL)."""
 
     def __init__(self, workdir: Path, projects: list[str]) -> None:
-        root = workdir / "pypi-stand-in"
-        simple = root / "simple"
+        self._pypi = FakePypi()
         for project in projects:
-            page = simple / project
-            page.mkdir(parents=True, exist_ok=True)
-            module = project.replace("-", "_")
-            filename = f"{module}-99.0.0-py3-none-any.whl"
-            (page / "index.html").write_text(
-                f'<!DOCTYPE html><html><body><a href="../../files/{filename}#sha256='
-                f'{"0" * 64}">{filename}</a></body></html>\n'
-            )
-        self.port = free_port()
-        self.process = spawn(
-            [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory",
-             str(root), str(self.port)],
-            workdir / "pypi-stand-in.log",
-        )  # fmt: skip
-        self.url = f"http://127.0.0.1:{self.port}/simple/"
-        wait_ready(self.url, self.process, workdir / "pypi-stand-in.log", 30)
+            filename = f"{project.replace('-', '_')}-99.0.0-py3-none-any.whl"
+            self._pypi.add(project, FakeFile(filename, f"public {project}".encode()))
+        self._pypi.start()
+        self.url = self._pypi.url
 
     def stop(self) -> None:
-        stop_process(self.process)
+        self._pypi.stop()
 
 
 def composite_supported(yard: Packyard) -> bool:

@@ -8,9 +8,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import httpx
 from tests.support.clients import uv_executable
 
-from bench import composite, peers, scale, scenarios
+from bench import ceiling, composite, peers, scale, scenarios
 from bench.corpus import Corpus, build_corpus, build_huge_wheel
 from bench.run import Sizes
 from bench.servers import ORGANIZATION, Packyard, Target
@@ -64,6 +65,11 @@ def _run_packyard(
             else:
                 entry["publish"]["twine"] = {"error": "not measured: upload API not yet merged"}
             entry.update(_common(target, corpus, sizes, workdir, use_wrk))
+            log("ceiling: a bare ASGI app on the same server settings")
+            results["ceiling"] = ceiling.run_ceiling(
+                _page_sizes(target, corpus.projects[0]), target.read_headers,
+                max(sizes.concurrencies), sizes.read_seconds, workdir / "load", use_wrk,
+            )  # fmt: skip
             log("Packyard: composite")
             results["composite"] = composite.run_composite(
                 yard, target, slug, corpus.projects[: min(50, len(corpus.projects))],
@@ -75,6 +81,15 @@ def _run_packyard(
             target.stop()
     finally:
         stand_in.stop()
+
+
+def _page_sizes(target: Target, project: str) -> dict[str, int]:
+    """The sizes of the pages the reads measured (the ceiling serves bodies this big)."""
+    sizes = {}
+    with httpx.Client(base_url=target.base_url, headers=target.read_headers) as client:
+        for kind, path in (("root", target.root_path), ("project", target.project_path(project))):
+            sizes[kind] = len(client.get(path).raise_for_status().content)
+    return sizes
 
 
 def _run_peer(

@@ -75,6 +75,34 @@ def _reads_section(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _ceiling_section(results: dict[str, Any]) -> list[str]:
+    bare = results.get("ceiling")
+    if not bare:
+        return []
+    lines = [
+        "## Ceiling: the same server with an application that does nothing",
+        "",
+        "A bare ASGI app answering every GET with a constant body of the page's size, on "
+        "uvicorn with Packyard's settings (uvloop, httptools, 2 workers, no access log), read "
+        "by the same load generator with the same headers (bench/ceiling.py). No Python "
+        "application served this way answers faster; Packyard's share of it is what its own "
+        "code costs.",
+        "",
+        "| page | body bytes | concurrency | req/s | p50 ms | p99 ms | CPU ms/req | "
+        "Packyard's share |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind, row in bare.items():
+        ours = _load_for(results, PACKYARD, kind, row["concurrency"])
+        share = f"{ours['rps'] / row['rps']:.0%}" if ours and row["rps"] else "—"
+        lines.append(
+            f"| {kind} | {row['body_bytes']:,} | {row['concurrency']} | {_num(row['rps'])} | "
+            f"{_num(row['p50_ms'], 2)} | {_num(row['p99_ms'], 2)} | "
+            f"{_num(row['cpu_ms_per_request'], 3)} | {share} |"
+        )
+    return lines
+
+
 def _publish_section(results: dict[str, Any]) -> list[str]:
     lines = [
         "## Publishing",
@@ -220,8 +248,8 @@ def render(results: dict[str, Any], targets: list[tuple[str, str, str]]) -> str:
     lines += ["", "## Targets (issue 8)", "", "| target | result | met |", "|---|---|---|"]
     lines += [f"| {name} | {value} | {met} |" for name, value, met in targets]
     lines += [""]
-    for section in (_reads_section, _publish_section, _install_section, _scale_section,
-                    _composite_section):  # fmt: skip
+    for section in (_reads_section, _ceiling_section, _publish_section, _install_section,
+                    _scale_section, _composite_section):  # fmt: skip
         part = section(results)
         if part:
             lines += [*part, ""]

@@ -22,11 +22,16 @@ def _reads(results: dict[str, Any], kind: str) -> list[Row]:
     rows: list[Row] = []
     if theirs:
         ratio = ours["rps"] / theirs["rps"] if theirs["rps"] else float("inf")
+        figure = f"{ratio:.1f}x ({ours['rps']:,.0f} vs {theirs['rps']:,.0f} req/s)"
+        bare = results.get("ceiling", {}).get(kind)
+        if bare and theirs["rps"]:
+            figure += (
+                f"; the bare server's ceiling is {bare['rps']:,.0f} req/s, "
+                f"{bare['rps'] / theirs['rps']:.1f}x"
+            )
         rows.append(
-            (f"{kind} pages at c={c}: ≥ 10x pypiserver's req/s",
-             f"{ratio:.1f}x ({ours['rps']:,.0f} vs {theirs['rps']:,.0f} req/s)",
-             _verdict(ratio >= 10)),
-        )  # fmt: skip
+            (f"{kind} pages at c={c}: ≥ 10x pypiserver's req/s", figure, _verdict(ratio >= 10))
+        )
     else:
         rows.append((f"{kind} pages at c={c}: ≥ 10x pypiserver's req/s", "peer not run", "n/a"))
     rows.append(

@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from packyard.bootstrap import build_services
+from packyard.bootstrap import Services, build_services
 from packyard.settings import Settings
 from packyard.web.app import create_app
 from tests.support.backends import Backend
@@ -156,11 +156,17 @@ def test_a_full_disk_answers_507_and_reads_go_on(
 
 
 @pytest.fixture
-def app_client(tmp_path: Path) -> Iterator[TestClient]:
+def app_services(tmp_path: Path) -> Services:
     services = build_services(Settings(data_dir=tmp_path / "data"))
     services.registries.create_organization("acme", None)
     services.registries.create_registry("acme", "Dev", public=True)
-    with TestClient(create_app(services), raise_server_exceptions=False) as client:
+    return services
+
+
+@pytest.fixture
+def app_client(app_services: Services) -> Iterator[TestClient]:
+    # The client's lifespan closes the services.
+    with TestClient(create_app(app_services), raise_server_exceptions=False) as client:
         yield client
 
 
@@ -174,9 +180,12 @@ def app_client(tmp_path: Path) -> Iterator[TestClient]:
     ids=["busy", "gone"],
 )
 def test_a_database_outage_answers_503_with_retry_after(
-    app_client: TestClient, monkeypatch: pytest.MonkeyPatch, failure: Exception
+    app_client: TestClient,
+    app_services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Exception,
 ) -> None:
-    services = app_client.app.state.services  # type: ignore[attr-defined]
+    services = app_services
 
     def fail(*_args: object) -> None:
         raise failure
@@ -194,9 +203,9 @@ def test_a_database_outage_answers_503_with_retry_after(
 
 @pytest.mark.backend_independent
 def test_a_database_error_that_is_a_bug_stays_a_500(
-    app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+    app_client: TestClient, app_services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    services = app_client.app.state.services  # type: ignore[attr-defined]
+    services = app_services
 
     def fail(*_args: object) -> None:
         raise IntegrityError("INSERT", {}, Exception("constraint"))

@@ -140,6 +140,8 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         settings.max_upload_bytes,
     )
     tokens = TokenService(sessions, registries, utc_now)
+    # One counter (one dedicated connection) for every cache validated by it.
+    changes = change_counter(engine)
     return Services(
         settings=settings,
         engine=engine,
@@ -157,13 +159,13 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         downloads=downloads,
         composites=composites,
         composite_index=CompositeIndexService(
-            sessions, registries, composites, pypi, downloads, blobs, utc_now
+            sessions, registries, composites, pypi, downloads, blobs, utc_now, changes
         ),
         http=http,
         packages=PackageService(sessions, registries, counter, utc_now),
         users=UserService(sessions, registries, utc_now),
         catalog=CatalogService(sessions, utc_now),
         registry_settings=RegistrySettingsService(sessions, registries, tokens, utc_now),
-        access=ReadAccess(sessions, tokens, registries, change_counter(engine)),
+        access=ReadAccess(sessions, tokens, registries, changes),
         integrity=IntegrityService(sessions, blobs, utc_now),
     )

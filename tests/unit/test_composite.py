@@ -1,5 +1,5 @@
 """The pure rules of composite registries: precedence, the hiding rule and its allow list,
-the cooldown, durations and setup snippets."""
+the cooldown and when it next lets a file through, durations and setup snippets."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from packyard.core.composite import (
     PYPI,
     CompositePolicy,
     Upstream,
+    cooldown_ends,
     parse_duration,
     project_names,
     resolve_project,
@@ -127,6 +128,21 @@ def test_cooldown_does_not_apply_to_private_files_or_exempt_names() -> None:
     public: list[tuple[Upstream, list[File] | None]] = [(PYPI, [File("app-1.0.tar.gz", None)])]
     exempt = CompositePolicy(min_release_age=timedelta(days=7), cooldown_exempt=frozenset({"app"}))
     assert served(public, exempt) == [("app-1.0.tar.gz", "pypi")]
+
+
+def test_cooldown_ends_when_the_youngest_held_back_file_comes_of_age_first() -> None:
+    policy = CompositePolicy(min_release_age=timedelta(days=7))
+    files = [
+        File("app-1.0.tar.gz", NOW - timedelta(days=8)),  # already served
+        File("app-2.0.tar.gz", NOW - timedelta(days=6)),
+        File("app-3.0.tar.gz", NOW - timedelta(days=1)),
+        File("app-4.0.tar.gz", None),  # never served
+    ]
+    assert cooldown_ends("app", files, policy, NOW) == NOW + timedelta(days=1)
+    assert cooldown_ends("app", files[:1] + files[3:], policy, NOW) is None
+    exempt = CompositePolicy(min_release_age=timedelta(days=7), cooldown_exempt=frozenset({"app"}))
+    assert cooldown_ends("app", files, exempt, NOW) is None
+    assert cooldown_ends("app", files, CompositePolicy(), NOW) is None
 
 
 def test_project_list_is_the_normalised_union() -> None:

@@ -10,7 +10,8 @@ rules make it safe from dependency confusion:
    (no PyPI versions are mixed in), unless the composite lists it in ``public_overrides``.
 
 A cooldown (``min_release_age``) drops PyPI files younger than that age, or without an
-upload time (fail closed), except for names in ``cooldown_exempt``.
+upload time (fail closed), except for names in ``cooldown_exempt``; ``cooldown_ends`` says
+when the next of them comes of age, so that an answer remembered until then stays right.
 
 To add a rule, add a step to ``resolve_project`` and a test in ``tests/unit/test_composite``.
 """
@@ -132,6 +133,21 @@ def cooled_down(
         return list(files)
     cutoff = now - age
     return [f for f in files if f.upload_time is not None and f.upload_time <= cutoff]
+
+
+def cooldown_ends(
+    project: str, files: Sequence[ResolvableFile], policy: CompositePolicy, now: datetime
+) -> datetime | None:
+    """The first moment after ``now`` at which a PyPI file too young now becomes old
+    enough to serve (what ``cooled_down`` keeps changes then); None when none will."""
+    age = policy.min_release_age
+    if age is None or normalize_project(project) in policy.cooldown_exempt:
+        return None
+    cutoff = now - age
+    ends = [
+        f.upload_time + age for f in files if f.upload_time is not None and f.upload_time > cutoff
+    ]
+    return min(ends, default=None)
 
 
 def project_names(answers: Iterable[Iterable[str]]) -> list[str]:

@@ -358,7 +358,13 @@ def _load_settings(session: Session, composite_id: str) -> CompositeSettings:
         PYPI if upstream_id is None else Upstream(slug, upstream_id, serial)
         for upstream_id, slug, serial in rows
     ]
-    settings = session.get(CompositeSettingsRow, composite_id)
+    return settings_from(upstreams, session.get(CompositeSettingsRow, composite_id))
+
+
+def settings_from(
+    upstreams: list[Upstream], settings: CompositeSettingsRow | None
+) -> CompositeSettings:
+    """A composite's settings from its upstreams, in order, and its settings row."""
     if settings is None:
         return CompositeSettings(upstreams)
     age = settings.min_release_age

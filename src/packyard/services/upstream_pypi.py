@@ -22,7 +22,7 @@ import logging
 import re
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -74,10 +74,15 @@ class PypiFile:
 @dataclass(frozen=True, slots=True)
 class PypiAnswer:
     """PyPI's files of one project (None: PyPI has no such project) and a digest of them,
-    which keys the pages rendered from them."""
+    which keys the pages rendered from them.
+
+    ``fresh_until`` is the moment until which this process gives the same answer without
+    asking PyPI again (the TTL, or the pause after a failure); it is not part of the
+    answer's equality."""
 
     files: list[PypiFile] | None
     digest: str
+    fresh_until: datetime = field(compare=False)
 
 
 class PypiUpstream:
@@ -110,11 +115,18 @@ class PypiUpstream:
         name = normalize_project(project)
         with self._sessions() as session:
             cached = session.get(PypiProjectRow, name)
+        return self.answer(name, cached)
+
+    def answer(self, project: str, cached: PypiProjectRow | None) -> PypiAnswer:
+        """``project(project)`` for a caller that loaded the cached row (None: nothing is
+        cached) in a query of its own. Raises UpstreamError as ``project`` does."""
+        name = normalize_project(project)
         now = self._now()
         if cached is not None and now - cached.fetched_at < self._ttl:
-            return _answer(cached)
-        if cached is not None and now < self._failed_until.get(name, now):
-            return _answer(cached)
+            return _answer(cached, cached.fetched_at + self._ttl)
+        failed_until = self._failed_until.get(name, now)
+        if cached is not None and now < failed_until:
+            return _answer(cached, failed_until)
         return self._refresh(name, cached)
 
     def _refresh(self, name: str, cached: PypiProjectRow | None) -> PypiAnswer:
@@ -131,8 +143,9 @@ class PypiUpstream:
             response.raise_for_status()
             files = _parse_project_page(response)
         except (httpx.HTTPError, ValueError) as error:
-            self._failed_until[name] = self._now() + min(self._ttl, RETRY_AFTER_FAILURE)
-            return _stale(name, cached, error)
+            failed_until = self._now() + min(self._ttl, RETRY_AFTER_FAILURE)
+            self._failed_until[name] = failed_until
+            return _stale(name, cached, error, failed_until)
         self._failed_until.pop(name, None)
         return self._store(name, files, response.headers.get("etag"), absent=False)
 
@@ -152,7 +165,7 @@ class PypiUpstream:
                 session.merge(row)
         except IntegrityError:
             pass  # another process stored the same answer at the same moment
-        return _answer(row)
+        return _answer(row, row.fetched_at + self._ttl)
 
     def cached_file(self, file: PypiFile, metadata: bool = False) -> str:
         """The blob key of ``file`` (or of its PEP 658 metadata), fetching it from PyPI once.
@@ -201,7 +214,9 @@ class PypiUpstream:
         return digest.hexdigest()
 
 
-def _stale(name: str, cached: PypiProjectRow | None, error: Exception) -> PypiAnswer:
+def _stale(
+    name: str, cached: PypiProjectRow | None, error: Exception, retry_at: datetime
+) -> PypiAnswer:
     if cached is None:
         raise UpstreamError(
             f"PyPI could not be reached for {name!r} ({error}) and no copy is cached"
@@ -212,7 +227,7 @@ def _stale(name: str, cached: PypiProjectRow | None, error: Exception) -> PypiAn
         error,
         cached.fetched_at.isoformat(),
     )
-    return _answer(cached)
+    return _answer(cached, retry_at)
 
 
 def _digest(files: list[dict[str, Any]], absent: bool) -> str:
@@ -222,10 +237,10 @@ def _digest(files: list[dict[str, Any]], absent: bool) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _answer(row: PypiProjectRow) -> PypiAnswer:
+def _answer(row: PypiProjectRow, fresh_until: datetime) -> PypiAnswer:
     if row.absent:
-        return PypiAnswer(None, row.digest)
-    return PypiAnswer([_file_from_stored(f) for f in row.files], row.digest)
+        return PypiAnswer(None, row.digest, fresh_until)
+    return PypiAnswer([_file_from_stored(f) for f in row.files], row.digest, fresh_until)
 
 
 def _parse_project_page(response: httpx.Response) -> list[dict[str, Any]]:

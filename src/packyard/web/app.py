@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp
 
 from packyard import __version__
 from packyard.bootstrap import Services
@@ -26,12 +27,27 @@ from packyard.web.limits import HeaderSizeLimit
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
 from packyard.web.simple.cache import RenderedPageCache
+from packyard.web.simple.fast import IndexFastPath
 from packyard.web.ui import install_ui
 
 log = logging.getLogger(__name__)
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services) -> ASGIApp:
+    """The application behind two plain-ASGI layers: the header-size limit (every request)
+    and the fast path for cached index reads (web.simple.fast)."""
+    app = create_framework_app(services)
+    fast_path = IndexFastPath(
+        app,
+        services.access,
+        services.composite_index,
+        app.state.page_cache,
+        app.state.auth_limiter,
+    )
+    return HeaderSizeLimit(fast_path)
+
+
+def create_framework_app(services: Services) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         flusher = asyncio.create_task(_flush_download_counts(services))
@@ -53,7 +69,6 @@ def create_app(services: Services) -> FastAPI:
     app.state.page_cache = RenderedPageCache()
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)
     install_error_handlers(app)
-    app.add_middleware(HeaderSizeLimit)
     app.include_router(registries.router)
     app.include_router(packages.router)
     app.include_router(instructions.router)

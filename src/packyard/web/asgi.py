@@ -6,12 +6,12 @@ never migrate concurrently.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from packyard.bootstrap import build_services
 from packyard.settings import Settings
 from packyard.web.app import create_app
 
 
-def app_factory() -> FastAPI:
+def app_factory() -> ASGIApp:
     return create_app(build_services(Settings(), migrate=False))

@@ -3,6 +3,10 @@
 Each route authenticates, asks a service, and shapes the answer: negotiated media type,
 cached rendering keyed by serial, ETag and 304, and ``Cache-Control: no-cache`` so that a
 new upload is seen at once by pip and uv.
+
+A composite's pages are keyed by the version its service computes; when this process
+already knows that version (``CompositeIndexService.cached_version``) and has the page
+rendered, it is answered on the event loop without a query, like a source registry's.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from packyard.core.models import Registry, RegistryType
 from packyard.core.names import normalize_project
+from packyard.services.composite_index import CompositeIndexService
 from packyard.services.downloads import Download
 from packyard.web.auth import credential_from_header, failed_authentications_limited
 from packyard.web.deps import services_of
@@ -63,16 +68,48 @@ async def _page_response(
     project_key: str,
     media_type: str,
     render: Callable[[], bytes],
-    version: int | None = None,
 ) -> Response:
-    """``version`` replaces the registry's serial in the cache key (composite registries)."""
     cache: RenderedPageCache = request.app.state.page_cache
-    key = (registry.id, registry.serial if version is None else version, project_key, media_type)
+    key = (registry.id, registry.serial, project_key, media_type)
     page = cache.get(key)
     if page is None:
         # Query and render in one hop to the thread pool; a cache hit needs neither.
         page = cache.put(key, await run_in_threadpool(render))
     return _conditional(request, page, media_type)
+
+
+async def _composite_response(
+    request: Request, registry: Registry, project_key: str, media_type: str
+) -> Response:
+    """A composite's project page, or with ``project_key=""`` its project list."""
+    cache: RenderedPageCache = request.app.state.page_cache
+    composite = services_of(request).composite_index
+    version = composite.cached_version(registry, project_key)
+    page = None
+    if version is not None:
+        page = cache.get((registry.id, version, project_key, media_type))
+    if page is None:
+        page = await run_in_threadpool(
+            _composite_page, cache, composite, registry, project_key, media_type
+        )
+    return _conditional(request, page, media_type)
+
+
+def _composite_page(
+    cache: RenderedPageCache,
+    composite: CompositeIndexService,
+    registry: Registry,
+    project_key: str,
+    media_type: str,
+) -> RenderedPage:
+    """Resolve (queries) and, unless already cached under its version, render: one hop."""
+    if project_key:
+        page, version = composite.project_page(registry, project_key)
+        key = (registry.id, version, project_key, media_type)
+        return cache.get(key) or cache.put(key, render_project_page(page, media_type))
+    listing, version = composite.project_list(registry)
+    key = (registry.id, version, project_key, media_type)
+    return cache.get(key) or cache.put(key, render_project_list(listing, media_type))
 
 
 def _conditional(request: Request, page: RenderedPage, media_type: str) -> Response:
@@ -96,18 +133,9 @@ async def simple_root(request: Request, organization: str, registry: str) -> Res
     media_type = _negotiate(request)
     if media_type is None:
         return _not_acceptable()
-    index = services_of(request).index
     if target.type is RegistryType.COMPOSITE:
-        composite = services_of(request).composite_index
-        listing, version = await run_in_threadpool(composite.project_list, target)
-        return await _page_response(
-            request,
-            target,
-            "",
-            media_type,
-            lambda: render_project_list(listing, media_type),
-            version,
-        )
+        return await _composite_response(request, target, "", media_type)
+    index = services_of(request).index
 
     def render() -> bytes:
         return render_project_list(index.project_list(target), media_type)
@@ -135,16 +163,7 @@ async def project_page(
         location = f"/{organization}/{registry}/pypi/simple/{quote(normalized)}/"
         return RedirectResponse(location, status_code=301)
     if target.type is RegistryType.COMPOSITE:
-        composite = services_of(request).composite_index
-        page, version = await run_in_threadpool(composite.project_page, target, project)
-        return await _page_response(
-            request,
-            target,
-            project,
-            media_type,
-            lambda: render_project_page(page, media_type),
-            version,
-        )
+        return await _composite_response(request, target, project, media_type)
     index = services_of(request).index
 
     def render() -> bytes:

@@ -1,0 +1,270 @@
+"""The fast path for cached index reads (web.simple.fast) answers exactly what the routes
+would, and leaves to them everything it cannot answer from cache.
+
+Two views: over HTTP, a cached read (the fast path's) is compared with the first read of
+the same page (the routes'), byte for byte and header for header, for source and composite
+registries; in process, the fast path is put in front of an application that fails the
+test when called, to show which reads it answers on its own and which it hands on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
+
+from packyard.bootstrap import Services, build_services
+from packyard.settings import Settings
+from packyard.web.app import create_framework_app
+from packyard.web.simple.fast import IndexFastPath
+from tests.support.builders import Dist, write_wheel
+from tests.support.driver import Organization
+
+JSON = "application/vnd.pypi.simple.v1+json"
+PIP_ACCEPT = f"{JSON}, application/vnd.pypi.simple.v1+html;q=0.1, text/html;q=0.01"
+VOLATILE_HEADERS = {"date", "server"}
+
+pytestmark = pytest.mark.backend_independent
+
+
+def _comparable(response: httpx.Response) -> tuple[int, dict[str, str], bytes]:
+    headers = {k: v for k, v in response.headers.items() if k not in VOLATILE_HEADERS}
+    return response.status_code, headers, response.content
+
+
+@pytest.mark.parametrize("accept", [None, "text/html", JSON, PIP_ACCEPT, "*/*"])
+@pytest.mark.parametrize("page", ["", "fast-demo/"])
+def test_cached_read_matches_the_first_read(
+    org: Organization, tmp_path: Path, accept: str | None, page: str
+) -> None:
+    registry = org.registry("Fast")
+    token = org.token("read_packages", "write_packages")
+    registry.publish(write_wheel(Dist("fast-demo", "1.0"), tmp_path), token)
+    headers = {"Accept": accept} if accept else {}
+    first = registry.get(page, token, headers=headers)
+    assert first.status_code == 200
+    for _ in range(3):
+        assert _comparable(registry.get(page, token, headers=headers)) == _comparable(first)
+    etag = first.headers["etag"]
+    revalidated = [
+        registry.get(page, token, headers={**headers, "If-None-Match": f'"other", {etag}'})
+        for _ in range(3)
+    ]
+    assert {r.status_code for r in revalidated} == {304}
+    assert len({str(_comparable(r)) for r in revalidated}) == 1
+    heads = [httpx.head(f"{registry.simple_url}{page}", auth=("x", token), headers=headers)]
+    heads.append(httpx.head(f"{registry.simple_url}{page}", auth=("x", token), headers=headers))
+    assert _comparable(heads[0])[:2] == _comparable(heads[1])[:2] == _comparable(first)[:2]
+
+
+@pytest.mark.parametrize("accept", [None, JSON, PIP_ACCEPT])
+@pytest.mark.parametrize("page", ["", "fast-demo/"])
+def test_cached_composite_read_matches_the_first_read(
+    org: Organization, tmp_path: Path, accept: str | None, page: str
+) -> None:
+    token = org.token("read_packages", "write_packages")
+    org.registry("Team A").publish(write_wheel(Dist("fast-demo", "1.0"), tmp_path), token)
+    org.registry("Team B").publish(write_wheel(Dist("fast-demo", "2.0"), tmp_path), token)
+    composite = org.composite("All", "team-a", "team-b")
+    headers = {"Accept": accept} if accept else {}
+    first = composite.get(page, token, headers=headers)
+    assert first.status_code == 200
+    assert page == "" or "fast_demo-2.0-" in first.text
+    for _ in range(3):
+        assert _comparable(composite.get(page, token, headers=headers)) == _comparable(first)
+    etag = first.headers["etag"]
+    revalidated = composite.get(page, token, headers={**headers, "If-None-Match": etag})
+    assert revalidated.status_code == 304
+    assert revalidated.headers["etag"] == etag
+
+
+def test_new_upload_is_listed_by_the_next_read(org: Organization, tmp_path: Path) -> None:
+    registry = org.registry("Fresh")
+    token = org.token("read_packages", "write_packages")
+    registry.publish(write_wheel(Dist("fresh-demo", "1.0"), tmp_path), token)
+    for _ in range(3):
+        assert "fresh_demo-1.0-" in registry.get("fresh-demo/", token).text
+    registry.publish(write_wheel(Dist("fresh-demo", "2.0"), tmp_path), token)
+    assert "fresh_demo-2.0-" in registry.get("fresh-demo/", token).text
+
+
+def test_cached_reads_still_answer_errors_as_the_routes_do(
+    org: Organization, tmp_path: Path
+) -> None:
+    registry = org.registry("Errors")
+    token = org.token("read_packages", "write_packages")
+    registry.publish(write_wheel(Dist("error-demo", "1.0"), tmp_path), token)
+    for _ in range(2):  # the second of each is asked with every cache warm
+        assert registry.get("error-demo/", token).status_code == 200
+        assert registry.get("Error_Demo/", token, follow_redirects=False).status_code == 301
+        assert registry.get("error-demo/", token, headers={"Accept": "image/png"}).status_code == (
+            406
+        )
+        assert registry.get("error-demo/", "wrong-token").status_code == 401
+        assert registry.get("error-demo/").status_code == 401
+        bad_basic = {"Authorization": "Basic not-base64!"}
+        assert registry.get("error-demo/", headers=bad_basic).status_code == 401
+
+
+# -- in process: which reads the fast path answers on its own -------------------------------
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    # A small failure budget, so that the rate-limit test reaches it quickly.
+    built = build_services(Settings(data_dir=tmp_path, auth_failures_per_minute=5))
+    built.registries.create_organization("acme")
+    built.registries.create_registry("acme", "Dev")
+    yield built
+    built.close()
+
+
+class _Refusing:
+    """Stands where the application would: any request reaching it fails the test."""
+
+    def __init__(self) -> None:
+        self.reached: list[str] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.reached.append(scope["path"])
+        await send({"type": "http.response.start", "status": 599, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _basic(secret: str) -> str:
+    return "Basic " + base64.b64encode(f"x:{secret}".encode()).decode()
+
+
+def _get(app: object, path: str, **headers: str) -> httpx.Response:
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get(path, headers=headers)
+
+    return asyncio.run(call())
+
+
+def _fast_paths(services: Services) -> tuple[FastAPI, IndexFastPath, _Refusing]:
+    app = create_framework_app(services)
+    state = app.state
+    refusing = _Refusing()
+    fast = IndexFastPath(
+        refusing, services.access, services.composite_index, state.page_cache, state.auth_limiter
+    )
+    return app, fast, refusing
+
+
+def test_a_warm_read_is_answered_without_the_application(services: Services) -> None:
+    app, fast, refusing = _fast_paths(services)
+    secret = services.tokens.create_registry_token("acme", "dev").secret
+    auth = _basic(secret)
+    warm = _get(app, "/acme/dev/pypi/simple/", authorization=auth)
+    assert warm.status_code == 200
+    answered = _get(fast, "/acme/dev/pypi/simple/", authorization=auth)
+    assert refusing.reached == []
+    assert _comparable(answered) == _comparable(warm)
+    not_modified = _get(
+        fast,
+        "/acme/dev/pypi/simple/",
+        authorization=auth,
+        **{"if-none-match": warm.headers["etag"]},
+    )
+    assert not_modified.status_code == 304
+    assert refusing.reached == []
+
+
+def test_reads_it_cannot_answer_go_to_the_application(services: Services) -> None:
+    app, fast, refusing = _fast_paths(services)
+    secret = services.tokens.create_registry_token("acme", "dev").secret
+    auth = _basic(secret)
+    assert _get(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
+    handed_on = [
+        ("/acme/dev/pypi/simple/", {}),  # anonymous: never read before
+        ("/acme/dev/pypi/simple/", {"authorization": "Basic !!"}),  # malformed
+        ("/acme/dev/pypi/simple/", {"authorization": auth, "accept": "image/png"}),  # 406
+        ("/acme/dev/pypi/simple/never-rendered/", {"authorization": auth}),
+        ("/acme/dev/pypi/simple/Not_Normal/", {"authorization": auth}),
+        ("/acme/dev/pypi/simple", {"authorization": auth}),
+        ("/acme/dev/pypi/files/x-1.0.tar.gz", {"authorization": auth}),
+        ("/acme/other/pypi/simple/", {"authorization": auth}),
+    ]
+    for path, headers in handed_on:
+        assert _get(fast, path, **headers).status_code == 599, (path, headers)
+    assert len(refusing.reached) == len(handed_on)
+
+
+def test_a_change_elsewhere_sends_the_next_read_to_the_application(
+    services: Services,
+) -> None:
+    app, fast, _ = _fast_paths(services)
+    secret = services.tokens.create_registry_token("acme", "dev").secret
+    auth = _basic(secret)
+    assert _get(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
+    assert _get(fast, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
+    database = services.settings.resolved_data_dir / "packyard.sqlite3"
+    with sqlite3.connect(database) as other_process:
+        other_process.execute("DELETE FROM tokens")
+    assert _get(fast, "/acme/dev/pypi/simple/", authorization=auth).status_code == 599
+
+
+def _composite(services: Services, tmp_path: Path) -> str:
+    """A composite over Dev, which has one project; returns a token that reads it."""
+    wheel = write_wheel(Dist("fast-demo", "1.0"), tmp_path)
+    writer = services.publishing.staging.open(wheel.name)
+    writer.write(wheel.read_bytes())
+    services.publishing.publish(services.registries.find_registry("acme", "dev"), writer.finish())
+    services.composites.create_composite("acme", "All", ["dev"])
+    return services.tokens.create_registry_token("acme", "all").secret
+
+
+@pytest.mark.parametrize("page", ["", "fast-demo/"])
+def test_a_warm_composite_read_is_answered_without_the_application(
+    services: Services, tmp_path: Path, page: str
+) -> None:
+    app, fast, refusing = _fast_paths(services)
+    auth = _basic(_composite(services, tmp_path))
+    warm = _get(app, f"/acme/all/pypi/simple/{page}", authorization=auth)
+    assert warm.status_code == 200
+    answered = _get(fast, f"/acme/all/pypi/simple/{page}", authorization=auth)
+    assert refusing.reached == []
+    assert _comparable(answered) == _comparable(warm)
+
+
+def test_a_composite_read_after_an_upload_to_its_upstream_goes_to_the_application(
+    services: Services, tmp_path: Path
+) -> None:
+    app, fast, refusing = _fast_paths(services)
+    auth = _basic(_composite(services, tmp_path))
+    path = "/acme/all/pypi/simple/fast-demo/"
+    assert _get(app, path, authorization=auth).status_code == 200
+    assert _get(fast, path, authorization=auth).status_code == 200
+    assert _get(fast, "/acme/all/pypi/simple/never-read/", authorization=auth).status_code == 599
+    database = services.settings.resolved_data_dir / "packyard.sqlite3"
+    with sqlite3.connect(database) as other_process:  # as an upload in another worker would
+        other_process.execute("UPDATE registries SET serial = serial + 1 WHERE slug = 'dev'")
+    # Another page read meanwhile: the caller's access is cached again, the page's version
+    # (computed before the change) must not be trusted.
+    assert _get(app, "/acme/all/pypi/simple/", authorization=auth).status_code == 200
+    assert _get(fast, path, authorization=auth).status_code == 599
+    assert refusing.reached == ["/acme/all/pypi/simple/never-read/", path]
+
+
+def test_a_rate_limited_client_is_handed_to_the_application(services: Services) -> None:
+    app, fast, _refusing = _fast_paths(services)
+    secret = services.tokens.create_registry_token("acme", "dev").secret
+    auth = _basic(secret)
+    assert _get(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
+    wrong = _basic("wrong")
+    statuses = [
+        _get(app, "/acme/dev/pypi/simple/", authorization=wrong).status_code for _ in range(6)
+    ]
+    assert statuses[-1] == 429
+    assert _get(fast, "/acme/dev/pypi/simple/", authorization=auth).status_code == 599
+    assert _get(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 429
