@@ -3,13 +3,14 @@ store, clock) and wires services together. Nothing is created at import time."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-import httpx
 from sqlalchemy import Engine
 
 from packyard import __version__
@@ -40,6 +41,9 @@ from packyard.services.upstream_pypi import PypiUpstream
 from packyard.services.users import UserService
 from packyard.settings import Settings
 
+if TYPE_CHECKING:
+    import httpx
+
 
 class SchemaNotReady(RuntimeError):
     """The configured database has no schema, or an old one: run ``packyard db upgrade``."""
@@ -56,7 +60,7 @@ class Services:
     downloads: DownloadService
     composites: CompositeService
     composite_index: CompositeIndexService
-    http: httpx.Client
+    http: UpstreamHttp
     packages: PackageService
     # The web UI's use cases.
     users: UserService
@@ -95,13 +99,33 @@ def make_blob_store(url: str, *, s3_redirect: bool = False) -> BlobStore:
     raise ValueError(f"Unsupported storage URL {url!r}: use file:///path or s3://bucket/prefix")
 
 
-def make_http_client(settings: Settings) -> httpx.Client:
-    """The client that asks upstream indexes (PyPI); one per process, connections pooled."""
-    return httpx.Client(
-        timeout=httpx.Timeout(settings.upstream_timeout),
-        follow_redirects=True,
-        headers={"User-Agent": f"packyard/{__version__}"},
-    )
+class UpstreamHttp:
+    """The client that asks upstream indexes (PyPI): one per process, connections pooled,
+    made when first called. Importing httpx and building its TLS context cost each worker
+    about 7 MiB, and only composite registries that consult PyPI need it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._timeout = settings.upstream_timeout
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                import httpx
+
+                self._client = httpx.Client(
+                    timeout=httpx.Timeout(self._timeout),
+                    follow_redirects=True,
+                    headers={"User-Agent": f"packyard/{__version__}"},
+                )
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
 
 def build_services(settings: Settings, *, migrate: bool | None = None) -> Services:
@@ -128,7 +152,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     counter = DownloadCounter(sessions)
     downloads = DownloadService(sessions, blobs, counter)
     composites = CompositeService(sessions, registries, utc_now)
-    http = make_http_client(settings)
+    http = UpstreamHttp(settings)
     pypi = PypiUpstream(
         sessions,
         http,

@@ -1,6 +1,7 @@
 """The PyPI upstream of composite registries: PEP 691 JSON fetched with httpx, cached per
 project in the database (shared by every app process), and the files themselves when a
-composite caches them.
+composite caches them. httpx is imported when PyPI is first asked (see
+``bootstrap.UpstreamHttp``): a worker that never asks does not carry it.
 
 Caching rules, per project:
 
@@ -25,10 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-import httpx
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -42,6 +42,9 @@ from packyard.blobs.base import BlobStore
 from packyard.core.errors import UpstreamError
 from packyard.core.names import normalize_project
 from packyard.db.models import PypiProjectRow
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +92,7 @@ class PypiUpstream:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        client: httpx.Client,
+        client: Callable[[], httpx.Client],
         base_url: str,
         ttl_seconds: int,
         now: Callable[[], datetime],
@@ -130,12 +133,14 @@ class PypiUpstream:
         return self._refresh(name, cached)
 
     def _refresh(self, name: str, cached: PypiProjectRow | None) -> PypiAnswer:
+        import httpx
+
         headers = {"Accept": JSON_V1}
         if cached is not None and cached.etag and not cached.absent:
             headers["If-None-Match"] = cached.etag
         url = f"{self._base_url}{name}/"
         try:
-            response = self._client.get(url, headers=headers)
+            response = self._client().get(url, headers=headers)
             if response.status_code == 304 and cached is not None:
                 return self._store(name, cached.files, cached.etag, absent=False)
             if response.status_code in (404, 410):
@@ -198,10 +203,12 @@ class PypiUpstream:
         return expected
 
     def _download(self, url: str, label: str, handle: Any) -> str:
+        import httpx
+
         digest = hashlib.sha256()
         received = 0
         try:
-            with self._client.stream("GET", url) as response:
+            with self._client().stream("GET", url) as response:
                 response.raise_for_status()
                 for chunk in response.iter_bytes(CHUNK_SIZE):
                     received += len(chunk)
