@@ -73,9 +73,18 @@ def prepare_database() -> None:
         raise click.ClickException(str(error)) from None
 
 
+# glibc gives each thread that allocates its own malloc arena, up to eight per core, and
+# each keeps freed memory of its own: with a worker's thread pool of 40 that is sixteen
+# arenas. Two hold the same data with less left over (6 MiB less across two workers after
+# the 100,000-project runs). Read by glibc when a worker process starts; an administrator's
+# own setting wins.
+MALLOC_ARENAS = "2"
+
+
 def run_server(host: str, port: int, workers: int, access_log: bool) -> None:
     import uvicorn  # imported here: administrative commands should start fast
 
+    os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
     uvicorn.run(
         "packyard.web.asgi:app_factory",
         factory=True,
