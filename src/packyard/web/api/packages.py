@@ -11,11 +11,12 @@ from starlette.concurrency import run_in_threadpool
 
 from packyard.core.errors import InvalidRequest
 from packyard.services.packages import DEFAULT_PER_PAGE, MAX_PER_PAGE, PackagePage, PackageQuery
+from packyard.services.publishing import PublishResult
 from packyard.web.api import schemas
 from packyard.web.api.common import CONFLICT, ERRORS, PREFIX, Caller, operation_id
 from packyard.web.api.shapes import package_out, package_summary, published_package
 from packyard.web.deps import base_url, services_of
-from packyard.web.multipart import receive_form
+from packyard.web.multipart import ReceivedForm, receive_form_then
 
 router = APIRouter(
     prefix=f"{PREFIX}/registries/{{registry}}/packages",
@@ -60,10 +61,14 @@ async def publish_package(
 ) -> schemas.PublishedPackage:
     publishing = services_of(request).publishing
     target = await run_in_threadpool(publishing.authorize, principal, organization, registry)
-    form = await receive_form(request, publishing.staging, frozenset({FILE_FIELD}))
-    if form.file is None:
-        raise InvalidRequest('No file in the request: send it as the form field "file"')
-    result = await run_in_threadpool(publishing.publish, target, form.file)
+
+    def publish(form: ReceivedForm) -> PublishResult:
+        if form.file is None:
+            raise InvalidRequest('No file in the request: send it as the form field "file"')
+        return publishing.publish(target, form.file)
+
+    # The body's last bytes are parsed and the file published in one worker-thread trip.
+    result = await receive_form_then(request, publishing.staging, frozenset({FILE_FIELD}), publish)
     return published_package(base_url(request), target, result.package)
 
 
