@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,6 +40,18 @@ from packyard.services.staging import StagedFile, StagingArea
 
 _PACKAGES = cast(Table, PackageRow.__table__)
 _REGISTRIES = cast(Table, RegistryRow.__table__)
+# The files a new one may duplicate: its name, and the other files of its release (whose
+# names may normalise to the same distribution). Built once; Core, since it loads no rows.
+_CANDIDATES = select(_PACKAGES.c.seq, _PACKAGES.c.filename).where(
+    _PACKAGES.c.registry_id == bindparam("registry_id"),
+    or_(
+        _PACKAGES.c.filename == bindparam("filename"),
+        and_(
+            _PACKAGES.c.project == bindparam("project"),
+            _PACKAGES.c.version == bindparam("version"),
+        ),
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,18 +131,17 @@ class PublishService:
 
         One query finds the candidates (the name itself and the release's other files)
         reading two columns; the whole row is loaded only for a match, which is rare."""
-        same_name = PackageRow.filename == staged.filename
-        if inspection is not None:
-            metadata = inspection.metadata
-            same_release = and_(
-                PackageRow.project == metadata.project, PackageRow.version == metadata.version
-            )
-            same_name = or_(same_name, same_release)
+        metadata = None if inspection is None else inspection.metadata
         with self._sessions() as session:
             candidates = session.execute(
-                select(PackageRow.seq, PackageRow.filename).where(
-                    PackageRow.registry_id == registry.id, same_name
-                )
+                _CANDIDATES,
+                {
+                    "registry_id": registry.id,
+                    "filename": staged.filename,
+                    # NULL matches no row: without an inspection only the name is looked up.
+                    "project": None if metadata is None else metadata.project,
+                    "version": None if metadata is None else metadata.version,
+                },
             ).all()
             seq = _matching_seq(candidates, staged.filename, check_canonical=inspection is not None)
             if seq is None:
