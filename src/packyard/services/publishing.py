@@ -35,11 +35,17 @@ from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
 from packyard.dists.metadata import CoreMetadata
 from packyard.services.composites import source_upstream_slugs
 from packyard.services.registries import RegistryService
-from packyard.services.rows import package_from_row
+from packyard.services.rows import package_from_row, package_from_values
 from packyard.services.staging import StagedFile, StagingArea
 
 _PACKAGES = cast(Table, PackageRow.__table__)
 _REGISTRIES = cast(Table, RegistryRow.__table__)
+_INSERT_PACKAGE = insert(_PACKAGES)
+_BUMP_SERIAL = (
+    update(_REGISTRIES)
+    .where(_REGISTRIES.c.id == bindparam("registry_id"))
+    .values(serial=_REGISTRIES.c.serial + 1)
+)
 # The files a new one may duplicate: its name, and the other files of its release (whose
 # names may normalise to the same distribution). Built once; Core, since it loads no rows.
 _CANDIDATES = select(_PACKAGES.c.seq, _PACKAGES.c.filename).where(
@@ -168,19 +174,15 @@ class PublishService:
             # with loaded objects cost more than the two statements themselves, and this
             # session loads nothing.
             with self._sessions.begin() as session:
-                session.execute(insert(_PACKAGES), values)
-                session.execute(
-                    update(_REGISTRIES)
-                    .where(_REGISTRIES.c.id == registry.id)
-                    .values(serial=_REGISTRIES.c.serial + 1)
-                )
+                session.execute(_INSERT_PACKAGE, values)
+                session.execute(_BUMP_SERIAL, {"registry_id": registry.id})
         except IntegrityError:
             # A concurrent publish of the same file name won the race.
             existing = self._existing(registry, staged)
             if existing is None:
                 raise
             return PublishResult(existing, created=False)
-        return PublishResult(package_from_row(PackageRow(**values)), created=True)
+        return PublishResult(package_from_values(values), created=True)
 
 
 def _matching_seq(
