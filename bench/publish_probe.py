@@ -10,11 +10,14 @@ probe answers whether that is reachable and how far off we are, in one run on on
 - ``packyard-twine`` and ``packyard-rest``: ``packyard serve --workers 2 --no-access-log``
   on SQLite and a local blob folder, as ``bench/servers.py`` runs it; each round publishes
   into a fresh registry, so every file is new.
+- ``base-twine`` and ``base-rest`` (with ``--baseline REVISION``): the same, running the
+  ``src`` of another git revision, to compare before and after a change in the same rounds.
 
 The same corpus as the full benchmark (``bench/corpus.py``, 402 files), uploaded by one
 ``twine upload`` process (or the REST client of ``bench/scenarios.py``); the servers take
 turns within each round, so machine noise spreads over all of them. Besides files/s it
-reports the server's CPU milliseconds per file (its whole process tree, from ``/proc``).
+reports the CPU milliseconds per file of the server (its whole process tree, from
+``/proc``) and of the client: on a loaded machine they vary less than the wall clock.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 Measure = Callable[[int], dict[str, Any]]
+MEASURES = ["null", "pypiserver", "packyard-twine", "packyard-rest", "base-twine", "base-rest"]
 
 
 async def null_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -105,15 +109,16 @@ def _timed(pid: int, run: Callable[[], dict[str, Any]], files: int) -> dict[str,
 
 def _measures(args: argparse.Namespace, workdir: Path, files: list[Path]) -> dict[str, Measure]:
     from bench import peers, scenarios
-    from bench.servers import ORGANIZATION, Packyard, Target
 
     twine = args.venvs / "twine" / "bin" / "twine"
+    wanted = set(args.only or MEASURES)
     measures: dict[str, Measure] = {}
-    null = _start_null(workdir)
-    atexit_stops.append(null.stop)
-    measures["null"] = lambda _round: _timed(
-        null.pid, lambda: scenarios.twine_upload(twine, null, files), len(files)
-    )
+    if "null" in wanted:
+        null = _start_null(workdir)
+        atexit_stops.append(null.stop)
+        measures["null"] = lambda _round: _timed(
+            null.pid, lambda: scenarios.twine_upload(twine, null, files), len(files)
+        )
 
     def pypiserver(round_number: int) -> dict[str, Any]:
         target = peers.start_pypiserver(
@@ -126,8 +131,26 @@ def _measures(args: argparse.Namespace, workdir: Path, files: list[Path]) -> dic
         finally:
             target.stop()
 
-    measures["pypiserver"] = pypiserver
-    yard = Packyard(_fresh(workdir / "packyard"))
+    if "pypiserver" in wanted:
+        measures["pypiserver"] = pypiserver
+    if wanted & {"packyard-twine", "packyard-rest"}:
+        measures.update(_packyard_measures("packyard", workdir, twine, files, {}))
+    if args.baseline and wanted & {"base-twine", "base-rest"}:
+        source = _baseline_source(args.baseline, workdir)
+        measures.update(
+            _packyard_measures("base", workdir, twine, files, {"PYTHONPATH": str(source)})
+        )
+    return {name: measures[name] for name in MEASURES if name in measures and name in wanted}
+
+
+def _packyard_measures(
+    label: str, workdir: Path, twine: Path, files: list[Path], env: dict[str, str]
+) -> dict[str, Measure]:
+    """Packyard as the bench runs it; ``env`` may point PYTHONPATH at another source tree."""
+    from bench import scenarios
+    from bench.servers import ORGANIZATION, Packyard, Target
+
+    yard = Packyard(_fresh(workdir / label), extra_env=env)
     slug, write, read = yard.setup_data()
     target = yard.start(slug, write, read)
     atexit_stops.append(target.stop)
@@ -150,17 +173,27 @@ def _measures(args: argparse.Namespace, workdir: Path, files: list[Path]) -> dic
             }
         )
 
-    def packyard_twine(round_number: int) -> dict[str, Any]:
+    def with_twine(round_number: int) -> dict[str, Any]:
         fresh = fresh_registry(round_number, "twine")
         return _timed(target.pid, lambda: scenarios.twine_upload(twine, fresh, files), len(files))
 
-    def packyard_rest(round_number: int) -> dict[str, Any]:
+    def with_rest(round_number: int) -> dict[str, Any]:
         fresh = fresh_registry(round_number, "rest")
         return _timed(target.pid, lambda: scenarios.rest_publish(fresh, files), len(files))
 
-    measures["packyard-twine"] = packyard_twine
-    measures["packyard-rest"] = packyard_rest
-    return {name: measures[name] for name in args.only or measures}
+    return {f"{label}-twine": with_twine, f"{label}-rest": with_rest}
+
+
+def _baseline_source(revision: str, workdir: Path) -> Path:
+    """``src`` of ``revision`` (git archive), for a Packyard to compare with in each round."""
+    import subprocess
+
+    folder = _fresh(workdir / "baseline-source")
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, "src"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "src"
 
 
 atexit_stops: list[Callable[[], None]] = []
@@ -217,8 +250,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", nargs="*", choices=["null", "pypiserver", "packyard-twine",
-                        "packyard-rest"], help="measure only these")  # fmt: skip
+    parser.add_argument("--only", nargs="*", choices=MEASURES, help="measure only these")
+    parser.add_argument("--baseline", metavar="REVISION",
+                        help="also run Packyard's src at this git revision as base-*")  # fmt: skip
     parser.add_argument("--venvs", type=Path, default=ROOT / "bench" / ".work" / "venvs",
                         help="where bench/peers.py installed twine and pypiserver")  # fmt: skip
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / ".work" / "probe")
