@@ -12,16 +12,17 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from packyard.blobs.base import StoredBlob
 from packyard.core.errors import InsufficientStorage
 
 _KEY_FORM = re.compile(r"^[0-9a-f]{64}$")
 READ_CHUNK_BYTES = 1024 * 1024
+T = TypeVar("T")
 
 
 class LocalBlobStore:
@@ -47,9 +48,8 @@ class LocalBlobStore:
         if self._refreshed(target):
             path.unlink(missing_ok=True)
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.replace(path, target)
+            _in_folder(target, lambda: os.replace(path, target))
         except OSError as error:
             if error.errno != errno.EXDEV:
                 raise _translated(error) from error
@@ -62,8 +62,9 @@ class LocalBlobStore:
         target = self._path(key)
         if self._refreshed(target):
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        fd, temp_name = _in_folder(
+            target, lambda: tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        )
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -128,6 +129,17 @@ class LocalBlobStore:
             return _mtime(self._path(key))
         except FileNotFoundError:
             return None
+
+
+def _in_folder(target: Path, operation: Callable[[], T]) -> T:
+    """``operation()``, which puts a file next to ``target``, creating the folder first
+    when it is missing. Most blobs land in a folder that exists already, and creating it
+    every time costs system calls and an exception."""
+    try:
+        return operation()
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return operation()
 
 
 def _mtime(path: Path) -> datetime:
