@@ -1,7 +1,10 @@
 """Blobs in a local folder, fanned out by the first hex digits of their SHA256.
 
 Writes are atomic: bytes land in a temporary file in the same folder and are renamed into
-place, so a reader never sees a partial blob, whatever happens mid-write.
+place, so a reader never sees a partial blob, whatever happens mid-write. They are also
+durable before they are visible: the bytes are flushed to disk before the rename, and the
+folder after it, so a package recorded in the database after ``put_*`` returns still has
+its blob after a power cut (the database commits only once the blob is stored).
 """
 
 from __future__ import annotations
@@ -49,7 +52,9 @@ class LocalBlobStore:
             path.unlink(missing_ok=True)
             return
         try:
+            _flush_to_disk(path)
             _in_folder(target, lambda: os.replace(path, target))
+            _flush_to_disk(target.parent)
         except OSError as error:
             if error.errno != errno.EXDEV:
                 raise _translated(error) from error
@@ -68,7 +73,9 @@ class LocalBlobStore:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+                _flush_handle(handle)
             os.replace(temp_name, target)
+            _flush_to_disk(target.parent)
         except OSError as error:
             Path(temp_name).unlink(missing_ok=True)
             raise _translated(error) from error
@@ -78,7 +85,9 @@ class LocalBlobStore:
         try:
             with os.fdopen(fd, "wb") as handle:
                 shutil.copyfileobj(source, handle, 1024 * 1024)
+                _flush_handle(handle)
             os.replace(temp_name, target)
+            _flush_to_disk(target.parent)
         except OSError as error:
             Path(temp_name).unlink(missing_ok=True)
             raise _translated(error) from error
@@ -139,7 +148,24 @@ def _in_folder(target: Path, operation: Callable[[], T]) -> T:
         return operation()
     except FileNotFoundError:
         target.parent.mkdir(parents=True, exist_ok=True)
+        # The new folders' entries must reach the disk too (fan-out: two levels).
+        _flush_to_disk(target.parent.parent)
+        _flush_to_disk(target.parent.parent.parent)
         return operation()
+
+
+def _flush_handle(handle: BinaryIO) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _flush_to_disk(path: Path) -> None:
+    """fsync a file's bytes, or a folder's entries (which is how a rename becomes durable)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _mtime(path: Path) -> datetime:
