@@ -16,8 +16,9 @@ import pytest
 
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
-from tests.support.driver import Registry, new_organization
+from tests.support.driver import Organization, Registry, new_organization
 from tests.support.server import PackyardServer
+from tests.support.uploads import form_for, legacy_upload
 
 pytestmark = pytest.mark.backend_independent
 
@@ -190,3 +191,33 @@ def test_failed_authentications_are_rate_limited_per_client(limited_yard: Regist
     # While the address is limited even a right token waits; no credentials still work.
     assert registry.get("", good).status_code == 429
     assert registry.get("", None).status_code == 401
+
+
+@pytest.fixture(scope="module")
+def upload_limited_yard(
+    tmp_path_factory: pytest.TempPathFactory, backend: Backend
+) -> Iterator[Organization]:
+    yard = backend.new_server(
+        tmp_path_factory.mktemp("upload-limited"), {"PACKYARD_AUTH_FAILURES_PER_MINUTE": "3"}
+    )
+    yard.start()
+    yield new_organization(yard)
+    yard.stop()
+
+
+def test_failed_authentications_on_the_upload_routes_are_rate_limited(
+    upload_limited_yard: Organization, tmp_path: Path
+) -> None:
+    registry = upload_limited_yard.registry("Guarded uploads")
+    writer = upload_limited_yard.token("read_packages", "write_packages")
+    path = write_wheel(Dist("guarded", "1.0"), tmp_path)
+    fields = form_for(path, "guarded", "1.0")
+    legacy_upload(registry, path, "pky_guess-0", fields, expect=401)
+    legacy_upload(registry, path, "pky_guess-1", fields, expect=401)
+    registry.publish(path, "pky_guess-2", expect=401)
+    limited = legacy_upload(registry, path, "pky_guess-3", fields, expect=429)
+    assert limited.text.startswith("Too many failed authentications")
+    assert int(limited.headers["retry-after"]) > 0
+    # While the address is limited even a right token waits, on both upload routes.
+    legacy_upload(registry, path, writer, fields, expect=429)
+    registry.publish(path, writer, expect=429)

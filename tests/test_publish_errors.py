@@ -263,6 +263,28 @@ def test_publishing_other_bytes_under_a_taken_name_is_409(
     assert response.json()["message"].startswith("File already exists")
 
 
+def test_the_same_bytes_under_a_name_spelled_otherwise_answer_the_existing_package(
+    registry: Registry, writer: str, tmp_path: Path
+) -> None:
+    dist = Dist("spelled", "1.0")
+    first = registry.publish(write_wheel(dist, tmp_path), writer).json()
+    respelled = _file(tmp_path, "Spelled-1.0-py3-none-any.whl", wheel_bytes(dist))
+    second = registry.publish(respelled, writer).json()
+    assert second["id"] == first["id"]
+    assert second["filename"] == dist.wheel_filename
+
+
+def test_other_bytes_under_a_name_spelled_otherwise_are_409(
+    registry: Registry, writer: str, tmp_path: Path
+) -> None:
+    registry.publish(write_wheel(Dist("respelt", "1.0"), tmp_path), writer)
+    changed = wheel_bytes(Dist("respelt", "1.0", summary="different bytes"))
+    response = registry.publish(
+        _file(tmp_path, "ReSpelt-1.0-py3-none-any.whl", changed), writer, expect=409
+    )
+    assert response.json()["message"].startswith("File already exists")
+
+
 @pytest.fixture(scope="module")
 def small_limit_yard(
     tmp_path_factory: pytest.TempPathFactory, backend: Backend

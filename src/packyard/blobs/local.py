@@ -1,7 +1,10 @@
 """Blobs in a local folder, fanned out by the first hex digits of their SHA256.
 
 Writes are atomic: bytes land in a temporary file in the same folder and are renamed into
-place, so a reader never sees a partial blob, whatever happens mid-write.
+place, so a reader never sees a partial blob, whatever happens mid-write. They are also
+durable before they are visible: the bytes are flushed to disk before the rename, and the
+folder after it, so a package recorded in the database after ``put_*`` returns still has
+its blob after a power cut (the database commits only once the blob is stored).
 """
 
 from __future__ import annotations
@@ -12,16 +15,17 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from packyard.blobs.base import StoredBlob
 from packyard.core.errors import InsufficientStorage
 
 _KEY_FORM = re.compile(r"^[0-9a-f]{64}$")
 READ_CHUNK_BYTES = 1024 * 1024
+T = TypeVar("T")
 
 
 class LocalBlobStore:
@@ -47,9 +51,10 @@ class LocalBlobStore:
         if self._refreshed(target):
             path.unlink(missing_ok=True)
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.replace(path, target)
+            _flush_to_disk(path)
+            _in_folder(target, lambda: os.replace(path, target))
+            _flush_to_disk(target.parent)
         except OSError as error:
             if error.errno != errno.EXDEV:
                 raise _translated(error) from error
@@ -62,12 +67,15 @@ class LocalBlobStore:
         target = self._path(key)
         if self._refreshed(target):
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        fd, temp_name = _in_folder(
+            target, lambda: tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        )
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+                _flush_handle(handle)
             os.replace(temp_name, target)
+            _flush_to_disk(target.parent)
         except OSError as error:
             Path(temp_name).unlink(missing_ok=True)
             raise _translated(error) from error
@@ -77,7 +85,9 @@ class LocalBlobStore:
         try:
             with os.fdopen(fd, "wb") as handle:
                 shutil.copyfileobj(source, handle, 1024 * 1024)
+                _flush_handle(handle)
             os.replace(temp_name, target)
+            _flush_to_disk(target.parent)
         except OSError as error:
             Path(temp_name).unlink(missing_ok=True)
             raise _translated(error) from error
@@ -128,6 +138,34 @@ class LocalBlobStore:
             return _mtime(self._path(key))
         except FileNotFoundError:
             return None
+
+
+def _in_folder(target: Path, operation: Callable[[], T]) -> T:
+    """``operation()``, which puts a file next to ``target``, creating the folder first
+    when it is missing. Most blobs land in a folder that exists already, and creating it
+    every time costs system calls and an exception."""
+    try:
+        return operation()
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # The new folders' entries must reach the disk too (fan-out: two levels).
+        _flush_to_disk(target.parent.parent)
+        _flush_to_disk(target.parent.parent.parent)
+        return operation()
+
+
+def _flush_handle(handle: BinaryIO) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _flush_to_disk(path: Path) -> None:
+    """fsync a file's bytes, or a folder's entries (which is how a rename becomes durable)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _mtime(path: Path) -> datetime:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,8 +35,29 @@ from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
 from packyard.dists.metadata import CoreMetadata
 from packyard.services.composites import source_upstream_slugs
 from packyard.services.registries import RegistryService
-from packyard.services.rows import package_from_row
+from packyard.services.rows import package_from_row, package_from_values
 from packyard.services.staging import StagedFile, StagingArea
+
+_PACKAGES = cast(Table, PackageRow.__table__)
+_REGISTRIES = cast(Table, RegistryRow.__table__)
+_INSERT_PACKAGE = insert(_PACKAGES)
+_BUMP_SERIAL = (
+    update(_REGISTRIES)
+    .where(_REGISTRIES.c.id == bindparam("registry_id"))
+    .values(serial=_REGISTRIES.c.serial + 1)
+)
+# The files a new one may duplicate: its name, and the other files of its release (whose
+# names may normalise to the same distribution). Built once; Core, since it loads no rows.
+_CANDIDATES = select(_PACKAGES.c.seq, _PACKAGES.c.filename).where(
+    _PACKAGES.c.registry_id == bindparam("registry_id"),
+    or_(
+        _PACKAGES.c.filename == bindparam("filename"),
+        and_(
+            _PACKAGES.c.project == bindparam("project"),
+            _PACKAGES.c.version == bindparam("version"),
+        ),
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,16 +133,27 @@ class PublishService:
         self, registry: Registry, staged: StagedFile, inspection: Inspection | None = None
     ) -> PackageFile | None:
         """The package already stored under this file name, or under one that differs only
-        by normalisation (``Foo_Bar-1.0.tar.gz`` is ``foo_bar-1.0.tar.gz``)."""
+        by normalisation (``Foo_Bar-1.0.tar.gz`` is ``foo_bar-1.0.tar.gz``).
+
+        One query finds the candidates (the name itself and the release's other files)
+        reading two columns; the whole row is loaded only for a match, which is rare."""
+        metadata = None if inspection is None else inspection.metadata
         with self._sessions() as session:
-            row = session.scalar(
-                select(PackageRow).where(
-                    PackageRow.registry_id == registry.id, PackageRow.filename == staged.filename
-                )
-            )
-            if row is None and inspection is not None:
-                row = _same_distribution(session, registry, staged, inspection)
-            return None if row is None else _same_bytes_or_conflict(row, staged)
+            candidates = session.execute(
+                _CANDIDATES,
+                {
+                    "registry_id": registry.id,
+                    "filename": staged.filename,
+                    # NULL matches no row: without an inspection only the name is looked up.
+                    "project": None if metadata is None else metadata.project,
+                    "version": None if metadata is None else metadata.version,
+                },
+            ).all()
+            seq = _matching_seq(candidates, staged.filename, check_canonical=inspection is not None)
+            if seq is None:
+                return None
+            row = session.get_one(PackageRow, seq)
+            return _same_bytes_or_conflict(row, staged)
 
     def _store_blobs(self, staged: StagedFile, inspection: Inspection) -> None:
         if inspection.wheel_metadata is not None:
@@ -135,37 +168,35 @@ class PublishService:
         inspection: Inspection,
         attestations: str | None = None,
     ) -> PublishResult:
-        row = _package_row(registry, staged, inspection, self._now())
-        row.attestations = attestations
+        values = _package_values(registry, staged, inspection, self._now(), attestations)
         try:
+            # Core statements: the ORM's unit of work and its synchronisation of the UPDATE
+            # with loaded objects cost more than the two statements themselves, and this
+            # session loads nothing.
             with self._sessions.begin() as session:
-                session.add(row)
-                session.execute(
-                    update(RegistryRow)
-                    .where(RegistryRow.id == registry.id)
-                    .values(serial=RegistryRow.serial + 1)
-                )
+                session.execute(_INSERT_PACKAGE, values)
+                session.execute(_BUMP_SERIAL, {"registry_id": registry.id})
         except IntegrityError:
             # A concurrent publish of the same file name won the race.
             existing = self._existing(registry, staged)
             if existing is None:
                 raise
             return PublishResult(existing, created=False)
-        return PublishResult(package_from_row(row), created=True)
+        return PublishResult(package_from_values(values), created=True)
 
 
-def _same_distribution(
-    session: Session, registry: Registry, staged: StagedFile, inspection: Inspection
-) -> PackageRow | None:
-    wanted = canonical_filename(staged.filename)
-    rows = session.scalars(
-        select(PackageRow).where(
-            PackageRow.registry_id == registry.id,
-            PackageRow.project == inspection.metadata.project,
-            PackageRow.version == inspection.metadata.version,
-        )
-    )
-    return next((row for row in rows if canonical_filename(row.filename) == wanted), None)
+def _matching_seq(
+    candidates: Sequence[Row[int, str]], filename: str, *, check_canonical: bool
+) -> int | None:
+    """The seq of the candidate stored under ``filename`` itself, else (when
+    ``check_canonical``) of one whose name normalises to the same distribution."""
+    for seq, stored in candidates:
+        if stored == filename:
+            return seq
+    if not check_canonical or not candidates:
+        return None
+    wanted = canonical_filename(filename)
+    return next((seq for seq, stored in candidates if canonical_filename(stored) == wanted), None)
 
 
 def _same_bytes_or_conflict(row: PackageRow, staged: StagedFile) -> PackageFile:
@@ -177,9 +208,14 @@ def _same_bytes_or_conflict(row: PackageRow, staged: StagedFile) -> PackageFile:
     return package_from_row(row)
 
 
-def _package_row(
-    registry: Registry, staged: StagedFile, inspection: Inspection, now: datetime
-) -> PackageRow:
+def _package_values(
+    registry: Registry,
+    staged: StagedFile,
+    inspection: Inspection,
+    now: datetime,
+    attestations: str | None,
+) -> dict[str, Any]:
+    """The new ``packages`` row, as column values."""
     metadata = inspection.metadata
     core_metadata_sha256 = (
         hashlib.sha256(inspection.wheel_metadata).hexdigest()
@@ -187,26 +223,28 @@ def _package_row(
         else None
     )
     digests = staged.digests
-    return PackageRow(
-        id=str(uuid.uuid4()),
-        registry_id=registry.id,
-        project=metadata.project,
-        name=metadata.name,
-        version=metadata.version,
-        filename=staged.filename,
-        filetype=inspection.filename.filetype.value,
-        python_version=inspection.filename.python_version,
-        size=staged.size,
-        md5=digests.md5,
-        sha1=digests.sha1,
-        sha256=digests.sha256,
-        sha512=digests.sha512,
-        blake2b_256=digests.blake2b_256,
-        requires_python=metadata.requires_python,
-        core_metadata_sha256=core_metadata_sha256,
-        metadata_json=metadata.as_dict(),
-        description=metadata.description,
-        members_json=[[m.path, m.size] for m in inspection.members],
-        downloads_count=0,
-        created_at=now,
-    )
+    return {
+        "id": str(uuid.uuid4()),
+        "registry_id": registry.id,
+        "project": metadata.project,
+        "name": metadata.name,
+        "version": metadata.version,
+        "filename": staged.filename,
+        "filetype": inspection.filename.filetype.value,
+        "python_version": inspection.filename.python_version,
+        "size": staged.size,
+        "md5": digests.md5,
+        "sha1": digests.sha1,
+        "sha256": digests.sha256,
+        "sha512": digests.sha512,
+        "blake2b_256": digests.blake2b_256,
+        "requires_python": metadata.requires_python,
+        "core_metadata_sha256": core_metadata_sha256,
+        "metadata_json": metadata.as_dict(),
+        "description": metadata.description,
+        "members_json": [[m.path, m.size] for m in inspection.members],
+        "yanked_reason": None,
+        "attestations": attestations,
+        "downloads_count": 0,
+        "created_at": now,
+    }

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +26,17 @@ from packyard.services.rows import (
     organization_from_row,
     registry_from_row,
     slug_taken,
+)
+
+# Built once: every request naming a registry runs it, and building the statement each time
+# cost about as much as running it.
+_REGISTRY_BY_SLUGS = (
+    select(RegistryRow, OrganizationRow.slug)
+    .join(OrganizationRow, RegistryRow.organization_id == OrganizationRow.id)
+    .where(
+        OrganizationRow.slug == bindparam("organization"),
+        RegistryRow.slug == bindparam("registry"),
+    )
 )
 
 
@@ -95,9 +106,7 @@ class RegistryService:
         """The registry, regardless of caller; raises NotFound."""
         with self._sessions() as session:
             found = session.execute(
-                select(RegistryRow, OrganizationRow.slug)
-                .join(OrganizationRow, RegistryRow.organization_id == OrganizationRow.id)
-                .where(OrganizationRow.slug == organization_slug, RegistryRow.slug == registry_slug)
+                _REGISTRY_BY_SLUGS, {"organization": organization_slug, "registry": registry_slug}
             ).first()
         if found is None:
             raise NotFound(f"No registry {registry_slug!r} in organization {organization_slug!r}")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from packyard.core.errors import ValidationFailed
 from packyard.core.models import (
@@ -62,6 +64,34 @@ def package_from_row(row: PackageRow) -> PackageFile:
         yanked_reason=row.yanked_reason,
         created_at=row.created_at,
         downloads_count=row.downloads_count,
+    )
+
+
+def package_from_values(values: Mapping[str, Any]) -> PackageFile:
+    """``package_from_row`` for a row given as its column values (a Core insert's), without
+    building an ORM object."""
+    return PackageFile(
+        id=values["id"],
+        registry_id=values["registry_id"],
+        project=values["project"],
+        name=values["name"],
+        version=values["version"],
+        filename=values["filename"],
+        filetype=FileType(values["filetype"]),
+        python_version=values["python_version"],
+        size=values["size"],
+        digests=Digests(
+            md5=values["md5"],
+            sha1=values["sha1"],
+            sha256=values["sha256"],
+            sha512=values["sha512"],
+            blake2b_256=values["blake2b_256"],
+        ),
+        requires_python=values["requires_python"],
+        core_metadata_sha256=values["core_metadata_sha256"],
+        yanked_reason=values["yanked_reason"],
+        created_at=values["created_at"],
+        downloads_count=values["downloads_count"],
     )
 
 

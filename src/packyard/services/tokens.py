@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound, Unauthenticated, ValidationFailed
@@ -30,6 +30,10 @@ from packyard.services.token_usage import TokenUsage
 
 TOKEN_PREFIX = "pky_"
 MAX_SECRET_LENGTH = 256
+
+# Built once: every request with a token runs it, and building the statement each time
+# cost half as much as running it.
+_BY_SECRET_SHA256 = select(TokenRow).where(TokenRow.secret_sha256 == bindparam("secret_sha256"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +130,7 @@ class TokenService:
         if not secret or len(secret) > MAX_SECRET_LENGTH:
             raise Unauthenticated("Invalid token")
         with self._sessions() as session:
-            row = session.scalar(
-                select(TokenRow).where(TokenRow.secret_sha256 == hash_secret(secret))
-            )
+            row = session.scalar(_BY_SECRET_SHA256, {"secret_sha256": hash_secret(secret)})
         if row is None:
             raise Unauthenticated("Invalid token: it is unknown or has been revoked")
         self.usage.record(row.id)

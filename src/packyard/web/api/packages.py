@@ -6,16 +6,20 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from packyard.core.errors import InvalidRequest
+from packyard.core.models import Registry
 from packyard.services.packages import DEFAULT_PER_PAGE, MAX_PER_PAGE, PackagePage, PackageQuery
+from packyard.services.publishing import PublishResult
 from packyard.web.api import schemas
-from packyard.web.api.common import CONFLICT, ERRORS, PREFIX, Caller, operation_id
+from packyard.web.api.common import CONFLICT, ERRORS, PREFIX, Caller, bearer, operation_id
 from packyard.web.api.shapes import package_out, package_summary, published_package
+from packyard.web.auth import authorized
 from packyard.web.deps import base_url, services_of
-from packyard.web.multipart import receive_form
+from packyard.web.multipart import ReceivedForm, receive_form_then
 
 router = APIRouter(
     prefix=f"{PREFIX}/registries/{{registry}}/packages",
@@ -43,6 +47,25 @@ _UPLOAD_BODY = {
 }
 
 
+async def _publish_target(
+    request: Request,
+    organization: str,
+    registry: str,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Registry:
+    """The registry to publish into: the caller authenticated and authorized in one
+    worker-thread trip (``web.auth.authorized``), before the body is read."""
+    services = services_of(request)
+    return await authorized(
+        request,
+        services.tokens,
+        lambda principal: services.publishing.authorize(principal, organization, registry),
+    )
+
+
+PublishTarget = Annotated[Registry, Depends(_publish_target)]
+
+
 @router.post(
     "",
     summary="Publish a wheel or sdist (write_packages)",
@@ -56,14 +79,17 @@ _UPLOAD_BODY = {
     },
 )
 async def publish_package(
-    request: Request, organization: str, registry: str, principal: Caller
+    request: Request, organization: str, registry: str, target: PublishTarget
 ) -> schemas.PublishedPackage:
     publishing = services_of(request).publishing
-    target = await run_in_threadpool(publishing.authorize, principal, organization, registry)
-    form = await receive_form(request, publishing.staging, frozenset({FILE_FIELD}))
-    if form.file is None:
-        raise InvalidRequest('No file in the request: send it as the form field "file"')
-    result = await run_in_threadpool(publishing.publish, target, form.file)
+
+    def publish(form: ReceivedForm) -> PublishResult:
+        if form.file is None:
+            raise InvalidRequest('No file in the request: send it as the form field "file"')
+        return publishing.publish(target, form.file)
+
+    # The body's last bytes are parsed and the file published in one worker-thread trip.
+    result = await receive_form_then(request, publishing.staging, frozenset({FILE_FIELD}), publish)
     return published_package(base_url(request), target, result.package)
 
 

@@ -13,16 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from packyard.core.errors import InvalidRequest, PackyardError
+from packyard.services.publishing import PublishResult
 from packyard.services.uploads import CONTENT_FIELD, SIGNATURE_FIELD, UploadForm, publish_upload
 from packyard.web.api.shapes import package_json
-from packyard.web.auth import principal_for
+from packyard.web.auth import authorized
 from packyard.web.deps import base_url, services_of
 from packyard.web.errors import plain_error_response
-from packyard.web.multipart import receive_form
+from packyard.web.multipart import ReceivedForm, receive_form_then
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,16 +43,29 @@ async def upload(request: Request, organization: str, registry: str) -> Response
 
 async def _upload(request: Request, organization: str, registry: str) -> Response:
     services = services_of(request)
-    principal = await principal_for(request, services.tokens)
     publishing = services.publishing
-    target = await run_in_threadpool(publishing.authorize, principal, organization, registry)
-    received = await receive_form(
-        request, publishing.staging, frozenset({CONTENT_FIELD}), frozenset({SIGNATURE_FIELD})
+    target = await authorized(
+        request,
+        services.tokens,
+        lambda principal: publishing.authorize(principal, organization, registry),
     )
-    if received.file is None:
-        raise InvalidRequest(f'No file in the upload: send it as the form field "{CONTENT_FIELD}"')
-    form = UploadForm.from_fields(received.fields)
-    result = await run_in_threadpool(publish_upload, publishing, target, form, received.file)
+
+    def publish(received: ReceivedForm) -> PublishResult:
+        if received.file is None:
+            raise InvalidRequest(
+                f'No file in the upload: send it as the form field "{CONTENT_FIELD}"'
+            )
+        form = UploadForm.from_fields(received.fields)
+        return publish_upload(publishing, target, form, received.file)
+
+    # The body's last bytes are parsed and the file published in one worker-thread trip.
+    result = await receive_form_then(
+        request,
+        publishing.staging,
+        frozenset({CONTENT_FIELD}),
+        publish,
+        frozenset({SIGNATURE_FIELD}),
+    )
     body: dict[str, Any] = package_json(base_url(request), target, result.package)
     return JSONResponse(body)
 

@@ -1,0 +1,276 @@
+"""Publishing throughput alone, with a ceiling: ``python3 bench/publish_probe.py``.
+
+Issue 8 asks Packyard to publish through ``twine upload`` at 3x pypiserver's files/s. This
+probe answers whether that is reachable and how far off we are, in one run on one machine:
+
+- ``null``: a raw ASGI app on uvicorn (uvloop, httptools) that reads each body and answers
+  200. twine against it is the ceiling: what twine itself can do, the server costing
+  (almost) nothing.
+- ``pypiserver``: started as ``bench/peers.py`` does (gunicorn, 2 gevent workers).
+- ``packyard-twine`` and ``packyard-rest``: ``packyard serve --workers 2 --no-access-log``
+  on SQLite and a local blob folder, as ``bench/servers.py`` runs it; each round publishes
+  into a fresh registry, so every file is new.
+- ``base-twine`` and ``base-rest`` (with ``--baseline REVISION``): the same, running the
+  ``src`` of another git revision, to compare before and after a change in the same rounds.
+
+The same corpus as the full benchmark (``bench/corpus.py``, 402 files), uploaded by one
+``twine upload`` process (or the REST client of ``bench/scenarios.py``); the servers take
+turns within each round, so machine noise spreads over all of them. Besides files/s it
+reports the CPU milliseconds per file of the server (its whole process tree, from
+``/proc``) and of the client: on a loaded machine they vary less than the wall clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+Measure = Callable[[int], dict[str, Any]]
+MEASURES = ["null", "pypiserver", "packyard-twine", "packyard-rest", "base-twine", "base-rest"]
+
+
+async def null_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Reads the whole body, then answers 200 with an empty body; nothing else."""
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def serve_null(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        null_app, host="127.0.0.1", port=port, loop="uvloop", http="httptools",
+        access_log=False, log_level="warning",
+    )  # fmt: skip
+
+
+def _start_null(workdir: Path) -> Any:
+    from bench.servers import Target, free_port, spawn, stop_process
+
+    port = free_port()
+    command = [sys.executable, str(Path(__file__).resolve()), "--null-server", str(port)]
+    process = spawn(command, workdir / "null.log")
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    import socket
+
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    return Target(
+        name="null", version="-", mode="raw ASGI on uvicorn", base_url=base, root_path="/",
+        project_prefix="/", pid=process.pid, index_url=base, twine_url=f"{base}/",
+        twine_user="u", twine_password="p",  # noqa: S106 (the null server checks nothing)
+        stop_callback=lambda: stop_process(process),
+    )  # fmt: skip
+
+
+def _client_cpu_seconds() -> float:
+    """This process's CPU time plus that of its finished children (twine, once waited for)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _timed(pid: int, run: Callable[[], dict[str, Any]], files: int) -> dict[str, Any]:
+    """Runs one upload of ``files`` files; adds the CPU ms per file of the server's process
+    tree and of the client (twine's process, or this one for the REST client)."""
+    from bench import procs
+
+    server_before, client_before = procs.cpu_seconds(pid), _client_cpu_seconds()
+    outcome = run()
+    if "error" in outcome:
+        raise RuntimeError(outcome["error"])
+    server, client = procs.cpu_seconds(pid), _client_cpu_seconds()
+    outcome["server_cpu_ms_per_file"] = (server - server_before) * 1000 / files
+    outcome["client_cpu_ms_per_file"] = (client - client_before) * 1000 / files
+    return outcome
+
+
+def _measures(args: argparse.Namespace, workdir: Path, files: list[Path]) -> dict[str, Measure]:
+    from bench import peers, scenarios
+
+    twine = args.venvs / "twine" / "bin" / "twine"
+    wanted = set(args.only or MEASURES)
+    measures: dict[str, Measure] = {}
+    if "null" in wanted:
+        null = _start_null(workdir)
+        atexit_stops.append(null.stop)
+        measures["null"] = lambda _round: _timed(
+            null.pid, lambda: scenarios.twine_upload(twine, null, files), len(files)
+        )
+
+    def pypiserver(round_number: int) -> dict[str, Any]:
+        target = peers.start_pypiserver(
+            args.venvs / "pypiserver" / "bin", _fresh(workdir / f"pypiserver-{round_number}")
+        )
+        try:
+            return _timed(
+                target.pid, lambda: scenarios.twine_upload(twine, target, files), len(files)
+            )
+        finally:
+            target.stop()
+
+    if "pypiserver" in wanted:
+        measures["pypiserver"] = pypiserver
+    if wanted & {"packyard-twine", "packyard-rest"}:
+        measures.update(_packyard_measures("packyard", workdir, twine, files, {}))
+    if args.baseline and wanted & {"base-twine", "base-rest"}:
+        source = _baseline_source(args.baseline, workdir)
+        measures.update(
+            _packyard_measures("base", workdir, twine, files, {"PYTHONPATH": str(source)})
+        )
+    return {name: measures[name] for name in MEASURES if name in measures and name in wanted}
+
+
+def _packyard_measures(
+    label: str, workdir: Path, twine: Path, files: list[Path], env: dict[str, str]
+) -> dict[str, Measure]:
+    """Packyard as the bench runs it; ``env`` may point PYTHONPATH at another source tree."""
+    from bench import scenarios
+    from bench.servers import ORGANIZATION, Packyard, Target
+
+    yard = Packyard(_fresh(workdir / label), extra_env=env)
+    slug, write, read = yard.setup_data()
+    target = yard.start(slug, write, read)
+    atexit_stops.append(target.stop)
+
+    def fresh_registry(round_number: int, kind: str) -> Target:
+        other = yard.server.cli(
+            "registry", "create", ORGANIZATION, f"{kind} {round_number}"
+        ).stdout.strip()
+        assert target.twine_url is not None
+        assert target.rest_url is not None
+        return Target(
+            **{
+                **target.__dict__,
+                "twine_url": target.twine_url.replace(
+                    f"/{ORGANIZATION}/{slug}/", f"/{ORGANIZATION}/{other}/"
+                ),
+                "rest_url": target.rest_url.replace(
+                    f"/registries/{slug}/", f"/registries/{other}/"
+                ),
+            }
+        )
+
+    def with_twine(round_number: int) -> dict[str, Any]:
+        fresh = fresh_registry(round_number, "twine")
+        return _timed(target.pid, lambda: scenarios.twine_upload(twine, fresh, files), len(files))
+
+    def with_rest(round_number: int) -> dict[str, Any]:
+        fresh = fresh_registry(round_number, "rest")
+        return _timed(target.pid, lambda: scenarios.rest_publish(fresh, files), len(files))
+
+    return {f"{label}-twine": with_twine, f"{label}-rest": with_rest}
+
+
+def _baseline_source(revision: str, workdir: Path) -> Path:
+    """``src`` of ``revision`` (git archive), for a Packyard to compare with in each round."""
+    import subprocess
+
+    folder = _fresh(workdir / "baseline-source")
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, "src"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "src"
+
+
+atexit_stops: list[Callable[[], None]] = []
+
+
+def _fresh(path: Path) -> Path:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.corpus import build_corpus
+    from bench.run import FULL
+
+    workdir = args.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    corpus = build_corpus(workdir / "corpus", FULL.projects, FULL.versions, FULL.install_deps)
+    results: dict[str, list[dict[str, Any]]] = {}
+    try:
+        measures = _measures(args, workdir, corpus.files)
+        for round_number in range(args.rounds):
+            for name, measure in measures.items():
+                outcome = measure(round_number)
+                results.setdefault(name, []).append(outcome)
+                print(
+                    f"round {round_number} {name:15} {outcome['files_per_second']:7.1f} files/s"
+                    f"  CPU ms/file: server {outcome['server_cpu_ms_per_file']:5.2f}"
+                    f" client {outcome['client_cpu_ms_per_file']:5.2f}",
+                    flush=True,
+                )
+    finally:
+        for stop in reversed(atexit_stops):
+            stop()
+    summary = {
+        name: {
+            "median_files_per_second": statistics.median(r["files_per_second"] for r in runs),
+            "files_per_second": [round(r["files_per_second"], 1) for r in runs],
+            "best_files_per_second": max(r["files_per_second"] for r in runs),
+            "median_server_cpu_ms_per_file": statistics.median(
+                r["server_cpu_ms_per_file"] for r in runs
+            ),
+            "median_client_cpu_ms_per_file": statistics.median(
+                r["client_cpu_ms_per_file"] for r in runs
+            ),
+        }
+        for name, runs in results.items()
+    }
+    return {"files": len(corpus.files), "rounds": args.rounds, "summary": summary}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", nargs="*", choices=MEASURES, help="measure only these")
+    parser.add_argument("--baseline", metavar="REVISION",
+                        help="also run Packyard's src at this git revision as base-*")  # fmt: skip
+    parser.add_argument("--venvs", type=Path, default=ROOT / "bench" / ".work" / "venvs",
+                        help="where bench/peers.py installed twine and pypiserver")  # fmt: skip
+    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / ".work" / "probe")
+    parser.add_argument("--null-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.null_server:
+        serve_null(args.null_server)
+        return 0
+    if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
+        python = ROOT / ".venv" / "bin" / "python"
+        os.execv(str(python), [str(python), *sys.argv])  # noqa: S606
+    from bench import peers
+
+    for name in ("twine", "pypiserver"):
+        peers.ensure_venv(args.venvs, name)
+    print(json.dumps(run(args), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
