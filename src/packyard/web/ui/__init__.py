@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from packyard.web.ui import accounts, composites, packages, registries, settings, tokens
-from packyard.web.ui.common import HERE, make_environment
+from packyard.web.ui.common import HERE, Templates
 from packyard.web.ui.presenting import ReadmeRenderer
 
 __all__ = ["install_ui"]
@@ -27,7 +27,7 @@ ROUTERS = (
 
 
 def install_ui(app: FastAPI) -> None:
-    app.state.ui_templates = make_environment()
+    app.state.ui_templates = Templates()
     app.state.ui_readmes = ReadmeRenderer()
     for router in ROUTERS:
         app.include_router(router)
