@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.support.backends import Backend
-from tests.support.server import STARTUP_TIMEOUT_SECONDS, free_port
+from tests.support.server import STARTUP_TIMEOUT_SECONDS, PackyardServer, free_port
 
 # Loaded by the application (pydantic's compiled core, SQLAlchemy's extensions), never by
 # the command line alone.
@@ -52,6 +52,28 @@ def test_the_supervisor_leaves_the_application_to_its_workers(
         for library in APPLICATION_LIBRARIES:
             assert library not in supervisor
             assert all(library in worker for worker in workers)
+    finally:
+        server.stop()
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize(("given", "expected"), [(None, b"2"), ("4", b"4")])
+def test_workers_start_with_two_malloc_arenas_unless_told_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str | None, expected: bytes
+) -> None:
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    extra_env = {} if given is None else {"MALLOC_ARENA_MAX": given}
+    server = PackyardServer(
+        tmp_path / "data", tmp_path / "server.log", workers=2, extra_env=extra_env
+    )
+    server.start()
+    try:
+        assert server.process is not None
+        workers = _workers(server.process.pid)
+        assert len(workers) == 2
+        for pid in workers:
+            environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            assert b"MALLOC_ARENA_MAX=" + expected in environment
     finally:
         server.stop()
 
