@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 from tests.support.clients import uv_executable
 
-from bench import ceiling, composite, peers, scale, scenarios
+from bench import ceiling, composite, peers, sampling, scale, scenarios
 from bench.corpus import Corpus, build_corpus, build_huge_wheel
+from bench.load import run_load
 from bench.run import Sizes
 from bench.servers import ORGANIZATION, Packyard, Target
 
@@ -59,12 +62,22 @@ def _run_packyard(
                 other = yard.server.cli("registry", "create", ORGANIZATION, "Twine").stdout.strip()
                 twine_target = Target(**{**target.__dict__, "twine_url": target.twine_url.replace(  # type: ignore[union-attr]
                     f"/{slug}/", f"/{other}/")})  # fmt: skip
-                entry["publish"]["twine"] = scenarios.twine_upload(
-                    twine, twine_target, corpus.files
-                )
+                with _profiled(sizes, target, workdir / "profile-twine.txt") as sampled:
+                    entry["publish"]["twine"] = scenarios.twine_upload(
+                        twine, twine_target, corpus.files
+                    )
+                entry.setdefault("profiles", {})["twine publishing"] = sampled
             else:
                 entry["publish"]["twine"] = {"error": "not measured: upload API not yet merged"}
             entry.update(_common(target, corpus, sizes, workdir, use_wrk))
+            if sizes.profile:
+                log("Packyard: project pages under py-spy")
+                paths = [target.project_path(p) for p in corpus.projects]
+                c = max(sizes.concurrencies)
+                with _profiled(sizes, target, workdir / "profile-reads.txt") as sampled:
+                    run_load(target.base_url, paths, target.read_headers, c, sizes.read_seconds,
+                             target.pid, workdir / "load", use_wrk)  # fmt: skip
+                entry.setdefault("profiles", {})[f"project pages at c={c}"] = sampled
             log("ceiling: a bare ASGI app on the same server settings")
             results["ceiling"] = ceiling.run_ceiling(
                 _page_sizes(target, corpus.projects[0]), target.read_headers,
@@ -81,6 +94,17 @@ def _run_packyard(
             target.stop()
     finally:
         stand_in.stop()
+
+
+@contextlib.contextmanager
+def _profiled(sizes: Sizes, target: Target, output: Path) -> Iterator[dict[str, Any]]:
+    """py-spy on the server's processes while the block runs (full runs only: a CI container
+    may not allow ptrace, and the smoke run must stay seconds long)."""
+    if not sizes.profile:
+        yield {}
+        return
+    with sampling.sampled(target.pid, sizes.read_seconds, output) as sampled:
+        yield sampled
 
 
 def _page_sizes(target: Target, project: str) -> dict[str, int]:

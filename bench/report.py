@@ -103,6 +103,32 @@ def _ceiling_section(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _profile_section(results: dict[str, Any]) -> list[str]:
+    profiles = results["servers"].get(PACKYARD, {}).get("profiles", {})
+    if not profiles:
+        return []
+    lines = [
+        "## Profiles: where a Packyard worker's time goes",
+        "",
+        "py-spy samples every process of the server while the load runs (bench/sampling.py); "
+        "shares are of their busy samples (idle threads left out), by the function running at "
+        "the time.",
+    ]
+    for case, summary in profiles.items():
+        lines += ["", f"### {case}", ""]
+        if "error" in summary:
+            lines.append(f"Not profiled: {summary['error']}.")
+            continue
+        owners = ", ".join(f"{owner} {share:.0%}" for owner, share in summary["owners"].items())
+        lines += [f"{summary['samples']:,} busy samples: {owners}.", ""]
+        lines += ["| function (own time) | share |", "|---|---:|"]
+        lines += [
+            f"| `{name.replace('|', '/')}` | {share:.1%} |"
+            for name, share in summary["functions"].items()
+        ]
+    return lines
+
+
 def _publish_section(results: dict[str, Any]) -> list[str]:
     lines = [
         "## Publishing",
@@ -249,7 +275,7 @@ def render(results: dict[str, Any], targets: list[tuple[str, str, str]]) -> str:
     lines += [f"| {name} | {value} | {met} |" for name, value, met in targets]
     lines += [""]
     for section in (_reads_section, _ceiling_section, _publish_section, _install_section,
-                    _scale_section, _composite_section):  # fmt: skip
+                    _scale_section, _composite_section, _profile_section):  # fmt: skip
         part = section(results)
         if part:
             lines += [*part, ""]

@@ -40,15 +40,18 @@ class Sizes:
     install_runs: int
     scale_projects: int
     scale_sample: int
+    profile: bool  # py-spy a worker where targets are measured
 
 
 FULL = Sizes(
     projects=100, versions=2, install_deps=30, concurrencies=[1, 8, 64], read_seconds=6,
     huge_bytes=1024**3 - 1024**2, install_runs=3, scale_projects=100_000, scale_sample=5000,
+    profile=True,
 )  # fmt: skip
 SMOKE = Sizes(
     projects=6, versions=1, install_deps=4, concurrencies=[1, 8], read_seconds=1,
     huge_bytes=4 * 1024**2, install_runs=1, scale_projects=300, scale_sample=50,
+    profile=False,
 )  # fmt: skip
 
 
