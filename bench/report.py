@@ -108,7 +108,7 @@ def _profile_section(results: dict[str, Any]) -> list[str]:
     if not profiles:
         return []
     lines = [
-        "## Profiles: where a Packyard worker's time goes",
+        "## Profiles: where the Packyard server's time goes",
         "",
         "py-spy samples every process of the server while the load runs (bench/sampling.py); "
         "shares are of their busy samples (idle threads left out), by the function running at "
