@@ -7,7 +7,7 @@ file comes out of its cooldown, and while PyPI cannot be reached."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,22 +19,12 @@ from packyard.services.composite_index import CompositeIndexService
 from packyard.services.upstream_pypi import PypiUpstream
 from packyard.settings import Settings
 from tests.support.builders import Dist, write_wheel
+from tests.support.clock import Clock
 from tests.support.fake_pypi import FakePypi, wheel_file
 
 pytestmark = pytest.mark.backend_independent  # always SQLite in-process
 
 TTL = 600
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

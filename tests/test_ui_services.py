@@ -5,7 +5,7 @@ the sign-in throttle expiring, and sessions ending."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,16 +17,9 @@ from packyard.core.roles import user_principal
 from packyard.services.users import LOCKOUT, MAX_FAILED_SIGN_INS
 from packyard.settings import Settings
 from tests.support.builders import Dist, write_sdist, write_wheel
+from tests.support.clock import Clock
 
 pytestmark = pytest.mark.backend_independent  # always SQLite in-process
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

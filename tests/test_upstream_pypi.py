@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,20 +17,10 @@ from packyard.db.engine import make_session_factory
 from packyard.services.upstream_pypi import PypiUpstream
 from packyard.settings import Settings
 from tests.support.builders import Dist
+from tests.support.clock import Clock
 from tests.support.fake_pypi import FakeFile, FakePypi, wheel_file
 
 TTL = 600
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

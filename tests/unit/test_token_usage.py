@@ -13,16 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.db.engine import make_engine, make_session_factory
 from packyard.db.models import Base, OrganizationRow, TokenRow
 from packyard.services.token_usage import TokenUsage
+from tests.support.clock import Clock
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _database(tmp_path: Path) -> tuple[sessionmaker[Session], list[str]]:

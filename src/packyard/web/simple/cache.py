@@ -22,10 +22,21 @@ Key = tuple[str, int, str, str]
 ENTRY_OVERHEAD_BYTES = 400
 
 
+# Every answer with an index page carries these: the page depends on both headers, and
+# clients must revalidate (ETag) so that a new upload is seen at once by pip and uv.
+INDEX_HEADERS = {"Vary": "Accept, Authorization", "Cache-Control": "no-cache"}
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedPage:
     body: bytes
     etag: str
+
+    def matches(self, if_none_match: str | None) -> bool:
+        """Whether an ``If-None-Match`` header names this page (the answer is then 304)."""
+        if not if_none_match:
+            return False
+        return self.etag in (tag.strip() for tag in if_none_match.split(","))
 
 
 class RenderedPageCache:

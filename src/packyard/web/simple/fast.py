@@ -28,10 +28,9 @@ from packyard.services.composite_index import CompositeIndexService
 from packyard.web.auth import credential_from_header
 from packyard.web.auth_limits import FailedAuthLimiter
 from packyard.web.negotiation import choose_media_type
-from packyard.web.simple.cache import RenderedPage, RenderedPageCache
+from packyard.web.simple.cache import INDEX_HEADERS, RenderedPage, RenderedPageCache
 
-# What routes.INDEX_HEADERS says, as raw ASGI header pairs.
-_COMMON_HEADERS = [(b"vary", b"Accept, Authorization"), (b"cache-control", b"no-cache")]
+_COMMON_HEADERS = [(k.lower().encode(), v.encode()) for k, v in INDEX_HEADERS.items()]
 _MAX_REMEMBERED_ACCEPTS = 256
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -136,7 +135,7 @@ class IndexFastPath:
 
 def _answer(page: RenderedPage, media_type: str, if_none_match: str | None) -> Answer:
     etag = page.etag.encode()
-    if if_none_match and page.etag in (tag.strip() for tag in if_none_match.split(",")):
+    if page.matches(if_none_match):
         return 304, [*_COMMON_HEADERS, (b"etag", etag)], b""
     headers = [
         *_COMMON_HEADERS,

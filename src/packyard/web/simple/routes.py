@@ -25,14 +25,12 @@ from packyard.services.downloads import Download
 from packyard.web.auth import credential_from_header, failed_authentications_limited
 from packyard.web.deps import services_of
 from packyard.web.negotiation import SUPPORTED, choose_media_type
-from packyard.web.simple.cache import RenderedPage, RenderedPageCache
+from packyard.web.simple.cache import INDEX_HEADERS, RenderedPage, RenderedPageCache
 from packyard.web.simple.composite import composite_download
 from packyard.web.simple.files import ServedFile, file_response
 from packyard.web.simple.render import render_project_list, render_project_page
 
 router = APIRouter(include_in_schema=False)
-
-INDEX_HEADERS = {"Vary": "Accept, Authorization", "Cache-Control": "no-cache"}
 
 
 async def _readable_registry(request: Request, organization: str, registry: str) -> Registry:
@@ -114,8 +112,7 @@ def _composite_page(
 
 def _conditional(request: Request, page: RenderedPage, media_type: str) -> Response:
     headers = {**INDEX_HEADERS, "ETag": page.etag}
-    if_none_match = request.headers.get("if-none-match", "")
-    if page.etag in (tag.strip() for tag in if_none_match.split(",")):
+    if page.matches(request.headers.get("if-none-match")):
         return Response(status_code=304, headers=headers)
     # Set directly: Starlette would append "; charset=utf-8" to text/html, and the media
     # type must be exactly one of PEP 691's three.
