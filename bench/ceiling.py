@@ -10,6 +10,7 @@ ceiling with a peer shows which ratio targets the machine allows at all.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -39,8 +40,37 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             else:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+    if scope["method"] not in ("GET", "HEAD"):
+        # An upload's body is read to its end, as any server must before answering.
+        more = True
+        while more:
+            more = (await receive()).get("more_body", False)
     await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
     await send({"type": "http.response.body", "body": _BODY})
+
+
+def start_bare_server(
+    workdir: Path, body_bytes: int, workers: int, label: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``app`` on uvicorn with Packyard's settings, answering ``body_bytes`` bytes; returns
+    the process (stop it with ``servers.stop_process``) and its base URL once it answers."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "bench.ceiling:app", "--host", "127.0.0.1",
+        "--port", str(port), "--workers", str(workers), "--no-access-log", "--loop", "uvloop",
+        "--http", "httptools", "--log-level", "warning",
+    ]  # fmt: skip
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "BENCH_CEILING_BODY_BYTES": str(body_bytes), "PYTHONPATH": str(root)}
+    log = workdir / f"bare-server-{label}.log"
+    process = spawn(command, log, env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(f"{base}/", process, log, 30)
+    except BaseException:
+        stop_process(process)
+        raise
+    return process, base
 
 
 def run_ceiling(
@@ -49,20 +79,9 @@ def run_ceiling(
 ) -> dict[str, Any]:  # fmt: skip
     """For each page kind, the bare server's figures with a body of that kind's size."""
     results: dict[str, Any] = {}
-    root = Path(__file__).resolve().parent.parent
     for kind, size in body_bytes.items():
-        port = free_port()
-        command = [
-            sys.executable, "-m", "uvicorn", "bench.ceiling:app", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", "2", "--no-access-log", "--loop", "uvloop",
-            "--http", "httptools", "--log-level", "warning",
-        ]  # fmt: skip
-        env = {**os.environ, "BENCH_CEILING_BODY_BYTES": str(size), "PYTHONPATH": str(root)}
-        log = workdir / f"ceiling-{kind}.log"
-        process = spawn(command, log, env)
+        process, base = start_bare_server(workdir, size, 2, kind)
         try:
-            base = f"http://127.0.0.1:{port}"
-            wait_ready(f"{base}/", process, log, 30)
             paths = [f"/{kind}/"]
             run_load(base, paths, headers, 1, 1, process.pid, workdir, use_wrk)
             result = run_load(

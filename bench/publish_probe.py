@@ -3,9 +3,9 @@
 Issue 8 asks Packyard to publish through ``twine upload`` at 3x pypiserver's files/s. This
 probe answers whether that is reachable and how far off we are, in one run on one machine:
 
-- ``null``: a raw ASGI app on uvicorn (uvloop, httptools) that reads each body and answers
-  200. twine against it is the ceiling: what twine itself can do, the server costing
-  (almost) nothing.
+- ``null``: the do-nothing ASGI app of ``bench/ceiling.py`` on uvicorn (uvloop, httptools,
+  one worker), which reads each body and answers 200. twine against it is the ceiling:
+  what twine itself can do, the server costing (almost) nothing.
 - ``pypiserver``: started as ``bench/peers.py`` does (gunicorn, 2 gevent workers).
 - ``packyard-twine`` and ``packyard-rest``: ``packyard serve --workers 2 --no-access-log``
   on SQLite and a local blob folder, as ``bench/servers.py`` runs it; each round publishes
@@ -28,7 +28,6 @@ import os
 import resource
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,42 +40,11 @@ Measure = Callable[[int], dict[str, Any]]
 MEASURES = ["null", "pypiserver", "packyard-twine", "packyard-rest", "base-twine", "base-rest"]
 
 
-async def null_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Reads the whole body, then answers 200 with an empty body; nothing else."""
-    if scope["type"] != "http":
-        return
-    more = True
-    while more:
-        message = await receive()
-        more = message.get("more_body", False)
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b""})
-
-
-def serve_null(port: int) -> None:
-    import uvicorn
-
-    uvicorn.run(
-        null_app, host="127.0.0.1", port=port, loop="uvloop", http="httptools",
-        access_log=False, log_level="warning",
-    )  # fmt: skip
-
-
 def _start_null(workdir: Path) -> Any:
-    from bench.servers import Target, free_port, spawn, stop_process
+    from bench.ceiling import start_bare_server
+    from bench.servers import Target, stop_process
 
-    port = free_port()
-    command = [sys.executable, str(Path(__file__).resolve()), "--null-server", str(port)]
-    process = spawn(command, workdir / "null.log")
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    import socket
-
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
+    process, base = start_bare_server(workdir, 0, 1, "null")
     return Target(
         name="null", version="-", mode="raw ASGI on uvicorn", base_url=base, root_path="/",
         project_prefix="/", pid=process.pid, index_url=base, twine_url=f"{base}/",
@@ -256,11 +224,7 @@ def main() -> int:
     parser.add_argument("--venvs", type=Path, default=ROOT / "bench" / ".work" / "venvs",
                         help="where bench/peers.py installed twine and pypiserver")  # fmt: skip
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / ".work" / "probe")
-    parser.add_argument("--null-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.null_server:
-        serve_null(args.null_server)
-        return 0
     if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
         python = ROOT / ".venv" / "bin" / "python"
         os.execv(str(python), [str(python), *sys.argv])  # noqa: S606
