@@ -29,6 +29,7 @@ from packyard.core.models import Organization, Principal
 from packyard.services.users import SignedIn, UserService
 from packyard.web.deps import base_url, services_of
 from packyard.web.errors import status_for
+from packyard.web.observability.requests import note_principal
 
 if TYPE_CHECKING:
     import jinja2
@@ -112,6 +113,7 @@ async def visitor_of(request: Request) -> Visitor:
     users = services_of(request).users
     signed_in = await run_in_threadpool(users.signed_in, request.cookies.get(SESSION_COOKIE))
     if signed_in is not None:
+        note_principal(request.scope, "user", signed_in.user.id)
         return Visitor(signed_in, signed_in.csrf_token, False)
     cookie = request.cookies.get(CSRF_COOKIE)
     if cookie and 20 <= len(cookie) <= 100:
