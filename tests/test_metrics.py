@@ -4,32 +4,30 @@ when its event happens, whichever worker saw it; labels never carry a name, toke
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
+from tests.support.composite import fake_pypi
 from tests.support.driver import Organization, Registry, new_organization
 from tests.support.fake_pypi import FakePypi, wheel_file
 from tests.support.metrics import Scrape, scrape
 from tests.support.s3 import CREDENTIALS
 from tests.support.server import PackyardServer, free_port
 
+__all__ = ["fake_pypi"]  # a fixture, shared with the composite tests
+
 PROJECT_ROUTE = "/{organization}/{registry}/pypi/simple/{project}/"
 FILES_ROUTE = "/{organization}/{registry}/pypi/files/{filename}"
-
-
-@pytest.fixture(scope="module")
-def fake_pypi() -> Iterator[FakePypi]:
-    fake = FakePypi()
-    fake.start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +51,18 @@ def org(yard: PackyardServer) -> Organization:
     return new_organization(yard, "metrics")
 
 
+def _scrapes_around_reads(
+    yard: PackyardServer, org: Organization, tmp_path: Path, name: str, reads: int
+) -> tuple[Scrape, Scrape]:
+    """Scrapes before and after ``reads`` reads of a new project's page, each on a
+    connection of its own so that the two workers share them."""
+    registry, writer, _wheel = _published(org, name, tmp_path)
+    before = scrape(yard.base_url)
+    for _ in range(reads):
+        assert _fresh_get(f"{registry.simple_url}{name}/", writer).status_code == 200
+    return before, scrape(yard.base_url)
+
+
 def _published(org: Organization, name: str, tmp_path: Path) -> tuple[Registry, str, Path]:
     registry = org.registry("main")
     writer = org.token("write_packages", "read_packages")
@@ -62,7 +72,7 @@ def _published(org: Organization, name: str, tmp_path: Path) -> tuple[Registry, 
 
 
 def _fresh_get(url: str, token: str) -> httpx.Response:
-    """A request on a connection of its own, so that the two workers share the load."""
+    """A request on a connection of its own."""
     with httpx.Client(auth=("x", token), timeout=30) as client:
         return client.get(url)
 
@@ -70,11 +80,7 @@ def _fresh_get(url: str, token: str) -> httpx.Response:
 def test_requests_are_counted_by_route_template_over_all_workers(
     yard: PackyardServer, org: Organization, tmp_path: Path
 ) -> None:
-    registry, writer, _wheel = _published(org, "counted-app", tmp_path)
-    before = scrape(yard.base_url)
-    for _ in range(30):
-        assert _fresh_get(f"{registry.simple_url}counted-app/", writer).status_code == 200
-    after = scrape(yard.base_url)
+    before, after = _scrapes_around_reads(yard, org, tmp_path, "counted-app", 30)
     labels = {"route": PROJECT_ROUTE, "method": "GET", "status": "200"}
     name = "packyard_http_requests_total"
     assert after.value(name, **labels) - before.value(name, **labels) == 30
@@ -127,11 +133,7 @@ def test_downloads_count_files_and_bytes_served(
 def test_index_pages_count_one_miss_per_render_and_hits_after(
     yard: PackyardServer, org: Organization, tmp_path: Path
 ) -> None:
-    registry, writer, _wheel = _published(org, "cached-app", tmp_path)
-    before = scrape(yard.base_url)
-    for _ in range(12):
-        assert _fresh_get(f"{registry.simple_url}cached-app/", writer).status_code == 200
-    after = scrape(yard.base_url)
+    before, after = _scrapes_around_reads(yard, org, tmp_path, "cached-app", 12)
     misses = _moved(before, after, "packyard_index_cache_lookups_total", result="miss")
     hits = _moved(before, after, "packyard_index_cache_lookups_total", result="hit")
     assert 1 <= misses <= 2  # each worker renders the page once at most
@@ -182,6 +184,47 @@ def test_features_still_to_come_are_exported_at_zero(yard: PackyardServer) -> No
 
 def _moved(before: Scrape, after: Scrape, name: str, **labels: str) -> float:
     return after.value(name, **labels) - before.value(name, **labels)
+
+
+# deploy/monitoring: the dashboard and the alert rules --------------------------------
+
+MONITORING = Path(__file__).resolve().parent.parent / "deploy" / "monitoring"
+METRIC_NAME = re.compile(r"\bpackyard_[a-z0-9_]+")
+
+
+def _dashboard_expressions() -> list[str]:
+    dashboard = json.loads((MONITORING / "grafana-dashboard.json").read_text())
+    return [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+
+
+def _alert_expressions() -> list[str]:
+    rules = yaml.safe_load((MONITORING / "packyard-alerts.yml").read_text())
+    return [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+
+
+@pytest.mark.parametrize("source", [_dashboard_expressions, _alert_expressions])
+def test_dashboard_and_alerts_use_only_exported_metrics(
+    yard: PackyardServer, source: Callable[[], list[str]]
+) -> None:
+    httpx.get(f"{yard.base_url}/sign-in", timeout=30)  # a request, so requests are counted
+    exported = scrape(yard.base_url).sample_names()
+    expressions = source()
+    assert expressions
+    referenced = {name for expression in expressions for name in METRIC_NAME.findall(expression)}
+    assert referenced
+    assert referenced <= exported, referenced - exported
+
+
+def test_alerts_cover_errors_latency_upstream_webhooks_and_disk() -> None:
+    alerts = " ".join(_alert_expressions())
+    for metric in (
+        'packyard_http_requests_total{status=~"5.."}',
+        "packyard_http_request_duration_seconds_bucket",
+        "packyard_upstream_errors_total",
+        "packyard_webhook_deliveries_pending",
+        "packyard_data_dir_free_bytes",
+    ):
+        assert metric in alerts
 
 
 # Readiness, the token and the switch: servers of their own ------------------------------

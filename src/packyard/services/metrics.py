@@ -125,6 +125,8 @@ def create_zero_series() -> None:
         INDEX_CACHE.labels(result)
     for kind in ("transport", "server"):
         UPSTREAM_ERRORS.labels(kind)
+    for status in ("2xx", "3xx", "4xx", "5xx", "error"):
+        UPSTREAM_REQUESTS.labels(status)
     for check in ("database", "blob_store"):
         READINESS_FAILURES.labels(check)
 
