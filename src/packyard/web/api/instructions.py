@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from packyard.core.permissions import Action
+from packyard.core.permissions import Disclosure
+from packyard.core.scopes import Scope
 from packyard.services.instructions import publish_instructions
-from packyard.web.api.common import ERRORS, operation_id
-from packyard.web.auth import principal_for
+from packyard.web.api.common import ERRORS, api_principal, operation_id
 from packyard.web.deps import base_url, services_of
 
 router = APIRouter(
@@ -32,13 +32,14 @@ async def get_publish_instructions(
     request: Request, organization: str, registry: str
 ) -> dict[str, Any]:
     services = services_of(request)
-    principal = await principal_for(request, services.tokens)
+    principal = await api_principal(request)
     target = await run_in_threadpool(
         services.registries.registry_for,
         principal,
         organization,
         registry,
-        Action.READ_REGISTRIES,
+        Scope.READ_REGISTRIES,
+        Disclosure.API,
     )
     found = publish_instructions(base_url(request), target.organization_slug, target.slug)
     return {

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from packyard.core.permissions import Action, allowed
+from packyard.core.permissions import allowed
+from packyard.core.scopes import Scope
 from packyard.services.catalog import PackageDetail
 from packyard.web.deps import base_url, services_of
 from packyard.web.simple.files import ServedFile, file_response
@@ -95,7 +96,7 @@ async def show_package(
             public=target.public,
             requirement=requirement,
         ),
-        can_delete=allowed(principal, Action.DELETE_PACKAGES, target),
+        can_delete=allowed(principal, Scope.DELETE_PACKAGES, target),
     )
 
 
