@@ -19,8 +19,9 @@ from packyard.core.composite import CompositeSettings
 from packyard.core.models import Registry
 from packyard.core.permissions import Disclosure
 from packyard.core.scopes import Scope
-from packyard.core.setup_snippets import TOKEN_PLACEHOLDER, index_url, setup_snippets
-from packyard.web.api.common import ERRORS, api_principal, operation_id
+from packyard.core.snippets import PACKAGE_PLACEHOLDER
+from packyard.web.api import schemas, shapes
+from packyard.web.api.common import ERRORS, Caller, api_principal, operation_id
 from packyard.web.deps import base_url, services_of
 
 router = APIRouter(
@@ -87,12 +88,21 @@ async def put_upstreams(
     return UpstreamList(upstreams=[u.slug for u in settings.upstreams])
 
 
-@router.get("/setup", summary="How to install from this registry with pip and uv")
-async def get_setup(request: Request, organization: str, registry: str) -> dict[str, Any]:
-    target = await _registry(request, organization, registry, Scope.READ_PACKAGES)
-    base = base_url(request)
-    return {
-        "index_url": index_url(base, target.organization_slug, target.slug),
-        "token_placeholder": TOKEN_PLACEHOLDER,
-        "snippets": setup_snippets(base, target.organization_slug, target.slug),
-    }
+@router.get(
+    "/setup",
+    summary="How to install from this registry with pip and uv",
+    description="The same forms a package's installation field gives, for any package; "
+    "a private registry's carry ${PACKYARD_TOKEN} where the token goes. Needs read_packages.",
+)
+async def get_setup(
+    request: Request, organization: str, registry: str, principal: Caller
+) -> schemas.Installation:
+    target = await run_in_threadpool(
+        services_of(request).registries.registry_for,
+        principal,
+        organization,
+        registry,
+        Scope.READ_PACKAGES,
+        Disclosure.API,
+    )
+    return shapes.installation(base_url(request), target, PACKAGE_PLACEHOLDER)
