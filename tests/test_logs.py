@@ -165,3 +165,17 @@ def test_application_messages_are_json_too(yard: PackyardServer) -> None:
     startup = [r for r in records if "Application startup complete" in r.get("message", "")]
     assert len(startup) == 2  # one per worker
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+
+
+@pytest.mark.backend_independent
+def test_the_default_access_log_is_one_text_line_per_request(tmp_path: Path) -> None:
+    server = PackyardServer(tmp_path / "data", tmp_path / "server.log", access_log=True)
+    server.start()
+    try:
+        httpx.get(f"{server.base_url}/sign-in", headers={"X-Request-ID": "text-7"}, timeout=30)
+    finally:
+        server.stop()
+    (line,) = [line for line in server.log_path.read_text().splitlines() if "text-7" in line]
+    assert re.fullmatch(
+        r'INFO: +127\.0\.0\.1:\d+ - "GET /sign-in HTTP/1\.1" 200 [\d.]+ms text-7', line
+    )

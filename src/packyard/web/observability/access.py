@@ -79,7 +79,11 @@ def _text_line(entry: AccessEntry) -> str:
 def _json_line(entry: AccessEntry) -> str:
     # Only the path (and the principal's id, an identifier we made) can hold characters
     # JSON must escape; the other values are numbers, validated ids and route templates.
-    path = json.dumps(entry.path, ensure_ascii=False)
+    path = entry.path
+    if path.isascii() and path.isprintable() and '"' not in path and "\\" not in path:
+        path = f'"{path}"'  # nothing to escape: most paths, at a quarter of json.dumps's cost
+    else:
+        path = json.dumps(path, ensure_ascii=False)
     kind = "null" if entry.principal_kind is None else f'"{entry.principal_kind}"'
     principal_id = "null" if entry.principal_id is None else json.dumps(entry.principal_id)
     return (
