@@ -108,6 +108,7 @@ def package_out(base: str, details: PackageDetails) -> schemas.PackageOut:
         downloads_count=package.downloads_count,
         visibility="public" if registry.public else "private",
         installation=installation(base, registry, package),
+        imported_from=package.imported_from,
     )
 
 
