@@ -27,12 +27,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import Conflict, InvalidRequest
 from packyard.core.models import PackageFile, Principal, Registry, RegistryType
-from packyard.core.permissions import Action
+from packyard.core.permissions import Disclosure
+from packyard.core.scopes import Scope
 from packyard.db.models import PackageRow, RegistryRow
 from packyard.dists.filenames import canonical_filename
 from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
 from packyard.dists.metadata import CoreMetadata
+from packyard.services import metrics
 from packyard.services.composites import source_upstream_slugs
 from packyard.services.registries import RegistryService
 from packyard.services.rows import package_from_row, package_from_values
@@ -102,7 +104,7 @@ class PublishService:
         registry that does not take uploads.
         """
         target = self._registries.registry_for(
-            principal, organization, registry, Action.WRITE_PACKAGES
+            principal, organization, registry, Scope.WRITE_PACKAGES, Disclosure.INSTALLER
         )
         if target.type is not RegistryType.SOURCE:
             sources = ", ".join(source_upstream_slugs(self._sessions, target.id)) or "none yet"
@@ -136,9 +138,12 @@ class PublishService:
                 verify(inspection.metadata)
             existing = self._existing(registry, staged, inspection)
             if existing is not None:
-                return PublishResult(existing, created=False)
-            self._store_blobs(staged, inspection)
-            return self._record(registry, staged, inspection, attestations, provenance)
+                result = PublishResult(existing, created=False)
+            else:
+                self._store_blobs(staged, inspection)
+                result = self._record(registry, staged, inspection, attestations, provenance)
+            metrics.record_publish(staged.size, created=result.created)
+            return result
         finally:
             self.staging.discard(staged)
 
