@@ -19,6 +19,7 @@ from packyard.blobs.base import BlobStore
 from packyard.core.errors import NotFound
 from packyard.core.models import PackageFile, Registry
 from packyard.db.models import PackageRow
+from packyard.services import metrics
 from packyard.services.rows import package_from_row
 
 METADATA_SUFFIX = ".metadata"
@@ -41,6 +42,7 @@ class DownloadCounter:
         self._lock = threading.Lock()
 
     def count(self, package_id: str) -> None:
+        metrics.DOWNLOADS.inc()
         with self._lock:
             self._pending[package_id] += 1
 
