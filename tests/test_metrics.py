@@ -17,14 +17,11 @@ import yaml
 
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
-from tests.support.composite import fake_pypi
 from tests.support.driver import Organization, Registry, new_organization
 from tests.support.fake_pypi import FakePypi, wheel_file
 from tests.support.metrics import Scrape, scrape, settled_scrape
 from tests.support.s3 import CREDENTIALS
 from tests.support.server import PackyardServer, free_port
-
-__all__ = ["fake_pypi"]  # a fixture, shared with the composite tests
 
 PROJECT_ROUTE = "/{organization}/{registry}/pypi/simple/{project}/"
 FILES_ROUTE = "/{organization}/{registry}/pypi/files/{filename}"

@@ -21,12 +21,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from packyard.web.observability.access import AccessEntry, AccessLog
+from packyard.web.observability.access import PRINCIPAL_KEY, AccessLog
 from packyard.web.observability.logs import REQUEST_ID
 from packyard.web.observability.tallies import RequestTallies
 
 ROUTE_KEY = "packyard.route"
-PRINCIPAL_KEY = "packyard.principal"
 UNMATCHED_ROUTE = "unmatched"
 REQUEST_ID_HEADER = b"x-request-id"
 # An id a client or proxy sends is kept if it is short and made of safe characters (it
@@ -115,7 +114,7 @@ class RequestObserver:
             if self._tallies is not None:
                 self._tallies.add(route, method, status, duration, sent)
             if self._access_log is not None:
-                self._log(scope, route, status, duration, sent, request_id)
+                self._access_log.write(scope, route, status, duration, sent, request_id)
 
     def _request_id(self, scope: Scope) -> str:
         for name, value in scope["headers"]:
@@ -125,29 +124,6 @@ class RequestObserver:
                     return given
                 break
         return f"{self._id_prefix}{next(self._ids):x}"
-
-    def _log(
-        self, scope: Scope, route: str, status: int, duration: float, sent: int, request_id: str
-    ) -> None:
-        assert self._access_log is not None
-        client = scope.get("client")
-        kind, principal_id = scope.get(PRINCIPAL_KEY, (None, None))
-        self._access_log.write(
-            AccessEntry(
-                now=time.time(),
-                client=f"{client[0]}:{client[1]}" if client else "-",
-                method=scope["method"],
-                path=scope["path"],
-                http_version=scope.get("http_version", "1.1"),
-                route=route,
-                status=status,
-                duration=duration,
-                sent=sent,
-                request_id=request_id,
-                principal_kind=kind,
-                principal_id=principal_id,
-            )
-        )
 
     def _lifespan_send(self, send: Send) -> Send:
         async def lifespan_send(message: Message) -> None:
