@@ -59,7 +59,6 @@ class Services:
     index: IndexService
     downloads: DownloadService
     composites: CompositeService
-    composite_index: CompositeIndexService
     http: UpstreamHttp
     packages: PackageService
     # The web UI's use cases.
@@ -150,7 +149,6 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     registries = RegistryService(sessions, utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
     counter = DownloadCounter(sessions)
-    downloads = DownloadService(sessions, blobs, counter)
     composites = CompositeService(sessions, registries, utc_now)
     http = UpstreamHttp(settings)
     pypi = PypiUpstream(
@@ -166,6 +164,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     tokens = TokenService(sessions, registries, utc_now)
     # One counter (one dedicated connection) for every cache validated by it.
     changes = change_counter(engine)
+    composite_index = CompositeIndexService(sessions, composites, pypi, utc_now, changes)
     return Services(
         settings=settings,
         engine=engine,
@@ -179,12 +178,9 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
             utc_now,
             ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
         ),
-        index=IndexService(sessions),
-        downloads=downloads,
+        index=IndexService(sessions, composite_index),
+        downloads=DownloadService(sessions, blobs, counter, composite_index),
         composites=composites,
-        composite_index=CompositeIndexService(
-            sessions, registries, composites, pypi, downloads, blobs, utc_now, changes
-        ),
         http=http,
         packages=PackageService(sessions, registries, counter, utc_now),
         users=UserService(sessions, registries, utc_now),

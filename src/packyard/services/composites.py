@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.composite import (
     PYPI,
-    PYPI_UPSTREAM,
     CompositePolicy,
     CompositeSettings,
     PypiFiles,
@@ -36,6 +35,7 @@ from packyard.core.names import slugify
 from packyard.core.permissions import Action, check_registry_access
 from packyard.core.roles import may
 from packyard.core.scopes import Scope
+from packyard.core.simple_api import PYPI_UPSTREAM
 from packyard.db.models import (
     CompositeSettingsRow,
     CompositeUpstreamRow,

@@ -27,7 +27,8 @@ from packyard.web.limits import HeaderSizeLimit
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
 from packyard.web.simple.cache import RenderedPageCache
-from packyard.web.simple.fast import IndexFastPath
+from packyard.web.simple.cached_reads import IndexFastPath
+from packyard.web.simple.pages import IndexPages
 from packyard.web.ui import install_ui
 
 log = logging.getLogger(__name__)
@@ -35,15 +36,9 @@ log = logging.getLogger(__name__)
 
 def create_app(services: Services) -> ASGIApp:
     """The application behind two plain-ASGI layers: the header-size limit (every request)
-    and the fast path for cached index reads (web.simple.fast)."""
+    and the fast path for cached index reads (web.simple.cached_reads)."""
     app = create_framework_app(services)
-    fast_path = IndexFastPath(
-        app,
-        services.access,
-        services.composite_index,
-        app.state.page_cache,
-        app.state.auth_limiter,
-    )
+    fast_path = IndexFastPath(app, services.access, app.state.index_pages, app.state.auth_limiter)
     return HeaderSizeLimit(fast_path)
 
 
@@ -66,7 +61,7 @@ def create_framework_app(services: Services) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.page_cache = RenderedPageCache()
+    app.state.index_pages = IndexPages(services.index, RenderedPageCache())
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)
     install_error_handlers(app)
     app.include_router(registries.router)

@@ -20,6 +20,7 @@ from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.permissions import Action, allowed
 from packyard.core.roles import may
 from packyard.core.scopes import Scope
+from packyard.core.simple_api import PYPI_UPSTREAM
 from packyard.services.registry_settings import RegistryForm
 from packyard.services.tokens import IssuedToken
 from packyard.web.deps import base_url, services_of
@@ -49,7 +50,6 @@ REGISTRY_TABS = (
     ("settings", "Settings", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
 )
 MAX_CURSOR = 2**62
-PYPI_UPSTREAM = "pypi"
 
 
 def registry_url(registry: Registry) -> str:
