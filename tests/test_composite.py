@@ -252,6 +252,7 @@ def test_setup_snippets_name_the_composite_index(corg: Organization, writer: str
     body = response.json()
     assert body["index_url"] == composite.simple_url
     host = composite.yard.base_url.split("://", 1)[1]
-    expected = f"http://x:$TOKEN@{host}/{corg.slug}/all-python/pypi/simple/"
-    assert expected in body["snippets"]["pip"]
-    assert set(body["snippets"]) >= {"pip_conf", "requirements_txt", "uv_pip", "pyproject_toml"}
+    expected = f"http://__token__:${{PACKYARD_TOKEN}}@{host}/{corg.slug}/all-python/pypi/simple/"
+    snippets = {snippet["key"]: snippet["text"] for snippet in body["snippets"]}
+    assert f'pip install --index-url "{expected}" "PACKAGE"' == snippets["pip"]
+    assert set(snippets) == {"pip", "uv", "pip_conf", "requirements_txt", "pyproject_toml"}

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from packyard.core.snippets import TOKEN_PLACEHOLDER, TOKEN_VARIABLE, USER_NAME
 from tests.support.backends import Backend
 from tests.support.server import STARTUP_TIMEOUT_SECONDS, PackyardServer, free_port
 
@@ -115,7 +116,11 @@ def test_quickstart_prints_a_token_that_reads_its_demo_registry(tmp_path: Path) 
     port = free_port()
     index = f"http://127.0.0.1:{port}/demo/python-packages/pypi/simple/"
     with _quickstart(tmp_path / "data", port, tmp_path / "first.log") as (output, token):
-        assert f'pip install --index-url "http://x:{token}@127.0.0.1:{port}' in output
+        assert f"export {TOKEN_VARIABLE}={token}\n" in output
+        assert (
+            f'pip install --index-url "http://{USER_NAME}:{TOKEN_PLACEHOLDER}@127.0.0.1' in output
+        )
+        assert f'-H "Authorization: Bearer {TOKEN_PLACEHOLDER}"' in output
         assert httpx.get(index, auth=("x", token)).status_code == 200
         assert httpx.get(index).status_code == 401
     # A second run finds the demo in place and prints the same token.

@@ -1,5 +1,5 @@
 """The pure rules of composite registries: precedence, the hiding rule and its allow list,
-the cooldown and when it next lets a file through, durations and setup snippets."""
+the cooldown and when it next lets a file through, and durations."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from packyard.core.composite import (
     resolve_project,
 )
 from packyard.core.errors import ValidationFailed
-from packyard.core.setup_snippets import setup_snippets
 
 NOW = datetime(2026, 1, 31, tzinfo=UTC)
 TEAM_A = Upstream("team-a", "id-a")
@@ -173,17 +172,3 @@ def test_durations_are_read_as_seconds(value: int | str | None, seconds: int | N
 def test_unreadable_durations_are_refused(value: int | str) -> None:
     with pytest.raises(ValidationFailed):
         parse_duration(value)
-
-
-def test_setup_snippets_put_a_placeholder_where_the_token_goes() -> None:
-    snippets = setup_snippets("https://packages.example.com/", "acme", "all-python")
-    url = "https://x:$TOKEN@packages.example.com/acme/all-python/pypi/simple/"
-    assert snippets["pip"] == f'pip install --index-url "{url}" PACKAGE'
-    assert f"index-url = {url}" in snippets["pip_conf"]
-    assert snippets["requirements_txt"].startswith(f"--index-url {url}\n")
-    assert snippets["uv_pip"].startswith(f'uv pip install --index-url "{url}"')
-    assert "UV_INDEX_ALL_PYTHON_PASSWORD" in snippets["uv_sync"]
-    assert (
-        'url = "https://packages.example.com/acme/all-python/pypi/simple/"'
-        in (snippets["pyproject_toml"])
-    )

@@ -18,8 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from packyard.core.composite import CompositeSettings
 from packyard.core.models import Registry
 from packyard.core.permissions import Action
-from packyard.core.setup_snippets import TOKEN_PLACEHOLDER, index_url, setup_snippets
-from packyard.web.api.common import ERRORS, operation_id
+from packyard.core.snippets import PACKAGE_PLACEHOLDER
+from packyard.web.api import schemas, shapes
+from packyard.web.api.common import ERRORS, Caller, operation_id
 from packyard.web.auth import principal_for
 from packyard.web.deps import base_url, services_of
 
@@ -82,12 +83,20 @@ async def put_upstreams(
     return UpstreamList(upstreams=[u.slug for u in settings.upstreams])
 
 
-@router.get("/setup", summary="How to install from this registry with pip and uv")
-async def get_setup(request: Request, organization: str, registry: str) -> dict[str, Any]:
-    target = await _registry(request, organization, registry, Action.READ_PACKAGES)
-    base = base_url(request)
-    return {
-        "index_url": index_url(base, target.organization_slug, target.slug),
-        "token_placeholder": TOKEN_PLACEHOLDER,
-        "snippets": setup_snippets(base, target.organization_slug, target.slug),
-    }
+@router.get(
+    "/setup",
+    summary="How to install from this registry with pip and uv",
+    description="The same forms a package's installation field gives, for any package; "
+    "a private registry's carry ${PACKYARD_TOKEN} where the token goes. Needs read_packages.",
+)
+async def get_setup(
+    request: Request, organization: str, registry: str, principal: Caller
+) -> schemas.Installation:
+    target = await run_in_threadpool(
+        services_of(request).registries.api_registry_for,
+        principal,
+        organization,
+        registry,
+        Action.READ_PACKAGES,
+    )
+    return shapes.installation(base_url(request), target, PACKAGE_PLACEHOLDER)

@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from packyard.core.errors import PackyardError, PermissionDenied, Unauthenticated
 from packyard.core.models import Organization, Principal
+from packyard.core.snippets import TOKEN_PLACEHOLDER
 from packyard.services.users import SignedIn, UserService
 from packyard.web.deps import base_url, services_of
 from packyard.web.errors import status_for
@@ -95,6 +96,8 @@ def make_environment() -> jinja2.Environment:
     environment.filters["filesize"] = _filesize
     environment.filters["when"] = _when
     environment.filters["urlpart"] = lambda value: quote(str(value), safe="")
+    # The snippets' own placeholder, so the pages' prose names what the snippets say.
+    environment.globals["token_placeholder"] = TOKEN_PLACEHOLDER
     return environment
 
 

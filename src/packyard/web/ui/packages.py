@@ -10,13 +10,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from packyard.core.permissions import Action, allowed
+from packyard.core.snippets import RegistryAddress, install_snippets
 from packyard.services.catalog import PackageDetail
 from packyard.web.deps import base_url, services_of
 from packyard.web.simple.files import file_response
 from packyard.web.ui.common import PageRoute, checked_form, redirect, render, visitor_of
 from packyard.web.ui.presenting import ReadmeRenderer, member_tree, safe_url
 from packyard.web.ui.registries import REGISTRY_PATH, readable_registry, registry_url
-from packyard.web.ui.snippets import install_snippets
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -89,9 +89,7 @@ async def show_package(
         tabs=PACKAGE_TABS,
         tab=tab if tab in {k for k, _ in PACKAGE_TABS} else "install",
         install=install_snippets(
-            base_url(request),
-            target.organization_slug,
-            target.slug,
+            RegistryAddress(base_url(request), target.organization_slug, target.slug),
             public=target.public,
             requirement=requirement,
         ),

@@ -1,8 +1,6 @@
 """The registries page of an organization, the New registry form, and a registry's page
-with its tabs: Releases, Publish Instructions, Installation and Settings.
-
-Composite registries (another piece of work) add Upstreams and Setup & Usage tabs: see
-``REGISTRY_TABS`` and ``templates/registry.html``.
+with its tabs: Releases, Publish Instructions (source), Upstreams (composite), Installation
+and Settings; see ``REGISTRY_TABS`` and ``templates/registry.html``.
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ from packyard.core.permissions import Action, allowed
 from packyard.core.roles import may
 from packyard.core.scopes import Scope
 from packyard.core.simple_api import PYPI_UPSTREAM
+from packyard.core.snippets import RegistryAddress, install_snippets, publish_snippets
 from packyard.services.registry_settings import RegistryForm
 from packyard.services.tokens import IssuedToken
 from packyard.web.deps import base_url, services_of
@@ -34,19 +33,17 @@ from packyard.web.ui.common import (
     render,
     visitor_of,
 )
-from packyard.web.ui.snippets import install_snippets, publish_snippets, setup_usage_snippets
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 ORG_PATH = "/organizations/{organization}/packages"
 REGISTRY_PATH = ORG_PATH + "/registries/{registry}"
-# (key, title, for which registry types); the composite tabs are wired in with that work.
+# (key, title, for which registry types)
 REGISTRY_TABS = (
     ("releases", "Releases", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
     ("publish", "Publish Instructions", (RegistryType.SOURCE,)),
-    ("install", "Installation", (RegistryType.SOURCE,)),
     ("upstreams", "Upstreams", (RegistryType.COMPOSITE,)),
-    ("setup", "Setup & Usage", (RegistryType.COMPOSITE,)),
+    ("install", "Installation", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
     ("settings", "Settings", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
 )
 MAX_CURSOR = 2**62
@@ -223,8 +220,7 @@ async def registry_page(
         if access.can_manage
         else []
     )
-    base = base_url(request)
-    org, slug = registry.organization_slug, registry.slug
+    address = RegistryAddress(base_url(request), registry.organization_slug, registry.slug)
     upstreams = await _upstreams_view(request, registry)
     return render(
         request,
@@ -239,9 +235,8 @@ async def registry_page(
         releases=page,
         query=query,
         paged=before is not None,
-        install=install_snippets(base, org, slug, public=registry.public),
-        publish=publish_snippets(base, org, slug),
-        setup=setup_usage_snippets(base, org, slug),
+        install=install_snippets(address, public=registry.public),
+        publish=publish_snippets(address),
         upstreams=upstreams,
         tokens=tokens,
         new_token=new_token,
