@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.models import ANONYMOUS, Principal, Registry
-from packyard.core.permissions import Action, allowed
+from packyard.core.permissions import Disclosure, allowed
+from packyard.core.scopes import Scope
 from packyard.db.models import OrganizationRow, RegistryRow, TokenRow
 from packyard.services.memo import CounterValidatedMemo
 from packyard.services.registries import RegistryService
@@ -80,7 +81,7 @@ class ReadAccess:
         if looked_up is None:
             principal = ANONYMOUS if secret is None else self._tokens.authenticate(secret)
             return self._registries.registry_for(
-                principal, organization, registry, Action.READ_PACKAGES
+                principal, organization, registry, Scope.READ_PACKAGES, Disclosure.INSTALLER
             )
         found, token_id = looked_up
         self._note_use(token_id)
@@ -113,7 +114,7 @@ class ReadAccess:
                 return None
             principal = principal_from_row(token_row)
         found = registry_from_row(values[0], values[1])
-        if not allowed(principal, Action.READ_PACKAGES, found):
+        if not allowed(principal, Scope.READ_PACKAGES, found, Disclosure.INSTALLER):
             return None
         return found, principal.token_id
 

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import Conflict, InvalidRequest
 from packyard.core.models import PackageFile, Principal, Registry, RegistryType
-from packyard.core.permissions import Action
+from packyard.core.permissions import Disclosure
+from packyard.core.scopes import Scope
 from packyard.db.models import PackageRow, RegistryRow
 from packyard.dists.filenames import canonical_filename
 from packyard.dists.inspection import Inspection, inspect_distribution
@@ -90,7 +91,7 @@ class PublishService:
         registry that does not take uploads.
         """
         target = self._registries.registry_for(
-            principal, organization, registry, Action.WRITE_PACKAGES
+            principal, organization, registry, Scope.WRITE_PACKAGES, Disclosure.INSTALLER
         )
         if target.type is not RegistryType.SOURCE:
             sources = ", ".join(source_upstream_slugs(self._sessions, target.id)) or "none yet"

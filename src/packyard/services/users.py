@@ -28,8 +28,8 @@ from packyard.core.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from packyard.core.models import ANONYMOUS, USER_KIND, Organization, Principal
-from packyard.core.roles import user_principal
+from packyard.core.models import ANONYMOUS, Organization, Principal, PrincipalKind
+from packyard.core.permissions import user_principal
 from packyard.db.models import MembershipRow, OrganizationRow, UserRow, UserSessionRow
 from packyard.services.registries import RegistryService
 
@@ -249,7 +249,7 @@ class UserService:
             return ANONYMOUS
         membership = signed_in.membership(organization.id)
         if membership is None:
-            return Principal(kind=USER_KIND, user_id=signed_in.user.id)
+            return Principal(kind=PrincipalKind.USER, user_id=signed_in.user.id)
         return user_principal(signed_in.user.id, organization.id, admin=membership.admin)
 
     def get_user(self, email: str) -> User:

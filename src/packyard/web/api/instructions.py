@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from packyard.core.permissions import Action
+from packyard.core.permissions import Disclosure
+from packyard.core.scopes import Scope
 from packyard.web.api import schemas, shapes
 from packyard.web.api.common import ERRORS, Caller, operation_id
 from packyard.web.deps import base_url, services_of
@@ -34,6 +35,7 @@ async def get_publish_instructions(
         principal,
         organization,
         registry,
-        Action.READ_REGISTRIES,
+        Scope.READ_REGISTRIES,
+        Disclosure.API,
     )
     return shapes.publish_instructions(base_url(request), target)

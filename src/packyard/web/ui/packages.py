@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from packyard.core.permissions import Action, allowed
+from packyard.core.permissions import allowed
+from packyard.core.scopes import Scope
 from packyard.core.snippets import RegistryAddress, install_snippets
 from packyard.services.catalog import PackageDetail
 from packyard.web.deps import base_url, services_of
@@ -93,7 +94,7 @@ async def show_package(
             public=target.public,
             requirement=requirement,
         ),
-        can_delete=allowed(principal, Action.DELETE_PACKAGES, target),
+        can_delete=allowed(principal, Scope.DELETE_PACKAGES, target),
     )
 
 

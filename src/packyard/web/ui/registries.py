@@ -15,8 +15,7 @@ from starlette.responses import Response
 
 from packyard.core.errors import ValidationFailed
 from packyard.core.models import Organization, Principal, Registry, RegistryType
-from packyard.core.permissions import Action, allowed
-from packyard.core.roles import may
+from packyard.core.permissions import allowed, allowed_in_organization
 from packyard.core.scopes import Scope
 from packyard.core.simple_api import PYPI_UPSTREAM
 from packyard.core.snippets import RegistryAddress, install_snippets, publish_snippets
@@ -125,7 +124,7 @@ async def _registries_page(
         registries=readable,
         stats=stats,
         query=query,
-        can_create=may(principal, Scope.WRITE_REGISTRIES, organization.id),
+        can_create=allowed_in_organization(principal, Scope.WRITE_REGISTRIES, organization.id),
         sources=[r for r in every if r.type is RegistryType.SOURCE],
         error=error,
         form=form or RegistryForm(name=""),
@@ -181,7 +180,7 @@ async def readable_registry(
     principal = principal_in(visitor, found)
     registries = services_of(request).registries
     target = await run_in_threadpool(
-        registries.registry_for, principal, organization, registry, Action.READ_PACKAGES
+        registries.registry_for, principal, organization, registry, Scope.READ_PACKAGES
     )
     return target, principal
 
@@ -202,8 +201,8 @@ async def registry_page(
     """Render the registry page; shared by the GET and by posts that show a result."""
     services = services_of(request)
     access = RegistryPage(
-        can_manage=allowed(principal, Action.WRITE_REGISTRIES, registry),
-        can_delete=allowed(principal, Action.DELETE_REGISTRIES, registry),
+        can_manage=allowed(principal, Scope.WRITE_REGISTRIES, registry),
+        can_delete=allowed(principal, Scope.DELETE_REGISTRIES, registry),
     )
     tabs = [
         (key, title)
