@@ -26,6 +26,7 @@ from packyard.core.simple_api import METADATA_SUFFIX
 from packyard.db import index as queries
 from packyard.db.index import StoredFile
 from packyard.db.models import PackageRow
+from packyard.services import metrics
 from packyard.services.composite_index import CompositeIndexService
 
 
@@ -36,6 +37,7 @@ class DownloadCounter:
         self._lock = threading.Lock()
 
     def count(self, package_id: str) -> None:
+        metrics.DOWNLOADS.inc()
         with self._lock:
             self._pending[package_id] += 1
 

@@ -22,7 +22,12 @@ from packyard.core.names import normalize_project
 from packyard.services.access import ReadAccess
 from packyard.web.auth import credential_from_header
 from packyard.web.auth_limits import FailedAuthLimiter
+from packyard.web.observability.requests import ROUTE_KEY
 from packyard.web.simple.pages import Answer, IndexPages
+
+# The templates of the routes whose answers this layer gives, for metrics and the log.
+ROOT_ROUTE = "/{organization}/{registry}/pypi/simple/"
+PROJECT_ROUTE = "/{organization}/{registry}/pypi/simple/{project}/"
 
 
 class IndexFastPath:
@@ -43,6 +48,7 @@ class IndexFastPath:
             answer = self._cached_answer(scope)
             if answer is not None:
                 status, headers, body = answer
+                scope[ROUTE_KEY] = ROOT_ROUTE if scope["path"].count("/") == 5 else PROJECT_ROUTE
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
