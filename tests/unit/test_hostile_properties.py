@@ -84,7 +84,7 @@ class _Collector(HTMLParser):
             self.texts[-1] += data
 
 
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
 
 
 @st.composite
