@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from packyard.core.errors import TooManyRequests, Unauthenticated
+from packyard.core.errors import RateLimited, Unauthenticated
 from packyard.core.models import RegistryType
 from packyard.core.names import normalize_project
 from packyard.services.access import ReadAccess
@@ -124,7 +124,7 @@ class IndexFastPath:
         try:
             self._auth_limiter.check(client[0] if client else "unknown")
             return True, credential_from_header(authorization)
-        except (TooManyRequests, Unauthenticated):
+        except (RateLimited, Unauthenticated):
             return False, None
 
     def _media_type(self, accept: str | None) -> str | None:

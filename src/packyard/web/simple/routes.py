@@ -18,12 +18,14 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from packyard.core.errors import NotAcceptable
 from packyard.core.models import Registry, RegistryType
 from packyard.core.names import normalize_project
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.downloads import Download
 from packyard.web.auth import credential_from_header, failed_authentications_limited
 from packyard.web.deps import services_of
+from packyard.web.errors import error_response
 from packyard.web.negotiation import SUPPORTED, choose_media_type
 from packyard.web.simple.cache import INDEX_HEADERS, RenderedPage, RenderedPageCache
 from packyard.web.simple.composite import composite_download
@@ -52,12 +54,8 @@ def _negotiate(request: Request) -> str | None:
 
 def _not_acceptable() -> Response:
     offered = ", ".join(SUPPORTED)
-    return Response(
-        f'{{"message": "None of the requested media types is available; offered: {offered}"}}',
-        status_code=406,
-        media_type="application/json",
-        headers={"Vary": "Accept"},
-    )
+    message = f"None of the requested media types is available; offered: {offered}"
+    return error_response(NotAcceptable(message))
 
 
 async def _page_response(

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from packyard.core.composite import PYPI_UPSTREAM
 from packyard.core.errors import ValidationFailed
 from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.permissions import allowed, allowed_in_organization
@@ -45,7 +46,6 @@ REGISTRY_TABS = (
     ("settings", "Settings", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
 )
 MAX_CURSOR = 2**62
-PYPI_UPSTREAM = "pypi"
 
 
 def registry_url(registry: Registry) -> str:
