@@ -66,7 +66,6 @@ class Services:
     index: IndexService
     downloads: DownloadService
     composites: CompositeService
-    composite_index: CompositeIndexService
     http: UpstreamHttp
     packages: PackageService
     # The web UI's use cases.
@@ -172,7 +171,6 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     registries = RegistryService(sessions, utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
     counter = DownloadCounter(sessions)
-    downloads = DownloadService(sessions, blobs, counter)
     composites = CompositeService(sessions, registries, utc_now)
     http = UpstreamHttp(settings)
     pypi = PypiUpstream(
@@ -196,18 +194,16 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     )
     # One counter (one dedicated connection) for every cache validated by it.
     changes = change_counter(engine)
+    composite_index = CompositeIndexService(sessions, composites, pypi, utc_now, changes)
     return Services(
         settings=settings,
         engine=engine,
         registries=registries,
         tokens=tokens,
         publishing=publishing,
-        index=IndexService(sessions),
-        downloads=downloads,
+        index=IndexService(sessions, composite_index),
+        downloads=DownloadService(sessions, blobs, counter, composite_index),
         composites=composites,
-        composite_index=CompositeIndexService(
-            sessions, registries, composites, pypi, downloads, blobs, utc_now, changes
-        ),
         http=http,
         packages=PackageService(sessions, registries, counter, utc_now),
         users=UserService(sessions, registries, utc_now),

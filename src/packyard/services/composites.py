@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.composite import (
     PYPI,
-    PYPI_UPSTREAM,
     CompositePolicy,
     CompositeSettings,
     PypiFiles,
@@ -35,6 +34,7 @@ from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.names import slugify
 from packyard.core.permissions import Disclosure, require, require_in_organization
 from packyard.core.scopes import Scope
+from packyard.core.simple_api import PYPI_UPSTREAM
 from packyard.db.models import (
     CompositeSettingsRow,
     CompositeUpstreamRow,

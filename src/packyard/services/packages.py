@@ -15,14 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
 from sqlalchemy import Select, delete, exists, false, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import Conflict, InvalidRequest, NotFound
 from packyard.core.models import ArchiveMember, PackageFile, Principal, Registry, RegistryType
-from packyard.core.names import looks_like_id, normalize_project
+from packyard.core.names import looks_like_id, normalize_project, normalize_version
 from packyard.core.permissions import Disclosure
 from packyard.core.scopes import Scope
 from packyard.db.models import PackageRow, RegistryRow
@@ -233,10 +232,8 @@ def _any_beyond(
 
 
 def _normal_version(version: str) -> str:
-    try:
-        return str(Version(version))
-    except InvalidVersion:
-        return version  # matches nothing stored, which is the right answer
+    # An invalid version matches nothing stored, which is the right answer.
+    return normalize_version(version) or version
 
 
 def _package_row(session: Session, registry: Registry, package_id: str) -> PackageRow:

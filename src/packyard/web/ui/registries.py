@@ -17,6 +17,7 @@ from packyard.core.errors import ValidationFailed
 from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.permissions import allowed, allowed_in_organization
 from packyard.core.scopes import Scope
+from packyard.core.simple_api import PYPI_UPSTREAM
 from packyard.core.snippets import RegistryAddress, install_snippets, publish_snippets
 from packyard.services.registry_settings import RegistryForm
 from packyard.services.tokens import IssuedToken
@@ -45,7 +46,6 @@ REGISTRY_TABS = (
     ("settings", "Settings", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
 )
 MAX_CURSOR = 2**62
-PYPI_UPSTREAM = "pypi"
 
 
 def registry_url(registry: Registry) -> str:
