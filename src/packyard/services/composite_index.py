@@ -50,7 +50,7 @@ from packyard.core.composite import (
 from packyard.core.errors import NotFound, UpstreamError
 from packyard.core.models import Registry
 from packyard.core.names import normalize_project
-from packyard.db.models import (
+from packyard.db.tables import (
     CompositeSettingsRow,
     CompositeUpstreamRow,
     PackageRow,

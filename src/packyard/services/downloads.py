@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import NotFound
 from packyard.core.models import PackageFile, Registry
-from packyard.db.models import PackageRow
-from packyard.services.rows import package_from_row
+from packyard.db.packages import package_from_row
+from packyard.db.tables import PackageRow
 
 METADATA_SUFFIX = ".metadata"
 

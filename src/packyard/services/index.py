@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from packaging.version import InvalidVersion, Version
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound
 from packyard.core.models import Registry
-from packyard.core.names import normalize_project
-from packyard.db.models import PackageRow
+from packyard.core.names import normalize_project, version_key
+from packyard.db.tables import PackageRow
 from packyard.services.single_flight import SingleFlight
 
 
@@ -79,11 +78,7 @@ class NonNormalizedName(Exception):
         self.normalized = normalized
 
 
-def _version_key(version: str) -> tuple[int, Version | str]:
-    try:
-        return (1, Version(version))
-    except InvalidVersion:
-        return (0, version)
+_version_key = version_key  # the one definition lives in core.names
 
 
 # The columns an index page needs of each file, and the IndexFile they make: shared by

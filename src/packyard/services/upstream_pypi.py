@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import UpstreamError
 from packyard.core.names import normalize_project
-from packyard.db.models import PypiProjectRow
+from packyard.db.tables import PypiProjectRow
 
 if TYPE_CHECKING:
     import httpx
