@@ -4,6 +4,7 @@ store, clock) and wires services together. Nothing is created at import time."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from packyard import __version__
 from packyard.blobs.base import BlobStore
@@ -24,6 +25,7 @@ from packyard.db.engine import (
     upgrade_schema,
 )
 from packyard.dists.limits import ArchiveLimits
+from packyard.services import metrics
 from packyard.services.access import ReadAccess
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.composites import CompositeService
@@ -63,6 +65,15 @@ class Services:
     users: UserService
     access: ReadAccess
     integrity: IntegrityService
+    blobs: BlobStore
+
+    def readiness_checks(self) -> dict[str, Callable[[], None]]:
+        """What ``/readyz`` asks: each returns when its dependency answers, else raises."""
+        return {"database": self._ping_database, "blob_store": self.blobs.check}
+
+    def _ping_database(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def flush_buffers(self) -> None:
         """Write what is buffered in memory: download counts and token last-use times."""
@@ -109,7 +120,9 @@ class UpstreamHttp:
             if self._client is None:
                 import httpx
 
-                self._client = httpx.Client(
+                from packyard.services.upstream_metrics import CountingClient
+
+                self._client = CountingClient(
                     timeout=httpx.Timeout(self._timeout),
                     follow_redirects=True,
                     headers={"User-Agent": f"packyard/{__version__}"},
@@ -132,6 +145,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     """
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
+    metrics.watch_pool(engine)
     should_migrate = settings.uses_embedded_database if migrate is None else migrate
     if should_migrate:
         upgrade_schema(engine)
@@ -187,4 +201,5 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         users=UserService(sessions, registries, utc_now),
         access=ReadAccess(sessions, tokens, registries, changes),
         integrity=IntegrityService(sessions, blobs, utc_now),
+        blobs=blobs,
     )

@@ -31,6 +31,7 @@ class PackyardServer:
     log_path: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     workers: int = 1
+    access_log: bool = False
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -97,7 +98,7 @@ class PackyardServer:
                 str(self.port),
                 "--workers",
                 str(self.workers),
-                "--no-access-log",
+                "--access-log" if self.access_log else "--no-access-log",
             ],
             env=self.env(),
             stdout=log,

@@ -114,6 +114,10 @@ class LocalBlobStore:
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
 
+    def check(self) -> None:
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"The blob folder {self.root} is missing")
+
     def url(self, key: str, filename: str) -> str | None:
         return None
 

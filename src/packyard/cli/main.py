@@ -296,12 +296,22 @@ def db_upgrade(data_dir: Path | None) -> None:
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="PACKYARD_LOG_FORMAT",
+    show_default=True,
+    help="json: one JSON object per line, for log collectors ($PACKYARD_LOG_FORMAT).",
+)
 @data_dir_option
-def serve(host: str, port: int, workers: int, access_log: bool, data_dir: Path | None) -> None:
+def serve(
+    host: str, port: int, workers: int, access_log: bool, log_format: str, data_dir: Path | None
+) -> None:
     """Run the server."""
     serving.export_data_dir(data_dir)
     serving.in_child_process(serving.prepare_database)
-    serving.run_server(host, port, workers, access_log)
+    serving.run_server(host, port, workers, access_log, log_format)
 
 
 @main.command()

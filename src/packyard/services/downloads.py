@@ -20,6 +20,7 @@ from packyard.core.errors import NotFound
 from packyard.core.models import PackageFile, Registry
 from packyard.db.packages import package_from_row
 from packyard.db.tables import PackageRow
+from packyard.services import metrics
 
 METADATA_SUFFIX = ".metadata"
 
@@ -41,6 +42,7 @@ class DownloadCounter:
         self._lock = threading.Lock()
 
     def count(self, package_id: str) -> None:
+        metrics.DOWNLOADS.inc()
         with self._lock:
             self._pending[package_id] += 1
 

@@ -36,6 +36,7 @@ from packyard.dists.filenames import canonical_filename
 from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
 from packyard.dists.metadata import CoreMetadata
+from packyard.services import metrics
 from packyard.services.composites import source_upstream_slugs
 from packyard.services.registries import RegistryService
 from packyard.services.staging import StagedFile, StagingArea
@@ -120,9 +121,12 @@ class PublishService:
                 verify(inspection.metadata)
             existing = self._existing(registry, staged, inspection)
             if existing is not None:
-                return PublishResult(existing, created=False)
-            self._store_blobs(staged, inspection)
-            return self._record(registry, staged, inspection, attestations)
+                result = PublishResult(existing, created=False)
+            else:
+                self._store_blobs(staged, inspection)
+                result = self._record(registry, staged, inspection, attestations)
+            metrics.record_publish(staged.size, created=result.created)
+            return result
         finally:
             self.staging.discard(staged)
 

@@ -16,6 +16,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from packyard.services import metrics
+
 Key = tuple[str, int, str, str]
 
 # What an entry costs besides its body: key tuple, RenderedPage, ETag, the dict's links.
@@ -25,6 +27,10 @@ ENTRY_OVERHEAD_BYTES = 400
 # Every answer with an index page carries these: the page depends on both headers, and
 # clients must revalidate (ETag) so that a new upload is seen at once by pip and uv.
 INDEX_HEADERS = {"Vary": "Accept, Authorization", "Cache-Control": "no-cache"}
+
+
+_HITS = metrics.INDEX_CACHE.labels("hit")
+_MISSES = metrics.INDEX_CACHE.labels("miss")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +58,13 @@ class RenderedPageCache:
             page = self._entries.get(key)
             if page is not None:
                 self._entries.move_to_end(key)
+                _HITS.inc()
             return page
 
     def put(self, key: Key, body: bytes) -> RenderedPage:
         """Store ``body`` under ``key`` and return it with its ETag. The same body stored
         again (several requests rendered the page at once) keeps the page already there."""
+        _MISSES.inc()  # every page stored was rendered because it was not found
         with self._lock:
             page = self._entries.get(key)
             if page is not None and page.body == body:

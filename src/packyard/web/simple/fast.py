@@ -28,10 +28,14 @@ from packyard.services.composite_index import CompositeIndexService
 from packyard.web.auth import credential_from_header
 from packyard.web.auth_limits import FailedAuthLimiter
 from packyard.web.negotiation import choose_media_type
+from packyard.web.observability.requests import ROUTE_KEY
 from packyard.web.simple.cache import INDEX_HEADERS, RenderedPage, RenderedPageCache
 
 _COMMON_HEADERS = [(k.lower().encode(), v.encode()) for k, v in INDEX_HEADERS.items()]
 _MAX_REMEMBERED_ACCEPTS = 256
+# The templates of the routes whose answers this layer gives, for metrics and the log.
+ROOT_ROUTE = "/{organization}/{registry}/pypi/simple/"
+PROJECT_ROUTE = "/{organization}/{registry}/pypi/simple/{project}/"
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
@@ -58,6 +62,7 @@ class IndexFastPath:
             answer = self._cached_answer(scope)
             if answer is not None:
                 status, headers, body = answer
+                scope[ROUTE_KEY] = ROOT_ROUTE if scope["path"].count("/") == 5 else PROJECT_ROUTE
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
