@@ -13,11 +13,8 @@ import httpx
 import pytest
 
 from tests.support.builders import Dist, wheel_bytes, write_wheel
-from tests.support.composite import composite_yard, corg, fake_pypi, pypi_available
 from tests.support.driver import Organization, Registry, new_organization
 from tests.support.fake_pypi import FakeFile, FakePypi, wheel_file
-
-__all__ = ["composite_yard", "corg", "fake_pypi", "pypi_available"]
 
 JSON = "application/vnd.pypi.simple.v1+json"
 

@@ -1,5 +1,5 @@
-"""The fast path for cached index reads (web.simple.fast) answers exactly what the routes
-would, and leaves to them everything it cannot answer from cache.
+"""The fast path for cached index reads (web.simple.cached_reads) answers exactly what the
+routes would, and leaves to them everything it cannot answer from cache.
 
 Two views: over HTTP, a cached read (the fast path's) is compared with the first read of
 the same page (the routes'), byte for byte and header for header, for source and composite
@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 from packyard.bootstrap import Services, build_services
 from packyard.settings import Settings
 from packyard.web.app import create_framework_app
-from packyard.web.simple.fast import IndexFastPath
+from packyard.web.simple.cached_reads import IndexFastPath
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Organization
 from tests.support.operator import create_composite, create_registry, registry_token
@@ -156,9 +156,7 @@ def _fast_paths(services: Services) -> tuple[FastAPI, IndexFastPath, _Refusing]:
     app = create_framework_app(services)
     state = app.state
     refusing = _Refusing()
-    fast = IndexFastPath(
-        refusing, services.access, services.composite_index, state.page_cache, state.auth_limiter
-    )
+    fast = IndexFastPath(refusing, services.access, state.index_pages, state.auth_limiter)
     return app, fast, refusing
 
 

@@ -21,8 +21,8 @@ import pytest
 
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Api, api, new_organization
+from tests.support.rest import ALL_SCOPES
 from tests.support.server import PackyardServer
-from tests.test_rest_registries import ALL_SCOPES
 
 MAX_EXAMPLES = int(os.environ.get("PACKYARD_TEST_SCHEMATHESIS_EXAMPLES", "25"))
 SEED = int(os.environ.get("PACKYARD_TEST_SCHEMATHESIS_SEED", "20261124"))

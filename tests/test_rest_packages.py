@@ -13,27 +13,9 @@ import httpx
 import pytest
 
 from tests.support.builders import Dist, wheel_bytes, write_sdist, write_wheel
-from tests.support.driver import Api, Organization, api, new_organization
-from tests.support.server import PackyardServer
-from tests.test_rest_registries import ALL_SCOPES
+from tests.support.driver import Api
 
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def organization(yard: PackyardServer) -> Organization:
-    return new_organization(yard, "packages")
-
-
-@pytest.fixture(scope="module")
-def admin(organization: Organization) -> Api:
-    return api(organization, organization.token(*ALL_SCOPES))
-
-
-@pytest.fixture
-def registry(admin: Api) -> str:
-    slug: str = admin.create_registry(f"Packages {next(_names)}")["slug"]
-    return slug
 
 
 def publish(admin: Api, registry: str, dist: Dist, directory: Path) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 from packyard.core.snippets import TOKEN_PLACEHOLDER, TOKEN_VARIABLE, USER_NAME
 from tests.support.backends import Backend
 from tests.support.server import STARTUP_TIMEOUT_SECONDS, PackyardServer, free_port
+from tests.support.waiting import answers, eventually
 
 # Loaded by the application (pydantic's compiled core, SQLAlchemy's extensions), never by
 # the command line alone.
@@ -100,15 +100,13 @@ def _quickstart(data_dir: Path, port: int, log: Path) -> Iterator[tuple[str, str
 
 
 def _wait_for_health(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError(f"quickstart did not start:\n{log.read_text()}")
+        return answers(f"{base}/healthz")
+
+    eventually(
+        healthy, STARTUP_TIMEOUT_SECONDS, lambda: f"quickstart did not start:\n{log.read_text()}"
+    )
 
 
 @pytest.mark.backend_independent

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 from packyard import __version__
 from packyard.blobs.base import BlobStore
 from packyard.blobs.local import LocalBlobStore
+from packyard.core.errors import InvalidRequest
 from packyard.db.engine import (
     change_counter,
     make_engine,
@@ -24,12 +25,16 @@ from packyard.db.engine import (
     schema_is_current,
     upgrade_schema,
 )
+from packyard.db.snapshot import sqlite_file
 from packyard.dists.limits import ArchiveLimits
 from packyard.services import metrics
 from packyard.services.access import ReadAccess
+from packyard.services.backup import BackupService
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.composites import CompositeService
 from packyard.services.downloads import DownloadCounter, DownloadService
+from packyard.services.exporting import ExportService
+from packyard.services.importing import ImportService
 from packyard.services.index import IndexService
 from packyard.services.integrity import IntegrityService
 from packyard.services.packages import PackageService
@@ -59,13 +64,15 @@ class Services:
     index: IndexService
     downloads: DownloadService
     composites: CompositeService
-    composite_index: CompositeIndexService
     http: UpstreamHttp
     packages: PackageService
     users: UserService
     access: ReadAccess
     integrity: IntegrityService
     blobs: BlobStore
+    # packyard import / export.
+    importing: ImportService
+    exporting: ExportService
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         """What ``/readyz`` asks: each returns when its dependency answers, else raises."""
@@ -159,7 +166,6 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     registries = RegistryService(sessions=sessions, now=utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
     counter = DownloadCounter(sessions)
-    downloads = DownloadService(sessions, blobs, counter)
     composites = CompositeService(sessions=sessions, registries=registries, now=utc_now)
     http = UpstreamHttp(settings)
     pypi = PypiUpstream(
@@ -173,27 +179,26 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         settings.max_upload_bytes,
     )
     tokens = TokenService(sessions=sessions, registries=registries, now=utc_now)
+    publishing = PublishService(
+        sessions=sessions,
+        registries=registries,
+        blobs=blobs,
+        staging=staging,
+        now=utc_now,
+        limits=ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
+    )
     # One counter (one dedicated connection) for every cache validated by it.
     changes = change_counter(engine)
+    composite_index = CompositeIndexService(sessions, composites, pypi, utc_now, changes)
     return Services(
         settings=settings,
         engine=engine,
         registries=registries,
         tokens=tokens,
-        publishing=PublishService(
-            sessions=sessions,
-            registries=registries,
-            blobs=blobs,
-            staging=staging,
-            now=utc_now,
-            limits=ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
-        ),
-        index=IndexService(sessions),
-        downloads=downloads,
+        publishing=publishing,
+        index=IndexService(sessions, composite_index),
+        downloads=DownloadService(sessions, blobs, counter, composite_index),
         composites=composites,
-        composite_index=CompositeIndexService(
-            sessions, registries, composites, pypi, downloads, blobs, utc_now, changes
-        ),
         http=http,
         packages=PackageService(
             sessions=sessions, registries=registries, counter=counter, now=utc_now
@@ -202,4 +207,21 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         access=ReadAccess(sessions, tokens, registries, changes),
         integrity=IntegrityService(sessions, blobs, utc_now),
         blobs=blobs,
+        importing=ImportService(sessions, registries, publishing, utc_now),
+        exporting=ExportService(sessions, registries, blobs, utc_now),
     )
+
+
+def build_backup(settings: Settings) -> BackupService:
+    """Backup and restore of the embedded database with the configured blob store; builds
+    nothing else, so ``restore`` runs where no database exists yet. Raises InvalidRequest
+    for a database other than SQLite."""
+    database = sqlite_file(settings.effective_database_url)
+    if database is None:
+        raise InvalidRequest(
+            "packyard backup and restore cover the embedded SQLite database; back up "
+            "PostgreSQL with pg_dump and the bucket with its versioning "
+            "(docs/deployment.md), then check both with `packyard fsck`"
+        )
+    blobs = make_blob_store(settings.effective_storage_url, s3_redirect=settings.s3_redirect)
+    return BackupService(database, blobs, utc_now)

@@ -79,6 +79,7 @@ class PackageFile:
     yanked_reason: str | None
     created_at: datetime
     downloads_count: int = 0
+    imported_from: str | None = None  # the source of an imported file, without credentials
 
 
 class PrincipalKind(enum.StrEnum):

@@ -70,6 +70,7 @@ def package_from_values(values: Mapping[str, Any]) -> PackageFile:
         yanked_reason=values["yanked_reason"],
         created_at=values["created_at"],
         downloads_count=values["downloads_count"],
+        imported_from=values["imported_from"],
     )
 
 
@@ -93,6 +94,7 @@ _COLUMNS = (
     "yanked_reason",
     "created_at",
     "downloads_count",
+    "imported_from",
 )
 
 

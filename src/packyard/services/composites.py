@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.composite import (
     PYPI,
-    PYPI_UPSTREAM,
     CompositeSettings,
     CompositeSpec,
     PypiFiles,
@@ -35,6 +34,7 @@ from packyard.core.names import slugify
 from packyard.core.permissions import Disclosure, require
 from packyard.core.registries import RegistryFields, check
 from packyard.core.scopes import Scope
+from packyard.core.simple_api import PYPI_UPSTREAM
 from packyard.db import composites as queries
 from packyard.db.composites import settings_from
 from packyard.db.registries import add_registry, bump_serial

@@ -58,6 +58,18 @@ _CANDIDATES = select(_PACKAGES.c.seq, _PACKAGES.c.filename).where(
 
 
 @dataclass(frozen=True, slots=True)
+class Provenance:
+    """What an imported file keeps from the registry it came from, instead of what a
+    publish would give it: its original upload time and yank state, the requires-python the
+    source index stated (None: the file's own), and where it came from (no credentials)."""
+
+    uploaded_at: datetime
+    source: str
+    yanked_reason: str | None = None  # "" is yanked without a reason
+    requires_python: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PublishResult:
     package: PackageFile
     created: bool  # False when the same bytes were already there
@@ -105,12 +117,13 @@ class PublishService:
         *,
         verify: Callable[[CoreMetadata], None] | None = None,
         attestations: str | None = None,
+        provenance: Provenance | None = None,
     ) -> PublishResult:
         """Inspect, store and record ``staged`` in ``registry``; the staged file is consumed.
 
         ``verify`` is called with the file's metadata before anything is stored (the upload
         API compares the form's claims with it); ``attestations`` (PEP 740 JSON) is kept
-        with a newly recorded file.
+        with a newly recorded file; ``provenance`` is given by an import.
 
         Raises InvalidDistribution for a bad file, Conflict when the name is taken by other
         bytes, and whatever ``verify`` raises.
@@ -124,7 +137,7 @@ class PublishService:
                 result = PublishResult(existing, created=False)
             else:
                 self._store_blobs(staged, inspection)
-                result = self._record(registry, staged, inspection, attestations)
+                result = self._record(registry, staged, inspection, attestations, provenance)
             metrics.record_publish(staged.size, created=result.created)
             return result
         finally:
@@ -168,8 +181,15 @@ class PublishService:
         staged: StagedFile,
         inspection: Inspection,
         attestations: str | None = None,
+        provenance: Provenance | None = None,
     ) -> PublishResult:
         values = _package_values(registry, staged, inspection, self._now(), attestations)
+        if provenance is not None:
+            values["created_at"] = provenance.uploaded_at
+            values["imported_from"] = provenance.source
+            values["yanked_reason"] = provenance.yanked_reason
+            if provenance.requires_python is not None:
+                values["requires_python"] = provenance.requires_python
         try:
             # Core statements: the ORM's unit of work and its synchronisation of the UPDATE
             # with loaded objects cost more than the two statements themselves, and this
@@ -246,6 +266,7 @@ def _package_values(
         "members_json": [[m.path, m.size] for m in inspection.members],
         "yanked_reason": None,
         "attestations": attestations,
+        "imported_from": None,
         "downloads_count": 0,
         "created_at": now,
     }

@@ -28,7 +28,8 @@ from packyard.web.observability.layer import observed
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
 from packyard.web.simple.cache import RenderedPageCache
-from packyard.web.simple.fast import IndexFastPath
+from packyard.web.simple.cached_reads import IndexFastPath
+from packyard.web.simple.pages import IndexPages
 from packyard.web.ui import install_ui
 
 log = logging.getLogger(__name__)
@@ -37,15 +38,9 @@ log = logging.getLogger(__name__)
 def create_app(services: Services) -> ASGIApp:
     """The application behind three plain-ASGI layers: the observer (request ids, metrics,
     the access log, health and /metrics: web.observability), the header-size limit (every
-    request) and the fast path for cached index reads (web.simple.fast)."""
+    request) and the fast path for cached index reads (web.simple.cached_reads)."""
     app = create_framework_app(services)
-    fast_path = IndexFastPath(
-        app,
-        services.access,
-        services.composite_index,
-        app.state.page_cache,
-        app.state.auth_limiter,
-    )
+    fast_path = IndexFastPath(app, services.access, app.state.index_pages, app.state.auth_limiter)
     return observed(HeaderSizeLimit(fast_path), services)
 
 
@@ -68,7 +63,7 @@ def create_framework_app(services: Services) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.page_cache = RenderedPageCache()
+    app.state.index_pages = IndexPages(services.index, RenderedPageCache())
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)
     install_error_handlers(app)
     app.include_router(registries.router)

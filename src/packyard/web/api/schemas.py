@@ -222,6 +222,10 @@ class PackageOut(PublishedPackage):
     downloads_count: int
     visibility: Literal["private", "public"]
     installation: Installation
+    imported_from: str | None = Field(
+        default=None,
+        description="Where `packyard import` brought this file from; null for a publish",
+    )
 
 
 class Links(BaseModel):

@@ -114,6 +114,7 @@ def package_out(base: str, details: PackageDetails) -> schemas.PackageOut:
         downloads_count=package.downloads_count,
         visibility="public" if registry.public else "private",
         installation=installation(base, registry, f"{package.project}=={package.version}"),
+        imported_from=package.imported_from,
     )
 
 

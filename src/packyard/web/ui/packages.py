@@ -13,7 +13,7 @@ from packyard.core.permissions import allowed
 from packyard.core.scopes import Scope
 from packyard.core.snippets import RegistryAddress, install_snippets
 from packyard.web.deps import base_url, services_of
-from packyard.web.simple.files import ServedFile, file_response
+from packyard.web.simple.files import file_response
 from packyard.web.ui.common import PageRoute, checked_form, redirect, render, visitor_of
 from packyard.web.ui.presenting import ReadmeRenderer, member_tree, safe_url
 from packyard.web.ui.registries import REGISTRY_PATH, readable_registry, registry_url
@@ -104,16 +104,11 @@ async def download_package(
     request: Request, organization: str, registry: str, package_id: str
 ) -> Response:
     visitor = await visitor_of(request)
-    target, principal = await readable_registry(request, visitor, organization, registry)
-    services = services_of(request)
-    detail = await run_in_threadpool(
-        services.packages.package, principal, organization, registry, package_id
-    )
-    filename = detail.package.filename
-    download = await run_in_threadpool(services.downloads.locate, target, filename)
-    services.downloads.counter.count(download.package.id)
-    served = ServedFile(download.blob_key, filename, False, download.package.size)
-    return await file_response(request, services.downloads, served, public=False)
+    target, _principal = await readable_registry(request, visitor, organization, registry)
+    downloads = services_of(request).downloads
+    download = await run_in_threadpool(downloads.locate_package, target, package_id)
+    downloads.count(download, method=request.method, ranged="range" in request.headers)
+    return await file_response(request, downloads, download, public=False)
 
 
 @router.post(PACKAGE_PATH + "/delete")

@@ -12,12 +12,13 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from packyard.core.composite import PYPI_UPSTREAM, CompositeSpec
+from packyard.core.composite import CompositeSpec
 from packyard.core.errors import ValidationFailed
 from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.permissions import allowed, allowed_in_organization
 from packyard.core.registries import RegistryFields
 from packyard.core.scopes import Scope
+from packyard.core.simple_api import PYPI_UPSTREAM
 from packyard.core.snippets import RegistryAddress, install_snippets, publish_snippets
 from packyard.services.tokens import IssuedToken
 from packyard.web.deps import base_url, services_of

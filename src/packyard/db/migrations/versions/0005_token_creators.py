@@ -5,7 +5,7 @@ those made in the web UI. Existing values are sorted by which table holds the id
 that matches neither (a creator since deleted) is dropped, since nothing can show it.
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0007 (main took 0007 after 0004 first; the chain stays linear)
 Create Date: 2026-12-06 05:40:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

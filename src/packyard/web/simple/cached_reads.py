@@ -2,18 +2,15 @@
 
 pip and uv read ``/simple/`` pages far more often than anything else, and nearly every
 read finds its page already rendered: the caller's access is cached (``ReadAccess``,
-validated by the database's change counter) and the page is cached under the registry's
-serial. Answering such a read through FastAPI costs about five times what the answer
-itself does (routing, dependency resolution, request and response objects, middleware),
-so this layer recognises those reads and answers them from the same caches, with the
-same bytes and headers the routes in ``routes.py`` send. A composite registry's pages are
-keyed by their version instead of the serial; it is answered here when this process
-already knows that version (``CompositeIndexService.cached_version``, no query).
+validated by the database's change counter) and the page is cached under its version.
+Answering such a read through FastAPI costs about five times what the answer itself does
+(routing, dependency resolution, request and response objects, middleware), so this layer
+recognises those reads and answers them through ``IndexPages`` (``pages.py``), as the
+routes in ``routes.py`` do: same lookup, same answer, by construction.
 
 Anything else (another path or method, a redirect to the normalised name, a credential
 that is new, wrong or rate-limited, a 406, a composite page whose version is not known, a
-page not yet rendered) goes on to the application unchanged: this layer only ever answers
-what the application would have answered, from the application's own caches.
+page not yet rendered) goes on to the application unchanged.
 """
 
 from __future__ import annotations
@@ -21,23 +18,16 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from packyard.core.errors import TooManyRequests, Unauthenticated
-from packyard.core.models import RegistryType
 from packyard.core.names import normalize_project
 from packyard.services.access import ReadAccess
-from packyard.services.composite_index import CompositeIndexService
 from packyard.web.auth import credential_from_header
 from packyard.web.auth_limits import FailedAuthLimiter
-from packyard.web.negotiation import choose_media_type
 from packyard.web.observability.requests import ROUTE_KEY
-from packyard.web.simple.cache import INDEX_HEADERS, RenderedPage, RenderedPageCache
+from packyard.web.simple.pages import Answer, IndexPages
 
-_COMMON_HEADERS = [(k.lower().encode(), v.encode()) for k, v in INDEX_HEADERS.items()]
-_MAX_REMEMBERED_ACCEPTS = 256
 # The templates of the routes whose answers this layer gives, for metrics and the log.
 ROOT_ROUTE = "/{organization}/{registry}/pypi/simple/"
 PROJECT_ROUTE = "/{organization}/{registry}/pypi/simple/{project}/"
-
-Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 class IndexFastPath:
@@ -45,17 +35,13 @@ class IndexFastPath:
         self,
         app: ASGIApp,
         access: ReadAccess,
-        composite_index: CompositeIndexService,
-        page_cache: RenderedPageCache,
+        pages: IndexPages,
         auth_limiter: FailedAuthLimiter,
     ) -> None:
         self.app = app
         self._access = access
-        self._composite_index = composite_index
-        self._page_cache = page_cache
+        self._pages = pages
         self._auth_limiter = auth_limiter
-        # Clients send one of a handful of Accept headers; parsing each once is enough.
-        self._media_types: dict[str, str | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -70,22 +56,10 @@ class IndexFastPath:
 
     def _cached_answer(self, scope: Scope) -> Answer | None:
         """The response to an index read answerable from cache, or None."""
-        if scope.get("root_path"):
+        located = _index_path(scope)
+        if located is None:
             return None
-        parts = scope["path"].split("/")
-        # "/org/registry/pypi/simple/" or "/org/registry/pypi/simple/project/"
-        if (
-            len(parts) not in (6, 7)
-            or parts[-1]
-            or parts[3] != "pypi"
-            or parts[4] != "simple"
-            or not parts[1]
-            or not parts[2]
-        ):
-            return None
-        project = parts[5] if len(parts) == 7 else ""
-        if len(parts) == 7 and (not project or normalize_project(project) != project):
-            return None
+        organization, registry_slug, project = located
         authorization = accept = if_none_match = None
         # The first of a repeated header counts, as with Starlette's ``headers.get``.
         for name, value in scope["headers"]:
@@ -98,21 +72,16 @@ class IndexFastPath:
         usable, secret = self._credential(authorization, scope)
         if not usable:
             return None
-        registry = self._access.cached(secret, parts[1], parts[2])
+        registry = self._access.cached(secret, organization, registry_slug)
         if registry is None:
             return None
-        version: int | None = registry.serial
-        if registry.type is RegistryType.COMPOSITE:
-            version = self._composite_index.cached_version(registry, project)
-        if version is None:
-            return None
-        media_type = self._media_type(accept)
+        media_type = self._pages.media_type(accept)
         if media_type is None:
             return None
-        page = self._page_cache.get((registry.id, version, project, media_type))
+        page = self._pages.cached(registry, project, media_type)
         if page is None:
             return None
-        return _answer(page, media_type, if_none_match)
+        return self._pages.answer(page, media_type, if_none_match)
 
     def _credential(self, authorization: str | None, scope: Scope) -> tuple[bool, str | None]:
         """(usable, secret): the secret to look up (None: anonymous), or not usable here,
@@ -127,25 +96,23 @@ class IndexFastPath:
         except (TooManyRequests, Unauthenticated):
             return False, None
 
-    def _media_type(self, accept: str | None) -> str | None:
-        key = accept or ""
-        try:
-            return self._media_types[key]
-        except KeyError:
-            chosen = choose_media_type(accept)
-            if len(self._media_types) < _MAX_REMEMBERED_ACCEPTS:
-                self._media_types[key] = chosen
-            return chosen
 
-
-def _answer(page: RenderedPage, media_type: str, if_none_match: str | None) -> Answer:
-    etag = page.etag.encode()
-    if page.matches(if_none_match):
-        return 304, [*_COMMON_HEADERS, (b"etag", etag)], b""
-    headers = [
-        *_COMMON_HEADERS,
-        (b"etag", etag),
-        (b"content-type", media_type.encode()),
-        (b"content-length", str(len(page.body)).encode()),
-    ]
-    return 200, headers, page.body
+def _index_path(scope: Scope) -> tuple[str, str, str] | None:
+    """(organization, registry, project) of ``/org/registry/pypi/simple/`` (project "")
+    or ``/org/registry/pypi/simple/project/`` with a normalised project; else None."""
+    if scope.get("root_path"):
+        return None
+    parts = scope["path"].split("/")
+    if (
+        len(parts) not in (6, 7)
+        or parts[-1]
+        or parts[3] != "pypi"
+        or parts[4] != "simple"
+        or not parts[1]
+        or not parts[2]
+    ):
+        return None
+    project = parts[5] if len(parts) == 7 else ""
+    if len(parts) == 7 and (not project or normalize_project(project) != project):
+        return None
+    return parts[1], parts[2], project
