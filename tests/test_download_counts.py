@@ -7,12 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Organization, Registry, api
-
-pytestmark = pytest.mark.backend_independent
 
 
 def _files_url(registry: Registry) -> str:

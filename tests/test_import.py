@@ -5,6 +5,8 @@ the second time, and finishing after being killed half-way."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -69,6 +71,42 @@ def test_a_pypiserver_folder_comes_in_with_file_times_and_hostile_files_refused(
     code, again = import_json(registry.yard, org.slug, registry.slug, str(folder))
     assert again["files"]["imported"] == 0
     assert again["files"]["already_there"] == len(good)
+
+
+def test_a_bandersnatch_mirror_comes_in_with_pypi_upload_times_and_yank_state(
+    org: Organization, tmp_path: Path
+) -> None:
+    registry = org.registry("From bandersnatch")
+    web = tmp_path / "mirror" / "web"
+    (web / "simple" / "mirrored-lib").mkdir(parents=True)
+    entries: list[dict[str, object]] = []
+    for number, (name, data) in enumerate(good_files("mirrored", 2).items()):
+        digest = hashlib.sha256(data).hexdigest()
+        write_files(web / "packages" / digest[:2] / digest[2:4] / digest[4:], {name: data})
+        entries.append(
+            {
+                "filename": name,
+                "upload_time_iso_8601": f"2021-0{number + 1}-02T03:04:05.678901Z",
+                "digests": {"sha256": digest},
+                "size": len(data),
+                "requires_python": ">=3.9",
+                "yanked": name.endswith(".tar.gz"),
+                "yanked_reason": "sdists are broken" if name.endswith(".tar.gz") else None,
+            }
+        )
+    (web / "json").mkdir()
+    document = {"info": {"name": "mirrored-lib"}, "releases": {"1.x": entries}}
+    (web / "json" / "mirrored-lib").write_text(json.dumps(document))
+
+    code, report = import_json(registry.yard, org.slug, registry.slug, str(web.parent))
+
+    assert code == 0, report
+    assert report["files"]["imported"] == 4
+    files = project_files(registry, registry.token(), "mirrored-lib")
+    for entry in entries:
+        served = files[str(entry["filename"])]
+        assert served["upload-time"] == entry["upload_time_iso_8601"]
+        assert served["yanked"] == (entry["yanked_reason"] or False)
 
 
 def test_packyard_index_over_http_with_a_token_keeps_times_and_requires_python(

@@ -178,6 +178,21 @@ def test_installation_snippets_have_copy_buttons(story: Story) -> None:
     screenshot(page, "registry-installation")
 
 
+def test_installation_tab_shows_exactly_what_the_rest_api_gives(story: Story) -> None:
+    """One snippet source: the UI's tab and REST ``/setup`` agree to the character."""
+    token = story.org.token("read_packages")
+    setup = f"{story.registry.yard.base_url}/v2/packages/organizations/{story.org.slug}"
+    setup += "/registries/team-packages/setup"
+    rest = httpx.get(setup, headers={"Authorization": f"Bearer {token}"}).json()
+    assert rest["token_placeholder"] == TOKEN_PLACEHOLDER
+    page = story.page
+    page.goto(f"{story.registry_url}?tab=install")
+    for snippet in rest["snippets"]:
+        page.click(f"#install-tab-{snippet['key']}")
+        shown = page.inner_text(f"#install-code-{snippet['key']}")
+        assert shown.strip() == snippet["text"].strip(), snippet["key"]
+
+
 def test_package_page_shows_about_and_details(story: Story) -> None:
     page = story.page
     page.goto(story.package_url)

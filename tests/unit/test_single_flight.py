@@ -5,11 +5,11 @@ renders a registry's project list once this way, however many requests ask for i
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from packyard.services.single_flight import SingleFlight
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.backend_independent
 
@@ -50,10 +50,9 @@ def _callers(flight: SingleFlight[str, object], call: _Blocked) -> list[object]:
     threads = [threading.Thread(target=caller) for _ in range(1 + FOLLOWERS)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 10
-    while flight.callers("key") < 1 + FOLLOWERS and time.monotonic() < deadline:
-        time.sleep(0.001)
-    assert flight.callers("key") == 1 + FOLLOWERS
+    eventually(
+        lambda: flight.callers("key") == 1 + FOLLOWERS, 10, "the followers never joined the flight"
+    )
     call.release.set()
     for thread in threads:
         thread.join()

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from packyard.core.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
+from packyard.core.errors import Conflict, InvalidRequest, NotFound
 from packyard.core.models import (
     ArchiveMember,
     PackageFile,
@@ -294,10 +294,8 @@ def _no_package(registry: Registry, package_id: str) -> NotFound:
 
 
 def _normal_version(version: str) -> str:
-    try:
-        return normalize_version(version)
-    except ValidationFailed:
-        return version  # matches nothing stored, which is the right answer
+    # An invalid version matches nothing stored, which is the right answer.
+    return normalize_version(version) or version
 
 
 def _normalized_filter(text: str) -> str:

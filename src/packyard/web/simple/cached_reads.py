@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from packyard.core.errors import TooManyRequests, Unauthenticated
+from packyard.core.errors import RateLimited, Unauthenticated
 from packyard.core.names import normalize_project
 from packyard.services.access import ReadAccess
 from packyard.web.auth import credential_from_header
@@ -93,7 +93,7 @@ class IndexFastPath:
         try:
             self._auth_limiter.check(client[0] if client else "unknown")
             return True, credential_from_header(authorization)
-        except (TooManyRequests, Unauthenticated):
+        except (RateLimited, Unauthenticated):
             return False, None
 
 

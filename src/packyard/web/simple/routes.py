@@ -19,10 +19,12 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from packyard.core.errors import NotAcceptable
 from packyard.core.models import Registry
 from packyard.core.names import normalize_project
 from packyard.web.auth import credential_from_header, failed_authentications_limited
 from packyard.web.deps import services_of
+from packyard.web.errors import error_response
 from packyard.web.negotiation import SUPPORTED
 from packyard.web.simple.files import file_response
 from packyard.web.simple.pages import IndexPages
@@ -45,12 +47,8 @@ async def _readable_registry(request: Request, organization: str, registry: str)
 
 def _not_acceptable() -> Response:
     offered = ", ".join(SUPPORTED)
-    return Response(
-        f'{{"message": "None of the requested media types is available; offered: {offered}"}}',
-        status_code=406,
-        media_type="application/json",
-        headers={"Vary": "Accept"},
-    )
+    message = f"None of the requested media types is available; offered: {offered}"
+    return error_response(NotAcceptable(message))
 
 
 async def _index_page(request: Request, organization: str, registry: str, project: str) -> Response:
