@@ -1,7 +1,8 @@
 """How fast ``packyard import`` moves a registry in: ``python3 bench/import_rate.py``.
 
 1. ``--files`` small wheels (default 10,000: ``--projects`` projects of several versions
-   each) are written into a folder, and imported into a source server's registry: the
+   each; ``--payload-kib`` makes them bigger, for a rate in MB/s that means something)
+   are written into a folder, and imported into a source server's registry: the
    rate of a pypiserver-style folder import.
 2. That server serves its index (``packyard serve --workers 2``, SQLite, local blobs) on
    loopback with a read token, and a second data directory imports the whole registry from
@@ -16,6 +17,7 @@ included. Both servers share the machine with the importer, as they would on one
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -34,12 +36,18 @@ from tests.support.server import PackyardServer  # noqa: E402
 from bench.servers import ORGANIZATION, Packyard  # noqa: E402
 
 
-def write_corpus(folder: Path, files: int, projects: int) -> int:
-    """``files`` wheels over ``projects`` projects; returns their total size."""
+def write_corpus(folder: Path, files: int, projects: int, payload: int) -> int:
+    """``files`` wheels over ``projects`` projects, each carrying ``payload`` bytes that do
+    not compress; returns their total size."""
     folder.mkdir(parents=True)
     total = 0
     for number in range(files):
-        dist = Dist(f"imported-{number % projects}", f"1.{number // projects}")
+        name = f"imported-{number % projects}"
+        extra = {}
+        if payload:
+            noise = hashlib.shake_256(str(number).encode()).digest(payload)
+            extra = {f"{name.replace('-', '_')}/payload.bin": noise}
+        dist = Dist(name, f"1.{number // projects}", extra_files=extra)
         data = wheel_bytes(dist)
         (folder / dist.wheel_filename).write_bytes(data)
         total += len(data)
@@ -81,10 +89,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--projects", type=int, default=1_000)
+    parser.add_argument(
+        "--payload-kib", type=int, default=0, help="Incompressible bytes added to each wheel."
+    )
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="packyard-import-bench-"))
-    corpus_bytes = write_corpus(workdir / "corpus", args.files, args.projects)
+    corpus_bytes = write_corpus(
+        workdir / "corpus", args.files, args.projects, args.payload_kib * 1024
+    )
 
     source = Packyard(workdir / "source")
     slug, write, read = source.setup_data()

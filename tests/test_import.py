@@ -49,7 +49,20 @@ def test_a_pypiserver_folder_comes_in_with_file_times_and_hostile_files_refused(
         os.utime(path, (moment, moment))
         upload_times[path.name] = datetime.fromtimestamp(moment, UTC).strftime(PEP_700_TIME)
 
-    code, report = import_json(registry.yard, org.slug, registry.slug, str(folder))
+    yard = registry.yard
+    _, dry = import_json(yard, org.slug, registry.slug, str(folder), "--dry-run")
+    assert dry["files"]["imported"] == len(good) + len(hostile)
+    expected = sum(p.stat().st_size for p in good) + sum(len(h.data) for h in hostile)
+    assert dry["bytes"]["imported"] == expected
+    since = datetime.fromtimestamp(1_600_000_000 + 3 * 3600, UTC).isoformat()
+    _, later = import_json(
+        yard, org.slug, registry.slug, str(folder), "--dry-run", "--since", since
+    )
+    # The last three good files, and the hostile ones (written just now).
+    assert later["files"]["imported"] == 3 + len(hostile)
+    assert projects(registry, registry.token()) == [], "a dry run imports nothing"
+
+    code, report = import_json(yard, org.slug, registry.slug, str(folder))
 
     assert code == 1, "refused files make the exit code say so"
     assert report["files"] == {

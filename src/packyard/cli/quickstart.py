@@ -16,6 +16,8 @@ import click
 
 from packyard.cli import serving
 from packyard.core.errors import NotFound, PackyardError
+from packyard.core.permissions import OPERATOR
+from packyard.core.registries import RegistryFields
 from packyard.core.scopes import Scope
 from packyard.core.snippets import (
     TOKEN_VARIABLE,
@@ -43,12 +45,13 @@ def _ensure_demo(services: Services) -> tuple[str, str]:
     try:
         slug = registries.find_registry(DEMO_ORGANIZATION, "python-packages").slug
     except NotFound:
-        slug = registries.create_registry(DEMO_ORGANIZATION, DEMO_REGISTRY_NAME).slug
+        fields = RegistryFields.every(DEMO_REGISTRY_NAME)
+        slug = registries.create(OPERATOR, DEMO_ORGANIZATION, fields).slug
     token_path = services.settings.resolved_data_dir / TOKEN_FILE
     secret = _saved_token(services, token_path)
     if secret is None:
-        issued = services.tokens.create_api_token(
-            DEMO_ORGANIZATION, DEMO_SCOPES, "quickstart: read and write packages"
+        issued = services.tokens.create_access_token(
+            OPERATOR, DEMO_ORGANIZATION, DEMO_SCOPES, "quickstart: read and write packages"
         )
         secret = issued.secret
         token_path.touch(mode=0o600)
