@@ -142,11 +142,21 @@ class Shell:
 
 
 def printed_commands(output: str) -> list[str]:
-    return [
-        line[len(COMMAND_PREFIX) :]
-        for line in output.splitlines()
-        if line.startswith(COMMAND_PREFIX)
-    ]
+    """The commands, as a person copies them: indented lines, a trailing backslash going
+    on in the next line."""
+    commands: list[str] = []
+    continued = False
+    for line in output.splitlines():
+        if not line.startswith(COMMAND_PREFIX):
+            continued = False
+            continue
+        text = line[len(COMMAND_PREFIX) :]
+        if continued:
+            commands[-1] += "\n" + text
+        else:
+            commands.append(text)
+        continued = text.endswith("\\")
+    return commands
 
 
 def printed_value(output: str, label: str) -> str:

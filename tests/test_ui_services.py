@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from packyard.bootstrap import Services, build_services
-from packyard.core.errors import PermissionDenied, TooManyAttempts, Unauthenticated
+from packyard.core.errors import PermissionDenied, RateLimited, Unauthenticated
 from packyard.core.models import Registry
-from packyard.core.roles import user_principal
+from packyard.core.permissions import user_principal
 from packyard.services.users import LOCKOUT, MAX_FAILED_SIGN_INS
 from packyard.settings import Settings
 from tests.support.builders import Dist, write_sdist, write_wheel
@@ -101,7 +101,7 @@ def test_sign_in_throttle_lifts_after_the_lockout(services: Services) -> None:
     for _ in range(MAX_FAILED_SIGN_INS):
         with pytest.raises(Unauthenticated, match="Wrong email or password"):
             users.sign_in("ann@example.com", "wrong")
-    with pytest.raises(TooManyAttempts):
+    with pytest.raises(RateLimited):
         users.sign_in("ann@example.com", "the-right-one")
     clock.now += LOCKOUT + timedelta(seconds=1)
     session = users.sign_in("ANN@example.com ", "the-right-one")

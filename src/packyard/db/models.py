@@ -124,6 +124,8 @@ class PackageRow(Base):
     members_json: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
     yanked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     attestations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Where an imported file came from ("packyard import"); None for a publish.
+    imported_from: Mapped[str | None] = mapped_column(Text, nullable=True)
     downloads_count: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

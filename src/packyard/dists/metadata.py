@@ -11,10 +11,9 @@ from typing import Any
 
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion, Version
 
 from packyard.core.errors import InvalidDistribution
-from packyard.core.names import normalize_project
+from packyard.core.names import normalize_project, normalize_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +75,11 @@ def parse_core_metadata(data: bytes, source: str) -> CoreMetadata:
         raise InvalidDistribution(f"{source} has no Name field")
     if not version_text:
         raise InvalidDistribution(f"{source} has no Version field")
-    try:
-        version = str(Version(version_text))
-    except InvalidVersion:
+    version = normalize_version(version_text)
+    if version is None:
         raise InvalidDistribution(
             f"{source} has Version {version_text!r}, which is not a valid PEP 440 version"
-        ) from None
+        )
     return CoreMetadata(
         name=name,
         version=version,

@@ -10,6 +10,7 @@ the password, across all processes.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import uuid
 from collections.abc import Callable
@@ -23,13 +24,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import (
-    NotFound,
-    TooManyAttempts,
+    RateLimited,
     Unauthenticated,
     ValidationFailed,
 )
-from packyard.core.models import ANONYMOUS, USER_KIND, Organization, Principal
-from packyard.core.roles import user_principal
+from packyard.core.models import ANONYMOUS, Organization, Principal, PrincipalKind
+from packyard.core.permissions import user_principal
 from packyard.db.models import MembershipRow, OrganizationRow, UserRow, UserSessionRow
 from packyard.services.registries import RegistryService
 
@@ -135,7 +135,7 @@ class UserService:
         """Check the password and start a session.
 
         Raises Unauthenticated for a wrong email or password (the same message for both)
-        and TooManyAttempts while the account is locked after repeated failures.
+        and RateLimited while the account is locked after repeated failures.
         """
         address = normalize_email(email)
         if len(address) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
@@ -167,9 +167,10 @@ class UserService:
         remaining = unlocks_at - self._now()
         if remaining > timedelta(0):
             minutes = max(1, round(remaining.total_seconds() / 60))
-            raise TooManyAttempts(
+            raise RateLimited(
                 f"Too many failed sign-ins for this account. Try again in {minutes} "
-                f"minute{'s' if minutes != 1 else ''}."
+                f"minute{'s' if minutes != 1 else ''}.",
+                math.ceil(remaining.total_seconds()),
             )
 
     def _record_failure(self, user_id: str) -> None:
@@ -249,16 +250,8 @@ class UserService:
             return ANONYMOUS
         membership = signed_in.membership(organization.id)
         if membership is None:
-            return Principal(kind=USER_KIND, user_id=signed_in.user.id)
+            return Principal(kind=PrincipalKind.USER, user_id=signed_in.user.id)
         return user_principal(signed_in.user.id, organization.id, admin=membership.admin)
-
-    def get_user(self, email: str) -> User:
-        """The user with ``email``; raises NotFound."""
-        with self._sessions() as session:
-            row = session.scalar(select(UserRow).where(UserRow.email == normalize_email(email)))
-        if row is None:
-            raise NotFound(f"No user {email!r}")
-        return User(row.id, row.email, row.created_at)
 
 
 def _valid_email(email: str) -> str:

@@ -24,27 +24,24 @@ from packyard.web.api import (
 from packyard.web.auth_limits import FailedAuthLimiter
 from packyard.web.errors import install_error_handlers
 from packyard.web.limits import HeaderSizeLimit
+from packyard.web.observability.layer import observed
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
 from packyard.web.simple.cache import RenderedPageCache
-from packyard.web.simple.fast import IndexFastPath
+from packyard.web.simple.cached_reads import IndexFastPath
+from packyard.web.simple.pages import IndexPages
 from packyard.web.ui import install_ui
 
 log = logging.getLogger(__name__)
 
 
 def create_app(services: Services) -> ASGIApp:
-    """The application behind two plain-ASGI layers: the header-size limit (every request)
-    and the fast path for cached index reads (web.simple.fast)."""
+    """The application behind three plain-ASGI layers: the observer (request ids, metrics,
+    the access log, health and /metrics: web.observability), the header-size limit (every
+    request) and the fast path for cached index reads (web.simple.cached_reads)."""
     app = create_framework_app(services)
-    fast_path = IndexFastPath(
-        app,
-        services.access,
-        services.composite_index,
-        app.state.page_cache,
-        app.state.auth_limiter,
-    )
-    return HeaderSizeLimit(fast_path)
+    fast_path = IndexFastPath(app, services.access, app.state.index_pages, app.state.auth_limiter)
+    return observed(HeaderSizeLimit(fast_path), services)
 
 
 def create_framework_app(services: Services) -> FastAPI:
@@ -66,7 +63,7 @@ def create_framework_app(services: Services) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.page_cache = RenderedPageCache()
+    app.state.index_pages = IndexPages(services.index, RenderedPageCache())
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)
     install_error_handlers(app)
     app.include_router(registries.router)
@@ -78,11 +75,6 @@ def create_framework_app(services: Services) -> FastAPI:
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
     install_ui(app)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app
 
 

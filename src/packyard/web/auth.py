@@ -16,6 +16,7 @@ from packyard.core.errors import Unauthenticated
 from packyard.core.models import ANONYMOUS, Principal
 from packyard.services.tokens import TokenService
 from packyard.web.auth_limits import FailedAuthLimiter
+from packyard.web.observability.requests import note_principal
 
 MAX_AUTHORIZATION_LENGTH = 1024
 
@@ -72,7 +73,9 @@ async def principal_for(request: Request, tokens: TokenService) -> Principal:
         secret = credential_from_header(request.headers.get("authorization"))
         if secret is None:
             return ANONYMOUS
-        return await run_in_threadpool(tokens.authenticate, secret)
+        principal = await run_in_threadpool(tokens.authenticate, secret)
+        note_principal(request.scope, principal.kind, principal.token_id)
+        return principal
 
 
 async def authorized(
@@ -90,6 +93,7 @@ async def authorized(
 
         def authenticate_then_authorize() -> T:
             principal = ANONYMOUS if secret is None else tokens.authenticate(secret)
+            note_principal(request.scope, principal.kind, principal.token_id)
             return authorize(principal)
 
         return await run_in_threadpool(authenticate_then_authorize)

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from packyard.core.errors import TooManyRequests
+from packyard.core.errors import RateLimited
 
 MAX_TRACKED_CLIENTS = 100_000
 
@@ -31,12 +31,12 @@ class FailedAuthLimiter:
         self._lock = threading.Lock()
 
     def check(self, client: str) -> None:
-        """Raise TooManyRequests when ``client`` has no failures left to spend."""
+        """Raise RateLimited when ``client`` has no failures left to spend."""
         with self._lock:
             tokens = self._tokens(client)
         if tokens < 1:
             wait = math.ceil((1 - tokens) / self._refill_per_second)
-            raise TooManyRequests(
+            raise RateLimited(
                 f"Too many failed authentications from this address; retry in {wait} seconds",
                 wait,
             )

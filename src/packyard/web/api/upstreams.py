@@ -1,10 +1,9 @@
-"""REST for composite registries: the ordered upstream list, and Setup & Usage snippets.
+"""REST for composite registries: the ordered upstream list.
 
 ``GET``/``PUT /registries/{registry}/upstreams`` read and replace the list (body and answer
 ``{"upstreams": ["team-a", "pypi"]}``); reading needs ``read_registries``, replacing
-``write_registries``. ``GET /registries/{registry}/setup`` answers the pip, pip.conf,
-requirements.txt, uv and pyproject.toml forms of the index URL for anyone who may read
-the registry's packages. ``composite_json`` is the composite part of a registry object.
+``write_registries``. ``composite_json`` is the composite part of a registry object. How to
+install through a composite is ``/setup``, in ``instructions.py``.
 """
 
 from __future__ import annotations
@@ -17,11 +16,10 @@ from starlette.concurrency import run_in_threadpool
 
 from packyard.core.composite import CompositeSettings
 from packyard.core.models import Registry
-from packyard.core.permissions import Action
-from packyard.core.setup_snippets import TOKEN_PLACEHOLDER, index_url, setup_snippets
-from packyard.web.api.common import ERRORS, operation_id
-from packyard.web.auth import principal_for
-from packyard.web.deps import base_url, services_of
+from packyard.core.permissions import Disclosure
+from packyard.core.scopes import Scope
+from packyard.web.api.common import ERRORS, api_principal, operation_id
+from packyard.web.deps import services_of
 
 router = APIRouter(
     prefix="/v2/packages/organizations/{organization}/registries/{registry}",
@@ -52,17 +50,22 @@ def composite_json(settings: CompositeSettings) -> dict[str, Any]:
     }
 
 
-async def _registry(request: Request, organization: str, registry: str, action: Action) -> Registry:
+async def _registry(request: Request, organization: str, registry: str, scope: Scope) -> Registry:
     services = services_of(request)
-    principal = await principal_for(request, services.tokens)
+    principal = await api_principal(request)
     return await run_in_threadpool(
-        services.registries.api_registry_for, principal, organization, registry, action
+        services.registries.registry_for,
+        principal,
+        organization,
+        registry,
+        scope,
+        Disclosure.API,
     )
 
 
 @router.get("/upstreams", summary="A composite registry's upstreams, in order")
 async def get_upstreams(request: Request, organization: str, registry: str) -> UpstreamList:
-    target = await _registry(request, organization, registry, Action.READ_REGISTRIES)
+    target = await _registry(request, organization, registry, Scope.READ_REGISTRIES)
     settings = await run_in_threadpool(services_of(request).composites.settings, target)
     return UpstreamList(upstreams=[u.slug for u in settings.upstreams])
 
@@ -76,18 +79,7 @@ async def get_upstreams(request: Request, organization: str, registry: str) -> U
 async def put_upstreams(
     request: Request, organization: str, registry: str, body: UpstreamList
 ) -> UpstreamList:
-    target = await _registry(request, organization, registry, Action.WRITE_REGISTRIES)
+    target = await _registry(request, organization, registry, Scope.WRITE_REGISTRIES)
     composites = services_of(request).composites
     settings = await run_in_threadpool(composites.set_upstreams, target, body.upstreams)
     return UpstreamList(upstreams=[u.slug for u in settings.upstreams])
-
-
-@router.get("/setup", summary="How to install from this registry with pip and uv")
-async def get_setup(request: Request, organization: str, registry: str) -> dict[str, Any]:
-    target = await _registry(request, organization, registry, Action.READ_PACKAGES)
-    base = base_url(request)
-    return {
-        "index_url": index_url(base, target.organization_slug, target.slug),
-        "token_placeholder": TOKEN_PLACEHOLDER,
-        "snippets": setup_snippets(base, target.organization_slug, target.slug),
-    }

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from packyard.core.errors import TooManyAttempts, Unauthenticated
+from packyard.core.errors import RateLimited, Unauthenticated
 from packyard.services.users import SESSION_LIFETIME
 from packyard.web.deps import services_of
+from packyard.web.errors import status_for
 from packyard.web.ui.common import (
     SESSION_COOKIE,
     PageRoute,
@@ -57,13 +58,12 @@ async def sign_in(request: Request) -> Response:
     users = services_of(request).users
     try:
         session = await run_in_threadpool(users.sign_in, email, field(form, "password"))
-    except (Unauthenticated, TooManyAttempts) as error:
-        status = 429 if isinstance(error, TooManyAttempts) else 401
+    except (Unauthenticated, RateLimited) as error:
         return render(
             request,
             visitor,
             "sign_in.html",
-            status_code=status,
+            status_code=status_for(error),
             next=target,
             email=email,
             error=error.message,

@@ -25,10 +25,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from packyard.core.errors import PackyardError, PermissionDenied, Unauthenticated
-from packyard.core.models import Organization, Principal
+from packyard.core.models import Organization, Principal, PrincipalKind
+from packyard.core.snippets import TOKEN_PLACEHOLDER
 from packyard.services.users import SignedIn, UserService
 from packyard.web.deps import base_url, services_of
 from packyard.web.errors import status_for
+from packyard.web.observability.requests import note_principal
 
 if TYPE_CHECKING:
     import jinja2
@@ -95,6 +97,8 @@ def make_environment() -> jinja2.Environment:
     environment.filters["filesize"] = _filesize
     environment.filters["when"] = _when
     environment.filters["urlpart"] = lambda value: quote(str(value), safe="")
+    # The snippets' own placeholder, so the pages' prose names what the snippets say.
+    environment.globals["token_placeholder"] = TOKEN_PLACEHOLDER
     return environment
 
 
@@ -112,6 +116,7 @@ async def visitor_of(request: Request) -> Visitor:
     users = services_of(request).users
     signed_in = await run_in_threadpool(users.signed_in, request.cookies.get(SESSION_COOKIE))
     if signed_in is not None:
+        note_principal(request.scope, PrincipalKind.USER, signed_in.user.id)
         return Visitor(signed_in, signed_in.csrf_token, False)
     cookie = request.cookies.get(CSRF_COOKIE)
     if cookie and 20 <= len(cookie) <= 100:

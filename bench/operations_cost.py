@@ -1,0 +1,172 @@
+"""What operating Packyard costs on the index read path (issue 21), in one run.
+
+``python bench/operations_cost.py [--seconds 4] [--rounds 7] [--concurrency 64]``
+
+Four servers run side by side, as ``packyard serve --workers 2`` runs, but for the
+access log and metrics: one without access log, one with the default (text) access log,
+one with JSON lines, one with metrics switched off. All get the same corpus. Project-page
+reads at one concurrency then alternate, round after round, so
+that the machine's other load falls on every case alike:
+
+- no access log, nobody scraping;
+- no access log, ``/metrics`` scraped every second during the reads;
+- the access log on (text, the default; then JSON), nobody scraping;
+- no access log and ``PACKYARD_METRICS=false`` (what counting requests costs).
+
+Each case's figures are medians over its rounds: requests per second, and the server's CPU
+time per request (all its processes; steadier than throughput on a machine shared with
+other work, and it includes the scrapes); the report gives the ratios to the first case
+(scrape cost: budget 2%; access log: budget 10%, issue 20). Loopback only, bounded in time;
+wrk when installed, else bench/loadgen.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.corpus import build_corpus  # noqa: E402
+from bench.load import LoadResult, run_load, wrk_path  # noqa: E402
+from bench.scenarios import rest_publish, warm_up  # noqa: E402
+from bench.servers import Packyard, Target  # noqa: E402
+
+WORK = ROOT / "bench" / ".work" / "operations"
+
+
+class Scraper:
+    """Scrapes ``/metrics`` once a second until stopped; remembers how long each took."""
+
+    def __init__(self, base_url: str, enabled: bool = True) -> None:
+        self._url = f"{base_url}/metrics"
+        self._enabled = enabled
+        self._stop = threading.Event()
+        self.durations: list[float] = []
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Scraper:
+        if self._enabled:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._enabled:
+            self._thread.join()
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=10) as client:
+            while not self._stop.is_set():
+                started = time.perf_counter()
+                answer = client.get(self._url)
+                answer.raise_for_status()
+                self.durations.append(time.perf_counter() - started)
+                self._stop.wait(max(0.0, 1.0 - (time.perf_counter() - started)))
+
+
+def _start(
+    name: str, access_log: bool, corpus_files: list[Path], metrics: bool = True, log: str = "text"
+) -> tuple[Packyard, Target]:
+    env = {"PACKYARD_LOG_FORMAT": log, "PACKYARD_METRICS": "true" if metrics else "false"}
+    packyard = Packyard(WORK / name, workers=2, name=name, extra_env=env)
+    packyard.server.access_log = access_log
+    target = packyard.start(*packyard.setup_data())
+    published = rest_publish(target, corpus_files)
+    if "error" in published:
+        raise RuntimeError(published["error"])
+    return packyard, target
+
+
+def _reads(target: Target, paths: list[str], concurrency: int, seconds: float) -> LoadResult:
+    result = run_load(
+        target.base_url, paths, target.read_headers, concurrency, seconds, target.pid,
+        WORK / "load", use_wrk=wrk_path() is not None,
+    )  # fmt: skip
+    if result.errors or result.non_2xx:
+        raise RuntimeError(f"{target.name}: {result.errors} errors, {result.non_2xx} non-2xx")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=4)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--projects", type=int, default=30)
+    parser.add_argument(
+        "--cases", default="", help="comma-separated subset of the cases (plain always runs)"
+    )
+    options = parser.parse_args()
+    if WORK.exists():
+        shutil.rmtree(WORK)
+    corpus = build_corpus(WORK / "corpus", options.projects, 1, 0)
+    plain, plain_target = _start("no-access-log", False, corpus.files)
+    logged, logged_target = _start("access-log", True, corpus.files)
+    json_logged, json_target = _start("json-access-log", True, corpus.files, log="json")
+    bare, bare_target = _start("no-metrics", False, corpus.files, metrics=False)
+    servers = (plain, logged, json_logged, bare)
+    targets = {
+        "plain": plain_target, "scraped": plain_target, "access log (text)": logged_target,
+        "access log (json)": json_target, "metrics off": bare_target,
+    }  # fmt: skip
+    if options.cases:
+        chosen = {"plain", *options.cases.split(",")}
+        targets = {case: target for case, target in targets.items() if case in chosen}
+    results: dict[str, list[LoadResult]] = {case: [] for case in targets}
+    scrapes: list[float] = []
+    try:
+        paths = [plain_target.project_path(p) for p in corpus.projects]
+        for target in {t.base_url: t for t in targets.values()}.values():
+            warm_up(target, paths)
+        order = list(targets)
+        for round_number in range(options.rounds):
+            # Each round starts with another case, so no case always follows the same one.
+            shift = round_number % len(order)
+            for case in order[shift:] + order[:shift]:
+                with Scraper(targets[case].base_url, case == "scraped") as scraper:
+                    result = _reads(targets[case], paths, options.concurrency, options.seconds)
+                results[case].append(result)
+                scrapes.extend(scraper.durations)
+    finally:
+        for server in servers:
+            server.server.stop()
+    _report(options, results, scrapes)
+
+
+def _report(
+    options: argparse.Namespace, results: dict[str, list[LoadResult]], scrapes: list[float]
+) -> None:
+    base_rps = statistics.median(r.rps for r in results["plain"])
+    base_cpu = statistics.median(r.cpu_ms_per_request for r in results["plain"])
+    tool = "wrk" if wrk_path() else "bench/loadgen.py"
+    print(f"Project pages, c={options.concurrency}, {options.rounds} rounds of "
+          f"{options.seconds:g} s, `packyard serve --workers 2`, {tool}; medians:")  # fmt: skip
+    print("| case | req/s | vs plain | server CPU µs/request | vs plain |")
+    print("|---|---|---|---|---|")
+    for case, figures in results.items():
+        rps = statistics.median(r.rps for r in figures)
+        cpu = statistics.median(r.cpu_ms_per_request for r in figures)
+        print(
+            f"| {case} | {rps:,.0f} | {rps / base_rps:.3f} | {cpu * 1000:.1f} "
+            f"| {cpu / base_cpu:.3f} |"
+        )
+    if scrapes:
+        median_ms = statistics.median(scrapes) * 1000
+        print(
+            f"/metrics scrapes: {len(scrapes)}, median {median_ms:.1f} ms, "
+            f"max {max(scrapes) * 1000:.1f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
