@@ -19,7 +19,7 @@ import click
 
 from packyard.cli import sample_package, serving
 from packyard.cli.quickstart_text import Demo, instructions
-from packyard.core.errors import NotFound, PackyardError
+from packyard.core.errors import NotFound, PackyardError, ValidationFailed
 from packyard.core.scopes import Scope
 
 if TYPE_CHECKING:
@@ -78,15 +78,17 @@ def _saved_token(services: Services, path: Path) -> str | None:
 
 
 def _ensure_user(services: Services, path: Path) -> str | None:
-    """The demo admin's password: the saved one, or a new one for a new user."""
+    """The demo admin's password: the saved one, or a new one for a new user; None when
+    the user was made otherwise (its password was never known here)."""
+    if path.exists():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(12)
     try:
-        services.users.get_user(DEMO_EMAIL)
-    except NotFound:
-        password = secrets.token_urlsafe(12)
         services.users.create_user(DEMO_EMAIL, DEMO_ORGANIZATION, password, admin=True)
-        _write_secret(path, password)
-        return password
-    return path.read_text().strip() if path.exists() else None
+    except ValidationFailed:
+        return None  # the email is taken
+    _write_secret(path, password)
+    return password
 
 
 def _write_secret(path: Path, secret: str) -> None:

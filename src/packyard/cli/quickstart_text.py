@@ -49,7 +49,9 @@ def instructions(base: str, organization: str, demo: Demo) -> str:
     everything = " ".join(shlex.quote(f) for f in files)
     publish = {s.key: s.text for s in publish_snippets(address)}
     requirement = f"{sample_package.NAME}=={sample_package.VERSION}"
-    install = {s.key: s.text for s in install_snippets(address, public=False, requirement=requirement)}
+    install = {
+        s.key: s.text for s in install_snippets(address, public=False, requirement=requirement)
+    }
     twine = (
         f"twine upload --repository-url {address.upload_url} "
         f'-u {USER_NAME} -p "{TOKEN_PLACEHOLDER}" {everything}'
