@@ -20,6 +20,8 @@ import click
 from packyard.cli import sample_package, serving
 from packyard.cli.quickstart_text import Demo, instructions
 from packyard.core.errors import NotFound, PackyardError, ValidationFailed
+from packyard.core.permissions import OPERATOR
+from packyard.core.registries import RegistryFields
 from packyard.core.scopes import Scope
 
 if TYPE_CHECKING:
@@ -44,7 +46,8 @@ def _ensure_demo(services: Services) -> Demo:
     try:
         slug = registries.find_registry(DEMO_ORGANIZATION, "python-packages").slug
     except NotFound:
-        slug = registries.create_registry(DEMO_ORGANIZATION, DEMO_REGISTRY_NAME).slug
+        fields = RegistryFields.every(DEMO_REGISTRY_NAME)
+        slug = registries.create(OPERATOR, DEMO_ORGANIZATION, fields).slug
     data_dir = services.settings.resolved_data_dir
     return Demo(
         registry=slug,
@@ -58,8 +61,8 @@ def _ensure_demo(services: Services) -> Demo:
 def _ensure_token(services: Services, path: Path) -> str:
     secret = _saved_token(services, path)
     if secret is None:
-        issued = services.tokens.create_api_token(
-            DEMO_ORGANIZATION, DEMO_SCOPES, "quickstart: read and write packages"
+        issued = services.tokens.create_access_token(
+            OPERATOR, DEMO_ORGANIZATION, DEMO_SCOPES, "quickstart: read and write packages"
         )
         secret = issued.secret
         _write_secret(path, secret)
