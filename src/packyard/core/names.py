@@ -52,15 +52,6 @@ def normalize_version(version: str) -> str | None:
         return None
 
 
-def version_key(version: str) -> tuple[int, Version | str]:
-    """A sort key that orders PEP 440 versions as PEP 440 does, with invalid versions
-    (which old uploads may carry) before every valid one."""
-    try:
-        return (1, Version(version))
-    except InvalidVersion:
-        return (0, version)
-
-
 def looks_like_id(value: str) -> bool:
     """Whether ``value`` could be one of our UUIDs; anything else is unknown without a query."""
     return bool(_ID_FORM.fullmatch(value))

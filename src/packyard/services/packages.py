@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import Conflict, InvalidRequest, NotFound
+from packyard.core.index import version_key
 from packyard.core.models import (
     ArchiveMember,
     PackageFile,
@@ -28,7 +29,7 @@ from packyard.core.models import (
     RegistryType,
     Release,
 )
-from packyard.core.names import looks_like_id, normalize_project, normalize_version, version_key
+from packyard.core.names import looks_like_id, normalize_project, normalize_version
 from packyard.core.permissions import Disclosure, allowed
 from packyard.core.scopes import Scope
 from packyard.db import packages as queries
