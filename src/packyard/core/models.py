@@ -89,6 +89,15 @@ class PrincipalKind(enum.StrEnum):
     API_TOKEN = "api_token"
     REGISTRY_TOKEN = "registry_token"
     USER = "user"  # a signed-in web UI user
+    OIDC = "oidc"  # a CI job's OIDC identity, or a token minted from one (trusted publishing)
+
+
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    """Who published through trusted publishing: the issuer and its identifying claims."""
+
+    issuer: str
+    claims: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +115,9 @@ class Principal:
     scopes: frozenset[Scope] = field(default_factory=frozenset)
     registry_id: str | None = None
     user_id: str | None = None  # set for a signed-in web UI user
+    # OIDC principals only: (registry id, scope) pairs, from the matching policy statements.
+    grants: frozenset[tuple[str, Scope]] = field(default_factory=frozenset)
+    publisher: Publisher | None = None
 
     @property
     def is_anonymous(self) -> bool:
