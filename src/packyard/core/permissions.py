@@ -53,9 +53,15 @@ def user_principal(user_id: str, organization_id: str, *, admin: bool) -> Princi
     )
 
 
+# The command line: whoever runs it holds the database itself, so it may do anything.
+OPERATOR = Principal(kind=PrincipalKind.OPERATOR, scopes=ADMIN_SCOPES)
+
+
 def allowed_in_organization(principal: Principal, scope: Scope, organization_id: str) -> bool:
     """Whether ``principal`` holds ``scope`` across the organization (listing and creating
     registries, organization tokens)."""
+    if principal.kind is PrincipalKind.OPERATOR:
+        return True
     return (
         principal.kind in _SCOPED_KINDS
         and principal.organization_id == organization_id

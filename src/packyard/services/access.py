@@ -24,16 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.core.models import ANONYMOUS, Principal, Registry
 from packyard.core.permissions import Disclosure, allowed
 from packyard.core.scopes import Scope
-from packyard.db.models import OrganizationRow, RegistryRow, TokenRow
+from packyard.db.registries import registry_from_row
+from packyard.db.tables import OrganizationRow, RegistryRow, TokenRow
+from packyard.db.tokens import hash_secret, principal_from_row
 from packyard.services.memo import CounterValidatedMemo
 from packyard.services.registries import RegistryService
-from packyard.services.rows import registry_from_row
-from packyard.services.tokens import (
-    MAX_SECRET_LENGTH,
-    TokenService,
-    hash_secret,
-    principal_from_row,
-)
+from packyard.services.tokens import MAX_SECRET_LENGTH, TokenService
 
 CacheKey = tuple[str | None, str, str]
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import InvalidRequest, PackyardError, UpstreamError
 from packyard.core.models import Registry, RegistryType
-from packyard.db.models import PackageRow
+from packyard.db.tables import PackageRow
 from packyard.services.import_model import (
     FetchFailed,
     FileResult,

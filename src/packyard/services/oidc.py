@@ -28,7 +28,7 @@ from packyard.core.errors import NotFound, Unauthenticated
 from packyard.core.models import Principal, PrincipalKind, Publisher, Registry
 from packyard.core.oidc_policy import Policy, parse_policy
 from packyard.core.scopes import Scope
-from packyard.db.models import (
+from packyard.db.tables import (
     OidcMintedTokenRow,
     OidcPolicyRow,
     OidcUsedJtiRow,
@@ -37,7 +37,6 @@ from packyard.db.models import (
 )
 from packyard.services.oidc_keys import OidcVerifier, VerifiedToken, unverified_claims
 from packyard.services.registries import RegistryService
-from packyard.services.rows import registry_from_row
 
 MINTED_PREFIX = "pkyo_"
 MINTED_LIFETIME = timedelta(minutes=15)
@@ -244,15 +243,6 @@ class OidcService:
                     OidcMintedTokenRow.secret_sha256 == _sha256(secret)
                 )
             )
-
-    def registry(self, registry_id: str) -> Registry | None:
-        with self._sessions() as session:
-            found = session.execute(
-                select(RegistryRow, OrganizationRow.slug)
-                .join(OrganizationRow, RegistryRow.organization_id == OrganizationRow.id)
-                .where(RegistryRow.id == registry_id)
-            ).first()
-        return None if found is None else registry_from_row(found[0], found[1])
 
 
 def publisher_of(verified: VerifiedToken) -> Publisher:

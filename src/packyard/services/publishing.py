@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,7 +29,9 @@ from packyard.core.errors import Conflict, InvalidRequest
 from packyard.core.models import PackageFile, Principal, Registry, RegistryType
 from packyard.core.permissions import Disclosure
 from packyard.core.scopes import Scope
-from packyard.db.models import PackageRow, RegistryRow
+from packyard.db.packages import package_from_row, package_from_values
+from packyard.db.registries import bump_serial
+from packyard.db.tables import PackageRow
 from packyard.dists.filenames import canonical_filename
 from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
@@ -37,17 +39,10 @@ from packyard.dists.metadata import CoreMetadata
 from packyard.services import metrics
 from packyard.services.composites import source_upstream_slugs
 from packyard.services.registries import RegistryService
-from packyard.services.rows import package_from_row, package_from_values
 from packyard.services.staging import StagedFile, StagingArea
 
 _PACKAGES = cast(Table, PackageRow.__table__)
-_REGISTRIES = cast(Table, RegistryRow.__table__)
 _INSERT_PACKAGE = insert(_PACKAGES)
-_BUMP_SERIAL = (
-    update(_REGISTRIES)
-    .where(_REGISTRIES.c.id == bindparam("registry_id"))
-    .values(serial=_REGISTRIES.c.serial + 1)
-)
 # The files a new one may duplicate: its name, and the other files of its release (whose
 # names may normalise to the same distribution). Built once; Core, since it loads no rows.
 _CANDIDATES = select(_PACKAGES.c.seq, _PACKAGES.c.filename).where(
@@ -83,6 +78,7 @@ class PublishResult:
 class PublishService:
     def __init__(
         self,
+        *,
         sessions: sessionmaker[Session],
         registries: RegistryService,
         blobs: BlobStore,
@@ -200,7 +196,7 @@ class PublishService:
             # session loads nothing.
             with self._sessions.begin() as session:
                 session.execute(_INSERT_PACKAGE, values)
-                session.execute(_BUMP_SERIAL, {"registry_id": registry.id})
+                bump_serial(session, registry.id)
         except IntegrityError:
             # A concurrent publish of the same file name won the race.
             existing = self._existing(registry, staged)

@@ -30,7 +30,7 @@ from packyard.core.errors import (
 )
 from packyard.core.models import ANONYMOUS, Organization, Principal, PrincipalKind
 from packyard.core.permissions import user_principal
-from packyard.db.models import MembershipRow, OrganizationRow, UserRow, UserSessionRow
+from packyard.db.tables import MembershipRow, OrganizationRow, UserRow, UserSessionRow
 from packyard.services.registries import RegistryService
 
 MIN_PASSWORD_LENGTH = 8

@@ -1,7 +1,7 @@
 """Trusted publishing: registry OIDC policies, used JWT ids, minted tokens, publishers.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0005
 Create Date: 2026-12-06 06:30:00
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from packyard.db.models import UTCDateTime
+from packyard.db.tables import UTCDateTime
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
