@@ -16,6 +16,7 @@ from packyard.bootstrap import Services
 from packyard.web.api import (
     access_token,
     instructions,
+    oidc,
     packages,
     registries,
     tokens,
@@ -72,6 +73,7 @@ def create_framework_app(services: Services) -> FastAPI:
     app.include_router(upstreams.router)
     app.include_router(tokens.router)
     app.include_router(access_token.router)
+    app.include_router(oidc.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
     install_ui(app)
