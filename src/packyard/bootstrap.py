@@ -40,6 +40,7 @@ from packyard.services.integrity import IntegrityService
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
+from packyard.services.search import SearchService
 from packyard.services.staging import StagingArea
 from packyard.services.tokens import TokenService
 from packyard.services.upstream_pypi import PypiUpstream
@@ -67,6 +68,7 @@ class Services:
     http: UpstreamHttp
     packages: PackageService
     users: UserService
+    search: SearchService
     access: ReadAccess
     integrity: IntegrityService
     blobs: BlobStore
@@ -204,6 +206,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
             sessions=sessions, registries=registries, counter=counter, now=utc_now
         ),
         users=UserService(sessions, registries, utc_now),
+        search=SearchService(sessions, registries),
         access=ReadAccess(sessions, tokens, registries, changes),
         integrity=IntegrityService(sessions, blobs, utc_now),
         blobs=blobs,
