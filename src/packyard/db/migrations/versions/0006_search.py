@@ -3,7 +3,7 @@
 tsvector with a GIN index). Backfilled from the newest file of every project.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
