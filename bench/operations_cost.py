@@ -160,6 +160,10 @@ def _report(
             f"| {case} | {rps:,.0f} | {rps / base_rps:.3f} | {cpu * 1000:.1f} "
             f"| {cpu / base_cpu:.3f} |"
         )
+    print("Each round, req/s (server CPU µs/request):")
+    for case, figures in results.items():
+        rounds = ", ".join(f"{r.rps:,.0f} ({r.cpu_ms_per_request * 1000:.0f})" for r in figures)
+        print(f"- {case}: {rounds}")
     if scrapes:
         median_ms = statistics.median(scrapes) * 1000
         print(

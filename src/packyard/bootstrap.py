@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+import httpx
 from sqlalchemy import Engine, text
 
 from packyard import __version__
@@ -37,6 +38,8 @@ from packyard.services.exporting import ExportService
 from packyard.services.importing import ImportService
 from packyard.services.index import IndexService
 from packyard.services.integrity import IntegrityService
+from packyard.services.oidc import OidcService
+from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
@@ -73,6 +76,8 @@ class Services:
     # packyard import / export.
     importing: ImportService
     exporting: ExportService
+    # Trusted publishing: OIDC policies, verification, minted tokens.
+    oidc: OidcService
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         """What ``/readyz`` asks: each returns when its dependency answers, else raises."""
@@ -92,6 +97,7 @@ class Services:
     def close(self) -> None:
         self.flush_buffers()
         self.http.close()
+        self.oidc.close()
         self.engine.dispose()
 
 
@@ -178,7 +184,13 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         settings.staging_dir,
         settings.max_upload_bytes,
     )
-    tokens = TokenService(sessions=sessions, registries=registries, now=utc_now)
+    oidc = OidcService(
+        sessions,
+        registries,
+        OidcVerifier(parse_issuers(settings.oidc_issuers), httpx.Client(timeout=10.0)),
+        utc_now,
+    )
+    tokens = TokenService(sessions=sessions, registries=registries, now=utc_now, oidc=oidc)
     publishing = PublishService(
         sessions=sessions,
         registries=registries,
@@ -209,6 +221,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         blobs=blobs,
         importing=ImportService(sessions, registries, publishing, utc_now),
         exporting=ExportService(sessions, registries, blobs, utc_now),
+        oidc=oidc,
     )
 
 

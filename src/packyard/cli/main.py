@@ -253,7 +253,13 @@ def db_upgrade(data_dir: Path | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--access-log/--no-access-log", default=True, show_default=True)
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    envvar="PACKYARD_ACCESS_LOG",
+    show_default=True,
+    help="One line per request on stdout ($PACKYARD_ACCESS_LOG).",
+)
 @click.option(
     "--log-format",
     type=click.Choice(["text", "json"]),

@@ -90,6 +90,15 @@ class PrincipalKind(enum.StrEnum):
     REGISTRY_TOKEN = "registry_token"
     USER = "user"  # a signed-in web UI user
     OPERATOR = "operator"  # whoever runs the command line on the server's own database
+    OIDC = "oidc"  # a CI job's OIDC identity, or a token minted from one (trusted publishing)
+
+
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    """Who published through trusted publishing: the issuer and its identifying claims."""
+
+    issuer: str
+    claims: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +116,9 @@ class Principal:
     scopes: frozenset[Scope] = field(default_factory=frozenset)
     registry_id: str | None = None
     user_id: str | None = None  # set for a signed-in web UI user
+    # OIDC principals only: (registry id, scope) pairs, from the matching policy statements.
+    grants: frozenset[tuple[str, Scope]] = field(default_factory=frozenset)
+    publisher: Publisher | None = None
 
     @property
     def is_anonymous(self) -> bool:

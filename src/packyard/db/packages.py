@@ -11,9 +11,23 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, delete, exists, false, func, inspect, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from packyard.core.models import (
@@ -28,6 +42,23 @@ from packyard.core.models import (
 from packyard.db.tables import PackageRow
 
 MAX_PROJECTS_IN_FILTER = 200
+
+# Publishing's statements, built once and in Core: it loads no rows, and the ORM's unit of
+# work cost more than the statements themselves.
+_PACKAGES = cast(Table, PackageRow.__table__)
+_INSERT_PACKAGE = insert(_PACKAGES)
+# The files a new one may duplicate: its name, and the other files of its release (whose
+# names may normalise to the same distribution).
+_CANDIDATES = select(_PACKAGES.c.seq, _PACKAGES.c.filename).where(
+    _PACKAGES.c.registry_id == bindparam("registry_id"),
+    or_(
+        _PACKAGES.c.filename == bindparam("filename"),
+        and_(
+            _PACKAGES.c.project == bindparam("project"),
+            _PACKAGES.c.version == bindparam("version"),
+        ),
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +137,28 @@ def stored(row: PackageRow) -> StoredPackage:
         description=row.description,
         members=[ArchiveMember(str(path), int(size)) for path, size in row.members_json],
     )
+
+
+def insert_package(session: Session, values: Mapping[str, Any]) -> None:
+    """Insert a package given as its column values; a taken file name raises
+    IntegrityError."""
+    session.execute(_INSERT_PACKAGE, dict(values))
+
+
+def duplicate_candidates(
+    session: Session, registry_id: str, filename: str, project: str | None, version: str | None
+) -> list[tuple[int, str]]:
+    """(seq, filename) of the files stored under ``filename`` or in the release
+    ``project`` ``version`` (None matches no release: the name alone is looked up)."""
+    found = session.execute(
+        _CANDIDATES,
+        {"registry_id": registry_id, "filename": filename, "project": project, "version": version},
+    ).all()
+    return [(seq, stored) for seq, stored in found]
+
+
+def package_by_seq(session: Session, seq: int) -> PackageFile:
+    return package_from_row(session.get_one(PackageRow, seq))
 
 
 def package_by_id(session: Session, registry_id: str, package_id: str) -> StoredPackage | None:

@@ -62,7 +62,9 @@ class ReadAccess:
         if token_id is not None:
             self._tokens.usage.record(token_id)
 
-    def readable_registry(self, secret: str | None, organization: str, registry: str) -> Registry:
+    def readable_registry(
+        self, secret: str | None, organization: str, registry: str, base_url: str | None = None
+    ) -> Registry:
         """The registry ``secret`` (None: anonymous) may read packages of.
 
         Raises Unauthenticated, NotFound or PermissionDenied as the token and registry
@@ -72,7 +74,7 @@ class ReadAccess:
         key = _key(secret, organization, registry)
         looked_up = self._lookup(key)
         if looked_up is None:
-            principal = ANONYMOUS if secret is None else self._tokens.authenticate(secret)
+            principal = ANONYMOUS if secret is None else self._tokens.authenticate(secret, base_url)
             return self._registries.registry_for(
                 principal, organization, registry, Scope.READ_PACKAGES, Disclosure.INSTALLER
             )

@@ -65,6 +65,17 @@ class RegistryOut(RegistryRef):
     pypi_files: Literal["link", "cache"] | None = None
     min_release_age: int | None = Field(default=None, description="Seconds; null for none")
     cooldown_exempt: list[str] | None = None
+    oidc_policy: str | None = Field(
+        default=None, description="Trusted publishing policy (YAML or JSON); null for none"
+    )
+
+
+_OIDC_POLICY = Field(
+    default=None,
+    max_length=64 * 1024,
+    description="Trusted publishing: OIDC policy statements {iss, scopes, claims} as YAML "
+    "or JSON (docs/trusted-publishing.md); empty removes it",
+)
 
 
 _NAMES = Field(default=None, max_length=1000)
@@ -101,6 +112,7 @@ class RegistryCreate(CompositeSettingsIn):
         max_length=100,
         description='Composite only: source registry slugs and "pypi", in order',
     )
+    oidc_policy: str | None = _OIDC_POLICY
 
 
 class RegistryUpdate(CompositeSettingsIn):
@@ -114,6 +126,7 @@ class RegistryUpdate(CompositeSettingsIn):
     emoji: str | None = Field(default=None, max_length=EMOJI_MAX)
     color: str | None = Field(default=None, max_length=COLOR_MAX)
     public: bool | None = None
+    oidc_policy: str | None = _OIDC_POLICY
 
 
 class Digests(BaseModel):
