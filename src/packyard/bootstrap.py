@@ -38,6 +38,7 @@ from packyard.services.exporting import ExportService
 from packyard.services.importing import ImportService
 from packyard.services.index import IndexService
 from packyard.services.integrity import IntegrityService
+from packyard.services.lifecycle import LifecycleService
 from packyard.services.oidc import OidcService
 from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.packages import PackageService
@@ -69,6 +70,7 @@ class Services:
     composites: CompositeService
     http: UpstreamHttp
     packages: PackageService
+    lifecycle: LifecycleService
     users: UserService
     access: ReadAccess
     integrity: IntegrityService
@@ -215,6 +217,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         packages=PackageService(
             sessions=sessions, registries=registries, counter=counter, now=utc_now
         ),
+        lifecycle=LifecycleService(sessions, registries),
         users=UserService(sessions, registries, utc_now),
         access=ReadAccess(sessions, tokens, registries, changes),
         integrity=IntegrityService(sessions, blobs, utc_now),

@@ -16,6 +16,7 @@ from packyard.bootstrap import Services
 from packyard.web.api import (
     access_token,
     instructions,
+    lifecycle,
     packages,
     registries,
     tokens,
@@ -68,6 +69,7 @@ def create_framework_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     app.include_router(registries.router)
     app.include_router(packages.router)
+    app.include_router(lifecycle.router)
     app.include_router(instructions.router)
     app.include_router(upstreams.router)
     app.include_router(tokens.router)

@@ -147,6 +147,12 @@ class PackageSummary(BaseModel):
     version: str
     filename: str
     created_at: datetime
+    yanked: bool = Field(
+        default=False, description="Whether the file is yanked: installers skip it unless pinned"
+    )
+    yanked_reason: str | None = Field(
+        default=None, description='Why it was yanked ("" when no reason was given)'
+    )
 
 
 class PublishedPackage(PackageSummary):
@@ -289,6 +295,22 @@ class AccessTokenOut(BaseModel):
     scopes: list[str]
     description: str
     created_at: datetime
+
+
+class YankRequest(BaseModel):
+    reason: str = Field(
+        default="", max_length=1_000, description="Why: installers that pin the file show it"
+    )
+
+
+class ReleaseFiles(BaseModel):
+    """A release after a yank or an unyank."""
+
+    name: str
+    version: str
+    yanked: bool
+    yanked_reason: str | None
+    files: list[PackageSummary]
 
 
 class Deleted(BaseModel):
