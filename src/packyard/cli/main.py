@@ -307,6 +307,31 @@ def gc(services: Services, grace: int, dry_run: bool, as_json: bool) -> None:
     integrity.run_gc(services, grace, dry_run, as_json)
 
 
+@main.command("search")
+@click.argument("organization")
+@click.argument("query")
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(1, 100))
+@json_option
+@with_services
+def search(services: Services, organization: str, query: str, limit: int, as_json: bool) -> None:
+    """Find projects of ORGANIZATION by name, summary or keywords (every registry)."""
+    found = services.search.search(OPERATOR, organization, query, per_page=limit)
+    rows = [
+        {
+            "registry": r.registry.slug,
+            "name": r.name,
+            "version": r.version,
+            "summary": r.summary,
+        }
+        for r in found.results
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['registry']}\t{row['name']}\t{row['version']}\t{row['summary']}")
+
+
 main.add_command(quickstart)
 moving.register(main)
 
