@@ -44,6 +44,7 @@ from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
+from packyard.services.search import SearchService
 from packyard.services.staging import StagingArea
 from packyard.services.tokens import TokenService
 from packyard.services.upstream_pypi import PypiUpstream
@@ -72,6 +73,7 @@ class Services:
     packages: PackageService
     lifecycle: LifecycleService
     users: UserService
+    search: SearchService
     access: ReadAccess
     integrity: IntegrityService
     blobs: BlobStore
@@ -219,6 +221,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         ),
         lifecycle=LifecycleService(sessions, registries),
         users=UserService(sessions, registries, utc_now),
+        search=SearchService(sessions, registries),
         access=ReadAccess(sessions, tokens, registries, changes),
         integrity=IntegrityService(sessions, blobs, utc_now),
         blobs=blobs,

@@ -17,11 +17,13 @@ from packyard.web.api import (
     access_token,
     instructions,
     lifecycle,
+    oidc,
     packages,
     registries,
     tokens,
     upstreams,
 )
+from packyard.web.api import search as api_search
 from packyard.web.auth_limits import FailedAuthLimiter
 from packyard.web.errors import install_error_handlers
 from packyard.web.limits import HeaderSizeLimit
@@ -74,6 +76,8 @@ def create_framework_app(services: Services) -> FastAPI:
     app.include_router(upstreams.router)
     app.include_router(tokens.router)
     app.include_router(access_token.router)
+    app.include_router(oidc.router)
+    app.include_router(api_search.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
     install_ui(app)
