@@ -15,7 +15,7 @@ import pytest
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Organization, Registry, api, new_organization
-from tests.support.oidc_issuer import OidcIssuer, rsa_key
+from tests.support.oidc_issuer import OidcIssuer, registry_with_policy, rsa_key
 from tests.support.server import PackyardServer
 
 BUILDKITE_CLAIMS = {
@@ -61,9 +61,7 @@ def yard(
 
 
 def trusting_registry(org: Organization, issuer: OidcIssuer, name: str, **kw: str) -> Registry:
-    admin = api(org, org.token("write_registries", "read_registries"))
-    created = admin.create_registry(name, oidc_policy=policy(issuer.url, **kw))
-    return admin.registry(created["slug"])
+    return registry_with_policy(org, name, policy(issuer.url, **kw))
 
 
 def audience(registry: Registry) -> str:

@@ -268,14 +268,36 @@ def db_upgrade(data_dir: Path | None) -> None:
     show_default=True,
     help="json: one JSON object per line, for log collectors ($PACKYARD_LOG_FORMAT).",
 )
+@click.option(
+    "--ssl-certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Serve HTTPS with this certificate (PEM; with --ssl-keyfile).",
+)
+@click.option(
+    "--ssl-keyfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The private key of --ssl-certfile (PEM).",
+)
 @data_dir_option
 def serve(
-    host: str, port: int, workers: int, access_log: bool, log_format: str, data_dir: Path | None
+    host: str,
+    port: int,
+    workers: int,
+    access_log: bool,
+    log_format: str,
+    ssl_certfile: Path | None,
+    ssl_keyfile: Path | None,
+    data_dir: Path | None,
 ) -> None:
     """Run the server."""
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise click.UsageError("Give --ssl-certfile and --ssl-keyfile together")
+    tls = None if ssl_certfile is None or ssl_keyfile is None else (ssl_certfile, ssl_keyfile)
     serving.export_data_dir(data_dir)
     serving.in_child_process(serving.prepare_database)
-    serving.run_server(host, port, workers, access_log, log_format)
+    serving.run_server(host, port, workers, access_log, log_format, tls)
 
 
 @main.command()

@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from packyard.core.errors import NotFound, Unauthenticated
+from packyard.core.errors import NotFound, TokenExchangeFailed, Unauthenticated
 from packyard.core.models import Principal, PrincipalKind, Publisher, Registry
 from packyard.core.oidc_policy import Policy, parse_policy
 from packyard.core.scopes import Scope
@@ -53,15 +53,6 @@ IDENTIFYING_CLAIMS = (
     "job_workflow_ref",
     "sub",
 )
-
-
-class MintFailed(Exception):
-    """A token exchange refused, with Warehouse's error code (twine prints both)."""
-
-    def __init__(self, code: str, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,20 +147,20 @@ class OidcService:
 
     def mint(self, token: str, audience: str) -> Minted:
         """A 15-minute publishing token for every registry whose policy gives these claims
-        write_packages. Raises MintFailed with Warehouse's codes."""
+        write_packages. Raises TokenExchangeFailed with Warehouse's codes."""
         try:
             verified = self._verifier.verify(token, audience)
         except Unauthenticated as error:
-            raise MintFailed("invalid-token", error.message) from None
+            raise TokenExchangeFailed("invalid-token", error.message) from None
         registry_ids = self._writable_registries(verified)
         if not registry_ids:
-            raise MintFailed(
+            raise TokenExchangeFailed(
                 "invalid-publisher",
                 "valid token, but no registry's OIDC policy grants write_packages to it",
             )
         jti = verified.claims.get("jti")
         if not isinstance(jti, str) or not jti:
-            raise MintFailed("invalid-token", "OIDC token refused: it lacks the jti claim")
+            raise TokenExchangeFailed("invalid-token", "OIDC token refused: it lacks the jti claim")
         secret = MINTED_PREFIX + secrets.token_urlsafe(32)
         now = self._now()
         expires = now + MINTED_LIFETIME
@@ -198,7 +189,7 @@ class OidcService:
                     )
                 )
         except IntegrityError:
-            raise MintFailed(
+            raise TokenExchangeFailed(
                 "invalid-reuse-token", "OIDC token refused: its jti has already been used"
             ) from None
         return Minted(secret, expires)

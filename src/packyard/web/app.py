@@ -17,6 +17,7 @@ from packyard.web.api import (
     access_token,
     instructions,
     lifecycle,
+    oidc,
     packages,
     registries,
     tokens,
@@ -75,6 +76,7 @@ def create_framework_app(services: Services) -> FastAPI:
     app.include_router(upstreams.router)
     app.include_router(tokens.router)
     app.include_router(access_token.router)
+    app.include_router(oidc.router)
     app.include_router(api_search.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
