@@ -4,6 +4,7 @@ unyank restores it; the index pages carry the reason and change their ETag each 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,24 @@ def test_a_reason_longer_than_a_thousand_characters_is_refused(
     publish(maintainer, registry, Dist("long-demo", "1.0"), tmp_path)
     path = f"/registries/{registry.slug}/releases/long-demo/1.0/yank"
     maintainer.call("POST", path, json={"reason": "x" * 1_001}, expect=422)
+
+
+def test_the_cli_yanks_a_release_or_one_file_and_unyanks(
+    registry: Registry, maintainer: Api, tmp_path: Path
+) -> None:
+    publish(maintainer, registry, Dist("cli-demo", "1.0"), tmp_path)
+    yard, token = registry.yard, maintainer.token or ""
+    where = (registry.organization, registry.slug, "cli-demo", "1.0")
+    yanked = yard.cli("yank", *where, "--reason", "bad metadata", "--json").stdout
+    assert {f["yanked_reason"] for f in json.loads(yanked)} == {"bad metadata"}
+    wheel = write_wheel(Dist("cli-demo", "1.0"), tmp_path).name
+    yard.cli("unyank", *where, "--file", wheel)
+    files = {
+        f["filename"]: f["yanked"]
+        for f in project_json(registry, token, "cli-demo").json()["files"]
+    }
+    assert files[wheel] is False
+    assert set(files.values()) == {False, "bad metadata"}
+    missing = yard.cli("yank", *where, "--file", "nope.whl", check=False)
+    assert missing.returncode != 0
+    assert "nope.whl" in missing.stderr

@@ -1,5 +1,5 @@
 """``packyard``: serve, org, registry, token, user, db, quickstart, fsck, gc, import, export,
-backup, restore.
+backup, restore, yank, unyank.
 
 Every command honours ``PACKYARD_DATA_DIR``, ``PACKYARD_DATABASE_URL`` and
 ``PACKYARD_STORAGE_URL`` and accepts ``--data-dir``. Results go to stdout (``--json`` for
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from packyard.cli import integrity, moving, serving
+from packyard.cli import integrity, lifecycle, moving, serving
 from packyard.cli.common import data_dir_option, json_option, load_settings, with_services
 from packyard.cli.output import print_json, registry_dict, token_dict
 from packyard.cli.quickstart import quickstart
@@ -356,6 +356,7 @@ def search(services: Services, organization: str, query: str, limit: int, as_jso
 
 main.add_command(quickstart)
 moving.register(main)
+lifecycle.register(main)
 
 
 if __name__ == "__main__":
