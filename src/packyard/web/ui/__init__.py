@@ -16,6 +16,7 @@ from packyard.web.ui import (
     lifecycle,
     packages,
     registries,
+    search,
     settings,
     tokens,
 )
@@ -32,6 +33,7 @@ ROUTERS = (
     packages.router,
     lifecycle.router,
     tokens.router,
+    search.router,
 )
 
 
