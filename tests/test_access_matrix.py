@@ -73,12 +73,21 @@ UPLOAD_STATUS = {
 # What search (REST ``/search?q=present``) answers, and the registries it shows, per
 # credential: a registry token sees its own registry's projects only, another
 # organization's token learns nothing.
-SEARCH_STATUS = {**READ_STATUS, "other-registry-token": 200}
+# A minted OIDC token belongs to no organization (its grants may span several): 404.
+SEARCH_STATUS = {
+    **READ_STATUS,
+    "other-registry-token": 200,
+    "oidc-other-registry": 200,
+    "oidc-minted": 404,
+}
 SEARCH_SEES = {
     "read": {"private", "other"},
     "write": {"private", "other"},
     "registry-token": {"private"},
     "other-registry-token": {"other"},
+    "oidc-read": {"private"},
+    "oidc-write": {"private"},
+    "oidc-other-registry": {"other"},
 }
 
 
