@@ -38,11 +38,13 @@ from packyard.services.exporting import ExportService
 from packyard.services.importing import ImportService
 from packyard.services.index import IndexService
 from packyard.services.integrity import IntegrityService
+from packyard.services.organizations import OrganizationService
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
 from packyard.services.registry_settings import RegistrySettingsService
 from packyard.services.staging import StagingArea
+from packyard.services.teams import TeamService
 from packyard.services.tokens import TokenService
 from packyard.services.upstream_pypi import PypiUpstream
 from packyard.services.users import UserService
@@ -70,6 +72,8 @@ class Services:
     packages: PackageService
     # The web UI's use cases.
     users: UserService
+    teams: TeamService
+    organizations: OrganizationService
     catalog: CatalogService
     registry_settings: RegistrySettingsService
     access: ReadAccess
@@ -207,6 +211,8 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         http=http,
         packages=PackageService(sessions, registries, counter, utc_now),
         users=UserService(sessions, registries, utc_now),
+        teams=TeamService(sessions, registries, utc_now),
+        organizations=OrganizationService(sessions, registries, utc_now),
         catalog=CatalogService(sessions, utc_now),
         registry_settings=RegistrySettingsService(sessions, registries, tokens, utc_now),
         access=ReadAccess(sessions, tokens, registries, changes),

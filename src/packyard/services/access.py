@@ -25,6 +25,7 @@ from packyard.core.models import ANONYMOUS, Principal, Registry
 from packyard.core.permissions import Disclosure, allowed
 from packyard.core.scopes import Scope
 from packyard.db.models import OrganizationRow, RegistryRow, TokenRow
+from packyard.services.members import principal_from_row
 from packyard.services.memo import CounterValidatedMemo
 from packyard.services.registries import RegistryService
 from packyard.services.rows import registry_from_row
@@ -32,7 +33,6 @@ from packyard.services.tokens import (
     MAX_SECRET_LENGTH,
     TokenService,
     hash_secret,
-    principal_from_row,
 )
 
 CacheKey = tuple[str | None, str, str]
@@ -104,15 +104,17 @@ class ReadAccess:
             )
         with self._sessions() as session:
             row = session.execute(query).first()
-        if row is None:
-            return None
-        values: tuple[Any, ...] = tuple(row)
-        principal: Principal = ANONYMOUS
-        if secret_sha256 is not None:
-            token_row: TokenRow | None = values[2]
-            if token_row is None:
+            if row is None:
                 return None
-            principal = principal_from_row(token_row)
+            values: tuple[Any, ...] = tuple(row)
+            principal: Principal = ANONYMOUS
+            if secret_sha256 is not None:
+                token_row: TokenRow | None = values[2]
+                if token_row is None:
+                    return None
+                # A token acting for a person carries their teams, read now: a cached
+                # answer is dropped by the change counter when a team changes.
+                principal = principal_from_row(session, token_row)
         found = registry_from_row(values[0], values[1])
         if not allowed(principal, Scope.READ_PACKAGES, found, Disclosure.INSTALLER):
             return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,12 +16,14 @@ from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.names import is_slug, slugify
 from packyard.core.permissions import (
     Disclosure,
+    allowed,
     authentication_required,
     require,
     require_in_organization,
 )
 from packyard.core.scopes import Scope
 from packyard.db.models import OrganizationRow, PackageRow, RegistryRow, TokenRow
+from packyard.services.members import grant_on_create
 from packyard.services.rows import (
     new_registry_row,
     organization_from_row,
@@ -78,10 +80,14 @@ class RegistryService:
         description: str = "",
         emoji: str | None = None,
         color: str | None = None,
+        team_ids: Sequence[str] = (),
+        creator_id: str | None = None,
     ) -> Registry:
-        """Create a source registry whose slug is the kebab-case of ``name``.
+        """Create a source registry whose slug is the kebab-case of ``name``; the teams
+        named and the creator's teams get ``read_and_write`` on it.
 
-        Raises NotFound for an unknown organization, ValidationFailed for a taken slug.
+        Raises NotFound for an unknown organization, ValidationFailed for a taken slug or
+        a team that is not the organization's.
         """
         slug = slugify(name)
         organization = self.get_organization(organization_slug)
@@ -99,6 +105,8 @@ class RegistryService:
         try:
             with self._sessions.begin() as session:
                 session.add(row)
+                session.flush()
+                grant_on_create(session, organization.id, row.id, team_ids, creator_id, self._now())
         except IntegrityError:
             raise slug_taken(slug, organization_slug) from None
         return registry_from_row(row, organization.slug)
@@ -177,7 +185,11 @@ class RegistryService:
     def api_list_registries(self, principal: Principal, organization_slug: str) -> list[Registry]:
         """The organization's registries, oldest first (``read_registries``)."""
         self.organization_for(principal, organization_slug, Scope.READ_REGISTRIES, Disclosure.API)
-        return self.list_registries(organization_slug)
+        return [
+            registry
+            for registry in self.list_registries(organization_slug)
+            if allowed(principal, Scope.READ_REGISTRIES, registry, Disclosure.API)
+        ]
 
     def api_create_registry(
         self, principal: Principal, organization_slug: str, fields: RegistryFields
@@ -193,6 +205,8 @@ class RegistryService:
             description=fields.description or "",
             emoji=fields.emoji,
             color=fields.color,
+            team_ids=fields.team_ids,
+            creator_id=principal.user_id,
         )
 
     def api_update_registry(
@@ -274,6 +288,7 @@ class RegistryFields:
     emoji: str | None = None
     color: str | None = None
     public: bool | None = None
+    team_ids: tuple[str, ...] = ()  # on create: teams granted read_and_write
 
 
 def _validate_fields(fields: RegistryFields) -> None:

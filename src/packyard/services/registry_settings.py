@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.core.errors import NotFound, PermissionDenied, ValidationFailed
 from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.names import slugify
-from packyard.core.permissions import Disclosure, require, require_in_organization
+from packyard.core.permissions import (
+    Disclosure,
+    is_admin,
+    require,
+    require_in_organization,
+    useful_scopes,
+)
 from packyard.core.scopes import Scope
 from packyard.db.models import PackageRow, RegistryRow, TokenRow
 from packyard.services.registries import RegistryService
@@ -187,7 +193,7 @@ class RegistrySettingsService:
             principal, Scope.READ_PACKAGES, organization.id, organization.slug, Disclosure.INSTALLER
         )
         clauses = [TokenRow.organization_id == organization.id, TokenRow.registry_id.is_(None)]
-        if Scope.WRITE_REGISTRIES not in principal.scopes:
+        if not is_admin(principal):
             clauses.append(TokenRow.created_by == principal.user_id)
         return self._listing(*clauses)
 
@@ -202,10 +208,13 @@ class RegistrySettingsService:
         require_in_organization(
             principal, Scope.READ_PACKAGES, organization.id, organization.slug, Disclosure.INSTALLER
         )
-        beyond = sorted(s.value for s in scopes - principal.scopes)
+        beyond = sorted(s.value for s in scopes - useful_scopes(principal))
         if beyond:
             raise PermissionDenied(f"You cannot grant scopes you lack: {', '.join(beyond)}")
-        issued = self._tokens.create_api_token(organization.slug, scopes, _description(description))
+        # A token made in the UI acts for its maker: never more than they may do.
+        issued = self._tokens.create_api_token(
+            organization.slug, scopes, _description(description), user_id=principal.user_id
+        )
         self._mark_creator(issued, principal)
         return issued
 
@@ -216,7 +225,7 @@ class RegistrySettingsService:
             principal, Scope.READ_PACKAGES, organization.id, organization.slug, Disclosure.INSTALLER
         )
         clauses = [TokenRow.organization_id == organization.id, TokenRow.registry_id.is_(None)]
-        if Scope.WRITE_REGISTRIES not in principal.scopes:
+        if not is_admin(principal):
             clauses.append(TokenRow.created_by == principal.user_id)
         self._revoke(token_id, *clauses)
 

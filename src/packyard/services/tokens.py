@@ -20,11 +20,12 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound, Unauthenticated, ValidationFailed
-from packyard.core.models import Principal, PrincipalKind, Registry
+from packyard.core.models import Principal, Registry
 from packyard.core.names import looks_like_id
 from packyard.core.permissions import Disclosure
 from packyard.core.scopes import Scope
 from packyard.db.models import TokenRow
+from packyard.services.members import principal_from_row
 from packyard.services.registries import RegistryService
 from packyard.services.token_usage import TokenUsage
 
@@ -46,6 +47,7 @@ class Token:
     created_at: datetime
     last_used_at: datetime | None
     created_by: str | None = None  # the id of the token that created it; None from the CLI
+    user_id: str | None = None  # the person it acts for; None for an organization token
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ def _token_from_row(row: TokenRow) -> Token:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         created_by=row.created_by,
+        user_id=row.user_id,
     )
 
 
@@ -87,13 +90,19 @@ class TokenService:
         self.usage = usage if usage is not None else TokenUsage(sessions, now)
 
     def create_api_token(
-        self, organization_slug: str, scopes: frozenset[Scope], description: str = ""
+        self,
+        organization_slug: str,
+        scopes: frozenset[Scope],
+        description: str = "",
+        *,
+        user_id: str | None = None,
     ) -> IssuedToken:
-        """Mint an organization-wide API access token with ``scopes``."""
+        """Mint an API access token with ``scopes``: acting for ``user_id`` (at most what
+        they may do), or for the organization when None."""
         if not scopes:
             raise ValidationFailed("An API access token needs at least one scope")
         organization = self._registries.get_organization(organization_slug)
-        return self._issue(organization.id, None, scopes, description)
+        return self._issue(organization.id, None, scopes, description, user_id=user_id)
 
     def create_registry_token(
         self, organization_slug: str, registry_slug: str, description: str = ""
@@ -109,6 +118,8 @@ class TokenService:
         scopes: frozenset[Scope],
         description: str,
         created_by: str | None = None,
+        *,
+        user_id: str | None = None,
     ) -> IssuedToken:
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = TokenRow(
@@ -119,6 +130,7 @@ class TokenService:
             scopes=sorted(s.value for s in scopes),
             description=description,
             created_by=created_by,
+            user_id=user_id,
             created_at=self._now(),
         )
         with self._sessions.begin() as session:
@@ -131,10 +143,10 @@ class TokenService:
             raise Unauthenticated("Invalid token")
         with self._sessions() as session:
             row = session.scalar(_BY_SECRET_SHA256, {"secret_sha256": hash_secret(secret)})
-        if row is None:
-            raise Unauthenticated("Invalid token: it is unknown or has been revoked")
-        self.usage.record(row.id)
-        return principal_from_row(row)
+            if row is None:
+                raise Unauthenticated("Invalid token: it is unknown or has been revoked")
+            self.usage.record(row.id)
+            return principal_from_row(session, row)
 
     # The REST API: registry tokens managed by API tokens, and the caller's own token.
 
@@ -255,20 +267,3 @@ def _registry_token_row(session: Session, registry: Registry, token_id: str) -> 
     if row is None:
         raise NotFound(f"No token {token_id!r} in registry {registry.slug!r}")
     return row
-
-
-def principal_from_row(row: TokenRow) -> Principal:
-    """The Principal a stored token stands for."""
-    if row.registry_id is not None:
-        return Principal(
-            kind=PrincipalKind.REGISTRY_TOKEN,
-            organization_id=row.organization_id,
-            token_id=row.id,
-            registry_id=row.registry_id,
-        )
-    return Principal(
-        kind=PrincipalKind.API_TOKEN,
-        organization_id=row.organization_id,
-        token_id=row.id,
-        scopes=frozenset(Scope(s) for s in row.scopes),
-    )

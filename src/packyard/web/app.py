@@ -18,6 +18,7 @@ from packyard.web.api import (
     instructions,
     packages,
     registries,
+    teams,
     tokens,
     upstreams,
 )
@@ -72,6 +73,8 @@ def create_framework_app(services: Services) -> FastAPI:
     app.include_router(upstreams.router)
     app.include_router(tokens.router)
     app.include_router(access_token.router)
+    app.include_router(teams.router)
+    app.include_router(teams.access_router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
     install_ui(app)

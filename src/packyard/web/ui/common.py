@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from packyard.core.errors import PackyardError, PermissionDenied, Unauthenticated
 from packyard.core.models import Organization, Principal, PrincipalKind
 from packyard.core.snippets import TOKEN_PLACEHOLDER
-from packyard.services.users import SignedIn, UserService
+from packyard.services.users import SignedIn
 from packyard.web.deps import base_url, services_of
 from packyard.web.errors import status_for
 from packyard.web.observability.requests import note_principal
@@ -124,9 +124,10 @@ async def visitor_of(request: Request) -> Visitor:
     return Visitor(None, secrets.token_urlsafe(32), True)
 
 
-def principal_in(visitor: Visitor, organization: Organization) -> Principal:
-    """Who the visitor is in ``organization`` (members and admins carry their scopes)."""
-    return UserService.principal(visitor.signed_in, organization)
+async def principal_in(request: Request, visitor: Visitor, organization: Organization) -> Principal:
+    """Who the visitor is in ``organization`` (members and admins carry their standing)."""
+    users = services_of(request).users
+    return await run_in_threadpool(users.principal, visitor.signed_in, organization)
 
 
 def is_https(request: Request) -> bool:

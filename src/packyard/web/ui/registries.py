@@ -106,7 +106,7 @@ async def _registries_page(
     status_code: int = 200,
 ) -> Response:
     services = services_of(request)
-    principal = principal_in(visitor, organization)
+    principal = await principal_in(request, visitor, organization)
     every = await run_in_threadpool(services.registries.list_registries, organization.slug)
     readable = services.catalog.readable(principal, every)
     needle = query.strip().lower()
@@ -143,7 +143,7 @@ async def create_registry(request: Request, organization: str) -> Response:
     visitor = await visitor_of(request)
     values = await checked_form(request, visitor)
     found = await _organization(request, organization)
-    principal = principal_in(visitor, found)
+    principal = await principal_in(request, visitor, found)
     form = form_of(values)
     services = services_of(request)
     try:
@@ -177,7 +177,7 @@ async def readable_registry(
 ) -> tuple[Registry, Principal]:
     """The registry if the visitor may read it (else NotFound, or a sign-in redirect)."""
     found = await _organization(request, organization)
-    principal = principal_in(visitor, found)
+    principal = await principal_in(request, visitor, found)
     registries = services_of(request).registries
     target = await run_in_threadpool(
         registries.registry_for, principal, organization, registry, Scope.READ_PACKAGES

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from packyard.core.errors import PermissionDenied, Unauthenticated, ValidationFailed
 from packyard.core.models import Organization, Principal
+from packyard.core.permissions import useful_scopes
 from packyard.core.scopes import Scope
 from packyard.services.tokens import IssuedToken
 from packyard.web.deps import services_of
@@ -34,7 +35,7 @@ async def _member(request: Request, visitor: Visitor, slug: str) -> tuple[Organi
     organization = await run_in_threadpool(registries.get_organization, slug)
     if visitor.signed_in is None:
         raise Unauthenticated("Sign in to manage tokens")
-    principal = principal_in(visitor, organization)
+    principal = await principal_in(request, visitor, organization)
     if principal.organization_id != organization.id:
         raise PermissionDenied("You are not a member of this organization")
     return organization, principal
@@ -59,7 +60,7 @@ async def _tokens_page(
         status_code=status_code,
         organization=organization,
         tokens=tokens,
-        scopes=[s for s in Scope if s in principal.scopes],
+        scopes=[s for s in Scope if s in useful_scopes(principal)],
         new_token=new_token,
         error=error,
         user_id=principal.user_id,
