@@ -30,7 +30,6 @@ from packyard.dists.limits import ArchiveLimits
 from packyard.services import metrics
 from packyard.services.access import ReadAccess
 from packyard.services.backup import BackupService
-from packyard.services.catalog import CatalogService
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.composites import CompositeService
 from packyard.services.downloads import DownloadCounter, DownloadService
@@ -42,7 +41,6 @@ from packyard.services.organizations import OrganizationService
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
-from packyard.services.registry_settings import RegistrySettingsService
 from packyard.services.staging import StagingArea
 from packyard.services.teams import TeamService
 from packyard.services.tokens import TokenService
@@ -70,12 +68,9 @@ class Services:
     composites: CompositeService
     http: UpstreamHttp
     packages: PackageService
-    # The web UI's use cases.
     users: UserService
     teams: TeamService
     organizations: OrganizationService
-    catalog: CatalogService
-    registry_settings: RegistrySettingsService
     access: ReadAccess
     integrity: IntegrityService
     blobs: BlobStore
@@ -172,10 +167,10 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         )
     sessions = make_session_factory(engine)
     blobs = make_blob_store(settings.effective_storage_url, s3_redirect=settings.s3_redirect)
-    registries = RegistryService(sessions, utc_now)
+    registries = RegistryService(sessions=sessions, now=utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
     counter = DownloadCounter(sessions)
-    composites = CompositeService(sessions, registries, utc_now)
+    composites = CompositeService(sessions=sessions, registries=registries, now=utc_now)
     http = UpstreamHttp(settings)
     pypi = PypiUpstream(
         sessions,
@@ -187,14 +182,14 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         settings.staging_dir,
         settings.max_upload_bytes,
     )
-    tokens = TokenService(sessions, registries, utc_now)
+    tokens = TokenService(sessions=sessions, registries=registries, now=utc_now)
     publishing = PublishService(
-        sessions,
-        registries,
-        blobs,
-        staging,
-        utc_now,
-        ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
+        sessions=sessions,
+        registries=registries,
+        blobs=blobs,
+        staging=staging,
+        now=utc_now,
+        limits=ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
     )
     # One counter (one dedicated connection) for every cache validated by it.
     changes = change_counter(engine)
@@ -209,12 +204,12 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         downloads=DownloadService(sessions, blobs, counter, composite_index),
         composites=composites,
         http=http,
-        packages=PackageService(sessions, registries, counter, utc_now),
+        packages=PackageService(
+            sessions=sessions, registries=registries, counter=counter, now=utc_now
+        ),
         users=UserService(sessions, registries, utc_now),
         teams=TeamService(sessions, registries, utc_now),
         organizations=OrganizationService(sessions, registries, utc_now),
-        catalog=CatalogService(sessions, utc_now),
-        registry_settings=RegistrySettingsService(sessions, registries, tokens, utc_now),
         access=ReadAccess(sessions, tokens, registries, changes),
         integrity=IntegrityService(sessions, blobs, utc_now),
         blobs=blobs,

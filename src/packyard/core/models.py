@@ -147,6 +147,7 @@ class PrincipalKind(enum.StrEnum):
     API_TOKEN = "api_token"
     REGISTRY_TOKEN = "registry_token"
     USER = "user"  # a signed-in web UI user
+    OPERATOR = "operator"  # whoever runs the command line on the server's own database
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +175,42 @@ class Principal:
 
 
 ANONYMOUS = Principal(kind=PrincipalKind.ANONYMOUS)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """An organization access token (``registry_id`` None, with scopes) or a read-only
+    registry token; never its secret."""
+
+    id: str
+    organization_id: str
+    registry_id: str | None
+    scopes: frozenset[Scope]
+    description: str
+    created_at: datetime
+    last_used_at: datetime | None
+    # Who made it: the token that called the REST API, or the web UI's user; neither for
+    # a token made at the command line.
+    created_by_token: str | None = None
+    created_by_user: str | None = None
+    # The person it acts for (at most what they may do); None for an organization token.
+    user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """One file as a listing shows it: what a person scans for."""
+
+    id: str
+    name: str
+    version: str
+    filename: str
+    filetype: str
+    size: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryStats:
+    packages: int
+    last_pushed_at: datetime | None

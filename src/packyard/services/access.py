@@ -24,16 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.core.models import ANONYMOUS, Principal, Registry
 from packyard.core.permissions import Disclosure, allowed
 from packyard.core.scopes import Scope
-from packyard.db.models import OrganizationRow, RegistryRow, TokenRow
-from packyard.services.members import principal_from_row
+from packyard.db.registries import registry_from_row
+from packyard.db.tables import OrganizationRow, RegistryRow, TokenRow
+from packyard.db.tokens import hash_secret, principal_from_row
 from packyard.services.memo import CounterValidatedMemo
 from packyard.services.registries import RegistryService
-from packyard.services.rows import registry_from_row
-from packyard.services.tokens import (
-    MAX_SECRET_LENGTH,
-    TokenService,
-    hash_secret,
-)
+from packyard.services.tokens import MAX_SECRET_LENGTH, TokenService
 
 CacheKey = tuple[str | None, str, str]
 
@@ -112,8 +108,8 @@ class ReadAccess:
                 token_row: TokenRow | None = values[2]
                 if token_row is None:
                     return None
-                # A token acting for a person carries their teams, read now: a cached
-                # answer is dropped by the change counter when a team changes.
+                # A person's token carries their teams, read now: a cached answer is
+                # dropped by the change counter when a team or grant changes.
                 principal = principal_from_row(session, token_row)
         found = registry_from_row(values[0], values[1])
         if not allowed(principal, Scope.READ_PACKAGES, found, Disclosure.INSTALLER):

@@ -13,8 +13,8 @@ from packyard.core.errors import NotFound
 from packyard.core.models import Organization, OrganizationSwitches, Principal
 from packyard.core.permissions import Disclosure, require_admin
 from packyard.core.scopes import Scope
-from packyard.db.models import MembershipRow, OrganizationRow, UserRow
-from packyard.services.members import switches_from_row
+from packyard.db.members import switches_from_row
+from packyard.db.tables import MembershipRow, OrganizationRow, UserRow
 from packyard.services.registries import RegistryService
 
 SWITCHES = frozenset(

@@ -31,7 +31,7 @@ from packyard.core.permissions import (
     require_on_team,
 )
 from packyard.core.scopes import Scope
-from packyard.db.models import MembershipRow, TeamMemberRow, TeamRegistryRow, TeamRow, UserRow
+from packyard.db.tables import MembershipRow, TeamMemberRow, TeamRegistryRow, TeamRow, UserRow
 from packyard.services.registries import RegistryService
 
 MAX_NAME_LENGTH = 200

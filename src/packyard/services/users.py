@@ -30,8 +30,8 @@ from packyard.core.errors import (
     ValidationFailed,
 )
 from packyard.core.models import ANONYMOUS, Organization, Principal
-from packyard.db.models import MembershipRow, OrganizationRow, UserRow, UserSessionRow
-from packyard.services.members import user_in
+from packyard.db.members import user_in
+from packyard.db.tables import MembershipRow, OrganizationRow, UserRow, UserSessionRow
 from packyard.services.registries import RegistryService
 
 MIN_PASSWORD_LENGTH = 8
@@ -131,23 +131,6 @@ class UserService:
         except IntegrityError:
             raise ValidationFailed(f"A user with email {address!r} already exists") from None
         return User(row.id, row.email, row.created_at)
-
-    def member_id(self, email: str, organization_slug: str) -> str:
-        """The id of the member with ``email``; raises NotFound unless they belong to the
-        organization."""
-        organization = self._registries.get_organization(organization_slug)
-        with self._sessions() as session:
-            found = session.scalar(
-                select(UserRow.id)
-                .join(MembershipRow, MembershipRow.user_id == UserRow.id)
-                .where(
-                    UserRow.email == normalize_email(email),
-                    MembershipRow.organization_id == organization.id,
-                )
-            )
-        if found is None:
-            raise NotFound(f"No member {email!r} in organization {organization_slug!r}")
-        return found
 
     def sign_in(self, email: str, password: str) -> NewSession:
         """Check the password and start a session.
@@ -261,13 +244,30 @@ class UserService:
 
     def principal(self, signed_in: SignedIn | None, organization: Organization) -> Principal:
         """Who ``signed_in`` is in ``organization``: a member or admin with their standing
-        (role, switches, teams: loaded now); anonymous for a visitor; a user with no scopes
-        there for someone of other organizations (who sees public registries, and 404 for
-        private ones)."""
+        (role, switches, teams: loaded now, ``db.members``); anonymous for a visitor; a
+        user with no scopes there for someone of other organizations (who sees public
+        registries, and 404 for private ones)."""
         if signed_in is None:
             return ANONYMOUS
         with self._sessions() as session:
             return user_in(session, signed_in.user.id, organization.id)
+
+    def member_id(self, email: str, organization_slug: str) -> str:
+        """The id of the member with ``email``; raises NotFound unless they belong to the
+        organization."""
+        organization = self._registries.get_organization(organization_slug)
+        with self._sessions() as session:
+            found = session.scalar(
+                select(UserRow.id)
+                .join(MembershipRow, MembershipRow.user_id == UserRow.id)
+                .where(
+                    UserRow.email == normalize_email(email),
+                    MembershipRow.organization_id == organization.id,
+                )
+            )
+        if found is None:
+            raise NotFound(f"No member {email!r} in organization {organization_slug!r}")
+        return found
 
 
 def _valid_email(email: str) -> str:

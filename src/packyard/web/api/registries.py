@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from packyard.core.composite import CompositeSpec
 from packyard.core.errors import ValidationFailed
 from packyard.core.models import Registry, RegistryType
-from packyard.services.registries import RegistryFields
+from packyard.core.permissions import Disclosure
+from packyard.core.registries import ALL_FIELDS, RegistryFields
+from packyard.core.scopes import Scope
 from packyard.web.api import schemas
 from packyard.web.api.common import ERRORS, PREFIX, Caller, operation_id
 from packyard.web.api.shapes import registry_out
@@ -25,17 +27,16 @@ router = APIRouter(
 )
 
 
-REGISTRY_FIELDS = frozenset({"name", "ecosystem", "description", "emoji", "color", "public"})
 COMPOSITE_SETTINGS = frozenset(schemas.CompositeSettingsIn.model_fields)
 
 
 def _fields(
     body: schemas.RegistryCreate | schemas.RegistryUpdate, *, create: bool
 ) -> RegistryFields:
-    given = REGISTRY_FIELDS if create else REGISTRY_FIELDS & body.model_fields_set
+    given = ALL_FIELDS if create else ALL_FIELDS & body.model_fields_set
     team_ids = tuple(body.team_ids or ()) if isinstance(body, schemas.RegistryCreate) else ()
     return RegistryFields(
-        given=given, team_ids=team_ids, **body.model_dump(include=set(REGISTRY_FIELDS))
+        given=given, team_ids=team_ids, **body.model_dump(include=set(ALL_FIELDS))
     )
 
 
@@ -59,20 +60,13 @@ async def create_registry(
 ) -> schemas.RegistryOut:
     services = services_of(request)
     settings = _settings(body)
+    fields = _fields(body, create=True)
     if body.type is RegistryType.COMPOSITE:
+        spec = CompositeSpec(
+            fields, body.upstreams or [], **{k: v for k, v in settings.items() if v is not None}
+        )
         created = await run_in_threadpool(
-            functools.partial(
-                services.composites.api_create,
-                principal,
-                organization,
-                body.name,
-                body.upstreams or [],
-                description=body.description or "",
-                emoji=body.emoji,
-                color=body.color,
-                public=body.public,
-                **{k: v for k, v in settings.items() if v is not None},
-            )
+            services.composites.create, principal, organization, spec, Disclosure.API
         )
     else:
         if settings or body.upstreams is not None:
@@ -81,10 +75,7 @@ async def create_registry(
                 ['type: send "type": "composite" to create a composite registry'],
             )
         created = await run_in_threadpool(
-            services.registries.api_create_registry,
-            principal,
-            organization,
-            _fields(body, create=True),
+            services.registries.create, principal, organization, fields, Disclosure.API
         )
     return await _out(request, created)
 
@@ -94,7 +85,7 @@ async def list_registries(
     request: Request, organization: str, principal: Caller
 ) -> list[schemas.RegistryOut]:
     registries = services_of(request).registries
-    found = await run_in_threadpool(registries.api_list_registries, principal, organization)
+    found = await run_in_threadpool(registries.registries, principal, organization, Disclosure.API)
     return [await _out(request, registry) for registry in found]
 
 
@@ -103,7 +94,14 @@ async def get_registry(
     request: Request, organization: str, registry: str, principal: Caller
 ) -> schemas.RegistryOut:
     registries = services_of(request).registries
-    found = await run_in_threadpool(registries.api_get_registry, principal, organization, registry)
+    found = await run_in_threadpool(
+        registries.registry_for,
+        principal,
+        organization,
+        registry,
+        Scope.READ_REGISTRIES,
+        Disclosure.API,
+    )
     return await _out(request, found)
 
 
@@ -124,12 +122,13 @@ async def update_registry(
 ) -> schemas.RegistryOut:
     composites = services_of(request).composites
     changed = await run_in_threadpool(
-        composites.api_update,
+        composites.update,
         principal,
         organization,
         registry,
         _fields(body, create=False),
         _settings(body),
+        Disclosure.API,
     )
     return await _out(request, changed)
 
@@ -143,6 +142,6 @@ async def delete_registry(
 ) -> schemas.Deleted:
     registries = services_of(request).registries
     deleted = await run_in_threadpool(
-        registries.api_delete_registry, principal, organization, registry
+        registries.delete, principal, organization, registry, Disclosure.API
     )
     return schemas.Deleted(id=deleted.id)

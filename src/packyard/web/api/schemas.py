@@ -13,13 +13,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from packyard.core.models import RegistryType
+from packyard.core.registries import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_EMOJI_LENGTH,
+    MAX_NAME_LENGTH,
+)
 from packyard.core.snippets import Language
+from packyard.services.tokens import MAX_DESCRIPTION_LENGTH as MAX_TOKEN_DESCRIPTION_LENGTH
 
-NAME_MAX = 200
-DESCRIPTION_MAX = 10_000
-TOKEN_DESCRIPTION_MAX = 1000
-EMOJI_MAX = 64
-COLOR_MAX = 32
+NAME_MAX = MAX_NAME_LENGTH
+DESCRIPTION_MAX = MAX_DESCRIPTION_LENGTH
+TOKEN_DESCRIPTION_MAX = MAX_TOKEN_DESCRIPTION_LENGTH
+EMOJI_MAX = MAX_EMOJI_LENGTH
+COLOR_MAX = 7  # #rrggbb
 
 
 class ErrorBody(BaseModel):
@@ -82,8 +88,12 @@ class RegistryCreate(CompositeSettingsIn):
     name: str = Field(min_length=1, max_length=NAME_MAX, examples=["My Python packages"])
     ecosystem: Literal["python"] = "python"
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
-    emoji: str | None = Field(default=None, max_length=EMOJI_MAX, examples=[":snake:"])
-    color: str | None = Field(default=None, max_length=COLOR_MAX, examples=["#f0ccff"])
+    emoji: str | None = Field(
+        default=None, max_length=EMOJI_MAX, description="A single emoji", examples=["🐍"]
+    )
+    color: str | None = Field(
+        default=None, max_length=COLOR_MAX, description="#rrggbb", examples=["#f0ccff"]
+    )
     public: bool = False
     type: RegistryType = RegistryType.SOURCE
     upstreams: list[str] | None = Field(
@@ -235,7 +245,7 @@ class PackageList(BaseModel):
 
 
 class TokenCreator(BaseModel):
-    id: str = Field(description="The API access token that created this token")
+    id: str = Field(description="The API access token that created this token (its uuid)")
 
 
 class TokenOut(BaseModel):
@@ -243,7 +253,10 @@ class TokenOut(BaseModel):
     description: str
     url: str
     created_at: datetime
-    created_by: TokenCreator | None = Field(description="null when made with the CLI")
+    created_by: TokenCreator | None = Field(
+        description="The API access token that made this token through the REST API; null "
+        "when a person made it in the web UI or an operator at the command line"
+    )
     organization: OrganizationRef
     registry: RegistryRef
     last_used_at: datetime | None = Field(

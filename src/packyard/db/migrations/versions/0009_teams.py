@@ -3,7 +3,7 @@ that act for a user. Existing tokens stay organization tokens (``user_id`` NULL)
 existing organizations keep teams off, so everything works as before.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0005
 Create Date: 2026-12-06 06:20:00
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import packyard.db.models
+import packyard.db.tables
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column("privacy", sa.String(20), nullable=False),
         sa.Column("is_default", sa.Boolean(), nullable=False),
         sa.Column("created_by", sa.String(36), nullable=True),
-        sa.Column("created_at", packyard.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", packyard.db.tables.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("organization_id", "slug"),
@@ -69,7 +69,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(36), nullable=False),
         sa.Column("user_id", sa.String(36), nullable=False),
         sa.Column("role", sa.String(20), nullable=False),
-        sa.Column("created_at", packyard.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", packyard.db.tables.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("team_id", "user_id"),
@@ -80,7 +80,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(36), nullable=False),
         sa.Column("registry_id", sa.String(36), nullable=False),
         sa.Column("access_level", sa.String(30), nullable=False),
-        sa.Column("created_at", packyard.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", packyard.db.tables.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["registry_id"], ["registries.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("team_id", "registry_id"),
@@ -96,8 +96,8 @@ def downgrade() -> None:
         batch.drop_index("ix_tokens_user_id")
         batch.drop_constraint("fk_tokens_user_id_users", type_="foreignkey")
         batch.drop_column("user_id")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("name")
-    with op.batch_alter_table("organizations") as batch:
-        for name, _ in _SWITCHES:
-            batch.drop_column(name)
+    # Plain DROP COLUMN (SQLite 3.35+): rebuilding these tables would break the foreign
+    # keys pointing at them.
+    op.drop_column("users", "name")
+    for name, _ in _SWITCHES:
+        op.drop_column("organizations", name)

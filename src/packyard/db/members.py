@@ -26,14 +26,12 @@ from packyard.core.models import (
 )
 from packyard.core.names import looks_like_id
 from packyard.core.permissions import user_principal
-from packyard.core.scopes import Scope
-from packyard.db.models import (
+from packyard.db.tables import (
     MembershipRow,
     OrganizationRow,
     TeamMemberRow,
     TeamRegistryRow,
     TeamRow,
-    TokenRow,
 )
 
 
@@ -92,31 +90,16 @@ def user_in(session: Session, user_id: str, organization_id: str) -> Principal:
     return user_principal(user_id, organization_id, admin=member.admin, member=member)
 
 
-def principal_from_row(session: Session, row: TokenRow) -> Principal:
-    """The Principal a stored token stands for. A token acting for a person carries its
-    scopes and its owner's standing, loaded now; if the owner left the organization it
-    holds no scope at all."""
-    if row.registry_id is not None:
-        return Principal(
-            kind=PrincipalKind.REGISTRY_TOKEN,
-            organization_id=row.organization_id,
-            token_id=row.id,
-            registry_id=row.registry_id,
-        )
-    scopes = frozenset(Scope(s) for s in row.scopes)
-    member = None
-    if row.user_id is not None:
-        member = member_access(session, row.user_id, row.organization_id)
-        if member is None:
-            scopes = frozenset()
-    return Principal(
-        kind=PrincipalKind.API_TOKEN,
-        organization_id=row.organization_id,
-        token_id=row.id,
-        scopes=scopes,
-        user_id=row.user_id,
-        member=member,
-    )
+def owner_standing(
+    session: Session, organization_id: str, user_id: str | None
+) -> tuple[MemberAccess | None, bool]:
+    """A token's owner's standing, and whether the token may act at all: an organization
+    token (no owner) acts with its scopes alone; a person's token only while its owner is
+    still a member."""
+    if user_id is None:
+        return None, True
+    member = member_access(session, user_id, organization_id)
+    return member, member is not None
 
 
 def grant_on_create(

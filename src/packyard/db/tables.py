@@ -1,5 +1,6 @@
-"""The schema. Rows are translated to ``core.models`` dataclasses by the services; no ORM
-object leaves the service layer."""
+"""The schema. Rows are translated to ``core.models`` dataclasses by the query modules
+beside this one (``db/registries.py``, ``db/packages.py``, ...); no ORM object leaves the
+service layer."""
 
 from __future__ import annotations
 
@@ -86,7 +87,10 @@ class TokenRow(Base):
     secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str] = mapped_column(Text, default="")
-    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Who made it: the API access token that called the REST API, or the web UI's user;
+    # neither for a token made at the command line.
+    created_by_token: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_by_user: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     # The person an API access token acts for (at most what they may do); NULL for an
     # organization token, which acts with its scopes alone.
     user_id: Mapped[str | None] = mapped_column(
