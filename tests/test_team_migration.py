@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from packyard.db.engine import make_engine, upgrade_schema
-from packyard.services.tokens import hash_secret
+from packyard.db.tokens import hash_secret
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Api, Registry

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from packyard.web.ui import accounts, composites, packages, registries, settings, tokens
+from packyard.web.ui import accounts, composites, packages, registries, settings, teams, tokens
 from packyard.web.ui.common import HERE, Templates
 from packyard.web.ui.presenting import ReadmeRenderer
 
@@ -23,6 +23,7 @@ ROUTERS = (
     settings.router,
     packages.router,
     tokens.router,
+    teams.router,
 )
 
 

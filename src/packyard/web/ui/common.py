@@ -130,6 +130,21 @@ async def principal_in(request: Request, visitor: Visitor, organization: Organiz
     return await run_in_threadpool(users.principal, visitor.signed_in, organization)
 
 
+async def signed_in_member(
+    request: Request, visitor: Visitor, slug: str, purpose: str
+) -> tuple[Organization, Principal]:
+    """The organization and the visitor's standing in it, for pages only its members see
+    (asked to sign in ``purpose``, e.g. "to manage tokens"; others are refused)."""
+    registries = services_of(request).registries
+    organization = await run_in_threadpool(registries.get_organization, slug)
+    if visitor.signed_in is None:
+        raise Unauthenticated(f"Sign in {purpose}")
+    principal = await principal_in(request, visitor, organization)
+    if principal.organization_id != organization.id:
+        raise PermissionDenied("You are not a member of this organization")
+    return organization, principal
+
+
 def is_https(request: Request) -> bool:
     configured = services_of(request).settings.base_url
     if configured:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from packyard.core.composite import CompositeSpec
 from packyard.core.errors import ValidationFailed
-from packyard.core.models import Organization, Principal, Registry, RegistryType
+from packyard.core.models import AccessLevel, Organization, Principal, Registry, RegistryType
 from packyard.core.permissions import allowed, allowed_in_organization
 from packyard.core.registries import RegistryFields
 from packyard.core.scopes import Scope
@@ -32,6 +32,7 @@ from packyard.web.ui.common import (
     render,
     visitor_of,
 )
+from packyard.web.ui.teams import registry_teams
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -221,6 +222,7 @@ async def registry_page(
     )
     address = RegistryAddress(base_url(request), registry.organization_slug, registry.slug)
     upstreams = await _upstreams_view(request, registry)
+    team_grants = await registry_teams(request, registry, principal) if access.can_manage else None
     return render(
         request,
         visitor,
@@ -238,6 +240,8 @@ async def registry_page(
         publish=publish_snippets(address),
         upstreams=upstreams,
         tokens=tokens,
+        team_grants=team_grants,
+        access_levels=[level.value for level in AccessLevel],
         new_token=new_token,
         error=error,
     )
