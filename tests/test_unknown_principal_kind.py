@@ -22,7 +22,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 import packyard.db.tokens
-import packyard.services.access
 from packyard.bootstrap import Services, build_services
 from packyard.core.models import Organization, Principal, PrincipalKind
 from packyard.core.permissions import OPERATOR
@@ -102,7 +101,6 @@ def _as_kind(monkeypatch: pytest.MonkeyPatch, kind: PrincipalKind) -> None:
         )
 
     monkeypatch.setattr(packyard.db.tokens, "principal_from_row", from_row)
-    monkeypatch.setattr(packyard.services.access, "principal_from_row", from_row)
     monkeypatch.setattr(UserService, "principal", staticmethod(of_user))
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+import httpx
 from sqlalchemy import Engine, text
 
 from packyard import __version__
@@ -37,10 +38,14 @@ from packyard.services.exporting import ExportService
 from packyard.services.importing import ImportService
 from packyard.services.index import IndexService
 from packyard.services.integrity import IntegrityService
+from packyard.services.lifecycle import LifecycleService
+from packyard.services.oidc import OidcService
+from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.organizations import OrganizationService
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
+from packyard.services.search import SearchService
 from packyard.services.staging import StagingArea
 from packyard.services.teams import TeamService
 from packyard.services.tokens import TokenService
@@ -68,15 +73,19 @@ class Services:
     composites: CompositeService
     http: UpstreamHttp
     packages: PackageService
+    lifecycle: LifecycleService
     users: UserService
     teams: TeamService
     organizations: OrganizationService
+    search: SearchService
     access: ReadAccess
     integrity: IntegrityService
     blobs: BlobStore
     # packyard import / export.
     importing: ImportService
     exporting: ExportService
+    # Trusted publishing: OIDC policies, verification, minted tokens.
+    oidc: OidcService
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         """What ``/readyz`` asks: each returns when its dependency answers, else raises."""
@@ -96,6 +105,7 @@ class Services:
     def close(self) -> None:
         self.flush_buffers()
         self.http.close()
+        self.oidc.close()
         self.engine.dispose()
 
 
@@ -182,7 +192,13 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         settings.staging_dir,
         settings.max_upload_bytes,
     )
-    tokens = TokenService(sessions=sessions, registries=registries, now=utc_now)
+    oidc = OidcService(
+        sessions,
+        registries,
+        OidcVerifier(parse_issuers(settings.oidc_issuers), httpx.Client(timeout=10.0)),
+        utc_now,
+    )
+    tokens = TokenService(sessions=sessions, registries=registries, now=utc_now, oidc=oidc)
     publishing = PublishService(
         sessions=sessions,
         registries=registries,
@@ -207,14 +223,17 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         packages=PackageService(
             sessions=sessions, registries=registries, counter=counter, now=utc_now
         ),
+        lifecycle=LifecycleService(sessions, registries),
         users=UserService(sessions, registries, utc_now),
         teams=TeamService(sessions, registries, utc_now),
         organizations=OrganizationService(sessions, registries, utc_now),
+        search=SearchService(sessions, registries),
         access=ReadAccess(sessions, tokens, registries, changes),
         integrity=IntegrityService(sessions, blobs, utc_now),
         blobs=blobs,
         importing=ImportService(sessions, registries, publishing, utc_now),
         exporting=ExportService(sessions, registries, blobs, utc_now),
+        oidc=oidc,
     )
 
 

@@ -148,6 +148,15 @@ class PrincipalKind(enum.StrEnum):
     REGISTRY_TOKEN = "registry_token"
     USER = "user"  # a signed-in web UI user
     OPERATOR = "operator"  # whoever runs the command line on the server's own database
+    OIDC = "oidc"  # a CI job's OIDC identity, or a token minted from one (trusted publishing)
+
+
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    """Who published through trusted publishing: the issuer and its identifying claims."""
+
+    issuer: str
+    claims: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +177,9 @@ class Principal:
     # The person's standing, for a user and a token acting for one; None for an
     # organization token (its scopes alone decide) and for non-members.
     member: MemberAccess | None = None
+    # OIDC principals only: (registry id, scope) pairs, from the matching policy statements.
+    grants: frozenset[tuple[str, Scope]] = field(default_factory=frozenset)
+    publisher: Publisher | None = None
 
     @property
     def is_anonymous(self) -> bool:

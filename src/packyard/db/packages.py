@@ -181,12 +181,14 @@ def package_by_filename(session: Session, registry_id: str, filename: str) -> St
     return None if row is None else stored(row)
 
 
-def delete_package(session: Session, registry_id: str, package_id: str) -> bool:
-    """Whether a package was deleted."""
-    result = session.execute(
-        delete(PackageRow).where(PackageRow.registry_id == registry_id, PackageRow.id == package_id)
+def delete_package(session: Session, registry_id: str, package_id: str) -> str | None:
+    """The project of the package deleted; None when there was none."""
+    project: str | None = session.scalar(
+        delete(PackageRow)
+        .where(PackageRow.registry_id == registry_id, PackageRow.id == package_id)
+        .returning(PackageRow.project)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return project
 
 
 # Columns a copy takes over unchanged; identity, place, time and counts are its own.

@@ -141,6 +141,8 @@ class PackageRow(Base):
     attestations: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Where an imported file came from ("packyard import"); None for a publish.
     imported_from: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Who published it through trusted publishing: the issuer and identifying claims.
+    published_by: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     downloads_count: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -276,4 +278,63 @@ class TeamRegistryRow(Base):
         ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     access_level: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SearchProjectRow(Base):
+    """What search matches for one project of one registry: its newest file's name,
+    version, summary and keywords. Kept current in the publish, copy and delete
+    transactions (``db/search.py``); the text index over it is the database's own
+    (SQLite FTS5 table ``search_fts``, PostgreSQL ``document`` tsvector with a GIN index),
+    made by migration 0006."""
+
+    __tablename__ = "search_projects"
+    __table_args__ = (
+        UniqueConstraint("registry_id", "project"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    registry_id: Mapped[str] = mapped_column(ForeignKey("registries.id", ondelete="CASCADE"))
+    project: Mapped[str] = mapped_column(String(200))  # PEP 503 normalised
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[str] = mapped_column(Text, default="")
+
+
+class OidcPolicyRow(Base):
+    """A registry's trusted-publishing policy, as its owner wrote it (core.oidc_policy)."""
+
+    __tablename__ = "oidc_policies"
+
+    registry_id: Mapped[str] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OidcUsedJtiRow(Base):
+    """A JWT id already exchanged for a token: each is usable once (kept until it expires)."""
+
+    __tablename__ = "oidc_used_jtis"
+
+    issuer: Mapped[str] = mapped_column(String(500), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(200), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class OidcMintedTokenRow(Base):
+    """A short-lived upload token minted from an OIDC token (PyPI's trusted publishing)."""
+
+    __tablename__ = "oidc_minted_tokens"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    registry_ids: Mapped[list[str]] = mapped_column(JSON)
+    publisher: Mapped[dict[str, Any]] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -31,6 +31,7 @@ from packyard.core.scopes import Scope
 from packyard.db import packages as queries
 from packyard.db.packages import package_from_values
 from packyard.db.registries import bump_serial
+from packyard.db.search import refresh_project
 from packyard.dists.filenames import canonical_filename
 from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
@@ -175,6 +176,7 @@ class PublishService:
             with self._sessions.begin() as session:
                 queries.insert_package(session, values)
                 bump_serial(session, registry.id)
+                refresh_project(session, registry.id, values["project"])
         except IntegrityError:
             # A concurrent publish of the same file name won the race.
             existing = self._existing(registry, staged)

@@ -34,6 +34,8 @@ from packyard.core.permissions import (
 from packyard.core.scopes import Scope
 from packyard.db import tokens as queries
 from packyard.db.tokens import hash_secret
+from packyard.services.oidc import MINTED_PREFIX, OidcService
+from packyard.services.oidc_keys import looks_like_jwt
 from packyard.services.registries import RegistryService
 from packyard.services.token_usage import TokenUsage
 
@@ -58,14 +60,23 @@ class TokenService:
         registries: RegistryService,
         now: Callable[[], datetime],
         usage: TokenUsage | None = None,
+        oidc: OidcService | None = None,
     ) -> None:
         self._sessions = sessions
+        self._oidc = oidc
         self._registries = registries
         self._now = now
         self.usage = usage if usage is not None else TokenUsage(sessions, now)
 
-    def authenticate(self, secret: str) -> Principal:
-        """The Principal a secret stands for; raises Unauthenticated for an unknown one."""
+    def authenticate(self, secret: str, base_url: str | None = None) -> Principal:
+        """The Principal a secret stands for; raises Unauthenticated for an unknown one.
+        OIDC credentials (a CI job's JWT, a minted token) go to services.oidc, which
+        needs the server's ``base_url`` to check a JWT's audience."""
+        if self._oidc is not None:
+            if looks_like_jwt(secret):
+                return self._oidc.one_phase_principal(secret, base_url)
+            if secret.startswith(MINTED_PREFIX):
+                return self._oidc.minted_principal(secret)
         if not secret or len(secret) > MAX_SECRET_LENGTH:
             raise Unauthenticated("Invalid token")
         with self._sessions() as session:

@@ -16,12 +16,15 @@ from packyard.bootstrap import Services
 from packyard.web.api import (
     access_token,
     instructions,
+    lifecycle,
+    oidc,
     packages,
     registries,
     teams,
     tokens,
     upstreams,
 )
+from packyard.web.api import search as api_search
 from packyard.web.auth_limits import FailedAuthLimiter
 from packyard.web.errors import install_error_handlers
 from packyard.web.limits import HeaderSizeLimit
@@ -69,12 +72,15 @@ def create_framework_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     app.include_router(registries.router)
     app.include_router(packages.router)
+    app.include_router(lifecycle.router)
     app.include_router(instructions.router)
     app.include_router(upstreams.router)
     app.include_router(tokens.router)
     app.include_router(access_token.router)
     app.include_router(teams.router)
     app.include_router(teams.access_router)
+    app.include_router(oidc.router)
+    app.include_router(api_search.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
     install_ui(app)

@@ -16,9 +16,11 @@ from packyard.core.errors import Unauthenticated
 from packyard.core.models import ANONYMOUS, Principal
 from packyard.services.tokens import TokenService
 from packyard.web.auth_limits import FailedAuthLimiter
+from packyard.web.deps import base_url
 from packyard.web.observability.requests import note_principal
 
-MAX_AUTHORIZATION_LENGTH = 1024
+# OIDC tokens (JWTs) run to a few kilobytes, more once base64-encoded in basic credentials.
+MAX_AUTHORIZATION_LENGTH = 12 * 1024
 
 T = TypeVar("T")
 
@@ -31,7 +33,9 @@ def credential_from_header(header: str | None) -> str | None:
     if not header:
         return None
     if len(header) > MAX_AUTHORIZATION_LENGTH:
-        raise Unauthenticated("Authorization header is too long to hold a Packyard token")
+        raise Unauthenticated(
+            "Authorization header is too long to hold a Packyard token or an OIDC token"
+        )
     scheme, _, value = header.partition(" ")
     scheme = scheme.lower()
     value = value.strip()
@@ -73,7 +77,7 @@ async def principal_for(request: Request, tokens: TokenService) -> Principal:
         secret = credential_from_header(request.headers.get("authorization"))
         if secret is None:
             return ANONYMOUS
-        principal = await run_in_threadpool(tokens.authenticate, secret)
+        principal = await run_in_threadpool(tokens.authenticate, secret, base_url(request))
         note_principal(request.scope, principal.kind, principal.token_id)
         return principal
 
@@ -90,9 +94,10 @@ async def authorized(
     """
     with failed_authentications_limited(request):
         secret = credential_from_header(request.headers.get("authorization"))
+        base = base_url(request)
 
         def authenticate_then_authorize() -> T:
-            principal = ANONYMOUS if secret is None else tokens.authenticate(secret)
+            principal = ANONYMOUS if secret is None else tokens.authenticate(secret, base)
             note_principal(request.scope, principal.kind, principal.token_id)
             return authorize(principal)
 

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from packyard.core.composite import CompositeSpec
 from packyard.core.errors import ValidationFailed
 from packyard.core.models import Registry, RegistryType
+from packyard.core.oidc_policy import parse_policy
 from packyard.core.permissions import Disclosure
 from packyard.core.registries import ALL_FIELDS, RegistryFields
 from packyard.core.scopes import Scope
@@ -46,8 +47,16 @@ def _settings(body: schemas.CompositeSettingsIn) -> dict[str, Any]:
     return {name: getattr(body, name) for name in given}
 
 
+def _checked_policy(body: schemas.RegistryCreate | schemas.RegistryUpdate) -> str | None:
+    """The policy the body sets, checked before anything is saved (422 naming the line)."""
+    if body.oidc_policy and body.oidc_policy.strip():
+        parse_policy(body.oidc_policy)
+    return body.oidc_policy
+
+
 async def _out(request: Request, registry: Registry) -> schemas.RegistryOut:
-    shaped = registry_out(base_url(request), registry)
+    policy = await run_in_threadpool(services_of(request).oidc.policy_text, registry)
+    shaped = registry_out(base_url(request), registry).model_copy(update={"oidc_policy": policy})
     if registry.type is not RegistryType.COMPOSITE:
         return shaped
     settings = await run_in_threadpool(services_of(request).composites.settings, registry)
@@ -60,6 +69,7 @@ async def create_registry(
 ) -> schemas.RegistryOut:
     services = services_of(request)
     settings = _settings(body)
+    policy = _checked_policy(body)
     fields = _fields(body, create=True)
     if body.type is RegistryType.COMPOSITE:
         spec = CompositeSpec(
@@ -77,6 +87,8 @@ async def create_registry(
         created = await run_in_threadpool(
             services.registries.create, principal, organization, fields, Disclosure.API
         )
+    if policy is not None:
+        await run_in_threadpool(services.oidc.save_policy, created, policy)
     return await _out(request, created)
 
 
@@ -121,6 +133,7 @@ async def update_registry(
     principal: Caller,
 ) -> schemas.RegistryOut:
     composites = services_of(request).composites
+    policy = _checked_policy(body)
     changed = await run_in_threadpool(
         composites.update,
         principal,
@@ -130,6 +143,8 @@ async def update_registry(
         _settings(body),
         Disclosure.API,
     )
+    if "oidc_policy" in body.model_fields_set:
+        await run_in_threadpool(services_of(request).oidc.save_policy, changed, policy)
     return await _out(request, changed)
 
 

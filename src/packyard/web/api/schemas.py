@@ -65,6 +65,17 @@ class RegistryOut(RegistryRef):
     pypi_files: Literal["link", "cache"] | None = None
     min_release_age: int | None = Field(default=None, description="Seconds; null for none")
     cooldown_exempt: list[str] | None = None
+    oidc_policy: str | None = Field(
+        default=None, description="Trusted publishing policy (YAML or JSON); null for none"
+    )
+
+
+_OIDC_POLICY = Field(
+    default=None,
+    max_length=64 * 1024,
+    description="Trusted publishing: OIDC policy statements {iss, scopes, claims} as YAML "
+    "or JSON (docs/trusted-publishing.md); empty removes it",
+)
 
 
 _NAMES = Field(default=None, max_length=1000)
@@ -106,6 +117,7 @@ class RegistryCreate(CompositeSettingsIn):
         max_length=100,
         description="Teams granted read_and_write on the new registry (the creator's too)",
     )
+    oidc_policy: str | None = _OIDC_POLICY
 
 
 class RegistryUpdate(CompositeSettingsIn):
@@ -119,6 +131,7 @@ class RegistryUpdate(CompositeSettingsIn):
     emoji: str | None = Field(default=None, max_length=EMOJI_MAX)
     color: str | None = Field(default=None, max_length=COLOR_MAX)
     public: bool | None = None
+    oidc_policy: str | None = _OIDC_POLICY
 
 
 class Digests(BaseModel):
@@ -139,6 +152,12 @@ class PackageSummary(BaseModel):
     version: str
     filename: str
     created_at: datetime
+    yanked: bool = Field(
+        default=False, description="Whether the file is yanked: installers skip it unless pinned"
+    )
+    yanked_reason: str | None = Field(
+        default=None, description='Why it was yanked ("" when no reason was given)'
+    )
 
 
 class PublishedPackage(PackageSummary):
@@ -286,6 +305,22 @@ class AccessTokenOut(BaseModel):
         "organization: its scopes alone, on every registry of the organization"
     )
     user_id: str | None = Field(default=None, description="The owner, for a user's token")
+
+
+class YankRequest(BaseModel):
+    reason: str = Field(
+        default="", max_length=1_000, description="Why: installers that pin the file show it"
+    )
+
+
+class ReleaseFiles(BaseModel):
+    """A release after a yank or an unyank."""
+
+    name: str
+    version: str
+    yanked: bool
+    yanked_reason: str | None
+    files: list[PackageSummary]
 
 
 class Deleted(BaseModel):

@@ -73,6 +73,8 @@ def package_summary(base: str, registry: Registry, package: PackageFile) -> sche
         version=package.version,
         filename=package.filename,
         created_at=package.created_at,
+        yanked=package.yanked_reason is not None,
+        yanked_reason=package.yanked_reason,
     )
 
 

@@ -3,7 +3,7 @@ that act for a user. Existing tokens stay organization tokens (``user_id`` NULL)
 existing organizations keep teams off, so everything works as before.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0006 (main took 0010 and 0006 after 0005; the chain stays linear)
 Create Date: 2026-12-06 06:20:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import packyard.db.tables
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
