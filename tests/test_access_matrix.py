@@ -54,6 +54,16 @@ UPLOAD_STATUS = {
     "other-organization": 404,
     "revoked": 401,
 }
+# What search (REST ``/search?q=present``) answers, and the registries it shows, per
+# credential: a registry token sees its own registry's projects only, another
+# organization's token learns nothing.
+SEARCH_STATUS = {**READ_STATUS, "other-registry-token": 200}
+SEARCH_SEES = {
+    "read": {"private", "other"},
+    "write": {"private", "other"},
+    "registry-token": {"private"},
+    "other-registry-token": {"other"},
+}
 
 
 @dataclass
@@ -75,6 +85,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterato
     write = org.token("read_packages", "write_packages")
     wheel = write_wheel(Dist("present", "1.0"), root)
     registry.publish(wheel, write)
+    other.publish(write_wheel(Dist("present-elsewhere", "1.0"), root), write)
     revoked = org.token("read_packages", "write_packages")
     response = httpx.delete(
         f"{yard.base_url}/v2/access-token", headers={"Authorization": f"Bearer {revoked}"}
@@ -120,6 +131,23 @@ def test_reads_answer_as_documented_and_hide_what_exists(world: World, credentia
             assert absent.status_code == present.status_code
             assert absent.json() == present.json()
             assert "present" not in present.text
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+def test_search_shows_only_the_registries_the_credential_may_read(
+    world: World, credential: str
+) -> None:
+    token = world.tokens[credential]
+    response = httpx.get(
+        f"{world.yard.base_url}/v2/packages/organizations/{world.registry.organization}/search",
+        params={"q": "present"},
+        headers={"Authorization": f"Bearer {token}"} if token else {},
+    )
+    assert response.status_code == SEARCH_STATUS[credential], response.text
+    if response.status_code == 200:
+        assert {hit["registry"] for hit in response.json()} == SEARCH_SEES[credential]
+    else:
+        assert "present" not in response.text
 
 
 @pytest.mark.parametrize("credential", CREDENTIALS)

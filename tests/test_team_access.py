@@ -96,6 +96,15 @@ def _listed(world: World, side: People, caller: Api) -> int:
     return 200 if side.registry.slug in slugs else 404
 
 
+def _found_by_search(world: World, side: People, caller: Api) -> int:
+    """200 when search finds the registry's project, 404 when it leaves it out."""
+    response = caller.call("GET", "/search", expect=None, params={"q": "present"})
+    if response.status_code != 200:
+        return response.status_code
+    registries = {r["registry"] for r in response.json()}
+    return 200 if side.registry.slug in registries else 404
+
+
 def _publish(world: World, side: People, caller: Api) -> int:
     path = _fresh_wheel(world)
     files = {"file": (path.name, path.read_bytes())}
@@ -174,6 +183,11 @@ TABLE: dict[str, tuple[Route, str, str]] = {
         _upload,
         "200 403 200 200 403 404 200 403 401",
         "200 200 200 200 200 200 200 403 401",
+    ),
+    "search finds its project": (
+        _found_by_search,
+        "200 200 200 200 200 404 200 200 401",
+        "200 200 200 200 200 200 200 200 401",
     ),
     "GET packages": (
         _rest("GET", "/registries/{registry}/packages"),
@@ -261,7 +275,7 @@ def test_every_route_answers_every_caller_as_documented(
 
 def test_the_matrix_size_is_reported(world: World) -> None:
     # routes x callers x (teams on, teams off): each an answer checked above.
-    assert len(TABLE) * len(CALLERS) * 2 == 342
+    assert len(TABLE) * len(CALLERS) * 2 == 360
 
 
 def _member_path(side: People, team: str, person: str) -> str:

@@ -14,10 +14,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.core.errors import NotFound, TokenExchangeFailed, Unauthenticated
 from packyard.core.models import Principal, PrincipalKind, Publisher, Registry
 from packyard.core.oidc_policy import Policy, parse_policy
+from packyard.core.publishers import publisher_from_json, publisher_json
 from packyard.core.scopes import Scope
 from packyard.db.tables import (
     OidcMintedTokenRow,
@@ -183,7 +183,7 @@ class OidcService:
                         id=str(uuid.uuid4()),
                         secret_sha256=_sha256(secret),
                         registry_ids=registry_ids,
-                        publisher=_publisher_json(publisher_of(verified)),
+                        publisher=publisher_json(publisher_of(verified)) or {},
                         expires_at=expires,
                         created_at=now,
                     )
@@ -223,7 +223,7 @@ class OidcService:
             kind=PrincipalKind.OIDC,
             token_id=row.id,
             grants=frozenset((rid, Scope.WRITE_PACKAGES) for rid in row.registry_ids),
-            publisher=_publisher_from_json(row.publisher),
+            publisher=publisher_from_json(row.publisher),
         )
 
     def burn(self, secret: str) -> None:
@@ -243,14 +243,6 @@ def publisher_of(verified: VerifiedToken) -> Publisher:
         if isinstance(verified.claims.get(name), str | int)
     )
     return Publisher(verified.issuer, claims)
-
-
-def _publisher_json(publisher: Publisher) -> dict[str, Any]:
-    return {"issuer": publisher.issuer, "claims": dict(publisher.claims)}
-
-
-def _publisher_from_json(data: Mapping[str, Any]) -> Publisher:
-    return Publisher(str(data["issuer"]), tuple((k, str(v)) for k, v in data["claims"].items()))
 
 
 _POLICIES: dict[str, Policy] = {}

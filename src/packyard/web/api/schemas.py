@@ -134,6 +134,12 @@ class RegistryUpdate(CompositeSettingsIn):
     oidc_policy: str | None = _OIDC_POLICY
 
 
+class PublishedBy(BaseModel):
+    issuer: str = Field(description="The OIDC issuer that vouched for the job")
+    claims: dict[str, str] = Field(description="The job's identifying claims")
+    description: str = Field(examples=["GitHub Actions: acme/app, release.yml @ refs/tags/v1"])
+
+
 class Digests(BaseModel):
     md5: str
     sha1: str
@@ -249,6 +255,9 @@ class PackageOut(PublishedPackage):
     imported_from: str | None = Field(
         default=None,
         description="Where `packyard import` brought this file from; null for a publish",
+    )
+    published_by: PublishedBy | None = Field(
+        default=None, description="The CI job that published it (trusted publishing)"
     )
 
 

@@ -16,6 +16,7 @@ from packyard.web.ui import (
     lifecycle,
     packages,
     registries,
+    search,
     settings,
     teams,
     tokens,
@@ -34,6 +35,7 @@ ROUTERS = (
     lifecycle.router,
     tokens.router,
     teams.router,
+    search.router,
 )
 
 
