@@ -42,10 +42,8 @@ def policy(issuer: str, scopes: str = "[read_packages, write_packages]") -> str:
 
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[OidcIssuer]:
-    running = OidcIssuer()
-    running.start()
-    yield running
-    running.stop()
+    with OidcIssuer() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +202,27 @@ def test_a_second_organization_sees_nothing_of_the_first(
     theirs = outsider.registry("Theirs")
     refused: Any = httpx.get(theirs.publish_url, headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 404
+
+
+def test_the_cli_sets_a_policy_on_create_and_update_and_refuses_a_broken_one(
+    yard: PackyardServer, org: Organization, issuer: OidcIssuer, tmp_path: Path
+) -> None:
+    good = tmp_path / "policy.yml"
+    good.write_text(policy(issuer.url, scopes="[read_packages]"))
+    slug = yard.cli("registry", "create", org.slug, "From CLI", "--oidc-policy", str(good))
+    registry = Registry(yard, org.slug, slug.stdout.strip())
+    token = issuer.token(audience(registry), BUILDKITE_CLAIMS)
+    registry.publish(wheel(tmp_path), token, expect=403)
+
+    good.write_text(policy(issuer.url))
+    yard.cli("registry", "update", org.slug, registry.slug, "--oidc-policy", str(good))
+    registry.publish(wheel(tmp_path), token)
+
+    broken = tmp_path / "broken.yml"
+    broken.write_text("- iss: x\n  scopes: [write_packages]\n  claims: {a: *b}\n")
+    refused = yard.cli(
+        "registry", "update", org.slug, registry.slug, "--oidc-policy", str(broken), check=False
+    )
+    assert refused.returncode != 0
+    assert "line 3" in refused.stderr, refused.stderr
+    assert "aliases" in refused.stderr
