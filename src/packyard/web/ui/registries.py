@@ -247,6 +247,9 @@ async def registry_page(
     address = RegistryAddress(base_url(request), registry.organization_slug, registry.slug)
     upstreams = await _upstreams_view(request, registry)
     team_grants = await registry_teams(request, registry, principal) if access.can_manage else None
+    policy = (
+        await run_in_threadpool(services.oidc.policy_text, registry) if access.can_manage else None
+    )
     return render(
         request,
         visitor,
@@ -268,6 +271,7 @@ async def registry_page(
         access_levels=[level.value for level in AccessLevel],
         new_token=new_token,
         error=error,
+        oidc_policy=policy,
     )
 
 
