@@ -245,6 +245,9 @@ async def registry_page(
     )
     address = RegistryAddress(base_url(request), registry.organization_slug, registry.slug)
     upstreams = await _upstreams_view(request, registry)
+    policy = (
+        await run_in_threadpool(services.oidc.policy_text, registry) if access.can_manage else None
+    )
     return render(
         request,
         visitor,
@@ -264,6 +267,7 @@ async def registry_page(
         tokens=tokens,
         new_token=new_token,
         error=error,
+        oidc_policy=policy,
     )
 
 
