@@ -188,6 +188,12 @@ def token() -> None:
     help="Create a read-only token for this registry instead.",
 )
 @click.option("--description", default="", help="What the token is for.")
+@click.option(
+    "--user",
+    "user_email",
+    default=None,
+    help="The member the token acts for: it may never do more than they may.",
+)
 @json_option
 @with_services
 def token_create(
@@ -196,9 +202,12 @@ def token_create(
     scopes: tuple[str, ...],
     registry_slug: str | None,
     description: str,
+    user_email: str | None,
     as_json: bool,
 ) -> None:
     """Create a token; prints the secret alone (it is never shown again)."""
+    if registry_slug and user_email:
+        raise click.UsageError("A registry token acts for no one: give --registry or --user")
     if registry_slug and scopes:
         raise click.UsageError(
             "A registry token is read-only: give --registry or --scope, not both"
@@ -214,7 +223,12 @@ def token_create(
             parsed = parse_scopes(list(scopes))
         except ValueError as error:
             raise click.UsageError(str(error)) from None
-        issued = services.tokens.create_access_token(OPERATOR, organization, parsed, description)
+        owner = None
+        if user_email is not None:
+            owner = services.users.member_id(user_email, organization)
+        issued = services.tokens.create_access_token(
+            OPERATOR, organization, parsed, description, for_user=owner
+        )
     if as_json:
         print_json({**token_dict(issued.token), "token": issued.secret})
     else:

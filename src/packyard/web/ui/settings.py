@@ -1,6 +1,6 @@
 """The Settings tab's forms: a registry's fields and visibility, its trusted publishing
-policy, deleting it, and its read-only registry tokens (created and shown once, listed,
-revoked)."""
+policy, deleting it, its read-only registry tokens (created and shown once, listed,
+revoked) and the teams that reach it (granted, changed, revoked)."""
 
 from __future__ import annotations
 
@@ -119,4 +119,42 @@ async def revoke_registry_token(
     await run_in_threadpool(
         tokens.revoke_registry_token, principal, target.organization_slug, target.slug, token_id
     )
+    return redirect(registry_url(target) + "?tab=settings")
+
+
+@router.post(REGISTRY_PATH + "/teams")
+async def grant_team(request: Request, organization: str, registry: str) -> Response:
+    visitor = await visitor_of(request)
+    values = await checked_form(request, visitor)
+    target, principal = await readable_registry(request, visitor, organization, registry)
+    teams = services_of(request).teams
+    try:
+        await run_in_threadpool(
+            teams.grant,
+            principal,
+            target.organization_slug,
+            target.slug,
+            field(values, "team"),
+            field(values, "access_level"),
+        )
+    except ValidationFailed as error:
+        return await registry_page(
+            request,
+            visitor,
+            target,
+            principal,
+            tab="settings",
+            error=error.message,
+            status_code=422,
+        )
+    return redirect(registry_url(target) + "?tab=settings")
+
+
+@router.post(REGISTRY_PATH + "/teams/{team}/revoke")
+async def revoke_team(request: Request, organization: str, registry: str, team: str) -> Response:
+    visitor = await visitor_of(request)
+    await checked_form(request, visitor)
+    target, principal = await readable_registry(request, visitor, organization, registry)
+    teams = services_of(request).teams
+    await run_in_threadpool(teams.revoke, principal, target.organization_slug, target.slug, team)
     return redirect(registry_url(target) + "?tab=settings")
