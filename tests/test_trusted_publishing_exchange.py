@@ -16,7 +16,7 @@ import pytest
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
 from tests.support.clients import CLIENT_TIMEOUT_SECONDS, isolated_env, uv_executable
-from tests.support.driver import Organization, Registry
+from tests.support.driver import Organization, Registry, api
 from tests.support.oidc_issuer import REQUEST_TOKEN, OidcIssuer, registry_with_policy
 from tests.support.server import PackyardServer
 from tests.support.tls import TlsFiles, make_tls
@@ -47,10 +47,8 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
 
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[OidcIssuer]:
-    running = OidcIssuer(job_claims=dict(GITHUB_CLAIMS))
-    running.start()
-    yield running
-    running.stop()
+    with OidcIssuer(job_claims=dict(GITHUB_CLAIMS)) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +83,9 @@ def mint(client: httpx.Client, yard: PackyardServer, token: str) -> httpx.Respon
 def test_uv_publishes_with_trusted_publishing_from_github_actions(
     yard: PackyardServer, org: Organization, issuer: OidcIssuer, tls: TlsFiles, tmp_path: Path
 ) -> None:
-    registry = trusting_registry(org, issuer, "Released")
+    admin = api(org, org.token("write_registries", "read_registries"))
+    created = admin.create_registry("Released", public=True, oidc_policy=github_policy(issuer.url))
+    registry = admin.registry(created["slug"])
     wheel = write_wheel(Dist("tp-uv", "1.2.0"), tmp_path)
     env = isolated_env(
         {
@@ -110,6 +110,18 @@ def test_uv_publishes_with_trusted_publishing_from_github_actions(
     reader = org.token("read_packages")
     page = httpx.get(f"{registry.simple_url}tp-uv/", auth=("x", reader), timeout=30)
     assert "tp_uv-1.2.0-py3-none-any.whl" in page.text
+    listed = httpx.get(registry.publish_url, headers={"Authorization": f"Bearer {reader}"})
+    package_id = listed.json()["items"][0]["id"]
+    described = f"GitHub Actions ({issuer.url}): acme/app, release.yml @ refs/tags/v1.2.0"
+    details = httpx.get(
+        f"{registry.publish_url}/{package_id}", headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert details.json()["published_by"]["description"] == described
+    ui = httpx.get(
+        f"{yard.base_url}/organizations/{org.slug}/packages/registries/{registry.slug}"
+        f"/packages/{package_id}"
+    )
+    assert described in ui.text
 
 
 def test_the_audience_is_the_host_name(yard: PackyardServer, client: httpx.Client) -> None:

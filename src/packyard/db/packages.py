@@ -39,6 +39,7 @@ from packyard.core.models import (
     RegistryStats,
     Release,
 )
+from packyard.core.publishers import publisher_from_json
 from packyard.db.tables import PackageRow
 
 MAX_PROJECTS_IN_FILTER = 200
@@ -102,6 +103,7 @@ def package_from_values(values: Mapping[str, Any]) -> PackageFile:
         created_at=values["created_at"],
         downloads_count=values["downloads_count"],
         imported_from=values["imported_from"],
+        published_by=publisher_from_json(values["published_by"]),
     )
 
 
@@ -126,6 +128,7 @@ _COLUMNS = (
     "created_at",
     "downloads_count",
     "imported_from",
+    "published_by",
 )
 
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
@@ -26,7 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound, TokenExchangeFailed, Unauthenticated
 from packyard.core.models import Principal, PrincipalKind, Publisher, Registry
+from packyard.core.names import is_slug
 from packyard.core.oidc_policy import Policy, parse_policy
+from packyard.core.permissions import Disclosure, require
+from packyard.core.publishers import publisher_from_json, publisher_json
 from packyard.core.scopes import Scope
 from packyard.db.tables import (
     OidcMintedTokenRow,
@@ -80,9 +82,24 @@ class OidcService:
     # Policies -------------------------------------------------------------------------
 
     def policy_text(self, registry: Registry) -> str | None:
+        return self.policy_texts([registry]).get(registry.id)
+
+    def policy_texts(self, registries: Sequence[Registry]) -> dict[str, str]:
+        """The policies of ``registries`` that have one, by registry id: one query."""
+        if not registries:
+            return {}
         with self._sessions() as session:
-            row = session.get(OidcPolicyRow, registry.id)
-        return None if row is None else row.text
+            rows = session.execute(
+                select(OidcPolicyRow.registry_id, OidcPolicyRow.text).where(
+                    OidcPolicyRow.registry_id.in_([r.id for r in registries])
+                )
+            ).all()
+        return {registry_id: text for registry_id, text in rows}
+
+    def set_policy(self, principal: Principal, registry: Registry, text: str | None) -> None:
+        """``save_policy`` for a caller who must hold write_registries on the registry."""
+        require(principal, Scope.WRITE_REGISTRIES, registry, Disclosure.INSTALLER)
+        self.save_policy(registry, text)
 
     def save_policy(self, registry: Registry, text: str | None) -> None:
         """Store (or, for None or blank text, remove) a registry's policy; the caller has
@@ -106,10 +123,13 @@ class OidcService:
     # One-phase ------------------------------------------------------------------------
 
     def one_phase_principal(self, token: str, base_url: str | None) -> Principal:
-        """The principal of a JWT sent as a credential: its audience names the registry."""
-        audience = str(unverified_claims(token).get("aud", ""))
-        registry = self._audience_registry(audience, base_url)
+        """The principal of a JWT sent as a credential: its audience names the registry
+        (of a list of audiences, the first that is a URL of this server)."""
+        audience = _our_audience(unverified_claims(token).get("aud"), base_url)
+        # Verified first: what an unsigned token learns must not depend on which
+        # registries exist.
         verified = self._verifier.verify(token, audience, ONE_PHASE_MAX_LIFETIME)
+        registry = self._audience_registry(audience, base_url)
         scopes = self._scopes(registry, verified)
         if scopes is None:
             raise Unauthenticated(
@@ -130,7 +150,11 @@ class OidcService:
         if base_url is None or not audience.startswith(base_url.rstrip("/") + "/"):
             raise refused
         path = urlsplit(audience).path.strip("/").split("/")
-        if len(path) < 2 or audience.rstrip("/") != f"{base_url.rstrip('/')}/{path[-2]}/{path[-1]}":
+        if (
+            len(path) < 2
+            or not (is_slug(path[-2]) and is_slug(path[-1]))
+            or audience.rstrip("/") != f"{base_url.rstrip('/')}/{path[-2]}/{path[-1]}"
+        ):
             raise refused
         try:
             return self._registries.find_registry(path[-2], path[-1])
@@ -183,7 +207,7 @@ class OidcService:
                         id=str(uuid.uuid4()),
                         secret_sha256=_sha256(secret),
                         registry_ids=registry_ids,
-                        publisher=_publisher_json(publisher_of(verified)),
+                        publisher=publisher_json(publisher_of(verified)) or {},
                         expires_at=expires,
                         created_at=now,
                     )
@@ -223,7 +247,7 @@ class OidcService:
             kind=PrincipalKind.OIDC,
             token_id=row.id,
             grants=frozenset((rid, Scope.WRITE_PACKAGES) for rid in row.registry_ids),
-            publisher=_publisher_from_json(row.publisher),
+            publisher=publisher_from_json(row.publisher),
         )
 
     def burn(self, secret: str) -> None:
@@ -236,6 +260,14 @@ class OidcService:
             )
 
 
+def _our_audience(claimed: object, base_url: str | None) -> str:
+    listed = claimed if isinstance(claimed, list) else [claimed]
+    audiences = [a for a in listed if isinstance(a, str)]
+    prefix = (base_url or "").rstrip("/") + "/"
+    mine = [a for a in audiences if a.startswith(prefix)]
+    return (mine or audiences or [""])[0]
+
+
 def publisher_of(verified: VerifiedToken) -> Publisher:
     claims = tuple(
         (name, str(verified.claims[name]))
@@ -243,14 +275,6 @@ def publisher_of(verified: VerifiedToken) -> Publisher:
         if isinstance(verified.claims.get(name), str | int)
     )
     return Publisher(verified.issuer, claims)
-
-
-def _publisher_json(publisher: Publisher) -> dict[str, Any]:
-    return {"issuer": publisher.issuer, "claims": dict(publisher.claims)}
-
-
-def _publisher_from_json(data: Mapping[str, Any]) -> Publisher:
-    return Publisher(str(data["issuer"]), tuple((k, str(v)) for k, v in data["claims"].items()))
 
 
 _POLICIES: dict[str, Policy] = {}

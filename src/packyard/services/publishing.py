@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import Conflict, InvalidRequest
-from packyard.core.models import PackageFile, Principal, Registry, RegistryType
+from packyard.core.models import PackageFile, Principal, Publisher, Registry, RegistryType
 from packyard.core.permissions import Disclosure
+from packyard.core.publishers import publisher_json
 from packyard.core.scopes import Scope
 from packyard.db import packages as queries
 from packyard.db.packages import package_from_values
@@ -104,12 +105,14 @@ class PublishService:
         verify: Callable[[CoreMetadata], None] | None = None,
         attestations: str | None = None,
         provenance: Provenance | None = None,
+        publisher: Publisher | None = None,
     ) -> PublishResult:
         """Inspect, store and record ``staged`` in ``registry``; the staged file is consumed.
 
         ``verify`` is called with the file's metadata before anything is stored (the upload
         API compares the form's claims with it); ``attestations`` (PEP 740 JSON) is kept
-        with a newly recorded file; ``provenance`` is given by an import.
+        with a newly recorded file; ``provenance`` is given by an import; ``publisher``
+        (trusted publishing) is recorded with a new file.
 
         Raises InvalidDistribution for a bad file, Conflict when the name is taken by other
         bytes, and whatever ``verify`` raises.
@@ -123,7 +126,9 @@ class PublishService:
                 result = PublishResult(existing, created=False)
             else:
                 self._store_blobs(staged, inspection)
-                result = self._record(registry, staged, inspection, attestations, provenance)
+                result = self._record(
+                    registry, staged, inspection, attestations, provenance, publisher
+                )
             metrics.record_publish(staged.size, created=result.created)
             return result
         finally:
@@ -165,8 +170,10 @@ class PublishService:
         inspection: Inspection,
         attestations: str | None = None,
         provenance: Provenance | None = None,
+        publisher: Publisher | None = None,
     ) -> PublishResult:
         values = _package_values(registry, staged, inspection, self._now(), attestations)
+        values["published_by"] = publisher_json(publisher)
         if provenance is not None:
             values["created_at"] = provenance.uploaded_at
             values["imported_from"] = provenance.source
@@ -249,6 +256,7 @@ def _package_values(
         "yanked_reason": None,
         "attestations": attestations,
         "imported_from": None,
+        "published_by": None,
         "downloads_count": 0,
         "created_at": now,
     }

@@ -112,6 +112,11 @@ class RegistryCreate(CompositeSettingsIn):
         max_length=100,
         description='Composite only: source registry slugs and "pypi", in order',
     )
+    team_ids: list[str] | None = Field(
+        default=None,
+        max_length=100,
+        description="Teams granted read_and_write on the new registry (the creator's too)",
+    )
     oidc_policy: str | None = _OIDC_POLICY
 
 
@@ -127,6 +132,12 @@ class RegistryUpdate(CompositeSettingsIn):
     color: str | None = Field(default=None, max_length=COLOR_MAX)
     public: bool | None = None
     oidc_policy: str | None = _OIDC_POLICY
+
+
+class PublishedBy(BaseModel):
+    issuer: str = Field(description="The OIDC issuer that vouched for the job")
+    claims: dict[str, str] = Field(description="The job's identifying claims")
+    description: str = Field(examples=["GitHub Actions: acme/app, release.yml @ refs/tags/v1"])
 
 
 class Digests(BaseModel):
@@ -245,6 +256,9 @@ class PackageOut(PublishedPackage):
         default=None,
         description="Where `packyard import` brought this file from; null for a publish",
     )
+    published_by: PublishedBy | None = Field(
+        default=None, description="The CI job that published it (trusted publishing)"
+    )
 
 
 class Links(BaseModel):
@@ -295,6 +309,11 @@ class AccessTokenOut(BaseModel):
     scopes: list[str]
     description: str
     created_at: datetime
+    acts_for: Literal["user", "organization"] = Field(
+        description="user: at most what its owner may do, re-checked on every request; "
+        "organization: its scopes alone, on every registry of the organization"
+    )
+    user_id: str | None = Field(default=None, description="The owner, for a user's token")
 
 
 class YankRequest(BaseModel):

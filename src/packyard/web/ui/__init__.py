@@ -16,7 +16,9 @@ from packyard.web.ui import (
     lifecycle,
     packages,
     registries,
+    search,
     settings,
+    teams,
     tokens,
 )
 from packyard.web.ui.common import HERE, Templates
@@ -32,6 +34,8 @@ ROUTERS = (
     packages.router,
     lifecycle.router,
     tokens.router,
+    teams.router,
+    search.router,
 )
 
 

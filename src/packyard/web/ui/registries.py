@@ -14,12 +14,17 @@ from starlette.responses import Response
 
 from packyard.core.composite import CompositeSpec
 from packyard.core.errors import ValidationFailed
-from packyard.core.models import Organization, Principal, Registry, RegistryType
+from packyard.core.models import AccessLevel, Organization, Principal, Registry, RegistryType
 from packyard.core.permissions import allowed, allowed_in_organization
 from packyard.core.registries import RegistryFields
 from packyard.core.scopes import Scope
 from packyard.core.simple_api import PYPI_UPSTREAM
-from packyard.core.snippets import RegistryAddress, install_snippets, publish_snippets
+from packyard.core.snippets import (
+    TOKEN_PLACEHOLDER,
+    RegistryAddress,
+    install_snippets,
+    publish_snippets,
+)
 from packyard.services.tokens import IssuedToken
 from packyard.web.deps import base_url, services_of
 from packyard.web.ui.common import (
@@ -32,6 +37,7 @@ from packyard.web.ui.common import (
     render,
     visitor_of,
 )
+from packyard.web.ui.teams import registry_teams
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -73,6 +79,24 @@ async def _upstreams_view(request: Request, registry: Registry) -> UpstreamsView
 
 
 @dataclass(frozen=True, slots=True)
+class FirstRegistry:
+    """How to create an organization's first registry, shown where there is none."""
+
+    cli: str
+    rest: str
+
+    @classmethod
+    def of(cls, base: str, organization: str) -> FirstRegistry:
+        rest = (
+            f"curl -X POST {base}/v2/packages/organizations/{organization}/registries \\\n"
+            f'  -H "Authorization: Bearer {TOKEN_PLACEHOLDER}" '
+            '-H "Content-Type: application/json" \\\n'
+            """  -d '{"name": "Python packages", "ecosystem": "python"}'"""
+        )
+        return cls(f'packyard registry create {organization} "Python packages"', rest)
+
+
+@dataclass(frozen=True, slots=True)
 class RegistryPage:
     """Who may do what on a registry page."""
 
@@ -107,7 +131,7 @@ async def _registries_page(
     status_code: int = 200,
 ) -> Response:
     services = services_of(request)
-    principal = principal_in(visitor, organization)
+    principal = await principal_in(request, visitor, organization)
     every = await run_in_threadpool(services.registries.list_registries, organization.slug)
     readable = services.packages.readable(principal, every)
     needle = query.strip().lower()
@@ -127,6 +151,7 @@ async def _registries_page(
         query=query,
         can_create=allowed_in_organization(principal, Scope.WRITE_REGISTRIES, organization.id),
         sources=[r for r in every if r.type is RegistryType.SOURCE],
+        first_registry=FirstRegistry.of(base_url(request), organization.slug),
         error=error,
         form=form or RegistryFields.every(""),
     )
@@ -144,7 +169,7 @@ async def create_registry(request: Request, organization: str) -> Response:
     visitor = await visitor_of(request)
     values = await checked_form(request, visitor)
     found = await _organization(request, organization)
-    principal = principal_in(visitor, found)
+    principal = await principal_in(request, visitor, found)
     form = form_of(values)
     services = services_of(request)
     try:
@@ -170,7 +195,7 @@ async def readable_registry(
 ) -> tuple[Registry, Principal]:
     """The registry if the visitor may read it (else NotFound, or a sign-in redirect)."""
     found = await _organization(request, organization)
-    principal = principal_in(visitor, found)
+    principal = await principal_in(request, visitor, found)
     registries = services_of(request).registries
     target = await run_in_threadpool(
         registries.registry_for, principal, organization, registry, Scope.READ_PACKAGES
@@ -221,6 +246,10 @@ async def registry_page(
     )
     address = RegistryAddress(base_url(request), registry.organization_slug, registry.slug)
     upstreams = await _upstreams_view(request, registry)
+    team_grants = await registry_teams(request, registry, principal) if access.can_manage else None
+    policy = (
+        await run_in_threadpool(services.oidc.policy_text, registry) if access.can_manage else None
+    )
     return render(
         request,
         visitor,
@@ -238,8 +267,11 @@ async def registry_page(
         publish=publish_snippets(address),
         upstreams=upstreams,
         tokens=tokens,
+        team_grants=team_grants,
+        access_levels=[level.value for level in AccessLevel],
         new_token=new_token,
         error=error,
+        oidc_policy=policy,
     )
 
 
