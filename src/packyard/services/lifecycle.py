@@ -3,8 +3,8 @@
 pins it with ``==``; the reason is shown to whoever installs it anyway), and a project's
 status (PEP 792: active, archived, deprecated, quarantined).
 
-Yanking needs ``delete_packages`` on the registry, a status full access: every scope
-(``core.permissions``). Every change
+Yanking needs ``delete_packages`` on the registry, a status full access to it
+(``REGISTRY_ADMIN_SCOPES``, each through ``core.permissions``). Every change
 bumps the registry's serial in its transaction, so index pages, their ETags and the
 composites built on the registry change at once.
 """
@@ -21,12 +21,16 @@ from packyard.core.errors import Conflict, InvalidRequest, NotFound
 from packyard.core.lifecycle import ACTIVE, ProjectState, ProjectStatus, checked_reason
 from packyard.core.models import PackageFile, Principal, Registry, RegistryType
 from packyard.core.names import looks_like_id, normalize_project, normalize_version
-from packyard.core.permissions import ADMIN_SCOPES, Disclosure, require
+from packyard.core.permissions import Disclosure, require
 from packyard.core.scopes import Scope
 from packyard.db import lifecycle as queries
 from packyard.db.packages import package_by_id
 from packyard.db.registries import bump_serial
 from packyard.services.registries import RegistryService
+
+# Full access to a registry: what a status needs (the scopes a team's full access grants on
+# one registry; teams' own scopes are the organization's business, not the registry's).
+REGISTRY_ADMIN_SCOPES = (Scope.WRITE_REGISTRIES, Scope.DELETE_PACKAGES, Scope.DELETE_REGISTRIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +136,9 @@ class LifecycleService:
         reason: str,
         disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> ProjectState:
-        """Record a project's status (full access: every scope an admin holds)."""
+        """Record a project's status (full access: ``REGISTRY_ADMIN_SCOPES``)."""
         registry = self._target(principal, organization, registry_slug, disclosure)
-        for scope in sorted(ADMIN_SCOPES):
+        for scope in REGISTRY_ADMIN_SCOPES:
             require(principal, scope, registry, disclosure)
         state = ProjectState(_parsed_status(status), _checked_reason(reason, "status") or "")
         name = normalize_project(project)
