@@ -5,7 +5,6 @@ The tree::
     PackyardError                 base of everything a client can be told about
     ├── Unauthenticated           no credentials, or credentials we do not recognise (401)
     ├── PermissionDenied          known credentials without the right scope (403)
-    │   └── TooManyAttempts       sign-ins refused for a while after repeated failures (429)
     ├── NotFound                  unknown, or not visible to the caller (404)
     ├── InvalidRequest            the request itself is malformed (400)
     │   ├── InvalidDistribution   the uploaded file is not an acceptable distribution (400)
@@ -15,7 +14,7 @@ The tree::
     ├── TooLarge                  past a configured size limit (413)
     ├── UpstreamError             an upstream index (PyPI) failed or sent bad bytes (502)
     ├── ServiceUnavailable        the database is busy or unreachable for now (503)
-    ├── TooManyRequests           too many failed authentications from one client (429)
+    ├── TooManyRequests           too many failed authentications or sign-ins (429)
     └── InsufficientStorage       the blob store has no room left (507)
 
 To add an error, subclass the closest class here and give it a row in ``web.errors``.
@@ -38,10 +37,6 @@ class Unauthenticated(PackyardError):
 
 class PermissionDenied(PackyardError):
     """The caller is known but its token lacks the scope or the registry this needs."""
-
-
-class TooManyAttempts(PermissionDenied):
-    """Too many failed sign-ins for an account; the message says when to try again."""
 
 
 class NotFound(PackyardError):
@@ -94,7 +89,7 @@ class ServiceUnavailable(PackyardError):
 
 
 class TooManyRequests(PackyardError):
-    """The client failed to authenticate too often; ``retry_after`` is in seconds."""
+    """The client failed to authenticate or sign in too often; ``retry_after`` is in seconds."""
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import cast
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp
 
 from packyard import __version__
 from packyard.bootstrap import Services
+from packyard.settings import Settings
 from packyard.web.api import (
     access_token,
     instructions,
@@ -21,9 +23,11 @@ from packyard.web.api import (
     tokens,
     upstreams,
 )
-from packyard.web.auth_limits import FailedAuthLimiter
+from packyard.web.auth_limits import FailedAuthLimiter, SignInThrottle
 from packyard.web.errors import install_error_handlers
+from packyard.web.gate import RequestGate
 from packyard.web.limits import HeaderSizeLimit
+from packyard.web.response_headers import ResponseHeaders
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
 from packyard.web.simple.cache import RenderedPageCache
@@ -34,17 +38,31 @@ log = logging.getLogger(__name__)
 
 
 def create_app(services: Services) -> ASGIApp:
-    """The application behind two plain-ASGI layers: the header-size limit (every request)
-    and the fast path for cached index reads (web.simple.fast)."""
+    """The application behind plain-ASGI layers, outermost first: the header-size limit,
+    the trusted proxy's client address and scheme, the response headers every answer
+    gets, the request gate (Host, authentication before the body, small bodies;
+    web.gate), and the fast path for cached index reads (web.simple.fast)."""
     app = create_framework_app(services)
     fast_path = IndexFastPath(
         app,
         services.access,
         services.composite_index,
         app.state.page_cache,
-        app.state.auth_limiter,
     )
-    return HeaderSizeLimit(fast_path)
+    gate = RequestGate(fast_path, services.settings, services.tokens, app.state.auth_limiter)
+    return HeaderSizeLimit(_behind_trusted_proxies(ResponseHeaders(gate), services.settings))
+
+
+def _behind_trusted_proxies(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """``app`` seeing the client address and scheme that a trusted proxy forwards."""
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    if not proxies:
+        return app
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    # uvicorn types ASGI apps its own way; the middleware is a plain ASGI app all the same.
+    middleware = ProxyHeadersMiddleware(app, trusted_hosts=proxies)  # type: ignore[arg-type]
+    return cast("ASGIApp", middleware)
 
 
 def create_framework_app(services: Services) -> FastAPI:
@@ -68,6 +86,7 @@ def create_framework_app(services: Services) -> FastAPI:
     app.state.services = services
     app.state.page_cache = RenderedPageCache()
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)
+    app.state.sign_in_throttle = SignInThrottle()
     install_error_handlers(app)
     app.include_router(registries.router)
     app.include_router(packages.router)

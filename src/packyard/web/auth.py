@@ -1,5 +1,9 @@
 """Credentials to Principal. Accepted forms: ``Authorization: Bearer TOKEN`` (REST) and HTTP
-basic with the token as password and any user name (pip, uv, twine: ``__token__``)."""
+basic with the token as password and any user name (pip, uv, twine: ``__token__``).
+
+A REST request that carries a body is authenticated by web.gate before its body is read;
+the principal found there is kept in the request's state and used by ``principal_for``.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from packyard.services.tokens import TokenService
 from packyard.web.auth_limits import FailedAuthLimiter
 
 MAX_AUTHORIZATION_LENGTH = 1024
+PRINCIPAL_STATE = "packyard_principal"  # where web.gate leaves the principal it found
 
 T = TypeVar("T")
 
@@ -49,30 +54,48 @@ def credential_from_header(header: str | None) -> str | None:
     )
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the TCP peer, or the one a trusted proxy forwarded (web.gate)."""
+    return request.client.host if request.client else "unknown"
+
+
 @contextlib.contextmanager
-def failed_authentications_limited(request: Request) -> Iterator[None]:
-    """Around the use of a request's credentials: refuse (429) a client address that has
-    failed too often, and count an Unauthenticated raised inside as one more failure.
-    Requests without credentials are not limited (web.auth_limits)."""
-    if not request.headers.get("authorization"):
-        yield
-        return
-    limiter: FailedAuthLimiter = request.app.state.auth_limiter
-    client = request.client.host if request.client else "unknown"
-    limiter.check(client)
+def failures_counted(limiter: FailedAuthLimiter, client: str, credentials: bool) -> Iterator[None]:
+    """Around the use of a request's credentials: an Unauthenticated raised inside counts
+    as one failure of ``client``, and becomes 429 once the address has failed too often.
+    Valid credentials and requests without any are never limited (web.auth_limits)."""
     try:
         yield
     except Unauthenticated:
-        limiter.failed(client)
+        if credentials:
+            limiter.failed(client)
         raise
 
 
-async def principal_for(request: Request, tokens: TokenService) -> Principal:
-    with failed_authentications_limited(request):
-        secret = credential_from_header(request.headers.get("authorization"))
+def failed_authentications_limited(request: Request) -> contextlib.AbstractContextManager[None]:
+    limiter: FailedAuthLimiter = request.app.state.auth_limiter
+    credentials = bool(request.headers.get("authorization"))
+    return failures_counted(limiter, client_address(request), credentials)
+
+
+async def authenticate(
+    authorization: str | None, client: str, tokens: TokenService, limiter: FailedAuthLimiter
+) -> Principal:
+    """The principal of an Authorization header (anonymous without one)."""
+    with failures_counted(limiter, client, bool(authorization)):
+        secret = credential_from_header(authorization)
         if secret is None:
             return ANONYMOUS
         return await run_in_threadpool(tokens.authenticate, secret)
+
+
+async def principal_for(request: Request, tokens: TokenService) -> Principal:
+    found = request.scope.get("state", {}).get(PRINCIPAL_STATE)
+    if isinstance(found, Principal):
+        return found
+    limiter: FailedAuthLimiter = request.app.state.auth_limiter
+    authorization = request.headers.get("authorization")
+    return await authenticate(authorization, client_address(request), tokens, limiter)
 
 
 async def authorized(

@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: list[tuple[type[errors.PackyardError], int]] = [
     (errors.Unauthenticated, 401),
-    (errors.TooManyAttempts, 429),
     (errors.PermissionDenied, 403),
     (errors.NotFound, 404),
     (errors.RequestTimeout, 408),

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from packyard.core.errors import TooManyRequests, Unauthenticated
+from packyard.core.errors import Unauthenticated
 from packyard.core.models import RegistryType
 from packyard.core.names import normalize_project
 from packyard.services.access import ReadAccess
 from packyard.services.composite_index import CompositeIndexService
 from packyard.web.auth import credential_from_header
-from packyard.web.auth_limits import FailedAuthLimiter
 from packyard.web.negotiation import choose_media_type
 from packyard.web.simple.cache import INDEX_HEADERS, RenderedPage, RenderedPageCache
 
@@ -43,13 +42,11 @@ class IndexFastPath:
         access: ReadAccess,
         composite_index: CompositeIndexService,
         page_cache: RenderedPageCache,
-        auth_limiter: FailedAuthLimiter,
     ) -> None:
         self.app = app
         self._access = access
         self._composite_index = composite_index
         self._page_cache = page_cache
-        self._auth_limiter = auth_limiter
         # Clients send one of a handful of Accept headers; parsing each once is enough.
         self._media_types: dict[str, str | None] = {}
 
@@ -90,7 +87,7 @@ class IndexFastPath:
                 accept = accept or value.decode("latin-1")
             elif name == b"if-none-match":
                 if_none_match = if_none_match or value.decode("latin-1")
-        usable, secret = self._credential(authorization, scope)
+        usable, secret = self._credential(authorization)
         if not usable:
             return None
         registry = self._access.cached(secret, parts[1], parts[2])
@@ -109,17 +106,16 @@ class IndexFastPath:
             return None
         return _answer(page, media_type, if_none_match)
 
-    def _credential(self, authorization: str | None, scope: Scope) -> tuple[bool, str | None]:
+    def _credential(self, authorization: str | None) -> tuple[bool, str | None]:
         """(usable, secret): the secret to look up (None: anonymous), or not usable here,
-        to be left to the app, which answers malformed credentials and rate-limited
-        clients with their errors."""
+        to be left to the app, which answers malformed credentials with their error."""
         if not authorization:
             return True, None
-        client = scope.get("client")
         try:
-            self._auth_limiter.check(client[0] if client else "unknown")
+            # Valid credentials are never limited; a wrong one finds nothing in the cache
+            # and goes on to the app, which counts the failure (web.auth_limits).
             return True, credential_from_header(authorization)
-        except (TooManyRequests, Unauthenticated):
+        except Unauthenticated:
             return False, None
 
     def _media_type(self, accept: str | None) -> str | None:

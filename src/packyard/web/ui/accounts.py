@@ -6,8 +6,10 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from packyard.core.errors import TooManyAttempts, Unauthenticated
-from packyard.services.users import SESSION_LIFETIME
+from packyard.core.errors import TooManyRequests, Unauthenticated
+from packyard.services.users import SESSION_LIFETIME, NewSession, normalize_email
+from packyard.web.auth import client_address
+from packyard.web.auth_limits import FailedAuthLimiter, SignInThrottle
 from packyard.web.deps import services_of
 from packyard.web.ui.common import (
     SESSION_COOKIE,
@@ -54,25 +56,47 @@ async def sign_in(request: Request) -> Response:
     visitor = await visitor_of(request)
     form = await checked_form(request, visitor)
     email, target = field(form, "email"), _safe_next(field(form, "next", "/"))
-    users = services_of(request).users
     try:
-        session = await run_in_threadpool(users.sign_in, email, field(form, "password"))
-    except (Unauthenticated, TooManyAttempts) as error:
-        status = 429 if isinstance(error, TooManyAttempts) else 401
-        return render(
+        session = await _throttled_sign_in(request, email, field(form, "password"))
+    except (Unauthenticated, TooManyRequests) as error:
+        limited = isinstance(error, TooManyRequests)
+        page = render(
             request,
             visitor,
             "sign_in.html",
-            status_code=status,
+            status_code=429 if limited else 401,
             next=target,
             email=email,
             error=error.message,
         )
+        if isinstance(error, TooManyRequests):
+            page.headers["Retry-After"] = str(error.retry_after)
+        return page
     response = redirect(target)
     set_cookie(
         request, response, SESSION_COOKIE, session.secret, int(SESSION_LIFETIME.total_seconds())
     )
     return response
+
+
+async def _throttled_sign_in(request: Request, email: str, password: str) -> NewSession:
+    """``users.sign_in`` behind the throttles: the client address's failure budget (shared
+    with token failures) and the growing delay per address and email. Both are checked
+    before the password, and a failure counts the same whether the email exists or not."""
+    limiter: FailedAuthLimiter = request.app.state.auth_limiter
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    client, address = client_address(request), normalize_email(email)
+    limiter.check(client)
+    throttle.check(client, address)
+    users = services_of(request).users
+    try:
+        session = await run_in_threadpool(users.sign_in, email, password)
+    except Unauthenticated:
+        throttle.failed(client, address)
+        limiter.failed(client)
+        raise
+    throttle.succeeded(client, address)
+    return session
 
 
 @router.post("/sign-out")
