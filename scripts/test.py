@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The README's second command: set up .venv with the test tools and run every check:
-format, lint, types, import contracts, then the whole test suite twice: on the embedded
-default (SQLite, local folder) and on the scale-out stack (PostgreSQL, S3).
+format, lint, types (``src``, then ``tests`` strictly), import contracts, then the whole
+test suite twice: on the embedded default (SQLite, local folder) and on the scale-out
+stack (PostgreSQL, S3).
 
 Usage: python3 scripts/test.py [pytest arguments]
 """
@@ -34,6 +35,7 @@ if __name__ == "__main__":
     run("format", str(bin_dir / "ruff"), "format", "--check", "src", "tests", "scripts", "bench")
     run("lint", str(bin_dir / "ruff"), "check", "src", "tests", "scripts", "bench")
     run("types", str(bin_dir / "mypy"), "src")
+    run("types of the tests", str(bin_dir / "mypy"), "--strict", "tests")
     run("import contracts", str(bin_dir / "lint-imports"))
     pytest_args = sys.argv[1:]
     run("tests on SQLite and the local folder", python, "-m", "pytest", *pytest_args)

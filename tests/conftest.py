@@ -15,6 +15,11 @@ from tests.support.postgres import PostgresCluster
 from tests.support.s3 import S3Server
 from tests.support.server import PackyardServer
 
+# Fixtures shared by several modules, found by name like those below.
+pytest_plugins = ["tests.support.rest", "tests.support.composite"]
+# Markers of tests that run only when selected, and why.
+OPT_IN_MARKERS = {"network": "reaches the real PyPI", "soak": "minutes of load"}
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
@@ -39,14 +44,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``network`` run only when asked for (``-m network``): CI stays offline.
-    On the scale-out pass, leave out tests whose backends do not depend on the options:
-    they already ran on the default pass."""
-    if "network" not in (config.option.markexpr or ""):
-        skip = pytest.mark.skip(reason="reaches the real PyPI: select with -m network")
-        for item in items:
-            if "network" in item.keywords:
-                item.add_marker(skip)
+    """Tests marked ``network`` or ``soak`` run only when asked for (``-m network``, ``-m
+    soak``): CI stays offline and quick. On the scale-out pass, leave out tests whose
+    backends do not depend on the options: they already ran on the default pass."""
+    for marker, reason in OPT_IN_MARKERS.items():
+        if marker not in (config.option.markexpr or ""):
+            skip = pytest.mark.skip(reason=f"{reason}: select with -m {marker}")
+            for item in items:
+                if marker in item.keywords:
+                    item.add_marker(skip)
     if config.getoption("--database") == "sqlite" and config.getoption("--storage") == "local":
         return
     kept = [item for item in items if item.get_closest_marker("backend_independent") is None]
@@ -107,3 +113,9 @@ def pip_venv(tmp_path: Path) -> Venv:
 @pytest.fixture
 def uv_venv(tmp_path: Path) -> Venv:
     return make_venv(tmp_path / "uv-venv")
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Venv:
+    """An empty environment for a test parametrized over ``INSTALLERS``."""
+    return make_venv(tmp_path / "venv")

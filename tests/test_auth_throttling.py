@@ -99,7 +99,7 @@ def _csrf(client: httpx.Client, base: str) -> str:
 def _attempts(base: str, email: str, passwords: list[str], client_address: str) -> list[str]:
     """Status and message of each sign-in attempt, from ``client_address``."""
     answers = []
-    with httpx.Client(headers=_forwarded(client_address)) as client:
+    with httpx.Client(headers=_forwarded(client_address), timeout=60) as client:
         token = _csrf(client, base)
         for password in passwords:
             form = {"csrf_token": token, "email": email, "password": password, "next": "/"}

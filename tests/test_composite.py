@@ -13,11 +13,8 @@ import httpx
 import pytest
 
 from tests.support.builders import Dist, wheel_bytes, write_wheel
-from tests.support.composite import composite_yard, corg, fake_pypi, pypi_available
 from tests.support.driver import Organization, Registry, new_organization
 from tests.support.fake_pypi import FakeFile, FakePypi, wheel_file
-
-__all__ = ["composite_yard", "corg", "fake_pypi", "pypi_available"]
 
 JSON = "application/vnd.pypi.simple.v1+json"
 
@@ -252,6 +249,7 @@ def test_setup_snippets_name_the_composite_index(corg: Organization, writer: str
     body = response.json()
     assert body["index_url"] == composite.simple_url
     host = composite.yard.base_url.split("://", 1)[1]
-    expected = f"http://x:$TOKEN@{host}/{corg.slug}/all-python/pypi/simple/"
-    assert expected in body["snippets"]["pip"]
-    assert set(body["snippets"]) >= {"pip_conf", "requirements_txt", "uv_pip", "pyproject_toml"}
+    expected = f"http://__token__:${{PACKYARD_TOKEN}}@{host}/{corg.slug}/all-python/pypi/simple/"
+    snippets = {snippet["key"]: snippet["text"] for snippet in body["snippets"]}
+    assert f'pip install --index-url "{expected}" "PACKAGE"' == snippets["pip"]
+    assert set(snippets) == {"pip", "uv", "pip_conf", "requirements_txt", "pyproject_toml"}

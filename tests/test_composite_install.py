@@ -12,12 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.builders import Dist, write_wheel
-from tests.support.clients import Venv, isolated_env, uv_executable
-from tests.support.composite import composite_yard, corg, fake_pypi
+from tests.support.clients import INSTALLERS, Installer, Venv, isolated_env, uv_executable
 from tests.support.driver import Organization, Registry
 from tests.support.fake_pypi import FakePypi, wheel_file
-
-__all__ = ["composite_yard", "corg", "fake_pypi"]
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -52,20 +49,13 @@ def _assert_installed(venv: Venv, setup: Setup) -> None:
         assert venv.installed_version(dist.module) == dist.version
 
 
-def test_pip_installs_private_app_with_pypi_dependencies_through_a_composite(
-    corg: Organization, fake_pypi: FakePypi, tmp_path: Path, pip_venv: Venv
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_a_private_app_installs_with_pypi_dependencies_through_a_composite(
+    corg: Organization, fake_pypi: FakePypi, tmp_path: Path, venv: Venv, installer: Installer
 ) -> None:
     setup = _setup(corg, fake_pypi, tmp_path)
-    pip_venv.pip_install(setup.composite.index_url(setup.token), setup.app.name)
-    _assert_installed(pip_venv, setup)
-
-
-def test_uv_installs_private_app_with_pypi_dependencies_through_a_composite(
-    corg: Organization, fake_pypi: FakePypi, tmp_path: Path, uv_venv: Venv
-) -> None:
-    setup = _setup(corg, fake_pypi, tmp_path)
-    uv_venv.uv_pip_install(setup.composite.index_url(setup.token), setup.app.name)
-    _assert_installed(uv_venv, setup)
+    venv.install(installer, setup.composite.index_url(setup.token), setup.app.name)
+    _assert_installed(venv, setup)
 
 
 def test_uv_installs_pypi_files_cached_by_the_composite(

@@ -62,14 +62,7 @@ def composite_index(services: Services, fake: FakePypi, clock: Clock) -> Composi
         sessions, services.http, fake.url, TTL, clock, blobs, settings.staging_dir, 1024**2
     )
     return CompositeIndexService(
-        sessions,
-        services.registries,
-        services.composites,
-        pypi,
-        services.downloads,
-        blobs,
-        clock,
-        change_counter(services.engine),
+        sessions, services.composites, pypi, clock, change_counter(services.engine)
     )
 
 
@@ -87,8 +80,7 @@ def current(services: Services, composite: Registry) -> Registry:
 
 
 def filenames(index: CompositeIndexService, composite: Registry, project: str) -> list[str]:
-    page, _version = index.project_page(composite, project)
-    return [f.filename for f in page.files]
+    return [f.filename for f in index.project_page(composite, project).value.files]
 
 
 def test_remembered_version_is_the_one_a_fresh_read_gives(
@@ -97,9 +89,9 @@ def test_remembered_version_is_the_one_a_fresh_read_gives(
     publish(services, "team-a", Dist("app", "1.0"), tmp_path)
     composite = services.composites.create_composite("acme", "All", ["team-a", "team-b"])
     assert composite_index.cached_version(composite, "app") is None
-    _page, version = composite_index.project_page(composite, "app")
+    version = composite_index.project_page(composite, "app").version
     assert composite_index.cached_version(composite, "app") == version
-    assert composite_index.project_page(composite, "app")[1] == version
+    assert composite_index.project_page(composite, "app").version == version
     assert composite_index.cached_version(composite, "other") is None
 
 
@@ -133,11 +125,11 @@ def test_new_project_in_an_upstream_is_listed_by_the_next_read(
 ) -> None:
     publish(services, "team-a", Dist("app", "1.0"), tmp_path)
     composite = services.composites.create_composite("acme", "All", ["team-a", "team-b"])
-    _listing, version = composite_index.project_list(composite)
+    version = composite_index.project_list(composite).version
     assert composite_index.cached_version(composite, "") == version
     publish(services, "team-b", Dist("lib", "1.0"), tmp_path)
     assert composite_index.cached_version(composite, "") is None
-    assert composite_index.project_list(composite)[0].projects == ["app", "lib"]
+    assert composite_index.project_list(composite).value.projects == ["app", "lib"]
 
 
 def test_changed_upstreams_are_seen_by_the_next_read(
@@ -160,7 +152,7 @@ def test_pypi_answer_is_remembered_only_until_its_ttl(
     fake.add("lib", wheel_file(Dist("lib", "1.0")))
     composite = services.composites.create_composite("acme", "All", ["team-a", "pypi"])
     composite_index.project_page(composite, "lib")  # stores PyPI's answer: a change
-    _page, version = composite_index.project_page(composite, "lib")
+    version = composite_index.project_page(composite, "lib").version
     clock.advance(TTL - 1)
     assert composite_index.cached_version(composite, "lib") == version
     fake.add("lib", wheel_file(Dist("lib", "2.0")))

@@ -13,12 +13,9 @@ import pytest
 
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
-from tests.support.composite import fake_pypi
 from tests.support.driver import Organization, Registry, new_organization
 from tests.support.fake_pypi import FakePypi, wheel_file
 from tests.support.server import PackyardServer
-
-__all__ = ["fake_pypi"]
 
 READS = 16  # fresh connections per check: both workers answer some of them
 

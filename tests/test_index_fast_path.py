@@ -1,5 +1,5 @@
-"""The fast path for cached index reads (web.simple.fast) answers exactly what the routes
-would, and leaves to them everything it cannot answer from cache.
+"""The fast path for cached index reads (web.simple.cached_reads) answers exactly what the
+routes would, and leaves to them everything it cannot answer from cache.
 
 Two views: over HTTP, a cached read (the fast path's) is compared with the first read of
 the same page (the routes'), byte for byte and header for header, for source and composite
@@ -23,13 +23,13 @@ from starlette.types import Receive, Scope, Send
 from packyard.bootstrap import Services, build_services
 from packyard.settings import Settings
 from packyard.web.app import create_framework_app
-from packyard.web.simple.fast import IndexFastPath
+from packyard.web.simple.cached_reads import IndexFastPath
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Organization
 
 JSON = "application/vnd.pypi.simple.v1+json"
 PIP_ACCEPT = f"{JSON}, application/vnd.pypi.simple.v1+html;q=0.1, text/html;q=0.01"
-VOLATILE_HEADERS = {"date", "server"}
+VOLATILE_HEADERS = {"date", "server", "x-request-id"}  # x-request-id: one per request
 
 pytestmark = pytest.mark.backend_independent
 
@@ -155,7 +155,7 @@ def _fast_paths(services: Services) -> tuple[FastAPI, IndexFastPath, _Refusing]:
     app = create_framework_app(services)
     state = app.state
     refusing = _Refusing()
-    fast = IndexFastPath(refusing, services.access, services.composite_index, state.page_cache)
+    fast = IndexFastPath(refusing, services.access, state.index_pages)
     return app, fast, refusing
 
 

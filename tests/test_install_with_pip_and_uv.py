@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.builders import Dist, write_sdist, write_wheel
-from tests.support.clients import Venv
+from tests.support.clients import INSTALLERS, Installer, Venv
 from tests.support.driver import Organization, Registry
 
 pytestmark = pytest.mark.timeout(600)
@@ -29,13 +29,14 @@ def published(org: Organization, tmp_path: Path) -> tuple[Registry, str]:
     return registry, token
 
 
-def test_pip_installs_a_published_wheel_with_its_dependency(
-    published: tuple[Registry, str], pip_venv: Venv
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_a_published_wheel_installs_with_its_dependency(
+    published: tuple[Registry, str], venv: Venv, installer: Installer
 ) -> None:
     registry, token = published
-    pip_venv.pip_install(registry.index_url(token), "demo-app==1.0")
-    assert pip_venv.installed_version("demo_app") == "1.0"
-    assert pip_venv.installed_version("demo_lib") == "2.0"
+    venv.install(installer, registry.index_url(token), "demo-app==1.0")
+    assert venv.installed_version("demo_app") == "1.0"
+    assert venv.installed_version("demo_lib") == "2.0"
 
 
 def test_pip_accepts_the_buildkite_style_user_name(
@@ -46,33 +47,15 @@ def test_pip_accepts_the_buildkite_style_user_name(
     assert pip_venv.installed_version("demo_app") == "1.0"
 
 
-def test_pip_builds_and_installs_the_published_sdist(
-    published: tuple[Registry, str], pip_venv: Venv
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_the_published_sdist_builds_and_installs(
+    published: tuple[Registry, str], venv: Venv, installer: Installer
 ) -> None:
     registry, token = published
-    pip_venv.pip_install(
-        registry.index_url(token), "demo-app==1.0", extra=("--no-binary", "demo-app")
+    venv.install(
+        installer, registry.index_url(token), "demo-app==1.0", extra=("--no-binary", "demo-app")
     )
-    assert pip_venv.installed_version("demo_app") == "1.0"
-
-
-def test_uv_installs_a_published_wheel_with_its_dependency(
-    published: tuple[Registry, str], uv_venv: Venv
-) -> None:
-    registry, token = published
-    uv_venv.uv_pip_install(registry.index_url(token), "demo-app==1.0")
-    assert uv_venv.installed_version("demo_app") == "1.0"
-    assert uv_venv.installed_version("demo_lib") == "2.0"
-
-
-def test_uv_builds_and_installs_the_published_sdist(
-    published: tuple[Registry, str], uv_venv: Venv
-) -> None:
-    registry, token = published
-    uv_venv.uv_pip_install(
-        registry.index_url(token), "demo-app==1.0", extra=("--no-binary", "demo-app")
-    )
-    assert uv_venv.installed_version("demo_app") == "1.0"
+    assert venv.installed_version("demo_app") == "1.0"
 
 
 def test_pip_without_a_token_is_refused(published: tuple[Registry, str], pip_venv: Venv) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from tests.support.clients import Venv
 from tests.support.driver import Registry, new_organization
 from tests.support.server import PackyardServer, free_port
 from tests.support.uploads import form_for, legacy_upload
+from tests.support.waiting import answers, eventually
 
 pytestmark = pytest.mark.backend_independent
 
@@ -58,13 +58,11 @@ def _nginx_in_front_of(
     (root / "nginx.conf").write_text(config)
     subprocess.run([nginx, "-p", str(root), "-c", str(root / "nginx.conf")], check=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/healthz", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
+    eventually(
+        lambda: answers(f"{base}/healthz"),
+        20,
+        lambda: f"nginx did not answer:\n{(root / 'error.log').read_text(errors='replace')}",
+    )
     yield base, first
     subprocess.run(
         [nginx, "-p", str(root), "-c", str(root / "nginx.conf"), "-s", "stop"], check=False

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from packyard.services.instructions import TOKEN_VARIABLE, Snippet, publish_instructions
+from packyard.core.snippets import TOKEN_VARIABLE, RegistryAddress, Snippet, publish_snippets
 from tests.support.builders import Dist, write_sdist, write_wheel
 from tests.support.clients import Venv
 from tests.support.driver import Organization, Registry, new_organization
@@ -64,8 +64,8 @@ def dist_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 def _snippet(registry: Registry, tool: str) -> Snippet:
-    found = publish_instructions(registry.yard.base_url, registry.organization, registry.slug)
-    return next(snippet for snippet in found.snippets if snippet.tool == tool)
+    address = RegistryAddress(registry.yard.base_url, registry.organization, registry.slug)
+    return next(snippet for snippet in publish_snippets(address) if snippet.key == tool)
 
 
 def _build(dist: Dist, directory: Path) -> list[Path]:
@@ -85,11 +85,12 @@ def _changed(dist: Dist, directory: Path) -> Path:
     return write_wheel(Dist(dist.name, dist.version, summary="Rebuilt: other bytes"), directory)
 
 
-def _pypirc(registry: Registry, token: str, home: Path) -> Path:
-    text = _snippet(registry, "twine").text.replace("<your token>", token)
-    path = home / ".pypirc"
-    path.write_text(text)
-    return path
+def _pypirc(registry: Registry, home: Path) -> str:
+    """Write the snippet's ~/.pypirc and answer the command it says to run then."""
+    text = _snippet(registry, "twine").text
+    (home / ".pypirc").write_text(text)
+    (command,) = [line for line in text.splitlines() if line.startswith("# then: ")]
+    return command.removeprefix("# then: ")
 
 
 def _installs(venv: Venv, registry: Registry, token: str, project: str, version: str) -> None:
@@ -105,11 +106,11 @@ def test_twine_uploads_a_wheel_and_sdist_and_a_rerun_changes_nothing(
     registry: Registry, writer: str, publisher: Publisher, dist_dir: Path, pip_venv: Venv
 ) -> None:
     paths = _build(Dist("twine-demo", "1.0"), dist_dir)
-    config = _pypirc(registry, writer, publisher.home)
-    upload = ("twine", "upload", "--non-interactive", "--config-file", str(config))
-    publisher.run(*upload, "-r", registry.slug, *map(str, paths), cwd=dist_dir)
+    upload = _pypirc(registry, publisher.home) + " --non-interactive"
+    env = {TOKEN_VARIABLE: writer}
+    publisher.shell(upload, cwd=dist_dir.parent, env=env)
     first = _files(registry, writer, "twine-demo")
-    publisher.run(*upload, "-r", registry.slug, *map(str, paths), cwd=dist_dir)
+    publisher.shell(upload, cwd=dist_dir.parent, env=env)
     assert _files(registry, writer, "twine-demo") == first
     assert sorted(first) == sorted(p.name for p in paths)
     _installs(pip_venv, registry, writer, "twine-demo", "1.0")
@@ -207,7 +208,7 @@ def test_uv_publish_to_a_named_index_from_pyproject(
     registry: Registry, writer: str, publisher: Publisher, dist_dir: Path
 ) -> None:
     paths = _build(Dist("uv-index-demo", "1.0"), dist_dir)
-    snippet = _snippet(registry, "uv-index").text
+    snippet = _snippet(registry, "uv_index").text
     project = dist_dir.parent
     (project / "pyproject.toml").write_text(snippet)
     commands = "\n".join(line[4:] for line in snippet.splitlines() if line.startswith("#   "))

@@ -7,20 +7,9 @@ import itertools
 
 import pytest
 
-from tests.support.driver import Api, Organization, api, new_organization
-from tests.support.server import PackyardServer
+from tests.support.driver import Api
 
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def organization(yard: PackyardServer) -> Organization:
-    return new_organization(yard, "composites")
-
-
-@pytest.fixture(scope="module")
-def admin(organization: Organization) -> Api:
-    return api(organization, organization.token("read_registries", "write_registries"))
 
 
 @pytest.fixture(scope="module")

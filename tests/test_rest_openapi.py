@@ -21,8 +21,8 @@ import pytest
 
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Api, api, new_organization
+from tests.support.rest import ALL_SCOPES
 from tests.support.server import PackyardServer
-from tests.test_rest_registries import ALL_SCOPES
 
 MAX_EXAMPLES = int(os.environ.get("PACKYARD_TEST_SCHEMATHESIS_EXAMPLES", "25"))
 SEED = int(os.environ.get("PACKYARD_TEST_SCHEMATHESIS_SEED", "20261124"))
@@ -148,3 +148,20 @@ def test_openapi_document_and_interactive_docs_are_served(yard: PackyardServer) 
     docs = httpx.get(f"{yard.base_url}/docs")
     assert docs.status_code == 200
     assert "/openapi.json" in docs.text
+
+
+@pytest.mark.parametrize(
+    ("path", "schema"),
+    [("setup", "Installation"), ("publish-instructions", "PublishInstructions")],
+)
+def test_snippet_endpoints_are_typed_and_declare_the_bearer_credential(
+    yard: PackyardServer, path: str, schema: str
+) -> None:
+    document = httpx.get(f"{yard.base_url}/openapi.json").json()
+    url = f"/v2/packages/organizations/{{organization}}/registries/{{registry}}/{path}"
+    operation = document["paths"][url]["get"]
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": f"#/components/schemas/{schema}"}
+    assert operation["security"] == [{"HTTPBearer": []}]
+    snippet = document["components"]["schemas"]["Snippet"]
+    assert set(snippet["properties"]) == {"key", "title", "language", "text"}

@@ -13,27 +13,9 @@ import httpx
 import pytest
 
 from tests.support.builders import Dist, wheel_bytes, write_sdist, write_wheel
-from tests.support.driver import Api, Organization, api, new_organization
-from tests.support.server import PackyardServer
-from tests.test_rest_registries import ALL_SCOPES
+from tests.support.driver import Api
 
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def organization(yard: PackyardServer) -> Organization:
-    return new_organization(yard, "packages")
-
-
-@pytest.fixture(scope="module")
-def admin(organization: Organization) -> Api:
-    return api(organization, organization.token(*ALL_SCOPES))
-
-
-@pytest.fixture
-def registry(admin: Api) -> str:
-    slug: str = admin.create_registry(f"Packages {next(_names)}")["slug"]
-    return slug
 
 
 def publish(admin: Api, registry: str, dist: Dist, directory: Path) -> dict[str, Any]:
@@ -233,17 +215,17 @@ def test_installation_snippets_name_this_registry_and_version(
     body = admin.call("GET", f"/registries/{registry}/packages/{created['id']}").json()
     install = body["installation"]
     host = admin.yard.base_url.removeprefix("http://")
-    index = f"http://x:${{TOKEN}}@{host}/{admin.organization}/{registry}/pypi/simple/"
-    assert install["token_placeholder"] == "${TOKEN}"
-    assert (
-        install["index_url"]
-        == f"{admin.yard.base_url}/{admin.organization}/{registry}/pypi/simple/"
-    )
-    assert install["pip"] == f'pip install --index-url "{index}" "snippet-pkg==3.1"'
-    assert install["pip_conf"] == f"[global]\nindex-url = {index}\n"
-    assert install["requirements_txt"] == f"--index-url {index}\nsnippet-pkg==3.1\n"
-    assert "snippet-pkg==3.1" in install["uv"]
-    assert install["index_url"] in install["uv_pyproject"]
+    path = f"{host}/{admin.organization}/{registry}/pypi/simple/"
+    index = f"http://__token__:${{PACKYARD_TOKEN}}@{path}"
+    assert install["token_placeholder"] == "${PACKYARD_TOKEN}"
+    assert install["user_name"] == "__token__"
+    assert install["index_url"] == f"http://{path}"
+    snippets = {snippet["key"]: snippet["text"] for snippet in install["snippets"]}
+    assert snippets["pip"] == f'pip install --index-url "{index}" "snippet-pkg==3.1"'
+    assert snippets["pip_conf"] == f"[global]\nindex-url = {index}\n"
+    assert snippets["requirements_txt"] == f"--index-url {index}\nsnippet-pkg==3.1\n"
+    assert snippets["uv"] == f'uv pip install --index-url "{index}" "snippet-pkg==3.1"'
+    assert install["index_url"] in snippets["pyproject_toml"]
 
 
 def test_public_registry_packages_are_public_and_need_no_token_to_install(
@@ -254,7 +236,7 @@ def test_public_registry_packages_are_public_and_need_no_token_to_install(
     body = admin.call("GET", f"/registries/{slug}/packages/{created['id']}").json()
     assert body["visibility"] == "public"
     assert body["installation"]["token_placeholder"] is None
-    assert "${TOKEN}" not in body["installation"]["pip"]
+    assert all("TOKEN" not in s["text"] for s in body["installation"]["snippets"])
 
 
 def test_downloads_count_counts_every_download(admin: Api, registry: str, tmp_path: Path) -> None:

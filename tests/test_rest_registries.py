@@ -9,28 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.builders import Dist, write_wheel
-from tests.support.driver import Api, Organization, api, new_organization
-from tests.support.server import PackyardServer
+from tests.support.driver import Api
 
-ALL_SCOPES = (
-    "read_registries",
-    "write_registries",
-    "delete_registries",
-    "read_packages",
-    "write_packages",
-    "delete_packages",
-)
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def organization(yard: PackyardServer) -> Organization:
-    return new_organization(yard, "registries")
-
-
-@pytest.fixture(scope="module")
-def admin(organization: Organization) -> Api:
-    return api(organization, organization.token(*ALL_SCOPES))
 
 
 def unique(name: str) -> str:

@@ -14,8 +14,8 @@ import pytest
 
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Api, api, new_organization
+from tests.support.rest import ALL_SCOPES
 from tests.support.server import PackyardServer
-from tests.test_rest_registries import ALL_SCOPES
 
 _unique = itertools.count()
 

@@ -8,27 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.support.driver import Api, Organization, api, new_organization
+from tests.support.driver import Api, Organization
 from tests.support.server import PackyardServer
-from tests.test_rest_registries import ALL_SCOPES
 
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def organization(yard: PackyardServer) -> Organization:
-    return new_organization(yard, "tokens")
-
-
-@pytest.fixture(scope="module")
-def admin(organization: Organization) -> Api:
-    return api(organization, organization.token(*ALL_SCOPES))
-
-
-@pytest.fixture
-def registry(admin: Api) -> str:
-    slug: str = admin.create_registry(f"Tokens {next(_names)}")["slug"]
-    return slug
 
 
 def create_token(admin: Api, registry: str, description: str = "CI") -> dict[str, Any]:

@@ -9,15 +9,16 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from packyard.core.snippets import TOKEN_PLACEHOLDER, TOKEN_VARIABLE, USER_NAME
 from tests.support.backends import Backend
 from tests.support.server import STARTUP_TIMEOUT_SECONDS, PackyardServer, free_port
+from tests.support.waiting import answers, eventually
 
 # Loaded by the application (pydantic's compiled core, SQLAlchemy's extensions), never by
 # the command line alone.
@@ -99,15 +100,13 @@ def _quickstart(data_dir: Path, port: int, log: Path) -> Iterator[tuple[str, str
 
 
 def _wait_for_health(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError(f"quickstart did not start:\n{log.read_text()}")
+        return answers(f"{base}/healthz")
+
+    eventually(
+        healthy, STARTUP_TIMEOUT_SECONDS, lambda: f"quickstart did not start:\n{log.read_text()}"
+    )
 
 
 @pytest.mark.backend_independent
@@ -115,7 +114,11 @@ def test_quickstart_prints_a_token_that_reads_its_demo_registry(tmp_path: Path) 
     port = free_port()
     index = f"http://127.0.0.1:{port}/demo/python-packages/pypi/simple/"
     with _quickstart(tmp_path / "data", port, tmp_path / "first.log") as (output, token):
-        assert f'pip install --index-url "http://x:{token}@127.0.0.1:{port}' in output
+        assert f"export {TOKEN_VARIABLE}={token}\n" in output
+        assert (
+            f'pip install --index-url "http://{USER_NAME}:{TOKEN_PLACEHOLDER}@127.0.0.1' in output
+        )
+        assert f'-H "Authorization: Bearer {TOKEN_PLACEHOLDER}"' in output
         assert httpx.get(index, auth=("x", token)).status_code == 200
         assert httpx.get(index).status_code == 401
     # A second run finds the demo in place and prints the same token.

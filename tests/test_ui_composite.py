@@ -1,5 +1,5 @@
 """A composite registry in the browser: created with the New registry form, its upstreams
-added and reordered on the Upstreams tab, its Setup & Usage snippet read, and a registry
+added and reordered on the Upstreams tab, its Installation snippets read, and a registry
 token from its Settings tab used by pip to install through it."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser
 
+from packyard.core.snippets import TOKEN_PLACEHOLDER
 from tests.support.browser import PASSWORD, browser, create_user, new_page, screenshot, sign_in
 from tests.support.builders import Dist, write_wheel
 from tests.support.clients import Venv
@@ -54,10 +55,11 @@ def test_composite_made_and_used_through_the_ui(
     screenshot(page, "composite-upstreams")
 
     composite_url = page.url.split("?")[0]
-    page.goto(f"{composite_url}?tab=setup")
-    setup = page.inner_text("#panel-setup")
-    assert f"/{org.slug}/everything/pypi/simple/" in setup
-    screenshot(page, "composite-setup-and-usage")
+    page.goto(f"{composite_url}?tab=install")
+    install = page.inner_text("#panel-install")
+    assert f"__token__:{TOKEN_PLACEHOLDER}@" in install
+    assert f"/{org.slug}/everything/pypi/simple/" in install
+    screenshot(page, "composite-installation")
 
     page.goto(f"{composite_url}?tab=settings")
     page.fill("#token-description", "installs")

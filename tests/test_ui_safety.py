@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Dialog
 
 from tests.support.browser import (
     PASSWORD,
@@ -74,7 +74,12 @@ def test_hostile_readme_renders_inert(
     published = registry.publish(wheel, org.token("write_packages")).json()
     page = new_page(browser)
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     sign_in(page, yard.base_url, email, PASSWORD)
     page.goto(published["web_url"])
     screenshot(page, "package-hostile-readme")

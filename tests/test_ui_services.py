@@ -13,7 +13,7 @@ import pytest
 from packyard.bootstrap import Services, build_services
 from packyard.core.errors import PermissionDenied
 from packyard.core.models import Registry
-from packyard.core.roles import user_principal
+from packyard.core.permissions import user_principal
 from packyard.settings import Settings
 from tests.support.builders import Dist, write_sdist, write_wheel
 from tests.support.clock import Clock

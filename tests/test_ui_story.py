@@ -19,6 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
+from packyard.core.snippets import TOKEN_PLACEHOLDER, RegistryAddress, publish_snippets
 from tests.support.browser import (
     PASSWORD,
     browser,
@@ -153,7 +154,13 @@ def test_publish_instructions_name_this_registry(story: Story) -> None:
     page.click("#tab-publish")
     assert page.locator("#panel-publish").is_visible()
     assert page.locator("#panel-releases").is_hidden()
+    keys = page.locator("#panel-publish [data-subtab=publish]").evaluate_all(
+        "tabs => tabs.map(tab => tab.id.replace('publish-tab-', ''))"
+    )
+    address = RegistryAddress(story.org.yard.base_url, story.org.slug, "team-packages")
+    assert keys == [snippet.key for snippet in publish_snippets(address)]  # the API's tools
     curl = page.inner_text("#publish-code-curl")
+    assert f'"Authorization: Bearer {TOKEN_PLACEHOLDER}"' in curl
     assert f"/v2/packages/organizations/{story.org.slug}/registries/team-packages/packages" in curl
     screenshot(page, "registry-publish-instructions")
 
@@ -161,13 +168,29 @@ def test_publish_instructions_name_this_registry(story: Story) -> None:
 def test_installation_snippets_have_copy_buttons(story: Story) -> None:
     page = story.page
     page.goto(f"{story.registry_url}?tab=install")
-    for key in ("pip", "uv", "pip-conf", "requirements", "pyproject"):
+    assert f"Replace {TOKEN_PLACEHOLDER} with" in page.inner_text("#panel-install")
+    for key in ("pip", "uv", "pip_conf", "requirements_txt", "pyproject_toml"):
         page.click(f"#install-tab-{key}")
         code = page.locator(f"#install-code-{key}")
         assert code.is_visible()
         assert story.registry.simple_url.split("://", 1)[1] in code.inner_text()
         assert page.locator(f"button[data-copy=install-code-{key}]").is_visible()
     screenshot(page, "registry-installation")
+
+
+def test_installation_tab_shows_exactly_what_the_rest_api_gives(story: Story) -> None:
+    """One snippet source: the UI's tab and REST ``/setup`` agree to the character."""
+    token = story.org.token("read_packages")
+    setup = f"{story.registry.yard.base_url}/v2/packages/organizations/{story.org.slug}"
+    setup += "/registries/team-packages/setup"
+    rest = httpx.get(setup, headers={"Authorization": f"Bearer {token}"}).json()
+    assert rest["token_placeholder"] == TOKEN_PLACEHOLDER
+    page = story.page
+    page.goto(f"{story.registry_url}?tab=install")
+    for snippet in rest["snippets"]:
+        page.click(f"#install-tab-{snippet['key']}")
+        shown = page.inner_text(f"#install-code-{snippet['key']}")
+        assert shown.strip() == snippet["text"].strip(), snippet["key"]
 
 
 def test_package_page_shows_about_and_details(story: Story) -> None:

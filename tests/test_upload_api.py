@@ -4,6 +4,7 @@ must be able to act on. The clients themselves are in test_publish_with_tools.py
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from collections.abc import Iterator
@@ -156,6 +157,9 @@ def test_digests_in_upper_case_are_accepted(
     form = form_for(path, "upper", "1.0")
     fields = [(k, v.upper() if k.endswith("_digest") else v) for k, v in form]
     legacy_upload(registry, path, writer, fields)
+    (listed,) = _files_of(registry, writer, "upper")
+    assert listed["filename"] == path.name
+    assert listed["hashes"] == {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
 @pytest.mark.parametrize(
@@ -218,6 +222,12 @@ def test_a_twine_signature_part_is_accepted_and_ignored(
     path = write_wheel(Dist("signed", "1.0"), tmp_path)
     signature = ("gpg_signature", (f"{path.name}.asc", b"-----BEGIN PGP SIGNATURE-----\n"))
     legacy_upload(registry, path, writer, form_for(path, "signed", "1.0"), extra_files=[signature])
+    (listed,) = _files_of(registry, writer, "signed")  # the wheel alone, no .asc beside it
+    assert listed["filename"] == path.name
+    assert "gpg-sig" not in listed
+    file_url = str(httpx.URL(f"{registry.simple_url}signed/").join(str(listed["url"])))
+    assert httpx.get(file_url, auth=("x", writer)).content == path.read_bytes()
+    assert httpx.get(f"{file_url}.asc", auth=("x", writer)).status_code == 404
 
 
 def test_an_upload_without_content_is_400(registry: Registry, writer: str) -> None:

@@ -4,6 +4,7 @@ store, clock) and wires services together. Nothing is created at import time."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,11 +12,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from packyard import __version__
 from packyard.blobs.base import BlobStore
 from packyard.blobs.local import LocalBlobStore
+from packyard.core.errors import InvalidRequest
 from packyard.db.engine import (
     change_counter,
     make_engine,
@@ -23,12 +25,17 @@ from packyard.db.engine import (
     schema_is_current,
     upgrade_schema,
 )
+from packyard.db.snapshot import sqlite_file
 from packyard.dists.limits import ArchiveLimits
+from packyard.services import metrics
 from packyard.services.access import ReadAccess
+from packyard.services.backup import BackupService
 from packyard.services.catalog import CatalogService
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.composites import CompositeService
 from packyard.services.downloads import DownloadCounter, DownloadService
+from packyard.services.exporting import ExportService
+from packyard.services.importing import ImportService
 from packyard.services.index import IndexService
 from packyard.services.integrity import IntegrityService
 from packyard.services.packages import PackageService
@@ -59,7 +66,6 @@ class Services:
     index: IndexService
     downloads: DownloadService
     composites: CompositeService
-    composite_index: CompositeIndexService
     http: UpstreamHttp
     packages: PackageService
     # The web UI's use cases.
@@ -68,6 +74,18 @@ class Services:
     registry_settings: RegistrySettingsService
     access: ReadAccess
     integrity: IntegrityService
+    blobs: BlobStore
+    # packyard import / export.
+    importing: ImportService
+    exporting: ExportService
+
+    def readiness_checks(self) -> dict[str, Callable[[], None]]:
+        """What ``/readyz`` asks: each returns when its dependency answers, else raises."""
+        return {"database": self._ping_database, "blob_store": self.blobs.check}
+
+    def _ping_database(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def flush_buffers(self) -> None:
         """Write what is buffered in memory: download counts and token last-use times."""
@@ -114,7 +132,9 @@ class UpstreamHttp:
             if self._client is None:
                 import httpx
 
-                self._client = httpx.Client(
+                from packyard.services.upstream_metrics import CountingClient
+
+                self._client = CountingClient(
                     timeout=httpx.Timeout(self._timeout),
                     follow_redirects=True,
                     headers={"User-Agent": f"packyard/{__version__}"},
@@ -137,6 +157,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     """
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
+    metrics.watch_pool(engine)
     should_migrate = settings.uses_embedded_database if migrate is None else migrate
     if should_migrate:
         upgrade_schema(engine)
@@ -150,7 +171,6 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     registries = RegistryService(sessions, utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
     counter = DownloadCounter(sessions)
-    downloads = DownloadService(sessions, blobs, counter)
     composites = CompositeService(sessions, registries, utc_now)
     http = UpstreamHttp(settings)
     pypi = PypiUpstream(
@@ -164,27 +184,26 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         settings.max_upload_bytes,
     )
     tokens = TokenService(sessions, registries, utc_now)
+    publishing = PublishService(
+        sessions,
+        registries,
+        blobs,
+        staging,
+        utc_now,
+        ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
+    )
     # One counter (one dedicated connection) for every cache validated by it.
     changes = change_counter(engine)
+    composite_index = CompositeIndexService(sessions, composites, pypi, utc_now, changes)
     return Services(
         settings=settings,
         engine=engine,
         registries=registries,
         tokens=tokens,
-        publishing=PublishService(
-            sessions,
-            registries,
-            blobs,
-            staging,
-            utc_now,
-            ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
-        ),
-        index=IndexService(sessions),
-        downloads=downloads,
+        publishing=publishing,
+        index=IndexService(sessions, composite_index),
+        downloads=DownloadService(sessions, blobs, counter, composite_index),
         composites=composites,
-        composite_index=CompositeIndexService(
-            sessions, registries, composites, pypi, downloads, blobs, utc_now, changes
-        ),
         http=http,
         packages=PackageService(sessions, registries, counter, utc_now),
         users=UserService(sessions, registries, utc_now),
@@ -192,4 +211,22 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         registry_settings=RegistrySettingsService(sessions, registries, tokens, utc_now),
         access=ReadAccess(sessions, tokens, registries, changes),
         integrity=IntegrityService(sessions, blobs, utc_now),
+        blobs=blobs,
+        importing=ImportService(sessions, registries, publishing, utc_now),
+        exporting=ExportService(sessions, registries, blobs, utc_now),
     )
+
+
+def build_backup(settings: Settings) -> BackupService:
+    """Backup and restore of the embedded database with the configured blob store; builds
+    nothing else, so ``restore`` runs where no database exists yet. Raises InvalidRequest
+    for a database other than SQLite."""
+    database = sqlite_file(settings.effective_database_url)
+    if database is None:
+        raise InvalidRequest(
+            "packyard backup and restore cover the embedded SQLite database; back up "
+            "PostgreSQL with pg_dump and the bucket with its versioning "
+            "(docs/deployment.md), then check both with `packyard fsck`"
+        )
+    blobs = make_blob_store(settings.effective_storage_url, s3_redirect=settings.s3_redirect)
+    return BackupService(database, blobs, utc_now)

@@ -4,8 +4,9 @@ module reads the environment. Every field can be set as ``PACKYARD_<FIELD>``."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ONE_GIB = 1024**3
@@ -40,6 +41,14 @@ class Settings(BaseSettings):
     # With S3 storage: answer downloads with a redirect to a short-lived presigned URL.
     s3_redirect: bool = False
     download_count_flush_seconds: float = 2.0
+    # Operating it (docs/operations.md): /metrics, its optional bearer token, the logs.
+    metrics: bool = True
+    metrics_token: SecretStr | None = None
+    # Set by `packyard serve` for its workers: where each writes its metric values.
+    metrics_dir: Path | None = Field(default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR")
+    log_format: Literal["text", "json"] = "text"
+    access_log: bool = True
+    readiness_timeout: float = 2.0  # seconds /readyz waits for the database and blob store
 
     @property
     def resolved_data_dir(self) -> Path:

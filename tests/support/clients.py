@@ -9,8 +9,12 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 CLIENT_TIMEOUT_SECONDS = 240
+
+Installer = Literal["pip", "uv"]
+INSTALLERS: tuple[Installer, ...] = ("pip", "uv")
 
 
 def isolated_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -97,6 +101,17 @@ class Venv:
             *requirements,
             check=check,
         )
+
+    def install(
+        self,
+        installer: Installer,
+        index_url: str,
+        *requirements: str,
+        extra: tuple[str, ...] = (),
+    ) -> subprocess.CompletedProcess[str]:
+        """Install with ``installer`` (pip or uv), for tests that both must pass."""
+        method = self.pip_install if installer == "pip" else self.uv_pip_install
+        return method(index_url, *requirements, extra=extra)
 
     def installed_version(self, module: str) -> str:
         code = f"import {module}; print({module}.__version__)"

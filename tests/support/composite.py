@@ -1,8 +1,8 @@
 """Fixtures for composite registries: a fake PyPI on loopback and a Packyard server that
 uses it as its PyPI upstream (TTL 0: every page revalidates, so outages show at once).
 
-Import the fixtures into a test module: ``from tests.support.composite import fake_pypi,
-composite_yard``."""
+Registered for every module through ``pytest_plugins`` in ``tests/conftest.py``: a test
+asks for ``corg``, ``fake_pypi`` or ``composite_yard`` by name."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 from packaging.utils import canonicalize_name
 
 from tests.support.builders import Dist, metadata_text, wheel_bytes
+from tests.support.http_stub import Answer, handler_for
 
 OLD_UPLOAD_TIME = "2020-01-01T00:00:00.000000Z"
 
@@ -83,21 +84,12 @@ class FakePypi:
     def start(self) -> None:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake.requests.append((self.path, self.headers.get("If-None-Match")))
-                status, headers, body = fake.answer(self.path, self.headers.get("If-None-Match"))
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+        def respond(request: BaseHTTPRequestHandler) -> Answer:
+            if_none_match = request.headers.get("If-None-Match")
+            fake.requests.append((request.path, if_none_match))
+            return fake.answer(request.path, if_none_match)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler_for(respond))
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -108,7 +100,7 @@ class FakePypi:
             self._server.server_close()
             self._server = None
 
-    def answer(self, path: str, if_none_match: str | None) -> tuple[int, dict[str, str], bytes]:
+    def answer(self, path: str, if_none_match: str | None) -> Answer:
         if self.failing:
             return 503, {}, b"unavailable"
         parts = [unquote(p) for p in path.split("?")[0].split("/") if p]

@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
-import httpx
 
 from tests.support.server import free_port
+from tests.support.waiting import answers, eventually
 
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "packyard-test",
@@ -40,14 +39,11 @@ class S3Server:
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **CREDENTIALS},
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(self.endpoint, timeout=1)
-                return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError(f"moto server did not start:\n{self.log_path.read_text()}")
+        eventually(
+            lambda: answers(self.endpoint, status=None),
+            30,
+            lambda: f"moto server did not start:\n{self.log_path.read_text()}",
+        )
 
     def create_bucket(self, name: str) -> None:
         client = boto3.client(

@@ -8,12 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import httpx
+from tests.support.waiting import answers, eventually
 
 STARTUP_TIMEOUT_SECONDS = 30
 
@@ -31,6 +30,7 @@ class PackyardServer:
     log_path: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     workers: int = 1
+    access_log: bool = False
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -97,7 +97,7 @@ class PackyardServer:
                 str(self.port),
                 "--workers",
                 str(self.workers),
-                "--no-access-log",
+                "--access-log" if self.access_log else "--no-access-log",
             ],
             env=self.env(),
             stdout=log,
@@ -105,18 +105,23 @@ class PackyardServer:
         )
 
     def _wait_until_ready(self) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        process = self.process
+        assert process is not None
+
+        def healthy() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log_path.read_text()}")
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"server did not start:\n{self.log_path.read_text()}")
+            return answers(f"{self.base_url}/healthz")
+
+        try:
+            eventually(
+                healthy,
+                STARTUP_TIMEOUT_SECONDS,
+                lambda: f"server did not start:\n{self.log_path.read_text()}",
+            )
+        except AssertionError:
+            self.stop()
+            raise
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is None:

@@ -46,8 +46,10 @@ def legacy_upload(
 ) -> httpx.Response:
     """POST ``path`` as ``content`` with ``fields``; basic auth ``__token__:token``."""
     auth = ("__token__", token) if token else None
-    files = [("content", (path.name, path.read_bytes(), "application/octet-stream"))]
-    files += extra_files or []
+    files: list[tuple[str, tuple[str, bytes] | tuple[str, bytes, str]]] = [
+        ("content", (path.name, path.read_bytes(), "application/octet-stream")),
+        *(extra_files or []),
+    ]
     data: dict[str, list[str]] = {}
     for key, value in fields:  # repeated keys stay repeated, in order
         data.setdefault(key, []).append(value)

@@ -15,9 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from packyard.core.errors import InvalidDistribution
+from packyard.core.index import IndexFile, ProjectList, ProjectPage
+from packyard.core.simple_api import JSON_V1
 from packyard.dists.metadata import parse_core_metadata
-from packyard.services.index import IndexFile, ProjectList, ProjectPage
-from packyard.web.negotiation import JSON_V1, SUPPORTED, choose_media_type
+from packyard.web.negotiation import SUPPORTED, choose_media_type
 from packyard.web.simple.render import LIST_CHUNK, render_project_list, render_project_page
 
 pytestmark = pytest.mark.backend_independent
@@ -83,7 +84,7 @@ class _Collector(HTMLParser):
             self.texts[-1] += data
 
 
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
 
 
 @st.composite

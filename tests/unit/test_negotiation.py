@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from packyard.web.negotiation import HTML_LEGACY, HTML_V1, JSON_V1, SUPPORTED, choose_media_type
+from packyard.core.simple_api import HTML_LEGACY, HTML_V1, JSON_V1
+from packyard.web.negotiation import SUPPORTED, choose_media_type
 
 pytestmark = pytest.mark.backend_independent
 

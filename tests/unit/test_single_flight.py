@@ -1,16 +1,15 @@
 """Work shared by requests that arrive together: SingleFlight's callers of one key share
-one call, its result or its error, and run it again once it returned; a ProjectList makes
-each of its forms once."""
+one call, its result or its error, and run it again once it returned (``IndexPages``
+renders a registry's project list once this way, however many requests ask for it)."""
 
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
-from packyard.services.index import ProjectList
 from packyard.services.single_flight import SingleFlight
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.backend_independent
 
@@ -51,10 +50,9 @@ def _callers(flight: SingleFlight[str, object], call: _Blocked) -> list[object]:
     threads = [threading.Thread(target=caller) for _ in range(1 + FOLLOWERS)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 10
-    while flight.callers("key") < 1 + FOLLOWERS and time.monotonic() < deadline:
-        time.sleep(0.001)
-    assert flight.callers("key") == 1 + FOLLOWERS
+    eventually(
+        lambda: flight.callers("key") == 1 + FOLLOWERS, 10, "the followers never joined the flight"
+    )
     call.release.set()
     for thread in threads:
         thread.join()
@@ -90,18 +88,3 @@ def test_different_keys_fly_apart() -> None:
     flight: SingleFlight[str, str] = SingleFlight()
     inner = flight.run("outer", lambda: flight.run("inner", lambda: "inner ran"))
     assert inner == "inner ran"
-
-
-def test_a_listing_makes_each_form_once() -> None:
-    """Requests rendering a shared ProjectList at the same time get one rendering."""
-    listing = ProjectList(["alpha", "beta"])
-    made: list[str] = []
-
-    def make(form: str) -> bytes:
-        made.append(form)
-        return form.encode()
-
-    html = listing.form("text/html", lambda: make("html"))
-    assert listing.form("text/html", lambda: make("html again")) is html
-    assert listing.form("json", lambda: make("json")) == b"json"
-    assert made == ["html", "json"]

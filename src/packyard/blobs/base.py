@@ -56,3 +56,7 @@ class BlobStore(Protocol):
 
     def modified(self, key: str) -> datetime | None:
         """When the blob was last stored (UTC), or None when it is missing."""
+
+    def check(self) -> None:
+        """Return if the store can be reached now; raise (OSError, the client's error)
+        otherwise. Cheap: ``/readyz`` calls it on every probe."""

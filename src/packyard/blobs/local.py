@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from packyard.blobs.base import StoredBlob
+from packyard.core.durability import flush_to_disk
 from packyard.core.errors import InsufficientStorage
 
 _KEY_FORM = re.compile(r"^[0-9a-f]{64}$")
@@ -52,9 +53,9 @@ class LocalBlobStore:
             path.unlink(missing_ok=True)
             return
         try:
-            _flush_to_disk(path)
+            flush_to_disk(path)
             _in_folder(target, lambda: os.replace(path, target))
-            _flush_to_disk(target.parent)
+            flush_to_disk(target.parent)
         except OSError as error:
             if error.errno != errno.EXDEV:
                 raise _translated(error) from error
@@ -75,7 +76,7 @@ class LocalBlobStore:
                 handle.write(data)
                 _flush_handle(handle)
             os.replace(temp_name, target)
-            _flush_to_disk(target.parent)
+            flush_to_disk(target.parent)
         except OSError as error:
             Path(temp_name).unlink(missing_ok=True)
             raise _translated(error) from error
@@ -87,7 +88,7 @@ class LocalBlobStore:
                 shutil.copyfileobj(source, handle, 1024 * 1024)
                 _flush_handle(handle)
             os.replace(temp_name, target)
-            _flush_to_disk(target.parent)
+            flush_to_disk(target.parent)
         except OSError as error:
             Path(temp_name).unlink(missing_ok=True)
             raise _translated(error) from error
@@ -113,6 +114,10 @@ class LocalBlobStore:
 
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
+
+    def check(self) -> None:
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"The blob folder {self.root} is missing")
 
     def url(self, key: str, filename: str) -> str | None:
         return None
@@ -149,23 +154,14 @@ def _in_folder(target: Path, operation: Callable[[], T]) -> T:
     except FileNotFoundError:
         target.parent.mkdir(parents=True, exist_ok=True)
         # The new folders' entries must reach the disk too (fan-out: two levels).
-        _flush_to_disk(target.parent.parent)
-        _flush_to_disk(target.parent.parent.parent)
+        flush_to_disk(target.parent.parent)
+        flush_to_disk(target.parent.parent.parent)
         return operation()
 
 
 def _flush_handle(handle: BinaryIO) -> None:
     handle.flush()
     os.fsync(handle.fileno())
-
-
-def _flush_to_disk(path: Path) -> None:
-    """fsync a file's bytes, or a folder's entries (which is how a rename becomes durable)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _mtime(path: Path) -> datetime:

@@ -149,6 +149,9 @@ class S3BlobStore:
     def local_path(self, key: str) -> Path | None:
         return None
 
+    def check(self) -> None:
+        self._client.head_bucket(Bucket=self._bucket)
+
     def url(self, key: str, filename: str) -> str | None:
         if not self._redirect:
             return None

@@ -1,4 +1,5 @@
-"""``packyard``: serve, org, registry, token, user, db, quickstart, fsck, gc.
+"""``packyard``: serve, org, registry, token, user, db, quickstart, fsck, gc, import, export,
+backup, restore.
 
 Every command honours ``PACKYARD_DATA_DIR``, ``PACKYARD_DATABASE_URL`` and
 ``PACKYARD_STORAGE_URL`` and accepts ``--data-dir``. Results go to stdout (``--json`` for
@@ -7,64 +8,21 @@ machines), errors to stderr with a non-zero exit code.
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
-from packyard.cli import integrity, serving
+from packyard.cli import integrity, moving, serving
+from packyard.cli.common import data_dir_option, json_option, load_settings, with_services
 from packyard.cli.output import print_json, registry_dict, token_dict
 from packyard.cli.quickstart import quickstart
-from packyard.core.errors import PackyardError
 from packyard.core.retention import DEFAULT_GC_GRACE
 from packyard.core.scopes import Scope, parse_scopes
 
 if TYPE_CHECKING:
-    # Imported where used: ``packyard serve`` stays up as the workers' supervisor, and
-    # must not carry the application (SQLAlchemy, pydantic, the services) in its memory.
     from packyard.bootstrap import Services
-    from packyard.settings import Settings
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-data_dir_option = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Data directory (default: $PACKYARD_DATA_DIR or ./packyard-data).",
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-
-
-def load_settings(data_dir: Path | None) -> Settings:
-    from packyard.settings import Settings
-
-    serving.export_data_dir(data_dir)
-    return Settings() if data_dir is None else Settings(data_dir=data_dir)
-
-
-def with_services(command: F) -> F:
-    """Build services for the command from --data-dir/the environment; map errors to exit 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, data_dir: Path | None, **kwargs: Any) -> Any:
-        from packyard.bootstrap import SchemaNotReady, build_services
-
-        try:
-            services = build_services(load_settings(data_dir))
-        except SchemaNotReady as error:
-            raise click.ClickException(str(error)) from None
-        try:
-            return command(services, *args, **kwargs)
-        except PackyardError as error:
-            raise click.ClickException(error.message) from None
-        finally:
-            services.close()
-
-    return data_dir_option(wrapper)  # type: ignore[return-value]
 
 
 @click.group()
@@ -293,12 +251,22 @@ def db_upgrade(data_dir: Path | None) -> None:
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="PACKYARD_LOG_FORMAT",
+    show_default=True,
+    help="json: one JSON object per line, for log collectors ($PACKYARD_LOG_FORMAT).",
+)
 @data_dir_option
-def serve(host: str, port: int, workers: int, access_log: bool, data_dir: Path | None) -> None:
+def serve(
+    host: str, port: int, workers: int, access_log: bool, log_format: str, data_dir: Path | None
+) -> None:
     """Run the server."""
     serving.export_data_dir(data_dir)
     serving.in_child_process(serving.prepare_database)
-    serving.run_server(host, port, workers, access_log)
+    serving.run_server(host, port, workers, access_log, log_format)
 
 
 @main.command()
@@ -331,6 +299,7 @@ def gc(services: Services, grace: int, dry_run: bool, as_json: bool) -> None:
 
 
 main.add_command(quickstart)
+moving.register(main)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ one instead of minting another.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,12 @@ import click
 from packyard.cli import serving
 from packyard.core.errors import NotFound, PackyardError
 from packyard.core.scopes import Scope
+from packyard.core.snippets import (
+    TOKEN_VARIABLE,
+    RegistryAddress,
+    install_snippets,
+    publish_snippets,
+)
 
 if TYPE_CHECKING:
     from packyard.bootstrap import Services
@@ -61,9 +68,10 @@ def _saved_token(services: Services, path: Path) -> str | None:
 
 
 def _instructions(base: str, registry: str, secret: str) -> str:
-    host = base.split("://", 1)[1]
-    index = f"http://x:{secret}@{host}/{DEMO_ORGANIZATION}/{registry}/pypi/simple/"
-    publish = f"{base}/v2/packages/organizations/{DEMO_ORGANIZATION}/registries/{registry}/packages"
+    address = RegistryAddress(base, DEMO_ORGANIZATION, registry)
+    publish = {s.key: s.text for s in publish_snippets(address)}
+    install = install_snippets(address, public=False, requirement="mypackage==1.0")
+    commands = {s.key: s.text for s in install}
     return "\n".join(
         [
             "",
@@ -71,13 +79,14 @@ def _instructions(base: str, registry: str, secret: str) -> str:
             f"  organization: {DEMO_ORGANIZATION}    registry: {registry}",
             f"  token (read and write packages): {secret}",
             "",
-            "Publish a wheel or sdist:",
-            f'  curl -X POST {publish} -H "Authorization: Bearer {secret}" '
-            '-F "file=@dist/mypackage-1.0.tar.gz"',
+            "The commands below read the token from the environment:",
+            f"  export {TOKEN_VARIABLE}={secret}",
             "",
+            "Publish a wheel or sdist:",
+            textwrap.indent(publish["curl"], "  "),
             "Install it:",
-            f'  pip install --index-url "{index}" mypackage==1.0',
-            f'  uv pip install --index-url "{index}" mypackage==1.0',
+            textwrap.indent(commands["pip"], "  "),
+            textwrap.indent(commands["uv"], "  "),
             "",
         ]
     )

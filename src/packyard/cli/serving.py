@@ -10,10 +10,13 @@ instead of staying resident in the supervisor (about 45 MiB of a lean 27).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import sys
+import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -79,19 +82,54 @@ def prepare_database() -> None:
 # the 100,000-project runs). Read by glibc when a worker process starts; an administrator's
 # own setting wins.
 MALLOC_ARENAS = "2"
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def run_server(host: str, port: int, workers: int, access_log: bool) -> None:
+def run_server(
+    host: str, port: int, workers: int, access_log: bool, log_format: str = "text"
+) -> None:
+    """Serve until stopped. The workers read what this process decides from the
+    environment: the access log (written by the application, not by uvicorn) and the log
+    format, and where each writes its metric values (web.observability)."""
     import uvicorn  # imported here: administrative commands should start fast
 
+    from packyard.web.observability.logs import logging_config
+
     os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
-    uvicorn.run(
-        "packyard.web.asgi:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        proxy_headers=False,
-        log_level="info",
-    )
+    os.environ["PACKYARD_ACCESS_LOG"] = "true" if access_log else "false"
+    os.environ["PACKYARD_LOG_FORMAT"] = log_format
+    with metrics_directory():
+        uvicorn.run(
+            "packyard.web.asgi:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_config=logging_config(log_format),
+            proxy_headers=False,
+            log_level="info",
+        )
+
+
+@contextlib.contextmanager
+def metrics_directory() -> Iterator[None]:
+    """Give the workers an empty ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's
+    multi-process mode): the administrator's, emptied, or a new temporary one, removed
+    when the server stops. Set only now, after the schema check's child has exited, so
+    that no process but a worker leaves values there."""
+    given = os.environ.get(METRICS_DIR_VARIABLE)
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    directory = Path(tempfile.mkdtemp(prefix="packyard-metrics-"))
+    os.environ[METRICS_DIR_VARIABLE] = str(directory)
+    try:
+        yield
+    finally:
+        del os.environ[METRICS_DIR_VARIABLE]
+        shutil.rmtree(directory, ignore_errors=True)

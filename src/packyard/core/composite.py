@@ -27,8 +27,7 @@ from typing import Protocol, TypeVar
 
 from packyard.core.errors import InvalidRequest, ValidationFailed
 from packyard.core.names import normalize_project
-
-PYPI_UPSTREAM = "pypi"
+from packyard.core.simple_api import PYPI_UPSTREAM
 
 
 class PypiFiles(enum.StrEnum):

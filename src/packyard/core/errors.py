@@ -5,19 +5,22 @@ The tree::
     PackyardError                 base of everything a client can be told about
     ├── Unauthenticated           no credentials, or credentials we do not recognise (401)
     ├── PermissionDenied          known credentials without the right scope (403)
+    ├── RateLimited               too many failures: sign-ins or authentications (429)
     ├── NotFound                  unknown, or not visible to the caller (404)
+    ├── NotAcceptable             no media type the client accepts is served (406)
     ├── InvalidRequest            the request itself is malformed (400)
     │   ├── InvalidDistribution   the uploaded file is not an acceptable distribution (400)
-    │   └── RequestTimeout        the client stopped sending the body (408)
+    │   ├── RequestTimeout        the client stopped sending the body (408)
+    │   └── HeadersTooLarge       the request headers are past the limit (431)
     ├── Conflict                  clashes with what is already stored (409)
     ├── ValidationFailed          well-formed but unacceptable field values (422)
     ├── TooLarge                  past a configured size limit (413)
     ├── UpstreamError             an upstream index (PyPI) failed or sent bad bytes (502)
     ├── ServiceUnavailable        the database is busy or unreachable for now (503)
-    ├── TooManyRequests           too many failed authentications or sign-ins (429)
     └── InsufficientStorage       the blob store has no room left (507)
 
-To add an error, subclass the closest class here and give it a row in ``web.errors``.
+To add an error, subclass the closest class here and give it a row in ``web.errors`` (a
+subclass without a row of its own answers its parent's status).
 """
 
 from __future__ import annotations
@@ -39,8 +42,21 @@ class PermissionDenied(PackyardError):
     """The caller is known but its token lacks the scope or the registry this needs."""
 
 
+class RateLimited(PackyardError):
+    """Too many failures (sign-ins for an account, authentications from an address);
+    ``retry_after`` is in seconds, and the message says when to try again too."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class NotFound(PackyardError):
     """The thing does not exist, or the caller may not learn that it does."""
+
+
+class NotAcceptable(PackyardError):
+    """None of the media types the client's Accept header allows is served here."""
 
 
 class InvalidRequest(PackyardError):
@@ -53,6 +69,10 @@ class InvalidDistribution(InvalidRequest):
 
 class RequestTimeout(InvalidRequest):
     """The client sent nothing for longer than the upload idle timeout."""
+
+
+class HeadersTooLarge(InvalidRequest):
+    """The request's headers together pass the configured limit."""
 
 
 class Conflict(PackyardError):
@@ -84,13 +104,5 @@ class ServiceUnavailable(PackyardError):
     """A dependency (the database) is busy or unreachable; ``retry_after`` is in seconds."""
 
     def __init__(self, message: str, retry_after: int = 1) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class TooManyRequests(PackyardError):
-    """The client failed to authenticate or sign in too often; ``retry_after`` is in seconds."""
-
-    def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after

@@ -79,6 +79,16 @@ class PackageFile:
     yanked_reason: str | None
     created_at: datetime
     downloads_count: int = 0
+    imported_from: str | None = None  # the source of an imported file, without credentials
+
+
+class PrincipalKind(enum.StrEnum):
+    """Who can call. ``core.permissions`` names each kind it lets act; any other is refused."""
+
+    ANONYMOUS = "anonymous"
+    API_TOKEN = "api_token"
+    REGISTRY_TOKEN = "registry_token"
+    USER = "user"  # a signed-in web UI user
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,23 +96,20 @@ class Principal:
     """Who is calling, as established from a credential.
 
     An API access token carries scopes over its whole organization; a registry token reads
-    only its own registry. ``anonymous`` callers have neither.
+    only its own registry; a signed-in user acts with the scopes of their role.
+    ``anonymous`` callers have neither.
     """
 
-    kind: str  # "api_token", "registry_token", "user" or "anonymous"
+    kind: PrincipalKind
     organization_id: str | None = None
     token_id: str | None = None
     scopes: frozenset[Scope] = field(default_factory=frozenset)
     registry_id: str | None = None
-    user_id: str | None = None  # set for a signed-in web UI user (kind "user")
+    user_id: str | None = None  # set for a signed-in web UI user
 
     @property
     def is_anonymous(self) -> bool:
-        return self.kind == ANONYMOUS_KIND
+        return self.kind is PrincipalKind.ANONYMOUS
 
 
-ANONYMOUS_KIND = "anonymous"
-API_TOKEN_KIND = "api_token"
-REGISTRY_TOKEN_KIND = "registry_token"
-USER_KIND = "user"
-ANONYMOUS = Principal(kind=ANONYMOUS_KIND)
+ANONYMOUS = Principal(kind=PrincipalKind.ANONYMOUS)

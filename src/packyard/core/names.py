@@ -42,12 +42,14 @@ def normalize_project(name: str) -> NormalizedName:
     return canonicalize_name(name)
 
 
-def normalize_version(version: str) -> str:
-    """The PEP 440 normal form of ``version``; raises ValidationFailed if it is not valid."""
+def normalize_version(version: str) -> str | None:
+    """The PEP 440 normal form of ``version``, or None when it is not a valid version: the
+    caller names the error, since a bad version in a file, a form or a filter each mean
+    something else to the person who sent it."""
     try:
         return str(Version(version))
     except InvalidVersion:
-        raise ValidationFailed(f"{version!r} is not a valid PEP 440 version") from None
+        return None
 
 
 def looks_like_id(value: str) -> bool:

@@ -124,6 +124,8 @@ class PackageRow(Base):
     members_json: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
     yanked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     attestations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Where an imported file came from ("packyard import"); None for a publish.
+    imported_from: Mapped[str | None] = mapped_column(Text, nullable=True)
     downloads_count: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -210,3 +212,13 @@ class UserSessionRow(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ServerSecretRow(Base):
+    """A secret every process of a deployment shares (the key that signs the pre-sign-in
+    CSRF cookie), made on first use; never shown, logged or exported."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -43,6 +43,15 @@ def parse_filename(filename: str) -> ParsedFilename:
     raise InvalidDistribution(f"{filename!r} is not {ACCEPTED_FORMS}")
 
 
+def parse_filename_or_none(filename: str) -> ParsedFilename | None:
+    """``parse_filename`` for names from elsewhere (PyPI's pages, file URLs): None for a
+    name that is not a wheel or sdist, rather than an error to show."""
+    try:
+        return parse_filename(filename)
+    except InvalidDistribution:
+        return None
+
+
 def canonical_filename(filename: str) -> str:
     """The file name with project and version normalised and wheel tags sorted: two names
     with the same canonical form name the same distribution (``Foo_Bar-1.0.tar.gz`` and

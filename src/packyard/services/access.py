@@ -22,8 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.models import ANONYMOUS, Principal, Registry
-from packyard.core.permissions import Action, allowed
+from packyard.core.permissions import Disclosure, allowed
+from packyard.core.scopes import Scope
 from packyard.db.models import OrganizationRow, RegistryRow, TokenRow
+from packyard.services.memo import CounterValidatedMemo
 from packyard.services.registries import RegistryService
 from packyard.services.rows import registry_from_row
 from packyard.services.tokens import (
@@ -48,21 +50,19 @@ class ReadAccess:
         self._sessions = sessions
         self._tokens = tokens
         self._registries = registries
-        self._change_counter = change_counter
-        self._max_entries = max_entries
-        # key -> (change counter, registry, id of the token that reads it)
-        self._entries: dict[CacheKey, tuple[int, Registry, str | None]] = {}
+        # key -> (registry, id of the token that reads it)
+        self._memo: CounterValidatedMemo[CacheKey, tuple[Registry, str | None]] = (
+            CounterValidatedMemo(change_counter, max_entries)
+        )
 
     def cached(self, secret: str | None, organization: str, registry: str) -> Registry | None:
         """The registry if an unchanged database already said ``secret`` may read it; else
         None. Costs no query: cheap enough to call on the event loop."""
-        if self._change_counter is None:
+        hit = self._memo.get(_key(secret, organization, registry))
+        if hit is None:
             return None
-        hit = self._entries.get(_key(secret, organization, registry))
-        if hit is None or hit[0] != self._change_counter():
-            return None
-        self._note_use(hit[2])
-        return hit[1]
+        self._note_use(hit[1])
+        return hit[0]
 
     def _note_use(self, token_id: str | None) -> None:
         """Tokens' last use is noted in memory (flushed in batches), hit or miss alike."""
@@ -75,20 +75,17 @@ class ReadAccess:
         Raises Unauthenticated, NotFound or PermissionDenied as the token and registry
         services do.
         """
-        version = self._change_counter() if self._change_counter is not None else None
+        counter = self._memo.counter()
         key = _key(secret, organization, registry)
         looked_up = self._lookup(key)
         if looked_up is None:
             principal = ANONYMOUS if secret is None else self._tokens.authenticate(secret)
             return self._registries.registry_for(
-                principal, organization, registry, Action.READ_PACKAGES
+                principal, organization, registry, Scope.READ_PACKAGES, Disclosure.INSTALLER
             )
         found, token_id = looked_up
         self._note_use(token_id)
-        if version is not None:
-            if len(self._entries) >= self._max_entries:
-                self._entries.clear()
-            self._entries[key] = (version, found, token_id)
+        self._memo.put(key, counter, (found, token_id))
         return found
 
     def _lookup(self, key: CacheKey) -> tuple[Registry, str | None] | None:
@@ -117,7 +114,7 @@ class ReadAccess:
                 return None
             principal = principal_from_row(token_row)
         found = registry_from_row(values[0], values[1])
-        if not allowed(principal, Action.READ_PACKAGES, found):
+        if not allowed(principal, Scope.READ_PACKAGES, found, Disclosure.INSTALLER):
             return None
         return found, principal.token_id
 

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound
 from packyard.core.models import ArchiveMember, PackageFile, Principal, Registry
-from packyard.core.permissions import Action, allowed, check_registry_access
+from packyard.core.permissions import Disclosure, allowed, require
+from packyard.core.scopes import Scope
 from packyard.db.models import PackageRow, RegistryRow
 from packyard.services.rows import package_from_row
 
@@ -84,7 +85,7 @@ class CatalogService:
     @staticmethod
     def readable(principal: Principal, registries: list[Registry]) -> list[Registry]:
         """The registries ``principal`` may read packages of."""
-        return [r for r in registries if allowed(principal, Action.READ_PACKAGES, r)]
+        return [r for r in registries if allowed(principal, Scope.READ_PACKAGES, r)]
 
     def stats(self, registries: list[Registry]) -> dict[str, RegistryStats]:
         """Package count and last push of each registry: one grouped query over the
@@ -215,7 +216,7 @@ class CatalogService:
         The blob stays for other registries that share it; raises NotFound or
         PermissionDenied.
         """
-        check_registry_access(principal, Action.DELETE_PACKAGES, registry)
+        require(principal, Scope.DELETE_PACKAGES, registry, Disclosure.INSTALLER)
         with self._sessions.begin() as session:
             deleted = session.execute(
                 delete(PackageRow).where(

@@ -11,34 +11,26 @@ are keyed by it, so they change exactly when what they show changes.
 
 Each process remembers the versions it computed (``cached_version``), so that a page
 already rendered is served without a query: a version is used only while the database's
-change counter (``db.engine.change_counter``) is unchanged, so any commit in any process
-(an upload, a yank, new upstreams or settings, a refreshed PyPI answer) forgets it, and
-only until the PyPI answer it used goes stale or a file held back by a cooldown comes of
-age. Where the database has no counter (PostgreSQL) nothing is remembered.
+change counter is unchanged (``services.memo.CounterValidatedMemo``), so any commit in any
+process (an upload, a yank, new upstreams or settings, a refreshed PyPI answer) forgets
+it, and only until the PyPI answer it used goes stale or a file held back by a cooldown
+comes of age. Where the database has no counter (PostgreSQL) nothing is remembered.
+
+File URLs: ``locate`` says which upstream serves a file; ``services.downloads`` serves it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from sqlalchemy import String, and_, bindparam, select
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from packyard.blobs.base import BlobStore
 from packyard.core.composite import (
-    PYPI,
     CompositeSettings,
     PypiFiles,
     Upstream,
@@ -48,41 +40,23 @@ from packyard.core.composite import (
     resolve_project,
 )
 from packyard.core.errors import NotFound, UpstreamError
-from packyard.core.models import Registry
-from packyard.core.names import normalize_project
-from packyard.db.models import (
-    CompositeSettingsRow,
-    CompositeUpstreamRow,
-    PackageRow,
-    PypiProjectRow,
-    RegistryRow,
-)
-from packyard.services.composites import CompositeService, require_composite, settings_from
-from packyard.services.downloads import METADATA_SUFFIX, Download, DownloadService
-from packyard.services.index import (
-    INDEX_FILE_COLUMNS,
+from packyard.core.index import (
+    Download,
     IndexFile,
-    NonNormalizedName,
     ProjectList,
     ProjectPage,
-    _version_key,
-    index_file_from_row,
+    Versioned,
+    project_page,
 )
-from packyard.services.registries import RegistryService
+from packyard.core.models import Registry
+from packyard.core.simple_api import METADATA_SUFFIX
+from packyard.db import index as queries
+from packyard.dists.filenames import parse_filename_or_none
+from packyard.services.composites import CompositeService, require_composite, settings_from
+from packyard.services.memo import CounterValidatedMemo
 from packyard.services.upstream_pypi import PypiFile, PypiUpstream
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class PypiDownload:
-    """A PyPI file a composite serves: from the blob store (``cache``) or by redirect."""
-
-    filename: str
-    blob_key: str | None
-    local_path: Path | None
-    redirect_url: str | None
-    is_metadata: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,19 +69,10 @@ class _Resolved:
 
 
 @dataclass(frozen=True, slots=True)
-class _Loaded:
-    """What one query tells about a composite and one project."""
-
-    settings: CompositeSettings
-    private: dict[str, list[IndexFile]]  # source registry id -> its files of the project
-    pypi_row: PypiProjectRow | None  # PyPI's cached answer for the project, if any
-
-
-@dataclass(frozen=True, slots=True)
 class _Remembered:
-    """A version this process computed, and what must not have changed for it to hold."""
+    """A version this process computed, and what must not have changed for it to hold
+    (besides the database, which the memo checks)."""
 
-    change_counter: int
     serial: int  # the composite's serial it was computed with
     valid_until: datetime | None
     version: int
@@ -117,25 +82,19 @@ class CompositeIndexService:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        registries: RegistryService,
         composites: CompositeService,
         pypi: PypiUpstream,
-        downloads: DownloadService,
-        blobs: BlobStore,
         now: Callable[[], datetime],
         change_counter: Callable[[], int] | None,
         max_remembered: int = 10_000,
     ) -> None:
         self._sessions = sessions
-        self._registries = registries
         self._composites = composites
         self._pypi = pypi
-        self._downloads = downloads
-        self._blobs = blobs
         self._now = now
-        self._change_counter = change_counter
-        self._max_remembered = max_remembered
-        self._remembered: dict[tuple[str, str], _Remembered] = {}
+        self._remembered: CounterValidatedMemo[tuple[str, str], _Remembered] = CounterValidatedMemo(
+            change_counter, max_remembered
+        )
 
     def cached_version(self, registry: Registry, project: str) -> int | None:
         """The version ``project_page`` (with ``project=""``: ``project_list``) would give
@@ -144,113 +103,84 @@ class CompositeIndexService:
 
         Costs no query and no I/O: cheap enough to call on the event loop.
         """
-        if self._change_counter is None:
-            return None
         remembered = self._remembered.get((registry.id, project))
-        if (
-            remembered is None
-            or remembered.serial != registry.serial
-            or remembered.change_counter != self._change_counter()
-        ):
+        if remembered is None or remembered.serial != registry.serial:
             return None
         if remembered.valid_until is not None and self._now() >= remembered.valid_until:
             return None
         return remembered.version
 
-    def _counter(self) -> int | None:
-        """Read before the queries, so that a change made meanwhile forgets the answer."""
-        return None if self._change_counter is None else self._change_counter()
-
-    def _remember(
-        self,
-        registry: Registry,
-        project: str,
-        counter: int | None,
-        valid_until: datetime | None,
-        version: int,
-    ) -> None:
-        if counter is None:
-            return
-        if len(self._remembered) >= self._max_remembered:
-            self._remembered.clear()
-        self._remembered[(registry.id, project)] = _Remembered(
-            counter, registry.serial, valid_until, version
-        )
-
-    def project_list(self, registry: Registry) -> tuple[ProjectList, int]:
+    def project_list(self, registry: Registry) -> Versioned[ProjectList]:
         """The union of the source upstreams' projects, and the answer's version.
 
         PyPI's own list (hundreds of thousands of names, unused by pip and uv) is not
         merged in; its projects are served on their project pages.
         """
-        counter = self._counter()
+        counter = self._remembered.counter()
         settings = self._composites.settings(registry)
         ids = [u.registry_id for u in settings.source_upstreams if u.registry_id]
         with self._sessions() as session:
-            names = session.scalars(
-                select(PackageRow.project).where(PackageRow.registry_id.in_(ids)).distinct()
-            ).all()
+            names = queries.project_names(session, ids)
         version = _version(registry, settings, "", [])
-        self._remember(registry, "", counter, None, version)
-        return ProjectList(project_names([names])), version
-
-    def project_page(self, registry: Registry, project: str) -> tuple[ProjectPage, int]:
-        """The merged files of ``project`` and the answer's version.
-
-        Raises NonNormalizedName (redirect), NotFound, or UpstreamError when only PyPI
-        could answer and it cannot be reached with nothing cached.
-        """
-        normalized = normalize_project(project)
-        if normalized != project:
-            raise NonNormalizedName(normalized)
-        counter = self._counter()
-        resolved = self._resolve(registry, normalized)
-        link = resolved.settings.policy.pypi_files is PypiFiles.LINK
-        files = sorted(
-            (_index_file(file, upstream, link) for file, upstream in resolved.files),
-            key=lambda f: (_version_key(f.version), f.filename),
+        self._remembered.put(
+            (registry.id, ""), counter, _Remembered(registry.serial, None, version)
         )
-        versions = sorted({f.version for f in files}, key=_version_key)
-        page = ProjectPage(normalized, files, versions)
-        served = [f.filename for f in files]
-        version = _version(registry, resolved.settings, resolved.pypi_digest, served)
-        self._remember(registry, normalized, counter, resolved.valid_until, version)
-        return page, version
+        return Versioned(ProjectList(project_names([names])), version)
 
-    def locate(self, registry: Registry, filename: str) -> Download | PypiDownload:
-        """The file ``filename`` (or its ``.metadata``) as the composite serves it.
+    def project_page(self, registry: Registry, project: str) -> Versioned[ProjectPage]:
+        """The merged files of ``project`` (normalised) and the answer's version.
 
-        Source upstreams' files come from the blob store; PyPI's are cached on first use
-        (``pypi_files=cache``, hash checked) or redirected to. Raises NotFound, and
-        UpstreamError for bytes from PyPI that do not match their announced hash.
+        Raises NotFound, or UpstreamError when only PyPI could answer and it cannot be
+        reached with nothing cached.
         """
-        is_metadata = filename.endswith(METADATA_SUFFIX)
-        stored_name = filename.removesuffix(METADATA_SUFFIX) if is_metadata else filename
-        project = _project_of(stored_name)
-        if project is None:
-            raise NotFound(f"No file {filename!r} in registry {registry.slug!r}")
+        counter = self._remembered.counter()
         resolved = self._resolve(registry, project)
+        link = resolved.settings.policy.pypi_files is PypiFiles.LINK
+        page = project_page(
+            project, (_index_file(file, upstream, link) for file, upstream in resolved.files)
+        )
+        served = [f.filename for f in page.files]
+        version = _version(registry, resolved.settings, resolved.pypi_digest, served)
+        remembered = _Remembered(registry.serial, resolved.valid_until, version)
+        self._remembered.put((registry.id, project), counter, remembered)
+        return Versioned(page, version)
+
+    def locate(self, registry: Registry, filename: str) -> Download | Upstream:
+        """Where the composite's file ``filename`` (or its ``.metadata``) comes from: the
+        source upstream that serves it, or what to send for a PyPI file, cached on first
+        use (``pypi_files=cache``, hash checked) or linked to.
+
+        Raises NotFound, and UpstreamError for bytes from PyPI that do not match their
+        announced hash.
+        """
+        stored_name = filename.removesuffix(METADATA_SUFFIX)
+        parsed = parse_filename_or_none(stored_name)
+        if parsed is None:
+            raise NotFound(f"No file {filename!r} in registry {registry.slug!r}")
+        resolved = self._resolve(registry, parsed.project)
         for file, upstream in resolved.files:
             if file.filename != stored_name:
                 continue
             if isinstance(file, PypiFile):
-                return self._pypi_download(file, resolved.settings, is_metadata)
-            source = self._registries.find_registry(registry.organization_slug, upstream.slug)
-            return self._downloads.locate(source, filename)
+                return self._pypi_download(file, resolved.settings, filename)
+            return upstream
         raise NotFound(f"No file {filename!r} in registry {registry.slug!r}")
 
     def _pypi_download(
-        self, file: PypiFile, settings: CompositeSettings, is_metadata: bool
-    ) -> PypiDownload:
-        suffix = METADATA_SUFFIX if is_metadata else ""
+        self, file: PypiFile, settings: CompositeSettings, filename: str
+    ) -> Download:
+        is_metadata = filename.endswith(METADATA_SUFFIX)
         if settings.policy.pypi_files is PypiFiles.LINK:
-            return PypiDownload(file.filename, None, None, file.url + suffix, is_metadata)
-        key = self._pypi.cached_file(file, metadata=is_metadata)
-        return PypiDownload(file.filename, key, self._blobs.local_path(key), None, is_metadata)
+            suffix = METADATA_SUFFIX if is_metadata else ""
+            return Download(filename, None, redirect_url=file.url + suffix)
+        return Download(filename, self._pypi.cached_file(file, metadata=is_metadata))
 
     def _resolve(self, registry: Registry, project: str) -> _Resolved:
-        loaded = self._load(registry, project)
-        settings, private = loaded.settings, loaded.private
+        require_composite(registry)
+        with self._sessions() as session:
+            loaded = queries.composite_project(session, registry.id, project)
+        settings = settings_from(loaded.upstreams, loaded.settings_row)
+        private = loaded.private
         pypi_files: list[PypiFile] | None = None
         digest = ""
         valid_until: datetime | None = None
@@ -278,98 +208,14 @@ class CompositeIndexService:
             valid_until = coming_of_age if valid_until is None else min(valid_until, coming_of_age)
         return _Resolved(files, settings, digest, valid_until)
 
-    def _load(self, registry: Registry, project: str) -> _Loaded:
-        """One query, one row per upstream and file: the composite's settings, its
-        upstreams in order (with their serials), their files of ``project``, and PyPI's
-        cached answer on the PyPI upstream's row. Raises InvalidRequest for a source
-        registry."""
-        require_composite(registry)
-        with self._sessions() as session:
-            rows = session.execute(_LOAD, {"composite_id": registry.id, "project": project}).all()
-        upstreams: dict[int, Upstream] = {}
-        private: dict[str, list[IndexFile]] = defaultdict(list)
-        pypi_row: PypiProjectRow | None = None
-        for row in rows:
-            if row.position is None:
-                continue  # a composite whose upstreams were all deleted
-            if row.upstream_id is None:
-                upstreams[row.position] = PYPI
-                pypi_row = row.PypiProjectRow
-                continue
-            upstreams[row.position] = Upstream(
-                row.upstream_slug, row.upstream_id, row.upstream_serial
-            )
-            if row.filename is not None:
-                private[row.upstream_id].append(index_file_from_row(row))
-        settings_row = rows[0].CompositeSettingsRow if rows else None
-        return _Loaded(settings_from(list(upstreams.values()), settings_row), private, pypi_row)
-
-
-# ``CompositeIndexService._load``'s query, built once (building it costs more than running
-# it on SQLite): the composite's row, its settings, each upstream in order with its serial,
-# the upstream's files of the project, and PyPI's cached answer on the PyPI upstream's row.
-_UPSTREAM = aliased(RegistryRow)
-_LINK = CompositeUpstreamRow
-_PROJECT = bindparam("project", type_=String)
-_LOAD = (
-    select(
-        CompositeSettingsRow,
-        _LINK.position,
-        _LINK.upstream_id,
-        _UPSTREAM.slug.label("upstream_slug"),
-        _UPSTREAM.serial.label("upstream_serial"),
-        PypiProjectRow,
-        *INDEX_FILE_COLUMNS,
-    )
-    .select_from(RegistryRow)
-    .outerjoin(CompositeSettingsRow, CompositeSettingsRow.registry_id == RegistryRow.id)
-    .outerjoin(_LINK, _LINK.composite_id == RegistryRow.id)
-    .outerjoin(_UPSTREAM, _UPSTREAM.id == _LINK.upstream_id)
-    .outerjoin(
-        PackageRow,
-        and_(PackageRow.registry_id == _LINK.upstream_id, PackageRow.project == _PROJECT),
-    )
-    .outerjoin(
-        PypiProjectRow,
-        and_(
-            _LINK.position.is_not(None),
-            _LINK.upstream_id.is_(None),
-            PypiProjectRow.project == _PROJECT,
-        ),
-    )
-    .where(RegistryRow.id == bindparam("composite_id", type_=String))
-    .order_by(_LINK.position)
-)
-
 
 def _index_file(file: IndexFile | PypiFile, upstream: Upstream, link: bool) -> IndexFile:
     if isinstance(file, IndexFile):
-        return IndexFile(
-            filename=file.filename,
-            version=file.version,
-            sha256=file.sha256,
-            size=file.size,
-            upload_time=file.upload_time,
-            requires_python=file.requires_python,
-            core_metadata_sha256=file.core_metadata_sha256,
-            yanked_reason=file.yanked_reason,
-            yanked=file.yanked,
-            source=upstream.slug,
-        )
-    return IndexFile(
-        filename=file.filename,
-        version=file.version,
-        sha256=file.sha256,
-        size=file.size,
-        upload_time=file.upload_time,
-        requires_python=file.requires_python,
-        core_metadata_sha256=file.core_metadata_sha256,
-        yanked_reason=file.yanked_reason,
-        yanked=file.yanked,
-        source=upstream.slug,
-        url=file.url if link else None,
-        provenance=file.provenance,
-    )
+        return dataclasses.replace(file, source=upstream.slug)
+    # A PyPI file's fields are a subset of IndexFile's; its URL is only linked to when the
+    # composite does not serve PyPI's bytes itself.
+    fields = dataclasses.asdict(file) | {"url": file.url if link else None}
+    return IndexFile(**fields, source=upstream.slug)
 
 
 def _version(
@@ -379,14 +225,3 @@ def _version(
     parts += [f"{u.slug}:{u.serial}" for u in settings.upstreams]
     digest = hashlib.sha256("\n".join(parts).encode()).digest()
     return int.from_bytes(digest[:8], "big") >> 1
-
-
-def _project_of(filename: str) -> str | None:
-    try:
-        if filename.endswith(".whl"):
-            return str(parse_wheel_filename(filename)[0])
-        if filename.endswith((".tar.gz", ".zip")):
-            return str(parse_sdist_filename(filename)[0])
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-    return None

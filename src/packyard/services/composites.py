@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.composite import (
     PYPI,
-    PYPI_UPSTREAM,
     CompositePolicy,
     CompositeSettings,
     PypiFiles,
@@ -30,12 +29,12 @@ from packyard.core.composite import (
     normalized_names,
     parse_duration,
 )
-from packyard.core.errors import InvalidRequest, PermissionDenied, ValidationFailed
+from packyard.core.errors import InvalidRequest, ValidationFailed
 from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.names import slugify
-from packyard.core.permissions import Action, check_registry_access
-from packyard.core.roles import may
+from packyard.core.permissions import Disclosure, require, require_in_organization
 from packyard.core.scopes import Scope
+from packyard.core.simple_api import PYPI_UPSTREAM
 from packyard.db.models import (
     CompositeSettingsRow,
     CompositeUpstreamRow,
@@ -126,7 +125,9 @@ class CompositeService:
         **options: Any,
     ) -> Registry:
         """``create_composite`` for the REST API: the caller needs ``write_registries``."""
-        self._registries.api_organization_for(principal, organization_slug, Action.WRITE_REGISTRIES)
+        self._registries.organization_for(
+            principal, organization_slug, Scope.WRITE_REGISTRIES, Disclosure.API
+        )
         return self.create_composite(organization_slug, name, upstreams, **options)
 
     def api_update(
@@ -140,8 +141,8 @@ class CompositeService:
         """Update a registry's own fields and, for a composite, the ``settings`` given
         (``update_settings`` keywords); settings on a source registry are refused (400)
         before anything changes."""
-        registry = self._registries.api_registry_for(
-            principal, organization_slug, registry_slug, Action.WRITE_REGISTRIES
+        registry = self._registries.registry_for(
+            principal, organization_slug, registry_slug, Scope.WRITE_REGISTRIES, Disclosure.API
         )
         if settings:
             require_composite(registry)
@@ -162,8 +163,13 @@ class CompositeService:
     ) -> Registry:
         """``create_composite`` for a signed-in user or token holding ``write_registries``
         in the organization (the web UI's New registry form)."""
-        if not may(principal, Scope.WRITE_REGISTRIES, organization.id):
-            raise PermissionDenied("Creating registries needs the write_registries scope")
+        require_in_organization(
+            principal,
+            Scope.WRITE_REGISTRIES,
+            organization.id,
+            organization.slug,
+            Disclosure.INSTALLER,
+        )
         return self.create_composite(organization.slug, name, upstreams, **options)
 
     def change_upstreams(
@@ -171,7 +177,7 @@ class CompositeService:
     ) -> CompositeSettings:
         """Apply one edit of the Upstreams tab (``core.composite.edit_upstreams``); needs
         ``write_registries`` on the composite."""
-        check_registry_access(principal, Action.WRITE_REGISTRIES, registry)
+        require(principal, Scope.WRITE_REGISTRIES, registry, Disclosure.INSTALLER)
         current = [upstream.slug for upstream in self.settings(registry).upstreams]
         return self.set_upstreams(registry, edit_upstreams(current, action, slug))
 

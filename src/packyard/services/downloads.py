@@ -1,7 +1,11 @@
-"""Serving stored files and counting downloads without a database write per request.
+"""What a file URL sends, for source and composite registries alike, and counting
+downloads without a database write per request.
 
-Counts are buffered in memory and flushed as increments in one short transaction, on a
-timer and at shutdown, so several processes add up correctly.
+``DownloadService.locate`` answers for both registry types: a source registry's file from
+its blob; a composite's from the source upstream that serves it, or PyPI's (cached or
+linked, ``services.composite_index``). ``count`` holds the one rule for what counts as a
+download. Counts are buffered in memory and flushed as increments in one short
+transaction, on a timer and at shutdown, so several processes add up correctly.
 """
 
 from __future__ import annotations
@@ -9,29 +13,21 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import NotFound
-from packyard.core.models import PackageFile, Registry
+from packyard.core.index import Download
+from packyard.core.models import Registry, RegistryType
+from packyard.core.simple_api import METADATA_SUFFIX
+from packyard.db import index as queries
+from packyard.db.index import StoredFile
 from packyard.db.models import PackageRow
-from packyard.services.rows import package_from_row
-
-METADATA_SUFFIX = ".metadata"
-
-
-@dataclass(frozen=True, slots=True)
-class Download:
-    """What to send: a blob, its size and SHA256 (the ETag), and the package it belongs to."""
-
-    package: PackageFile
-    blob_key: str
-    local_path: Path | None
-    is_metadata: bool
+from packyard.services import metrics
+from packyard.services.composite_index import CompositeIndexService
 
 
 class DownloadCounter:
@@ -41,6 +37,7 @@ class DownloadCounter:
         self._lock = threading.Lock()
 
     def count(self, package_id: str) -> None:
+        metrics.DOWNLOADS.inc()
         with self._lock:
             self._pending[package_id] += 1
 
@@ -73,50 +70,65 @@ LOCATED_CACHE_ENTRIES = 20_000
 
 class DownloadService:
     def __init__(
-        self, sessions: sessionmaker[Session], blobs: BlobStore, counter: DownloadCounter
+        self,
+        sessions: sessionmaker[Session],
+        blobs: BlobStore,
+        counter: DownloadCounter,
+        composite: CompositeIndexService,
     ) -> None:
         self._sessions = sessions
         self._blobs = blobs
+        self._composite = composite
         self.counter = counter
-        # Keyed by the registry's serial, which changes with every change to its files, so
-        # an entry is never stale; a hit spares the query (pip and uv fetch many files).
+        # Keyed by the source registry's serial, which changes with every change to its
+        # files, so an entry is never stale; a hit spares the query (pip and uv fetch many
+        # files).
         self._located: dict[tuple[str, int, str], Download] = {}
 
     def cached(self, registry: Registry, filename: str) -> Download | None:
-        """What ``locate`` answered for this registry at this serial, or None. No query."""
+        """What ``locate`` answered for this source registry at this serial, or None (and
+        always None for a composite). No query: safe on the event loop."""
         return self._located.get((registry.id, registry.serial, filename))
 
     def locate(self, registry: Registry, filename: str) -> Download:
-        """The file ``filename`` of ``registry``, or its PEP 658 metadata file when the name
-        ends in ``.metadata``; raises NotFound."""
-        key = (registry.id, registry.serial, filename)
+        """What the URL of ``filename`` (a distribution, or with ``.metadata`` its PEP 658
+        metadata) sends; raises NotFound, and for a composite's PyPI file UpstreamError
+        when its bytes do not match their announced hash."""
+        if registry.type is RegistryType.COMPOSITE:
+            found = self._composite.locate(registry, filename)
+            if isinstance(found, Download):
+                return found
+            assert found.registry_id is not None  # PyPI's files are answered above
+            return self._in_source(found.registry_id, found.serial, found.slug, filename)
+        return self._in_source(registry.id, registry.serial, registry.slug, filename)
+
+    def _in_source(self, registry_id: str, serial: int, slug: str, filename: str) -> Download:
+        key = (registry_id, serial, filename)
         found = self._located.get(key)
         if found is None:
-            found = self._locate(registry, filename)
+            with self._sessions() as session:
+                stored = queries.stored_file(
+                    session, registry_id, filename=filename.removesuffix(METADATA_SUFFIX)
+                )
+            found = _download(stored, filename, slug)
             if len(self._located) >= LOCATED_CACHE_ENTRIES:
                 self._located.clear()
             self._located[key] = found
         return found
 
-    def _locate(self, registry: Registry, filename: str) -> Download:
-        is_metadata = filename.endswith(METADATA_SUFFIX)
-        stored_name = filename.removesuffix(METADATA_SUFFIX) if is_metadata else filename
+    def locate_package(self, registry: Registry, package_id: str) -> Download:
+        """What downloading the package ``package_id`` of a source registry sends."""
         with self._sessions() as session:
-            row = session.scalar(
-                select(PackageRow).where(
-                    PackageRow.registry_id == registry.id, PackageRow.filename == stored_name
-                )
-            )
-            if row is None:
-                raise NotFound(f"No file {filename!r} in registry {registry.slug!r}")
-            package = package_from_row(row)
-        if is_metadata:
-            if package.core_metadata_sha256 is None:
-                raise NotFound(f"No metadata file for {stored_name!r}")
-            key = package.core_metadata_sha256
-        else:
-            key = package.digests.sha256
-        return Download(package, key, self._blobs.local_path(key), is_metadata)
+            stored = queries.stored_file(session, registry.id, package_id=package_id)
+        if stored is None:
+            raise NotFound(f"No package {package_id!r} in registry {registry.slug!r}")
+        return _download(stored, stored.filename, registry.slug)
+
+    def count(self, download: Download, *, method: str, ranged: bool) -> None:
+        """Count a download when it is one: a whole GET of a distribution (not its
+        metadata, not a range: pip and uv read parts of wheels before installing)."""
+        if download.package_id is not None and method == "GET" and not ranged:
+            self.counter.count(download.package_id)
 
     def blob_size(self, blob_key: str) -> int | None:
         """The stored size of a blob; None when it is missing."""
@@ -133,3 +145,13 @@ class DownloadService:
     def stream(self, blob_key: str, start: int, end: int) -> Iterator[bytes]:
         """The bytes ``start``..``end`` (exclusive) of a blob, in chunks."""
         return self._blobs.read(blob_key, start, end)
+
+
+def _download(stored: StoredFile | None, filename: str, registry_slug: str) -> Download:
+    if stored is None:
+        raise NotFound(f"No file {filename!r} in registry {registry_slug!r}")
+    if not filename.endswith(METADATA_SUFFIX):
+        return Download(filename, stored.sha256, size=stored.size, package_id=stored.package_id)
+    if stored.core_metadata_sha256 is None:
+        raise NotFound(f"No metadata file for {stored.filename!r}")
+    return Download(filename, stored.core_metadata_sha256)

@@ -15,15 +15,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
 from sqlalchemy import Select, delete, exists, false, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import Conflict, InvalidRequest, NotFound
 from packyard.core.models import ArchiveMember, PackageFile, Principal, Registry, RegistryType
-from packyard.core.names import looks_like_id, normalize_project
-from packyard.core.permissions import Action
+from packyard.core.names import looks_like_id, normalize_project, normalize_version
+from packyard.core.permissions import Disclosure
+from packyard.core.scopes import Scope
 from packyard.db.models import PackageRow, RegistryRow
 from packyard.services.downloads import DownloadCounter
 from packyard.services.registries import RegistryService
@@ -89,8 +89,8 @@ class PackageService:
         self, principal: Principal, organization: str, registry_slug: str, query: PackageQuery
     ) -> PackagePage:
         """A page of the registry's packages, newest first (``read_packages``)."""
-        registry = self._registries.api_registry_for(
-            principal, organization, registry_slug, Action.READ_PACKAGES
+        registry = self._registries.registry_for(
+            principal, organization, registry_slug, Scope.READ_PACKAGES, Disclosure.API
         )
         per_page = max(1, min(query.per_page, MAX_PER_PAGE))
         filtered = _filtered(select(PackageRow), registry, query)
@@ -124,8 +124,8 @@ class PackageService:
         self, principal: Principal, organization: str, registry_slug: str, package_id: str
     ) -> PackageDetails:
         """One package with every detail (``read_packages``); raises NotFound."""
-        registry = self._registries.api_registry_for(
-            principal, organization, registry_slug, Action.READ_PACKAGES
+        registry = self._registries.registry_for(
+            principal, organization, registry_slug, Scope.READ_PACKAGES, Disclosure.API
         )
         with self._sessions() as session:
             return self._details(registry, _package_row(session, registry, package_id))
@@ -138,8 +138,8 @@ class PackageService:
         The stored bytes stay while any registry holds them; unreferenced ones are garbage
         collected later.
         """
-        registry = self._registries.api_registry_for(
-            principal, organization, registry_slug, Action.DELETE_PACKAGES
+        registry = self._registries.registry_for(
+            principal, organization, registry_slug, Scope.DELETE_PACKAGES, Disclosure.API
         )
         with self._sessions.begin() as session:
             row = _package_row(session, registry, package_id)
@@ -160,11 +160,11 @@ class PackageService:
         The same bytes already there under that file name answer the existing package;
         other bytes raise Conflict. A composite destination raises InvalidRequest.
         """
-        source = self._registries.api_registry_for(
-            principal, organization, registry_slug, Action.READ_PACKAGES
+        source = self._registries.registry_for(
+            principal, organization, registry_slug, Scope.READ_PACKAGES, Disclosure.API
         )
-        destination = self._registries.api_registry_for(
-            principal, organization, destination_slug, Action.WRITE_PACKAGES
+        destination = self._registries.registry_for(
+            principal, organization, destination_slug, Scope.WRITE_PACKAGES, Disclosure.API
         )
         if destination.type is not RegistryType.SOURCE:
             raise InvalidRequest(
@@ -232,10 +232,8 @@ def _any_beyond(
 
 
 def _normal_version(version: str) -> str:
-    try:
-        return str(Version(version))
-    except InvalidVersion:
-        return version  # matches nothing stored, which is the right answer
+    # An invalid version matches nothing stored, which is the right answer.
+    return normalize_version(version) or version
 
 
 def _package_row(session: Session, registry: Registry, package_id: str) -> PackageRow:

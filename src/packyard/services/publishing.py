@@ -27,12 +27,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import Conflict, InvalidRequest
 from packyard.core.models import PackageFile, Principal, Registry, RegistryType
-from packyard.core.permissions import Action
+from packyard.core.permissions import Disclosure
+from packyard.core.scopes import Scope
 from packyard.db.models import PackageRow, RegistryRow
 from packyard.dists.filenames import canonical_filename
 from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
 from packyard.dists.metadata import CoreMetadata
+from packyard.services import metrics
 from packyard.services.composites import source_upstream_slugs
 from packyard.services.registries import RegistryService
 from packyard.services.rows import package_from_row, package_from_values
@@ -58,6 +60,18 @@ _CANDIDATES = select(_PACKAGES.c.seq, _PACKAGES.c.filename).where(
         ),
     ),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What an imported file keeps from the registry it came from, instead of what a
+    publish would give it: its original upload time and yank state, the requires-python the
+    source index stated (None: the file's own), and where it came from (no credentials)."""
+
+    uploaded_at: datetime
+    source: str
+    yanked_reason: str | None = None  # "" is yanked without a reason
+    requires_python: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +104,7 @@ class PublishService:
         registry that does not take uploads.
         """
         target = self._registries.registry_for(
-            principal, organization, registry, Action.WRITE_PACKAGES
+            principal, organization, registry, Scope.WRITE_PACKAGES, Disclosure.INSTALLER
         )
         if target.type is not RegistryType.SOURCE:
             sources = ", ".join(source_upstream_slugs(self._sessions, target.id)) or "none yet"
@@ -107,12 +121,13 @@ class PublishService:
         *,
         verify: Callable[[CoreMetadata], None] | None = None,
         attestations: str | None = None,
+        provenance: Provenance | None = None,
     ) -> PublishResult:
         """Inspect, store and record ``staged`` in ``registry``; the staged file is consumed.
 
         ``verify`` is called with the file's metadata before anything is stored (the upload
         API compares the form's claims with it); ``attestations`` (PEP 740 JSON) is kept
-        with a newly recorded file.
+        with a newly recorded file; ``provenance`` is given by an import.
 
         Raises InvalidDistribution for a bad file, Conflict when the name is taken by other
         bytes, and whatever ``verify`` raises.
@@ -123,9 +138,12 @@ class PublishService:
                 verify(inspection.metadata)
             existing = self._existing(registry, staged, inspection)
             if existing is not None:
-                return PublishResult(existing, created=False)
-            self._store_blobs(staged, inspection)
-            return self._record(registry, staged, inspection, attestations)
+                result = PublishResult(existing, created=False)
+            else:
+                self._store_blobs(staged, inspection)
+                result = self._record(registry, staged, inspection, attestations, provenance)
+            metrics.record_publish(staged.size, created=result.created)
+            return result
         finally:
             self.staging.discard(staged)
 
@@ -167,8 +185,15 @@ class PublishService:
         staged: StagedFile,
         inspection: Inspection,
         attestations: str | None = None,
+        provenance: Provenance | None = None,
     ) -> PublishResult:
         values = _package_values(registry, staged, inspection, self._now(), attestations)
+        if provenance is not None:
+            values["created_at"] = provenance.uploaded_at
+            values["imported_from"] = provenance.source
+            values["yanked_reason"] = provenance.yanked_reason
+            if provenance.requires_python is not None:
+                values["requires_python"] = provenance.requires_python
         try:
             # Core statements: the ORM's unit of work and its synchronisation of the UPDATE
             # with loaded objects cost more than the two statements themselves, and this
@@ -245,6 +270,7 @@ def _package_values(
         "members_json": [[m.path, m.size] for m in inspection.members],
         "yanked_reason": None,
         "attestations": attestations,
+        "imported_from": None,
         "downloads_count": 0,
         "created_at": now,
     }

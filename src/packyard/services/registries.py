@@ -11,15 +11,16 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from packyard.core.errors import NotFound, Unauthenticated, ValidationFailed
+from packyard.core.errors import NotFound, ValidationFailed
 from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.names import is_slug, slugify
 from packyard.core.permissions import (
-    Action,
-    check_api_registry_access,
-    check_organization_access,
-    check_registry_access,
+    Disclosure,
+    authentication_required,
+    require,
+    require_in_organization,
 )
+from packyard.core.scopes import Scope
 from packyard.db.models import OrganizationRow, PackageRow, RegistryRow, TokenRow
 from packyard.services.rows import (
     new_registry_row,
@@ -113,21 +114,53 @@ class RegistryService:
         return registry_from_row(found[0], found[1])
 
     def registry_for(
-        self, principal: Principal, organization_slug: str, registry_slug: str, action: Action
+        self,
+        principal: Principal,
+        organization_slug: str,
+        registry_slug: str,
+        scope: Scope,
+        disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> Registry:
-        """The registry if ``principal`` may perform ``action`` on it.
+        """The registry if ``principal`` may use ``scope`` on it (``core.permissions``).
 
         An anonymous caller is asked to authenticate even for a registry that does not
-        exist, so that nobody learns which names exist without a credential.
+        exist, so that nobody learns which names exist without a credential; anyone else
+        gets the same NotFound for an unknown registry as for one they may not see.
         """
         try:
+            if not (is_slug(organization_slug) and is_slug(registry_slug)):
+                # Also keeps NUL and the like out of SQL.
+                raise NotFound(
+                    f"No registry {registry_slug!r} in organization {organization_slug!r}"
+                )
             registry = self.find_registry(organization_slug, registry_slug)
         except NotFound:
             if principal.is_anonymous:
-                check_registry_access(principal, action, _UNKNOWN_REGISTRY)
+                raise authentication_required(disclosure) from None
             raise
-        check_registry_access(principal, action, registry)
+        require(principal, scope, registry, disclosure)
         return registry
+
+    def organization_for(
+        self,
+        principal: Principal,
+        organization_slug: str,
+        scope: Scope,
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> Organization:
+        """The organization if ``principal`` holds the organization-wide ``scope`` (such
+        as listing or creating registries) there. Raises Unauthenticated, NotFound or
+        PermissionDenied."""
+        try:
+            if not is_slug(organization_slug):  # also keeps NUL and the like out of SQL
+                raise NotFound(f"No organization {organization_slug!r}")
+            organization = self.get_organization(organization_slug)
+        except NotFound:
+            if principal.is_anonymous:
+                raise authentication_required(disclosure) from None
+            raise
+        require_in_organization(principal, scope, organization.id, organization.slug, disclosure)
+        return organization
 
     def list_registries(self, organization_slug: str) -> list[Registry]:
         organization = self.get_organization(organization_slug)
@@ -141,48 +174,9 @@ class RegistryService:
 
     # The REST API: every call checks the caller with the API's rules (``core.permissions``).
 
-    def api_organization_for(
-        self, principal: Principal, organization_slug: str, action: Action
-    ) -> Organization:
-        """The organization if ``principal`` may perform the organization-wide ``action``.
-
-        Raises Unauthenticated, NotFound (unknown, or another organization's) or
-        PermissionDenied.
-        """
-        try:
-            if not is_slug(organization_slug):  # also keeps NUL and the like out of SQL
-                raise NotFound(f"No organization {organization_slug!r}")
-            organization = self.get_organization(organization_slug)
-        except NotFound:
-            if principal.is_anonymous:
-                raise Unauthenticated(API_AUTHENTICATION_REQUIRED) from None
-            raise
-        check_organization_access(principal, action, organization.id, organization.slug)
-        return organization
-
-    def api_registry_for(
-        self, principal: Principal, organization_slug: str, registry_slug: str, action: Action
-    ) -> Registry:
-        """The registry if ``principal`` may perform ``action`` on it through the REST API.
-
-        An unknown registry and one the caller may not see raise the same NotFound.
-        """
-        try:
-            if not (is_slug(organization_slug) and is_slug(registry_slug)):
-                raise NotFound(
-                    f"No registry {registry_slug!r} in organization {organization_slug!r}"
-                )
-            registry = self.find_registry(organization_slug, registry_slug)
-        except NotFound:
-            if principal.is_anonymous:
-                raise Unauthenticated(API_AUTHENTICATION_REQUIRED) from None
-            raise
-        check_api_registry_access(principal, action, registry)
-        return registry
-
     def api_list_registries(self, principal: Principal, organization_slug: str) -> list[Registry]:
         """The organization's registries, oldest first (``read_registries``)."""
-        self.api_organization_for(principal, organization_slug, Action.READ_REGISTRIES)
+        self.organization_for(principal, organization_slug, Scope.READ_REGISTRIES, Disclosure.API)
         return self.list_registries(organization_slug)
 
     def api_create_registry(
@@ -190,7 +184,7 @@ class RegistryService:
     ) -> Registry:
         """Create a source registry (``write_registries``); raises ValidationFailed for bad
         fields or a taken slug."""
-        self.api_organization_for(principal, organization_slug, Action.WRITE_REGISTRIES)
+        self.organization_for(principal, organization_slug, Scope.WRITE_REGISTRIES, Disclosure.API)
         _validate_fields(fields)
         return self.create_registry(
             organization_slug,
@@ -211,8 +205,8 @@ class RegistryService:
         """Change the fields named in ``fields.given`` (``write_registries``). A new name
         gives a new slug; the old one stops answering. Raises ValidationFailed for a taken
         slug or bad values."""
-        registry = self.api_registry_for(
-            principal, organization_slug, registry_slug, Action.WRITE_REGISTRIES
+        registry = self.registry_for(
+            principal, organization_slug, registry_slug, Scope.WRITE_REGISTRIES, Disclosure.API
         )
         _validate_fields(fields)
         if registry.type is RegistryType.COMPOSITE and fields.public:
@@ -241,8 +235,8 @@ class RegistryService:
         self, principal: Principal, organization_slug: str, registry_slug: str
     ) -> Registry:
         """One registry (``read_registries``); raises NotFound."""
-        return self.api_registry_for(
-            principal, organization_slug, registry_slug, Action.READ_REGISTRIES
+        return self.registry_for(
+            principal, organization_slug, registry_slug, Scope.READ_REGISTRIES, Disclosure.API
         )
 
     def api_delete_registry(
@@ -251,8 +245,8 @@ class RegistryService:
         """Delete the registry with its packages and registry tokens, in one transaction
         (``delete_registries``): its index answers 404 from the next request on. Stored
         bytes other registries share stay; unreferenced ones are garbage collected."""
-        registry = self.api_registry_for(
-            principal, organization_slug, registry_slug, Action.DELETE_REGISTRIES
+        registry = self.registry_for(
+            principal, organization_slug, registry_slug, Scope.DELETE_REGISTRIES, Disclosure.API
         )
         with self._sessions.begin() as session:
             session.execute(delete(PackageRow).where(PackageRow.registry_id == registry.id))
@@ -262,7 +256,6 @@ class RegistryService:
 
 
 PYTHON_ECOSYSTEM = "python"
-API_AUTHENTICATION_REQUIRED = "Authentication required: send Authorization: Bearer TOKEN"
 MAX_NAME_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 10_000
 MAX_EMOJI_LENGTH = 64
@@ -323,21 +316,3 @@ def _apply_fields(row: RegistryRow, fields: RegistryFields) -> None:
         row.color = fields.color
     if "public" in fields.given and fields.public is not None:
         row.public = fields.public
-
-
-# Stands in for a missing registry when an anonymous caller must be asked for credentials.
-_UNKNOWN_REGISTRY = Registry(
-    id="",
-    organization_id="",
-    organization_slug="",
-    slug="",
-    name="",
-    ecosystem="python",
-    description="",
-    emoji=None,
-    color=None,
-    public=False,
-    type=RegistryType.SOURCE,
-    serial=0,
-    created_at=datetime.min,
-)

@@ -1,10 +1,8 @@
 """What the web UI's Settings tab and tokens page change: a registry's fields and
 visibility, deleting it, its read-only tokens, and organization API access tokens.
 
-Each method checks the caller's scopes first (``core.roles.may`` for organization-wide
-actions, ``core.permissions`` for a registry). A token a user creates never carries more
-than that user's own scopes. (The REST API's versions live in ``services/registries.py``
-and ``services/tokens.py``; these do the same for a signed-in user.)
+Each method checks the caller's scopes first (``core.permissions``). A token a user
+creates never carries more than that user's own scopes.
 """
 
 from __future__ import annotations
@@ -21,8 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.core.errors import NotFound, PermissionDenied, ValidationFailed
 from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.names import slugify
-from packyard.core.permissions import Action, check_registry_access
-from packyard.core.roles import may
+from packyard.core.permissions import Disclosure, require, require_in_organization
 from packyard.core.scopes import Scope
 from packyard.db.models import PackageRow, RegistryRow, TokenRow
 from packyard.services.registries import RegistryService
@@ -101,7 +98,13 @@ class RegistrySettingsService:
         self, principal: Principal, organization: Organization, form: RegistryForm
     ) -> Registry:
         """Create a source registry (``write_registries``); raises ValidationFailed."""
-        _require(principal, Scope.WRITE_REGISTRIES, organization.id)
+        require_in_organization(
+            principal,
+            Scope.WRITE_REGISTRIES,
+            organization.id,
+            organization.slug,
+            Disclosure.INSTALLER,
+        )
         valid = validate_form(form)
         return self._registries.create_registry(
             organization.slug,
@@ -117,7 +120,7 @@ class RegistrySettingsService:
     ) -> Registry:
         """Change every field of the form (``write_registries``); a new name gives a new
         slug. Raises ValidationFailed for bad values or a taken slug."""
-        check_registry_access(principal, Action.WRITE_REGISTRIES, registry)
+        require(principal, Scope.WRITE_REGISTRIES, registry, Disclosure.INSTALLER)
         valid = validate_form(form)
         if registry.type is RegistryType.COMPOSITE and valid.public:
             raise ValidationFailed(
@@ -147,7 +150,7 @@ class RegistrySettingsService:
     def delete_registry(self, principal: Principal, registry: Registry, typed_name: str) -> None:
         """Delete the registry, its packages and tokens (``delete_registries``), once the
         person has typed its name; raises ValidationFailed when the name does not match."""
-        check_registry_access(principal, Action.DELETE_REGISTRIES, registry)
+        require(principal, Scope.DELETE_REGISTRIES, registry, Disclosure.INSTALLER)
         if typed_name.strip() != registry.name:
             raise ValidationFailed("Type the registry's name exactly to delete it.")
         with self._sessions.begin() as session:
@@ -157,14 +160,14 @@ class RegistrySettingsService:
 
     def registry_tokens(self, principal: Principal, registry: Registry) -> list[TokenListing]:
         """The registry's read-only tokens, newest first (``write_registries``)."""
-        check_registry_access(principal, Action.WRITE_REGISTRIES, registry)
+        require(principal, Scope.WRITE_REGISTRIES, registry, Disclosure.INSTALLER)
         return self._listing(TokenRow.registry_id == registry.id)
 
     def create_registry_token(
         self, principal: Principal, registry: Registry, description: str
     ) -> IssuedToken:
         """Mint a read-only token for the registry (``write_registries``)."""
-        check_registry_access(principal, Action.WRITE_REGISTRIES, registry)
+        require(principal, Scope.WRITE_REGISTRIES, registry, Disclosure.INSTALLER)
         issued = self._tokens.create_registry_token(
             registry.organization_slug, registry.slug, _description(description)
         )
@@ -174,13 +177,15 @@ class RegistrySettingsService:
     def revoke_registry_token(
         self, principal: Principal, registry: Registry, token_id: str
     ) -> None:
-        check_registry_access(principal, Action.WRITE_REGISTRIES, registry)
+        require(principal, Scope.WRITE_REGISTRIES, registry, Disclosure.INSTALLER)
         self._revoke(token_id, TokenRow.registry_id == registry.id)
 
     def api_tokens(self, principal: Principal, organization: Organization) -> list[TokenListing]:
         """The organization's API access tokens a user may see: all of them for an admin
         (``write_registries``), their own for a member."""
-        _require(principal, Scope.READ_PACKAGES, organization.id)
+        require_in_organization(
+            principal, Scope.READ_PACKAGES, organization.id, organization.slug, Disclosure.INSTALLER
+        )
         clauses = [TokenRow.organization_id == organization.id, TokenRow.registry_id.is_(None)]
         if Scope.WRITE_REGISTRIES not in principal.scopes:
             clauses.append(TokenRow.created_by == principal.user_id)
@@ -194,7 +199,9 @@ class RegistrySettingsService:
         description: str,
     ) -> IssuedToken:
         """Mint an API access token with ``scopes``, which must be among the caller's own."""
-        _require(principal, Scope.READ_PACKAGES, organization.id)
+        require_in_organization(
+            principal, Scope.READ_PACKAGES, organization.id, organization.slug, Disclosure.INSTALLER
+        )
         beyond = sorted(s.value for s in scopes - principal.scopes)
         if beyond:
             raise PermissionDenied(f"You cannot grant scopes you lack: {', '.join(beyond)}")
@@ -205,7 +212,9 @@ class RegistrySettingsService:
     def revoke_api_token(
         self, principal: Principal, organization: Organization, token_id: str
     ) -> None:
-        _require(principal, Scope.READ_PACKAGES, organization.id)
+        require_in_organization(
+            principal, Scope.READ_PACKAGES, organization.id, organization.slug, Disclosure.INSTALLER
+        )
         clauses = [TokenRow.organization_id == organization.id, TokenRow.registry_id.is_(None)]
         if Scope.WRITE_REGISTRIES not in principal.scopes:
             clauses.append(TokenRow.created_by == principal.user_id)
@@ -245,11 +254,6 @@ class RegistrySettingsService:
                 .where(TokenRow.id == issued.token.id)
                 .values(created_by=principal.user_id)
             )
-
-
-def _require(principal: Principal, scope: Scope, organization_id: str) -> None:
-    if not may(principal, scope, organization_id):
-        raise PermissionDenied(f"Only organization members with {scope.value} may do this")
 
 
 def _description(text: str) -> str:

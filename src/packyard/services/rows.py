@@ -64,6 +64,7 @@ def package_from_row(row: PackageRow) -> PackageFile:
         yanked_reason=row.yanked_reason,
         created_at=row.created_at,
         downloads_count=row.downloads_count,
+        imported_from=row.imported_from,
     )
 
 
@@ -92,6 +93,7 @@ def package_from_values(values: Mapping[str, Any]) -> PackageFile:
         yanked_reason=values["yanked_reason"],
         created_at=values["created_at"],
         downloads_count=values["downloads_count"],
+        imported_from=values["imported_from"],
     )
 
 

@@ -20,9 +20,9 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound, Unauthenticated, ValidationFailed
-from packyard.core.models import API_TOKEN_KIND, REGISTRY_TOKEN_KIND, Principal, Registry
+from packyard.core.models import Principal, PrincipalKind, Registry
 from packyard.core.names import looks_like_id
-from packyard.core.permissions import Action
+from packyard.core.permissions import Disclosure
 from packyard.core.scopes import Scope
 from packyard.db.models import TokenRow
 from packyard.services.registries import RegistryService
@@ -217,8 +217,8 @@ class TokenService:
     def _manageable_registry(
         self, principal: Principal, organization_slug: str, registry_slug: str
     ) -> Registry:
-        return self._registries.api_registry_for(
-            principal, organization_slug, registry_slug, Action.WRITE_REGISTRIES
+        return self._registries.registry_for(
+            principal, organization_slug, registry_slug, Scope.WRITE_REGISTRIES, Disclosure.API
         )
 
     def _with_usage(self, token: Token) -> Token:
@@ -261,13 +261,13 @@ def principal_from_row(row: TokenRow) -> Principal:
     """The Principal a stored token stands for."""
     if row.registry_id is not None:
         return Principal(
-            kind=REGISTRY_TOKEN_KIND,
+            kind=PrincipalKind.REGISTRY_TOKEN,
             organization_id=row.organization_id,
             token_id=row.id,
             registry_id=row.registry_id,
         )
     return Principal(
-        kind=API_TOKEN_KIND,
+        kind=PrincipalKind.API_TOKEN,
         organization_id=row.organization_id,
         token_id=row.id,
         scopes=frozenset(Scope(s) for s in row.scopes),

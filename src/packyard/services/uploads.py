@@ -20,11 +20,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from packaging.version import InvalidVersion, Version
-
 from packyard.core.errors import InvalidRequest
 from packyard.core.models import Registry
-from packyard.core.names import normalize_project
+from packyard.core.names import normalize_project, normalize_version
 from packyard.dists.metadata import CoreMetadata
 from packyard.services.publishing import PublishResult, PublishService
 from packyard.services.staging import StagedFile
@@ -129,12 +127,9 @@ def check_release(form: UploadForm, metadata: CoreMetadata) -> None:
         )
     if not form.version:
         return
-    try:
-        version = str(Version(form.version))
-    except InvalidVersion:
-        raise InvalidRequest(
-            f"The form's version {form.version!r} is not a valid PEP 440 version"
-        ) from None
+    version = normalize_version(form.version)
+    if version is None:
+        raise InvalidRequest(f"The form's version {form.version!r} is not a valid PEP 440 version")
     if version != metadata.version:
         raise InvalidRequest(
             f"The form says version {form.version!r} but the file's metadata says "

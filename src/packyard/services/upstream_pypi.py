@@ -29,27 +29,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import UpstreamError
 from packyard.core.names import normalize_project
+from packyard.core.simple_api import JSON_V1, METADATA_SUFFIX
 from packyard.db.models import PypiProjectRow
+from packyard.dists.filenames import parse_filename_or_none
 
 if TYPE_CHECKING:
     import httpx
 
 log = logging.getLogger(__name__)
 
-JSON_V1 = "application/vnd.pypi.simple.v1+json"
-METADATA_SUFFIX = ".metadata"
 _SHA256_FORM = re.compile(r"[0-9a-f]{64}")
 CHUNK_SIZE = 1024 * 1024
 # After PyPI fails for a project, this process serves the stale copy without asking again
@@ -271,9 +265,9 @@ def _file_to_stored(page_url: str, file: dict[str, Any]) -> dict[str, Any] | Non
     if not isinstance(filename, str) or not isinstance(hashes, dict):
         return None
     sha256 = hashes.get("sha256")
-    version = _version_of(filename)
+    parsed = parse_filename_or_none(filename)
     # A hash is a blob key and goes into pages: anything but 64 hex digits is refused.
-    if not _is_sha256(sha256) or version is None:
+    if not _is_sha256(sha256) or parsed is None:
         return None
     metadata = file.get("core-metadata", file.get("dist-info-metadata", False))
     metadata_sha256 = metadata.get("sha256") if isinstance(metadata, dict) else None
@@ -281,7 +275,7 @@ def _file_to_stored(page_url: str, file: dict[str, Any]) -> dict[str, Any] | Non
     return {
         "filename": filename,
         "url": urljoin(page_url, str(file.get("url", filename))),
-        "version": version,
+        "version": parsed.version,
         "sha256": str(sha256).lower(),
         "size": file.get("size") if isinstance(file.get("size"), int) else 0,
         "upload_time": file.get("upload-time")
@@ -322,14 +316,3 @@ def _parse_time(moment: str | None) -> datetime | None:
     except ValueError:
         return None  # unreadable counts as missing: a cooldown then fails closed
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _version_of(filename: str) -> str | None:
-    try:
-        if filename.endswith(".whl"):
-            return str(parse_wheel_filename(filename)[1])
-        if filename.endswith((".tar.gz", ".zip")):
-            return str(parse_sdist_filename(filename)[1])
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-    return None

@@ -23,19 +23,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import (
-    NotFound,
     Unauthenticated,
     ValidationFailed,
 )
-from packyard.core.models import ANONYMOUS, USER_KIND, Organization, Principal
-from packyard.core.roles import user_principal
-from packyard.db.models import MembershipRow, OrganizationRow, UserRow, UserSessionRow
+from packyard.core.models import ANONYMOUS, Organization, Principal, PrincipalKind
+from packyard.core.permissions import user_principal
+from packyard.db.models import (
+    MembershipRow,
+    OrganizationRow,
+    ServerSecretRow,
+    UserRow,
+    UserSessionRow,
+)
 from packyard.services.registries import RegistryService
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 MAX_EMAIL_LENGTH = 320
 SESSION_LIFETIME = timedelta(days=14)
+CSRF_KEY_NAME = "csrf-cookie"
 WRONG_CREDENTIALS = "Wrong email or password."
 
 
@@ -95,6 +101,33 @@ class UserService:
         self._now = now
         self._hasher = hasher or PasswordHasher()
         self._decoy_hash: str | None = None
+        self._csrf_key: bytes | None = None
+
+    @property
+    def known_csrf_key(self) -> bytes | None:
+        """The key of ``csrf_key`` once loaded (no query), else None."""
+        return self._csrf_key
+
+    def csrf_key(self) -> bytes:
+        """The deployment's key for signing pre-sign-in CSRF cookies: one row every process
+        and host shares, made by whichever process needs it first."""
+        if self._csrf_key is None:
+            with self._sessions() as session:
+                row = session.get(ServerSecretRow, CSRF_KEY_NAME)
+            if row is None:
+                try:
+                    with self._sessions.begin() as session:
+                        session.add(
+                            ServerSecretRow(name=CSRF_KEY_NAME, value=secrets.token_hex(32))
+                        )
+                except IntegrityError:
+                    pass  # another process made it first: use theirs
+                with self._sessions() as session:
+                    row = session.get(ServerSecretRow, CSRF_KEY_NAME)
+            if row is None:
+                raise RuntimeError("The CSRF key could not be stored")
+            self._csrf_key = bytes.fromhex(row.value)
+        return self._csrf_key
 
     def create_user(
         self, email: str, organization_slug: str, password: str, *, admin: bool = False
@@ -221,16 +254,8 @@ class UserService:
             return ANONYMOUS
         membership = signed_in.membership(organization.id)
         if membership is None:
-            return Principal(kind=USER_KIND, user_id=signed_in.user.id)
+            return Principal(kind=PrincipalKind.USER, user_id=signed_in.user.id)
         return user_principal(signed_in.user.id, organization.id, admin=membership.admin)
-
-    def get_user(self, email: str) -> User:
-        """The user with ``email``; raises NotFound."""
-        with self._sessions() as session:
-            row = session.scalar(select(UserRow).where(UserRow.email == normalize_email(email)))
-        if row is None:
-            raise NotFound(f"No user {email!r}")
-        return User(row.id, row.email, row.created_at)
 
 
 def _valid_email(email: str) -> str:

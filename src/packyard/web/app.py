@@ -24,33 +24,34 @@ from packyard.web.api import (
     upstreams,
 )
 from packyard.web.auth_limits import FailedAuthLimiter, SignInThrottle
+from packyard.web.docs_pages import install_docs
 from packyard.web.errors import install_error_handlers
 from packyard.web.gate import RequestGate
 from packyard.web.limits import HeaderSizeLimit
+from packyard.web.observability.layer import observed
 from packyard.web.response_headers import ResponseHeaders
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
 from packyard.web.simple.cache import RenderedPageCache
-from packyard.web.simple.fast import IndexFastPath
+from packyard.web.simple.cached_reads import IndexFastPath
+from packyard.web.simple.pages import IndexPages
 from packyard.web.ui import install_ui
 
 log = logging.getLogger(__name__)
 
 
 def create_app(services: Services) -> ASGIApp:
-    """The application behind plain-ASGI layers, outermost first: the header-size limit,
-    the trusted proxy's client address and scheme, the response headers every answer
-    gets, the request gate (Host, authentication before the body, small bodies;
-    web.gate), and the fast path for cached index reads (web.simple.fast)."""
+    """The application behind plain-ASGI layers, outermost first: the trusted proxy's
+    client address and scheme (when PACKYARD_TRUSTED_PROXIES names one), the observer
+    (request ids, metrics, the access log, health and /metrics: web.observability), the
+    header-size limit, the headers every response gets (web.response_headers), the request
+    gate (Host, authentication before the body, small bodies: web.gate), and the fast path
+    for cached index reads (web.simple.cached_reads)."""
     app = create_framework_app(services)
-    fast_path = IndexFastPath(
-        app,
-        services.access,
-        services.composite_index,
-        app.state.page_cache,
-    )
+    fast_path = IndexFastPath(app, services.access, app.state.index_pages)
     gate = RequestGate(fast_path, services.settings, services.tokens, app.state.auth_limiter)
-    return HeaderSizeLimit(_behind_trusted_proxies(ResponseHeaders(gate), services.settings))
+    layered = observed(HeaderSizeLimit(ResponseHeaders(gate)), services)
+    return _behind_trusted_proxies(layered, services.settings)
 
 
 def _behind_trusted_proxies(app: ASGIApp, settings: Settings) -> ASGIApp:
@@ -82,9 +83,11 @@ def create_framework_app(services: Services) -> FastAPI:
         version=__version__,
         summary="A self-hosted package registry for Python",
         lifespan=lifespan,
+        docs_url=None,  # served by web.docs_pages, with local assets
+        redoc_url=None,
     )
     app.state.services = services
-    app.state.page_cache = RenderedPageCache()
+    app.state.index_pages = IndexPages(services.index, RenderedPageCache())
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)
     app.state.sign_in_throttle = SignInThrottle()
     install_error_handlers(app)
@@ -96,12 +99,8 @@ def create_framework_app(services: Services) -> FastAPI:
     app.include_router(access_token.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
+    install_docs(app)  # before the UI: its /static/docs mount must come before /static
     install_ui(app)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app
 
 

@@ -15,11 +15,13 @@ from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.types import Scope
 
 from packyard.core.errors import Unauthenticated
 from packyard.core.models import ANONYMOUS, Principal
 from packyard.services.tokens import TokenService
 from packyard.web.auth_limits import FailedAuthLimiter
+from packyard.web.observability.requests import note_principal
 
 MAX_AUTHORIZATION_LENGTH = 1024
 PRINCIPAL_STATE = "packyard_principal"  # where web.gate leaves the principal it found
@@ -79,14 +81,20 @@ def failed_authentications_limited(request: Request) -> contextlib.AbstractConte
 
 
 async def authenticate(
-    authorization: str | None, client: str, tokens: TokenService, limiter: FailedAuthLimiter
+    scope: Scope,
+    authorization: str | None,
+    client: str,
+    tokens: TokenService,
+    limiter: FailedAuthLimiter,
 ) -> Principal:
-    """The principal of an Authorization header (anonymous without one)."""
+    """The principal of a request's Authorization header (anonymous without one)."""
     with failures_counted(limiter, client, bool(authorization)):
         secret = credential_from_header(authorization)
         if secret is None:
             return ANONYMOUS
-        return await run_in_threadpool(tokens.authenticate, secret)
+        principal = await run_in_threadpool(tokens.authenticate, secret)
+        note_principal(scope, principal.kind, principal.token_id)
+        return principal
 
 
 async def principal_for(request: Request, tokens: TokenService) -> Principal:
@@ -95,7 +103,8 @@ async def principal_for(request: Request, tokens: TokenService) -> Principal:
         return found
     limiter: FailedAuthLimiter = request.app.state.auth_limiter
     authorization = request.headers.get("authorization")
-    return await authenticate(authorization, client_address(request), tokens, limiter)
+    client = client_address(request)
+    return await authenticate(request.scope, authorization, client, tokens, limiter)
 
 
 async def authorized(
@@ -113,6 +122,7 @@ async def authorized(
 
         def authenticate_then_authorize() -> T:
             principal = ANONYMOUS if secret is None else tokens.authenticate(secret)
+            note_principal(request.scope, principal.kind, principal.token_id)
             return authorize(principal)
 
         return await run_in_threadpool(authenticate_then_authorize)

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from packyard.core.errors import TooManyRequests
+from packyard.core.errors import RateLimited
 
 MAX_TRACKED_CLIENTS = 100_000
 KEPT_AFTER_EVICTION = MAX_TRACKED_CLIENTS * 9 // 10
@@ -60,14 +60,14 @@ class FailedAuthLimiter:
         self._lock = threading.Lock()
 
     def check(self, client: str) -> None:
-        """Raise TooManyRequests when ``client`` has no failures left to spend."""
+        """Raise RateLimited when ``client`` has no failures left to spend."""
         with self._lock:
             tokens = self._tokens(client_key(client))
         if tokens < 1:
             raise self._too_many(tokens)
 
     def failed(self, client: str) -> None:
-        """Spend one failure of ``client``'s budget; raise TooManyRequests when it was
+        """Spend one failure of ``client``'s budget; raise RateLimited when it was
         already spent (the caller answers 429 instead of its 401)."""
         key = client_key(client)
         with self._lock:
@@ -86,9 +86,9 @@ class FailedAuthLimiter:
         tokens, at = entry
         return min(self._capacity, tokens + (self._clock() - at) * self._refill_per_second)
 
-    def _too_many(self, tokens: float) -> TooManyRequests:
+    def _too_many(self, tokens: float) -> RateLimited:
         wait = max(1, math.ceil((1 - tokens) / self._refill_per_second))
-        return TooManyRequests(
+        return RateLimited(
             f"Too many failed authentications from this address; retry in {wait} seconds",
             wait,
         )
@@ -105,7 +105,7 @@ class SignInThrottle:
         self._lock = threading.Lock()
 
     def check(self, client: str, email: str) -> None:
-        """Raise TooManyRequests while ``client`` must wait before trying ``email`` again."""
+        """Raise RateLimited while ``client`` must wait before trying ``email`` again."""
         with self._lock:
             entry = self._failures.get((client_key(client), email))
         if entry is None:
@@ -114,7 +114,7 @@ class SignInThrottle:
         wait = _delay(count) - (self._clock() - at)
         if wait > 0:
             seconds = math.ceil(wait)
-            raise TooManyRequests(
+            raise RateLimited(
                 f"Too many failed sign-ins from this address. Try again in {seconds} "
                 f"second{'s' if seconds != 1 else ''}.",
                 seconds,

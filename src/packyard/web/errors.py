@@ -20,27 +20,32 @@ from packyard.core import errors
 
 log = logging.getLogger(__name__)
 
-STATUS_BY_ERROR: list[tuple[type[errors.PackyardError], int]] = [
-    (errors.Unauthenticated, 401),
-    (errors.PermissionDenied, 403),
-    (errors.NotFound, 404),
-    (errors.RequestTimeout, 408),
-    (errors.InvalidRequest, 400),
-    (errors.Conflict, 409),
-    (errors.TooLarge, 413),
-    (errors.ValidationFailed, 422),
-    (errors.InsufficientStorage, 507),
-    (errors.UpstreamError, 502),
-    (errors.ServiceUnavailable, 503),
-    (errors.TooManyRequests, 429),
-]
+# Looked up along the error's class hierarchy, nearest class first: a subclass without a
+# row answers as its parent does, and the order of the rows does not matter.
+STATUS_BY_ERROR: dict[type[errors.PackyardError], int] = {
+    errors.InvalidRequest: 400,
+    errors.Unauthenticated: 401,
+    errors.PermissionDenied: 403,
+    errors.NotFound: 404,
+    errors.NotAcceptable: 406,
+    errors.RequestTimeout: 408,
+    errors.Conflict: 409,
+    errors.TooLarge: 413,
+    errors.ValidationFailed: 422,
+    errors.RateLimited: 429,
+    errors.HeadersTooLarge: 431,
+    errors.UpstreamError: 502,
+    errors.ServiceUnavailable: 503,
+    errors.InsufficientStorage: 507,
+}
 
 AUTHENTICATE_HEADERS = {"WWW-Authenticate": 'Basic realm="packyard"'}
 
 
 def status_for(error: errors.PackyardError) -> int:
-    for error_type, status in STATUS_BY_ERROR:
-        if isinstance(error, error_type):
+    for error_type in type(error).__mro__:
+        status = STATUS_BY_ERROR.get(error_type)
+        if status is not None:
             return status
     return 500
 
@@ -48,10 +53,12 @@ def status_for(error: errors.PackyardError) -> int:
 def _headers_for(error: errors.PackyardError, status: int) -> dict[str, str] | None:
     if status == 401:
         return AUTHENTICATE_HEADERS
-    if status in (408, 413):
-        # The client may still be sending; closing saves both sides the rest of the body.
+    if status in (408, 413, 431):
+        # The client may still be sending; closing saves both sides the rest of the request.
         return {"Connection": "close"}
-    if isinstance(error, errors.ServiceUnavailable | errors.TooManyRequests):
+    if status == 406:
+        return {"Vary": "Accept"}
+    if isinstance(error, errors.ServiceUnavailable | errors.RateLimited):
         return {"Retry-After": str(error.retry_after)}
     return None
 
@@ -99,14 +106,19 @@ async def _on_http_error(request: Request, error: Exception) -> Response:
 
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path: Starlette's own 405 names only those
-    of the first route whose path matched."""
-    methods: set[str] = set()
-    for route in request.app.routes:
-        match, _ = route.matches(request.scope)
-        route_methods = getattr(route, "methods", None)
-        if match is not Match.NONE and route_methods:
-            methods.update(route_methods)
-    return sorted(methods)
+    of the first route whose path matched. Each method is tried against the routes (an
+    included router has no ``methods`` of its own to read)."""
+    return [
+        method
+        for method in KNOWN_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.routes
+        )
+    ]
+
+
+KNOWN_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 
 
 DATABASE_RETRY_AFTER_SECONDS = 2

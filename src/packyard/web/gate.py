@@ -92,6 +92,7 @@ class RequestGate:
     async def _authenticate(self, scope: Scope, headers: Headers) -> None:
         client = scope.get("client")
         principal = await authenticate(
+            scope,
             headers.get("authorization"),
             str(client[0]) if client else "unknown",
             self._tokens,

@@ -7,9 +7,10 @@ than ``MAX_HEADER_BYTES`` are answered 431 before the app sees them.
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from packyard.core.errors import HeadersTooLarge
+from packyard.web.errors import error_response
 
 MAX_HEADER_BYTES = 64 * 1024
 
@@ -23,24 +24,11 @@ class HeaderSizeLimit:
         if scope["type"] == "http":
             size = sum(len(name) + len(value) for name, value in scope["headers"])
             if size > self.max_bytes:
-                await _refuse(send, self.max_bytes)
+                await _refuse(scope, receive, send, self.max_bytes)
                 return
         await self.app(scope, receive, send)
 
 
-async def _refuse(send: Send, max_bytes: int) -> None:
-    body = json.dumps(
-        {"message": f"Request headers are larger than {max_bytes // 1024} KiB in total"}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 431,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _refuse(scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+    error = HeadersTooLarge(f"Request headers are larger than {max_bytes // 1024} KiB in total")
+    await error_response(error)(scope, receive, send)

@@ -44,9 +44,6 @@ class ReceivedForm:
                 return value
         return None
 
-    def get_all(self, name: str) -> list[str]:
-        return [value for key, value in self.fields if key == name]
-
 
 class _FormCollector:
     """Callbacks for python-multipart's parser."""
@@ -113,6 +110,11 @@ class _FormCollector:
         _kind, options = parse_options_header(disposition)
         name = _decode(options.get(b"name", b""), "field name")
         self._part_name = name
+        if name in self._file_fields and not options.get(b"filename"):
+            raise InvalidRequest(
+                f"The {name!r} part has no file name: send the file with its name "
+                '(Content-Disposition: form-data; name="...", filename="pkg-1.0.tar.gz")'
+            )
         # A small file part such as twine's gpg_signature is kept like a text field.
         if b"filename" not in options or name in self._text_file_fields:
             if len(self.form.fields) >= MAX_FIELDS:
@@ -167,23 +169,6 @@ def _boundary(request: Request) -> bytes:
     return options[b"boundary"]
 
 
-async def receive_form(
-    request: Request,
-    staging: StagingArea,
-    file_fields: frozenset[str],
-    text_file_fields: frozenset[str] = frozenset(),
-) -> ReceivedForm:
-    """Read a multipart body, staging its file; on any failure nothing staged is left.
-
-    File parts named in ``text_file_fields`` are kept as (size-limited) text fields.
-    """
-    return await receive_form_then(request, staging, file_fields, _as_received, text_file_fields)
-
-
-def _as_received(form: ReceivedForm) -> ReceivedForm:
-    return form
-
-
 async def receive_form_then(
     request: Request,
     staging: StagingArea,
@@ -191,10 +176,14 @@ async def receive_form_then(
     then: Callable[[ReceivedForm], T],
     text_file_fields: frozenset[str] = frozenset(),
 ) -> T:
-    """``then(receive_form(...))``, with ``then`` run in the worker thread that parses the
-    body's last bytes: the whole body of a typical upload (a few KiB) is parsed and the
-    form used in one trip to a worker thread instead of two. ``then`` owns the staged file
-    once it is called: what it raises is not caught here.
+    """Read a multipart body, staging its file, and answer ``then(form)``; on any failure
+    before ``then`` is called nothing staged is left. File parts named in
+    ``text_file_fields`` are kept as (size-limited) text fields.
+
+    ``then`` runs in the worker thread that parses the body's last bytes: the whole body of
+    a typical upload (a few KiB) is parsed and the form used in one trip to a worker thread
+    instead of two. ``then`` owns the staged file once it is called: what it raises is not
+    caught here.
     """
     collector = _FormCollector(staging, file_fields, text_file_fields)
     parser = MultipartParser(_boundary(request), collector.callbacks())  # type: ignore[arg-type]

@@ -8,9 +8,7 @@ JSON (cheapest for clients), wildcard ties to ``text/html`` (what browsers and c
 
 from __future__ import annotations
 
-JSON_V1 = "application/vnd.pypi.simple.v1+json"
-HTML_V1 = "application/vnd.pypi.simple.v1+html"
-HTML_LEGACY = "text/html"
+from packyard.core.simple_api import HTML_LEGACY, HTML_V1, JSON_V1
 
 SUPPORTED = (JSON_V1, HTML_V1, HTML_LEGACY)
 MAX_ACCEPT_LENGTH = 4096

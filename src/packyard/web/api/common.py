@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from packyard.core.models import Principal
+from packyard.core.permissions import Disclosure, authentication_required
 from packyard.web.api.schemas import ErrorBody, ValidationErrorBody
 from packyard.web.auth import principal_for
 from packyard.web.deps import services_of
@@ -30,11 +31,20 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
+async def api_principal(request: Request) -> Principal:
+    """The caller of a REST route. The REST API always needs a credential: an anonymous
+    caller is answered 401 here, before any service runs."""
+    principal = await principal_for(request, services_of(request).tokens)
+    if principal.is_anonymous:
+        raise authentication_required(Disclosure.API)
+    return principal
+
+
 async def _caller(
     request: Request,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    return await principal_for(request, services_of(request).tokens)
+    return await api_principal(request)
 
 
 Caller = Annotated[Principal, Depends(_caller)]

@@ -1,16 +1,15 @@
-"""A registry's publish instructions: the upload URL and ready-made tool configuration."""
+"""A registry's publish instructions: the upload URL and ready-made tool configuration,
+rendered from ``core/snippets.py`` like every other snippet Packyard shows."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from packyard.core.permissions import Action
-from packyard.services.instructions import publish_instructions
-from packyard.web.api.common import ERRORS, operation_id
-from packyard.web.auth import principal_for
+from packyard.core.permissions import Disclosure
+from packyard.core.scopes import Scope
+from packyard.web.api import schemas, shapes
+from packyard.web.api.common import ERRORS, Caller, operation_id
 from packyard.web.deps import base_url, services_of
 
 router = APIRouter(
@@ -23,36 +22,20 @@ router = APIRouter(
 
 @router.get(
     "/publish-instructions",
-    summary="How to publish to this registry with twine, uv, poetry, pdm and hatch",
+    summary="How to publish to this registry with curl, twine, uv, poetry, pdm and hatch",
     description="The upload URL the tools speak to, the simple index URL, and ready-made "
-    "configuration snippets; the token is referred to as $PACKYARD_TOKEN. Needs the "
+    "configuration snippets; the token is referred to as ${PACKYARD_TOKEN}. Needs the "
     "read_registries scope.",
 )
 async def get_publish_instructions(
-    request: Request, organization: str, registry: str
-) -> dict[str, Any]:
-    services = services_of(request)
-    principal = await principal_for(request, services.tokens)
+    request: Request, organization: str, registry: str, principal: Caller
+) -> schemas.PublishInstructions:
     target = await run_in_threadpool(
-        services.registries.registry_for,
+        services_of(request).registries.registry_for,
         principal,
         organization,
         registry,
-        Action.READ_REGISTRIES,
+        Scope.READ_REGISTRIES,
+        Disclosure.API,
     )
-    found = publish_instructions(base_url(request), target.organization_slug, target.slug)
-    return {
-        "upload_url": found.upload_url,
-        "index_url": found.index_url,
-        "repository_name": found.repository_name,
-        "token_variable": found.token_variable,
-        "snippets": [
-            {
-                "tool": snippet.tool,
-                "title": snippet.title,
-                "language": snippet.language,
-                "text": snippet.text,
-            }
-            for snippet in found.snippets
-        ],
-    }
+    return shapes.publish_instructions(base_url(request), target)

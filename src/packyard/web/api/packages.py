@@ -11,7 +11,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from packyard.core.errors import InvalidRequest
-from packyard.core.models import Registry
+from packyard.core.models import Principal, Registry
+from packyard.core.permissions import Disclosure, authentication_required
 from packyard.services.packages import DEFAULT_PER_PAGE, MAX_PER_PAGE, PackagePage, PackageQuery
 from packyard.services.publishing import PublishResult
 from packyard.web.api import schemas
@@ -54,13 +55,16 @@ async def _publish_target(
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Registry:
     """The registry to publish into: the caller authenticated and authorized in one
-    worker-thread trip (``web.auth.authorized``), before the body is read."""
+    worker-thread trip (``web.auth.authorized``), before the body is read. As on every
+    REST route, an anonymous caller is asked for a Bearer token."""
     services = services_of(request)
-    return await authorized(
-        request,
-        services.tokens,
-        lambda principal: services.publishing.authorize(principal, organization, registry),
-    )
+
+    def authorize(principal: Principal) -> Registry:
+        if principal.is_anonymous:
+            raise authentication_required(Disclosure.API)
+        return services.publishing.authorize(principal, organization, registry)
+
+    return await authorized(request, services.tokens, authorize)
 
 
 PublishTarget = Annotated[Registry, Depends(_publish_target)]

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from packyard.core.models import RegistryType
+from packyard.core.snippets import Language
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 10_000
@@ -168,17 +169,36 @@ class ArchiveFile(BaseModel):
     size: int
 
 
+class Snippet(BaseModel):
+    """One ready-made command or configuration file; the token appears only as the
+    placeholder its parent names."""
+
+    key: str = Field(description="Stable identifier of the form, e.g. pip_conf or twine")
+    title: str
+    language: Language
+    text: str
+
+
 class Installation(BaseModel):
-    """Ready-made snippets; ``token_placeholder`` marks where a token goes (private
-    registries only)."""
+    """How to install from a registry with pip and uv. ``token_placeholder`` marks where a
+    token goes (None for a public registry, whose snippets need none)."""
 
     index_url: str
     token_placeholder: str | None
-    pip: str
-    pip_conf: str
-    requirements_txt: str
-    uv: str
-    uv_pyproject: str
+    user_name: str = Field(description="The user name the snippets give with the token")
+    snippets: list[Snippet]
+
+
+class PublishInstructions(BaseModel):
+    """How to publish to a registry with curl, twine, uv, poetry, pdm and hatch."""
+
+    upload_url: str = Field(description="What the upload tools POST to")
+    index_url: str = Field(description="The simple index, for --check-url and installs")
+    repository_name: str = Field(description="The name the snippets give this registry")
+    token_variable: str = Field(description="The environment variable the snippets read")
+    token_placeholder: str
+    user_name: str
+    snippets: list[Snippet]
 
 
 class PackageOut(PublishedPackage):
@@ -192,6 +212,10 @@ class PackageOut(PublishedPackage):
     downloads_count: int
     visibility: Literal["private", "public"]
     installation: Installation
+    imported_from: str | None = Field(
+        default=None,
+        description="Where `packyard import` brought this file from; null for a publish",
+    )
 
 
 class Links(BaseModel):

@@ -9,11 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from packyard.core.models import PackageFile, Registry
+from packyard.core.snippets import (
+    TOKEN_PLACEHOLDER,
+    TOKEN_VARIABLE,
+    USER_NAME,
+    RegistryAddress,
+    Snippet,
+    install_snippets,
+    publish_snippets,
+)
 from packyard.services.packages import PackageDetails
 from packyard.services.tokens import Token
 from packyard.web.api import schemas
-
-TOKEN_PLACEHOLDER = "${TOKEN}"
 
 
 def organization_ref(base: str, registry: Registry) -> schemas.OrganizationRef:
@@ -107,34 +114,40 @@ def package_out(base: str, details: PackageDetails) -> schemas.PackageOut:
         total_files=len(details.members),
         downloads_count=package.downloads_count,
         visibility="public" if registry.public else "private",
-        installation=installation(base, registry, package),
+        installation=installation(base, registry, f"{package.project}=={package.version}"),
+        imported_from=package.imported_from,
     )
 
 
-def installation(base: str, registry: Registry, package: PackageFile) -> schemas.Installation:
-    """Snippets for pip, pip.conf, requirements.txt and uv, for this registry and version;
-    a private registry's carry ``${TOKEN}`` where the token goes."""
-    scheme, _, host = base.partition("://")
-    path = f"/{registry.organization_slug}/{registry.slug}/pypi/simple/"
-    plain_url = f"{base}{path}"
-    placeholder = None if registry.public else TOKEN_PLACEHOLDER
-    url = plain_url if placeholder is None else f"{scheme}://x:{placeholder}@{host}{path}"
-    pin = f"{package.project}=={package.version}"
-    uv_index = f'[[tool.uv.index]]\nname = "{registry.slug}"\nurl = "{plain_url}"\n'
-    if placeholder is not None:
-        variable = registry.slug.upper().replace("-", "_")
-        uv_index += (
-            f"# credentials: UV_INDEX_{variable}_USERNAME=x "
-            f"UV_INDEX_{variable}_PASSWORD={placeholder}\n"
-        )
+def installation(base: str, registry: Registry, requirement: str) -> schemas.Installation:
+    """pip and uv snippets installing ``requirement`` from ``registry``; a private
+    registry's carry the token placeholder."""
+    address = RegistryAddress(base, registry.organization_slug, registry.slug)
+    found = install_snippets(address, public=registry.public, requirement=requirement)
     return schemas.Installation(
-        index_url=plain_url,
-        token_placeholder=placeholder,
-        pip=f'pip install --index-url "{url}" "{pin}"',
-        pip_conf=f"[global]\nindex-url = {url}\n",
-        requirements_txt=f"--index-url {url}\n{pin}\n",
-        uv=f'uv pip install --index-url "{url}" "{pin}"',
-        uv_pyproject=uv_index,
+        index_url=address.index_url,
+        token_placeholder=None if registry.public else TOKEN_PLACEHOLDER,
+        user_name=USER_NAME,
+        snippets=[_snippet(s) for s in found],
+    )
+
+
+def publish_instructions(base: str, registry: Registry) -> schemas.PublishInstructions:
+    address = RegistryAddress(base, registry.organization_slug, registry.slug)
+    return schemas.PublishInstructions(
+        upload_url=address.upload_url,
+        index_url=address.index_url,
+        repository_name=registry.slug,
+        token_variable=TOKEN_VARIABLE,
+        token_placeholder=TOKEN_PLACEHOLDER,
+        user_name=USER_NAME,
+        snippets=[_snippet(s) for s in publish_snippets(address)],
+    )
+
+
+def _snippet(snippet: Snippet) -> schemas.Snippet:
+    return schemas.Snippet(
+        key=snippet.key, title=snippet.title, language=snippet.language, text=snippet.text
     )
 
 

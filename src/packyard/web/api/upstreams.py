@@ -17,10 +17,11 @@ from starlette.concurrency import run_in_threadpool
 
 from packyard.core.composite import CompositeSettings
 from packyard.core.models import Registry
-from packyard.core.permissions import Action
-from packyard.core.setup_snippets import TOKEN_PLACEHOLDER, index_url, setup_snippets
-from packyard.web.api.common import ERRORS, operation_id
-from packyard.web.auth import principal_for
+from packyard.core.permissions import Disclosure
+from packyard.core.scopes import Scope
+from packyard.core.snippets import PACKAGE_PLACEHOLDER
+from packyard.web.api import schemas, shapes
+from packyard.web.api.common import ERRORS, Caller, api_principal, operation_id
 from packyard.web.deps import base_url, services_of
 
 router = APIRouter(
@@ -52,17 +53,22 @@ def composite_json(settings: CompositeSettings) -> dict[str, Any]:
     }
 
 
-async def _registry(request: Request, organization: str, registry: str, action: Action) -> Registry:
+async def _registry(request: Request, organization: str, registry: str, scope: Scope) -> Registry:
     services = services_of(request)
-    principal = await principal_for(request, services.tokens)
+    principal = await api_principal(request)
     return await run_in_threadpool(
-        services.registries.api_registry_for, principal, organization, registry, action
+        services.registries.registry_for,
+        principal,
+        organization,
+        registry,
+        scope,
+        Disclosure.API,
     )
 
 
 @router.get("/upstreams", summary="A composite registry's upstreams, in order")
 async def get_upstreams(request: Request, organization: str, registry: str) -> UpstreamList:
-    target = await _registry(request, organization, registry, Action.READ_REGISTRIES)
+    target = await _registry(request, organization, registry, Scope.READ_REGISTRIES)
     settings = await run_in_threadpool(services_of(request).composites.settings, target)
     return UpstreamList(upstreams=[u.slug for u in settings.upstreams])
 
@@ -76,18 +82,27 @@ async def get_upstreams(request: Request, organization: str, registry: str) -> U
 async def put_upstreams(
     request: Request, organization: str, registry: str, body: UpstreamList
 ) -> UpstreamList:
-    target = await _registry(request, organization, registry, Action.WRITE_REGISTRIES)
+    target = await _registry(request, organization, registry, Scope.WRITE_REGISTRIES)
     composites = services_of(request).composites
     settings = await run_in_threadpool(composites.set_upstreams, target, body.upstreams)
     return UpstreamList(upstreams=[u.slug for u in settings.upstreams])
 
 
-@router.get("/setup", summary="How to install from this registry with pip and uv")
-async def get_setup(request: Request, organization: str, registry: str) -> dict[str, Any]:
-    target = await _registry(request, organization, registry, Action.READ_PACKAGES)
-    base = base_url(request)
-    return {
-        "index_url": index_url(base, target.organization_slug, target.slug),
-        "token_placeholder": TOKEN_PLACEHOLDER,
-        "snippets": setup_snippets(base, target.organization_slug, target.slug),
-    }
+@router.get(
+    "/setup",
+    summary="How to install from this registry with pip and uv",
+    description="The same forms a package's installation field gives, for any package; "
+    "a private registry's carry ${PACKYARD_TOKEN} where the token goes. Needs read_packages.",
+)
+async def get_setup(
+    request: Request, organization: str, registry: str, principal: Caller
+) -> schemas.Installation:
+    target = await run_in_threadpool(
+        services_of(request).registries.registry_for,
+        principal,
+        organization,
+        registry,
+        Scope.READ_PACKAGES,
+        Disclosure.API,
+    )
+    return shapes.installation(base_url(request), target, PACKAGE_PLACEHOLDER)

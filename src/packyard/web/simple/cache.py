@@ -1,7 +1,7 @@
-"""Rendered index pages, kept per process and keyed by the registry's serial.
-
-The serial lives in the database and changes in the same transaction as what the page
-shows, so a page cached here is never stale, whichever process handled the change.
+"""Rendered index pages, kept per process and keyed by the version of what they show
+(``web.simple.pages``): a source registry's serial, which lives in the database and changes
+in the same transaction as what the page shows, or a composite's version. A page cached
+here is never stale, whichever process handled the change.
 
 The cache is bounded by the bytes it holds as well as by its number of pages: a project
 with hundreds of releases renders a page of hundreds of kilobytes, and a registry's root
@@ -16,15 +16,16 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from packyard.services import metrics
+
 Key = tuple[str, int, str, str]
 
 # What an entry costs besides its body: key tuple, RenderedPage, ETag, the dict's links.
 ENTRY_OVERHEAD_BYTES = 400
 
 
-# Every answer with an index page carries these: the page depends on both headers, and
-# clients must revalidate (ETag) so that a new upload is seen at once by pip and uv.
-INDEX_HEADERS = {"Vary": "Accept, Authorization", "Cache-Control": "no-cache"}
+_HITS = metrics.INDEX_CACHE.labels("hit")
+_MISSES = metrics.INDEX_CACHE.labels("miss")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,9 @@ class RenderedPage:
         """Whether an ``If-None-Match`` header names this page (the answer is then 304)."""
         if not if_none_match:
             return False
-        return self.etag in (tag.strip() for tag in if_none_match.split(","))
+        # "*" names any current page (RFC 9110 13.1.2); weak tags compare weakly.
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in tags or self.etag in tags
 
 
 class RenderedPageCache:
@@ -52,11 +55,13 @@ class RenderedPageCache:
             page = self._entries.get(key)
             if page is not None:
                 self._entries.move_to_end(key)
+                _HITS.inc()
             return page
 
     def put(self, key: Key, body: bytes) -> RenderedPage:
         """Store ``body`` under ``key`` and return it with its ETag. The same body stored
         again (several requests rendered the page at once) keeps the page already there."""
+        _MISSES.inc()  # every page stored was rendered because it was not found
         with self._lock:
             page = self._entries.get(key)
             if page is not None and page.body == body:

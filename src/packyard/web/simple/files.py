@@ -1,4 +1,6 @@
-"""Answering a file download from whichever blob store holds it.
+"""Sending what a file URL answers (``core.index.Download``): a redirect to where the file
+lives (a PyPI file a composite links to, ``pypi_files=link``), or a blob from whichever
+store holds it (a PyPI file a composite caches is a blob like any other).
 
 A local store is served with ``FileResponse`` (sendfile, ranges). A remote store either
 redirects to a short-lived presigned URL (clients drop credentials on cross-origin
@@ -9,13 +11,13 @@ and uv can read just the part of a wheel they need.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from packyard.core.errors import NotFound
+from packyard.core.index import Download
 from packyard.services.downloads import DownloadService
 
 CONTENT_TYPES = {
@@ -35,57 +37,52 @@ def _media_type(filename: str) -> str:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ServedFile:
-    """What a download answers with: a blob of the store, under a file name."""
-
-    blob_key: str
-    filename: str
-    is_metadata: bool
-    size: int | None = None  # known from the database for distributions
-
-
 async def file_response(
-    request: Request, downloads: DownloadService, served: ServedFile, *, public: bool
+    request: Request, downloads: DownloadService, download: Download, *, public: bool
 ) -> Response:
+    if download.redirect_url is not None:
+        return RedirectResponse(download.redirect_url, status_code=302)
+    if download.blob_key is None:
+        raise NotFound(f"The cached bytes of {download.filename!r} are missing")
+    blob_key = download.blob_key
     # A file's bytes never change, but it can be deleted or its registry made private:
     # shared caches keep a public file PUBLIC_SHARED_SECONDS at most (clients a year).
     visibility = f"public, s-maxage={PUBLIC_SHARED_SECONDS}" if public else "private"
     headers = {
-        "ETag": f'"{served.blob_key}"',
+        "ETag": f'"{blob_key}"',
         "Cache-Control": f"{visibility}, max-age=31536000, immutable",
     }
-    if not served.is_metadata:
-        headers["Content-Disposition"] = f'attachment; filename="{served.filename}"'
-    path = downloads.local_path(served.blob_key)
+    if not download.is_metadata:
+        headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+    path = downloads.local_path(blob_key)
     if path is not None:
         try:
             # One stat here, handed on: FileResponse would otherwise stat in a thread.
             stat = path.stat()
         except FileNotFoundError:
-            raise _missing(served.filename) from None
+            raise _missing(download.filename) from None
         return FileResponse(
-            path, media_type=_media_type(served.filename), headers=headers, stat_result=stat
+            path, media_type=_media_type(download.filename), headers=headers, stat_result=stat
         )
-    redirect = await run_in_threadpool(downloads.redirect_url, served.blob_key, served.filename)
+    redirect = await run_in_threadpool(downloads.redirect_url, blob_key, download.filename)
     if redirect is not None:
         return RedirectResponse(redirect, status_code=302, headers={"Cache-Control": "no-store"})
-    size = served.size
+    size = download.size
     if size is None:
-        size = await run_in_threadpool(downloads.blob_size, served.blob_key)
+        size = await run_in_threadpool(downloads.blob_size, blob_key)
     if size is None:
-        raise _missing(served.filename)
-    return _streamed(request, downloads, served, size, headers)
+        raise _missing(download.filename)
+    return _streamed(request, downloads, blob_key, download.filename, size, headers)
 
 
 def _streamed(
     request: Request,
     downloads: DownloadService,
-    served: ServedFile,
+    blob_key: str,
+    filename: str,
     size: int,
     headers: dict[str, str],
 ) -> Response:
-    filename = served.filename
     headers = {**headers, "Accept-Ranges": "bytes"}
     start, end, status = 0, size, 200
     try:
@@ -99,7 +96,7 @@ def _streamed(
     headers["Content-Length"] = str(end - start)
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=_media_type(filename))
-    chunks = iterate_in_threadpool(downloads.stream(served.blob_key, start, end))
+    chunks = iterate_in_threadpool(downloads.stream(blob_key, start, end))
     return StreamingResponse(
         chunks, status_code=status, headers=headers, media_type=_media_type(filename)
     )

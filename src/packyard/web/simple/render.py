@@ -17,8 +17,8 @@ from json.encoder import encode_basestring
 from typing import Any
 from urllib.parse import quote
 
-from packyard.services.index import IndexFile, ProjectList, ProjectPage
-from packyard.web.negotiation import JSON_V1
+from packyard.core.index import IndexFile, ProjectList, ProjectPage
+from packyard.core.simple_api import JSON_V1
 
 API_VERSION = "1.1"
 FILES_FROM_PROJECT_PAGE = "../../files/"
@@ -40,12 +40,9 @@ LIST_CHUNK = 2_000
 
 
 def render_project_list(projects: ProjectList, media_type: str) -> bytes:
-    """The project list page; made once per listing and media type (``ProjectList.form``),
-    however many requests render it at the same time."""
-    return projects.form(media_type, lambda: _project_list_page(projects.projects, media_type))
-
-
-def _project_list_page(names: list[str], media_type: str) -> bytes:
+    """The project list page (``web.simple.pages`` renders it once however many requests
+    ask at the same time)."""
+    names = projects.projects
     # The page around an empty list or body, split there: the same bytes as one
     # _json or _html call over every entry would make.
     if media_type == JSON_V1:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from packyard.core.errors import TooManyRequests, Unauthenticated
+from packyard.core.errors import RateLimited, Unauthenticated
 from packyard.services.users import SESSION_LIFETIME, NewSession, normalize_email
 from packyard.web.auth import client_address
 from packyard.web.auth_limits import FailedAuthLimiter, SignInThrottle
 from packyard.web.deps import services_of
+from packyard.web.errors import status_for
 from packyard.web.ui.common import (
     SESSION_COOKIE,
     PageRoute,
@@ -43,6 +46,12 @@ async def home(request: Request) -> Response:
     return render(request, visitor, "home.html", memberships=memberships)
 
 
+@router.get("/organizations/{organization}")
+async def organization_home(organization: str) -> Response:
+    """Where the REST answers' ``organization.web_url`` points: its registries page."""
+    return redirect(f"/organizations/{quote(organization, safe='')}/packages")
+
+
 @router.get("/sign-in")
 async def sign_in_page(request: Request, next: str = "/") -> Response:
     visitor = await visitor_of(request)
@@ -58,18 +67,17 @@ async def sign_in(request: Request) -> Response:
     email, target = field(form, "email"), _safe_next(field(form, "next", "/"))
     try:
         session = await _throttled_sign_in(request, email, field(form, "password"))
-    except (Unauthenticated, TooManyRequests) as error:
-        limited = isinstance(error, TooManyRequests)
+    except (Unauthenticated, RateLimited) as error:
         page = render(
             request,
             visitor,
             "sign_in.html",
-            status_code=429 if limited else 401,
+            status_code=status_for(error),
             next=target,
             email=email,
             error=error.message,
         )
-        if isinstance(error, TooManyRequests):
+        if isinstance(error, RateLimited):
             page.headers["Retry-After"] = str(error.retry_after)
         return page
     response = redirect(target)

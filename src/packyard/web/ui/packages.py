@@ -9,14 +9,15 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from packyard.core.permissions import Action, allowed
+from packyard.core.permissions import allowed
+from packyard.core.scopes import Scope
+from packyard.core.snippets import RegistryAddress, install_snippets
 from packyard.services.catalog import PackageDetail
 from packyard.web.deps import base_url, services_of
-from packyard.web.simple.files import ServedFile, file_response
+from packyard.web.simple.files import file_response
 from packyard.web.ui.common import PageRoute, checked_form, redirect, render, visitor_of
 from packyard.web.ui.presenting import ReadmeRenderer, member_tree, safe_url
 from packyard.web.ui.registries import REGISTRY_PATH, readable_registry, registry_url
-from packyard.web.ui.snippets import install_snippets
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -89,13 +90,11 @@ async def show_package(
         tabs=PACKAGE_TABS,
         tab=tab if tab in {k for k, _ in PACKAGE_TABS} else "install",
         install=install_snippets(
-            base_url(request),
-            target.organization_slug,
-            target.slug,
+            RegistryAddress(base_url(request), target.organization_slug, target.slug),
             public=target.public,
             requirement=requirement,
         ),
-        can_delete=allowed(principal, Action.DELETE_PACKAGES, target),
+        can_delete=allowed(principal, Scope.DELETE_PACKAGES, target),
     )
 
 
@@ -105,13 +104,10 @@ async def download_package(
 ) -> Response:
     visitor = await visitor_of(request)
     target, _principal = await readable_registry(request, visitor, organization, registry)
-    services = services_of(request)
-    detail = await run_in_threadpool(services.catalog.package, target, package_id)
-    filename = detail.package.filename
-    download = await run_in_threadpool(services.downloads.locate, target, filename)
-    services.downloads.counter.count(download.package.id)
-    served = ServedFile(download.blob_key, filename, False, download.package.size)
-    return await file_response(request, services.downloads, served, public=False)
+    downloads = services_of(request).downloads
+    download = await run_in_threadpool(downloads.locate_package, target, package_id)
+    downloads.count(download, method=request.method, ranged="range" in request.headers)
+    return await file_response(request, downloads, download, public=False)
 
 
 @router.post(PACKAGE_PATH + "/delete")

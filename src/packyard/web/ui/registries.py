@@ -1,8 +1,6 @@
 """The registries page of an organization, the New registry form, and a registry's page
-with its tabs: Releases, Publish Instructions, Installation and Settings.
-
-Composite registries (another piece of work) add Upstreams and Setup & Usage tabs: see
-``REGISTRY_TABS`` and ``templates/registry.html``.
+with its tabs: Releases, Publish Instructions (source), Upstreams (composite), Installation
+and Settings; see ``REGISTRY_TABS`` and ``templates/registry.html``.
 """
 
 from __future__ import annotations
@@ -15,11 +13,12 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from packyard.core.errors import ValidationFailed
+from packyard.core.errors import NotFound, ValidationFailed
 from packyard.core.models import Organization, Principal, Registry, RegistryType
-from packyard.core.permissions import Action, allowed
-from packyard.core.roles import may
+from packyard.core.permissions import allowed, allowed_in_organization
 from packyard.core.scopes import Scope
+from packyard.core.simple_api import PYPI_UPSTREAM
+from packyard.core.snippets import RegistryAddress, install_snippets, publish_snippets
 from packyard.services.registry_settings import RegistryForm
 from packyard.services.tokens import IssuedToken
 from packyard.web.deps import base_url, services_of
@@ -33,23 +32,20 @@ from packyard.web.ui.common import (
     render,
     visitor_of,
 )
-from packyard.web.ui.snippets import install_snippets, publish_snippets, setup_usage_snippets
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 ORG_PATH = "/organizations/{organization}/packages"
 REGISTRY_PATH = ORG_PATH + "/registries/{registry}"
-# (key, title, for which registry types); the composite tabs are wired in with that work.
+# (key, title, for which registry types)
 REGISTRY_TABS = (
     ("releases", "Releases", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
     ("publish", "Publish Instructions", (RegistryType.SOURCE,)),
-    ("install", "Installation", (RegistryType.SOURCE,)),
     ("upstreams", "Upstreams", (RegistryType.COMPOSITE,)),
-    ("setup", "Setup & Usage", (RegistryType.COMPOSITE,)),
+    ("install", "Installation", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
     ("settings", "Settings", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
 )
 MAX_CURSOR = 2**62
-PYPI_UPSTREAM = "pypi"
 
 
 def registry_url(registry: Registry) -> str:
@@ -113,6 +109,11 @@ async def _registries_page(
     principal = principal_in(visitor, organization)
     every = await run_in_threadpool(services.registries.list_registries, organization.slug)
     readable = services.catalog.readable(principal, every)
+    member = visitor.signed_in is not None and visitor.signed_in.membership(organization.id)
+    if not readable and not member:
+        # Nothing here for this visitor: answered as a missing organization would be, so
+        # that its existence and name stay private (security probe F9).
+        raise NotFound(f"No organization {organization.slug!r}")
     needle = query.strip().lower()
     if needle:
         readable = [
@@ -128,7 +129,7 @@ async def _registries_page(
         registries=readable,
         stats=stats,
         query=query,
-        can_create=may(principal, Scope.WRITE_REGISTRIES, organization.id),
+        can_create=allowed_in_organization(principal, Scope.WRITE_REGISTRIES, organization.id),
         sources=[r for r in every if r.type is RegistryType.SOURCE],
         error=error,
         form=form or RegistryForm(name=""),
@@ -184,7 +185,7 @@ async def readable_registry(
     principal = principal_in(visitor, found)
     registries = services_of(request).registries
     target = await run_in_threadpool(
-        registries.registry_for, principal, organization, registry, Action.READ_PACKAGES
+        registries.registry_for, principal, organization, registry, Scope.READ_PACKAGES
     )
     return target, principal
 
@@ -205,8 +206,8 @@ async def registry_page(
     """Render the registry page; shared by the GET and by posts that show a result."""
     services = services_of(request)
     access = RegistryPage(
-        can_manage=allowed(principal, Action.WRITE_REGISTRIES, registry),
-        can_delete=allowed(principal, Action.DELETE_REGISTRIES, registry),
+        can_manage=allowed(principal, Scope.WRITE_REGISTRIES, registry),
+        can_delete=allowed(principal, Scope.DELETE_REGISTRIES, registry),
     )
     tabs = [
         (key, title)
@@ -223,8 +224,7 @@ async def registry_page(
         if access.can_manage
         else []
     )
-    base = base_url(request)
-    org, slug = registry.organization_slug, registry.slug
+    address = RegistryAddress(base_url(request), registry.organization_slug, registry.slug)
     upstreams = await _upstreams_view(request, registry)
     return render(
         request,
@@ -239,9 +239,8 @@ async def registry_page(
         releases=page,
         query=query,
         paged=before is not None,
-        install=install_snippets(base, org, slug, public=registry.public),
-        publish=publish_snippets(base, org, slug),
-        setup=setup_usage_snippets(base, org, slug),
+        install=install_snippets(address, public=registry.public),
+        publish=publish_snippets(address),
         upstreams=upstreams,
         tokens=tokens,
         new_token=new_token,

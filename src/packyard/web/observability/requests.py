@@ -1,0 +1,185 @@
+"""The outermost ASGI layer: every request gets an id, is timed, counted by route template
+and logged; ``/healthz``, ``/readyz`` and ``/metrics`` are answered here, before anything
+else, and are neither counted nor logged (probes and scrapes every second would drown the
+traffic they watch).
+
+Below this layer, whoever learns a fact the log wants writes it into the ASGI scope: the
+framework's router sets ``scope["route"]``; the index fast path, which answers below the
+framework, sets ``ROUTE_KEY``; authentication calls ``note_principal``. Cheapness matters:
+on the cached index path this layer's work is a visible part of a request's cost, so it
+keeps labelled metric children in dicts and does no formatting unless the access log is on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import time
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from packyard.services import metrics
+from packyard.web.observability.access import AccessEntry, AccessLog
+from packyard.web.observability.logs import REQUEST_ID
+
+ROUTE_KEY = "packyard.route"
+PRINCIPAL_KEY = "packyard.principal"
+UNMATCHED_ROUTE = "unmatched"
+REQUEST_ID_HEADER = b"x-request-id"
+# An id a client or proxy sends is kept if it is short and made of safe characters (it
+# ends up in logs and headers); anything else is replaced by one of ours.
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+=/-]{1,128}")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# ASGI extensions that send a file the server reads itself: its length is the header's.
+_FILE_SENDS = frozenset({"http.response.pathsend", "http.response.zerocopysend"})
+
+Endpoint = Any  # an ASGI callable: (scope, receive, send) -> awaitable
+
+
+def note_principal(scope: Scope, kind: str, principal_id: str | None) -> None:
+    """Record who made the request, for the access log (never a secret: kinds and ids)."""
+    scope[PRINCIPAL_KEY] = (kind, principal_id)
+
+
+def route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    if route is not None:
+        path: str = getattr(route, "path", UNMATCHED_ROUTE)
+        return path
+    template: str = scope.get(ROUTE_KEY, UNMATCHED_ROUTE)
+    return template
+
+
+class RequestObserver:
+    def __init__(
+        self,
+        app: ASGIApp,
+        endpoints: dict[str, Endpoint],
+        *,
+        count: bool,
+        access_log: AccessLog | None,
+        on_shutdown: list[Any],
+    ) -> None:
+        self.app = app
+        self._endpoints = endpoints
+        self._count = count
+        self._access_log = access_log
+        self._on_shutdown = on_shutdown
+        self._id_prefix = os.urandom(4).hex() + "-"
+        self._ids = itertools.count(1)
+        self._requests: dict[tuple[str, str, int], Counter] = {}
+        self._latency: dict[tuple[str, str], Histogram] = {}
+        self._served: dict[str, Counter] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await self.app(scope, receive, self._lifespan_send(send))
+            else:
+                await self.app(scope, receive, send)
+            return
+        endpoint = self._endpoints.get(scope["path"])
+        if endpoint is not None:
+            await endpoint(scope, receive, send)
+            return
+        await self._observe(scope, receive, send)
+
+    async def _observe(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        request_id = self._request_id(scope)
+        header = (REQUEST_ID_HEADER, request_id.encode())
+        status = 500  # what the server answers if the application fails before answering
+        sent = 0
+        headers: list[tuple[bytes, bytes]] = []
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status, sent, headers
+            kind = message["type"]
+            if kind == "http.response.start":
+                status = message["status"]
+                headers = message["headers"] = [*message.get("headers", ()), header]
+            elif kind == "http.response.body":
+                sent += len(message.get("body", b""))
+            elif kind in _FILE_SENDS:
+                sent += _content_length(headers)
+            await send(message)
+
+        token = REQUEST_ID.set(request_id)
+        try:
+            await self.app(scope, receive, observed_send)
+        finally:
+            REQUEST_ID.reset(token)
+            duration = time.perf_counter() - started
+            route = route_template(scope)
+            method = scope["method"] if scope["method"] in _METHODS else "other"
+            if self._count:
+                self._record(route, method, status, duration, sent)
+            if self._access_log is not None:
+                self._log(scope, route, status, duration, sent, request_id)
+
+    def _request_id(self, scope: Scope) -> str:
+        for name, value in scope["headers"]:
+            if name == REQUEST_ID_HEADER:
+                given: str = value.decode("latin-1")
+                if _SAFE_REQUEST_ID.fullmatch(given):
+                    return given
+                break
+        return f"{self._id_prefix}{next(self._ids):x}"
+
+    def _record(self, route: str, method: str, status: int, duration: float, sent: int) -> None:
+        key = (route, method, status)
+        requests = self._requests.get(key)
+        if requests is None:
+            requests = self._requests[key] = metrics.HTTP_REQUESTS.labels(route, method, status)
+        requests.inc()
+        latency = self._latency.get(key[:2])
+        if latency is None:
+            latency = self._latency[key[:2]] = metrics.HTTP_LATENCY.labels(route, method)
+        latency.observe(duration)
+        if sent:
+            served = self._served.get(route)
+            if served is None:
+                served = self._served[route] = metrics.HTTP_SERVED_BYTES.labels(route)
+            served.inc(sent)
+
+    def _log(
+        self, scope: Scope, route: str, status: int, duration: float, sent: int, request_id: str
+    ) -> None:
+        assert self._access_log is not None
+        client = scope.get("client")
+        kind, principal_id = scope.get(PRINCIPAL_KEY, (None, None))
+        self._access_log.write(
+            AccessEntry(
+                now=time.time(),
+                client=f"{client[0]}:{client[1]}" if client else "-",
+                method=scope["method"],
+                path=scope["path"],
+                http_version=scope.get("http_version", "1.1"),
+                route=route,
+                status=status,
+                duration=duration,
+                sent=sent,
+                request_id=request_id,
+                principal_kind=kind,
+                principal_id=principal_id,
+            )
+        )
+
+    def _lifespan_send(self, send: Send) -> Send:
+        async def lifespan_send(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                for stop in self._on_shutdown:
+                    stop()
+            await send(message)
+
+        return lifespan_send
+
+
+def _content_length(headers: list[tuple[bytes, bytes]]) -> int:
+    for name, value in headers:
+        if name.lower() == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0

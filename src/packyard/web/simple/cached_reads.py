@@ -1,0 +1,114 @@
+"""Cached index pages answered in plain ASGI, before the framework sees the request.
+
+pip and uv read ``/simple/`` pages far more often than anything else, and nearly every
+read finds its page already rendered: the caller's access is cached (``ReadAccess``,
+validated by the database's change counter) and the page is cached under its version.
+Answering such a read through FastAPI costs about five times what the answer itself does
+(routing, dependency resolution, request and response objects, middleware), so this layer
+recognises those reads and answers them through ``IndexPages`` (``pages.py``), as the
+routes in ``routes.py`` do: same lookup, same answer, by construction.
+
+Anything else (another path or method, a redirect to the normalised name, a credential
+that is new, wrong or rate-limited, a 406, a composite page whose version is not known, a
+page not yet rendered) goes on to the application unchanged.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from packyard.core.errors import Unauthenticated
+from packyard.core.names import normalize_project
+from packyard.services.access import ReadAccess
+from packyard.web.auth import credential_from_header
+from packyard.web.observability.requests import ROUTE_KEY
+from packyard.web.simple.pages import Answer, IndexPages
+
+# The templates of the routes whose answers this layer gives, for metrics and the log.
+ROOT_ROUTE = "/{organization}/{registry}/pypi/simple/"
+PROJECT_ROUTE = "/{organization}/{registry}/pypi/simple/{project}/"
+
+
+class IndexFastPath:
+    def __init__(
+        self,
+        app: ASGIApp,
+        access: ReadAccess,
+        pages: IndexPages,
+    ) -> None:
+        self.app = app
+        self._access = access
+        self._pages = pages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            answer = self._cached_answer(scope)
+            if answer is not None:
+                status, headers, body = answer
+                scope[ROUTE_KEY] = ROOT_ROUTE if scope["path"].count("/") == 5 else PROJECT_ROUTE
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+    def _cached_answer(self, scope: Scope) -> Answer | None:
+        """The response to an index read answerable from cache, or None."""
+        located = _index_path(scope)
+        if located is None:
+            return None
+        organization, registry_slug, project = located
+        authorization = accept = if_none_match = None
+        # The first of a repeated header counts, as with Starlette's ``headers.get``.
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = authorization or value.decode("latin-1")
+            elif name == b"accept":
+                accept = accept or value.decode("latin-1")
+            elif name == b"if-none-match":
+                if_none_match = if_none_match or value.decode("latin-1")
+        usable, secret = self._credential(authorization)
+        if not usable:
+            return None
+        registry = self._access.cached(secret, organization, registry_slug)
+        if registry is None:
+            return None
+        media_type = self._pages.media_type(accept)
+        if media_type is None:
+            return None
+        page = self._pages.cached(registry, project, media_type)
+        if page is None:
+            return None
+        return self._pages.answer(page, media_type, if_none_match)
+
+    def _credential(self, authorization: str | None) -> tuple[bool, str | None]:
+        """(usable, secret): the secret to look up (None: anonymous), or not usable here,
+        to be left to the app, which answers malformed credentials with their error."""
+        if not authorization:
+            return True, None
+        try:
+            # Valid credentials are never limited; a wrong one finds nothing in the cache
+            # and goes on to the app, which counts the failure (web.auth_limits).
+            return True, credential_from_header(authorization)
+        except Unauthenticated:
+            return False, None
+
+
+def _index_path(scope: Scope) -> tuple[str, str, str] | None:
+    """(organization, registry, project) of ``/org/registry/pypi/simple/`` (project "")
+    or ``/org/registry/pypi/simple/project/`` with a normalised project; else None."""
+    if scope.get("root_path"):
+        return None
+    parts = scope["path"].split("/")
+    if (
+        len(parts) not in (6, 7)
+        or parts[-1]
+        or parts[3] != "pypi"
+        or parts[4] != "simple"
+        or not parts[1]
+        or not parts[2]
+    ):
+        return None
+    project = parts[5] if len(parts) == 7 else ""
+    if len(parts) == 7 and (not project or normalize_project(project) != project):
+        return None
+    return parts[1], parts[2], project
