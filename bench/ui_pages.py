@@ -21,7 +21,9 @@ from pathlib import Path
 import httpx
 
 from packyard.bootstrap import build_services
-from packyard.db.models import PackageRow
+from packyard.core.permissions import OPERATOR
+from packyard.core.registries import RegistryFields
+from packyard.db.tables import PackageRow
 from packyard.settings import Settings
 from packyard.web.app import create_app
 
@@ -79,13 +81,13 @@ async def main(packages: int, rounds: int) -> None:
     data = Path(tempfile.mkdtemp(prefix="packyard-ui-bench-"))
     services = build_services(Settings(data_dir=data))
     services.registries.create_organization("acme")
-    registry = services.registries.create_registry("acme", "Big")
-    sessions = services.catalog._sessions
+    registry = services.registries.create(OPERATOR, "acme", RegistryFields.every("Big"))
+    sessions = services.packages._sessions
     with sessions.begin() as session:
         session.add_all(_rows(registry.id, packages))
     services.users.create_user("admin@acme.example", "acme", "benchmark-password", admin=True)
     new_session = services.users.sign_in("admin@acme.example", "benchmark-password")
-    middle = services.catalog.releases(registry, before=packages // 2 + 1).releases[0]
+    middle = services.packages.releases(registry, before=packages // 2 + 1).releases[0]
     app = create_app(services)
     transport = httpx.ASGITransport(app=app)
     base = "/organizations/acme/packages"

@@ -21,6 +21,7 @@ from packyard.settings import Settings
 from tests.support.builders import Dist, write_wheel
 from tests.support.clock import Clock
 from tests.support.fake_pypi import FakePypi, wheel_file
+from tests.support.operator import create_composite, create_registry
 
 pytestmark = pytest.mark.backend_independent  # always SQLite in-process
 
@@ -41,8 +42,8 @@ def services(tmp_path: Path, fake: FakePypi) -> Iterator[Services]:
         Settings(data_dir=tmp_path / "data", pypi_url=fake.url, upstream_timeout=5)
     )
     built.registries.create_organization("acme")
-    built.registries.create_registry("acme", "Team A")
-    built.registries.create_registry("acme", "Team B")
+    create_registry(built, "acme", "Team A")
+    create_registry(built, "acme", "Team B")
     yield built
     built.close()
 
@@ -87,7 +88,7 @@ def test_remembered_version_is_the_one_a_fresh_read_gives(
     services: Services, composite_index: CompositeIndexService, tmp_path: Path
 ) -> None:
     publish(services, "team-a", Dist("app", "1.0"), tmp_path)
-    composite = services.composites.create_composite("acme", "All", ["team-a", "team-b"])
+    composite = create_composite(services, "acme", "All", ["team-a", "team-b"])
     assert composite_index.cached_version(composite, "app") is None
     version = composite_index.project_page(composite, "app").version
     assert composite_index.cached_version(composite, "app") == version
@@ -103,7 +104,7 @@ def test_upload_to_an_upstream_is_seen_by_the_next_read(
     publisher: str,
 ) -> None:
     publish(services, "team-a", Dist("app", "1.0"), tmp_path)
-    composite = services.composites.create_composite("acme", "All", ["team-a", "team-b"])
+    composite = create_composite(services, "acme", "All", ["team-a", "team-b"])
     filenames(composite_index, composite, "app")
     if publisher == "this process":
         publish(services, "team-b", Dist("app", "2.0"), tmp_path)
@@ -124,7 +125,7 @@ def test_new_project_in_an_upstream_is_listed_by_the_next_read(
     services: Services, composite_index: CompositeIndexService, tmp_path: Path
 ) -> None:
     publish(services, "team-a", Dist("app", "1.0"), tmp_path)
-    composite = services.composites.create_composite("acme", "All", ["team-a", "team-b"])
+    composite = create_composite(services, "acme", "All", ["team-a", "team-b"])
     version = composite_index.project_list(composite).version
     assert composite_index.cached_version(composite, "") == version
     publish(services, "team-b", Dist("lib", "1.0"), tmp_path)
@@ -137,7 +138,7 @@ def test_changed_upstreams_are_seen_by_the_next_read(
 ) -> None:
     publish(services, "team-a", Dist("app", "1.0"), tmp_path)
     publish(services, "team-b", Dist("app", "2.0"), tmp_path)
-    composite = services.composites.create_composite("acme", "All", ["team-a", "team-b"])
+    composite = create_composite(services, "acme", "All", ["team-a", "team-b"])
     assert len(filenames(composite_index, composite, "app")) == 2
     services.composites.set_upstreams(composite, ["team-a"])
     assert composite_index.cached_version(composite, "app") is None
@@ -150,7 +151,7 @@ def test_pypi_answer_is_remembered_only_until_its_ttl(
     services: Services, composite_index: CompositeIndexService, fake: FakePypi, clock: Clock
 ) -> None:
     fake.add("lib", wheel_file(Dist("lib", "1.0")))
-    composite = services.composites.create_composite("acme", "All", ["team-a", "pypi"])
+    composite = create_composite(services, "acme", "All", ["team-a", "pypi"])
     composite_index.project_page(composite, "lib")  # stores PyPI's answer: a change
     version = composite_index.project_page(composite, "lib").version
     clock.advance(TTL - 1)
@@ -173,9 +174,7 @@ def test_file_held_back_by_a_cooldown_is_served_once_it_comes_of_age(
         wheel_file(Dist("lib", "1.0")),
         wheel_file(Dist("lib", "2.0"), upload_time=young.strftime("%Y-%m-%dT%H:%M:%SZ")),
     )
-    composite = services.composites.create_composite(
-        "acme", "Careful", ["pypi"], min_release_age="1 day"
-    )
+    composite = create_composite(services, "acme", "Careful", ["pypi"], min_release_age="1 day")
     assert filenames(composite_index, composite, "lib") == ["lib-1.0-py3-none-any.whl"]
     assert filenames(composite_index, composite, "lib") == ["lib-1.0-py3-none-any.whl"]
     clock.advance(59)
@@ -195,8 +194,8 @@ def test_nothing_is_remembered_while_pypi_cannot_be_reached(
     tmp_path: Path,
 ) -> None:
     publish(services, "team-a", Dist("app", "1.0"), tmp_path)
-    composite = services.composites.create_composite(
-        "acme", "All", ["team-a", "pypi"], public_overrides=["app"]
+    composite = create_composite(
+        services, "acme", "All", ["team-a", "pypi"], public_overrides=["app"]
     )
     fake.failing = True
     assert filenames(composite_index, composite, "app") == ["app-1.0-py3-none-any.whl"]

@@ -15,6 +15,7 @@ from packyard.core.errors import InvalidRequest, ValidationFailed
 from packyard.core.models import RegistryType
 from packyard.services.composites import UNCHANGED
 from packyard.settings import Settings
+from tests.support.operator import create_composite, create_registry
 
 
 @pytest.fixture
@@ -22,16 +23,16 @@ def services(tmp_path: Path) -> Iterator[Services]:
     built = build_services(Settings(data_dir=tmp_path))
     built.registries.create_organization("acme")
     built.registries.create_organization("other")
-    built.registries.create_registry("acme", "Team A")
-    built.registries.create_registry("acme", "Team B")
-    built.registries.create_registry("other", "Elsewhere")
+    create_registry(built, "acme", "Team A")
+    create_registry(built, "acme", "Team B")
+    create_registry(built, "other", "Elsewhere")
     yield built
     built.close()
 
 
 def test_composite_is_created_private_with_its_upstreams_in_order(services: Services) -> None:
-    composite = services.composites.create_composite(
-        "acme", "All", ["team-b", "pypi", "team-a"], min_release_age="2 days"
+    composite = create_composite(
+        services, "acme", "All", ["team-b", "pypi", "team-a"], min_release_age="2 days"
     )
     assert (composite.type, composite.public, composite.slug) == (
         RegistryType.COMPOSITE,
@@ -59,9 +60,9 @@ def test_composite_is_created_private_with_its_upstreams_in_order(services: Serv
 def test_unacceptable_upstreams_are_refused(
     services: Services, upstreams: list[str], problem: str
 ) -> None:
-    services.composites.create_composite("acme", "Existing", ["team-a"])
+    create_composite(services, "acme", "Existing", ["team-a"])
     with pytest.raises(ValidationFailed, match=problem):
-        services.composites.create_composite("acme", "All too", upstreams)
+        create_composite(services, "acme", "All too", upstreams)
     assert [r.slug for r in services.registries.list_registries("acme")] == [
         "team-a",
         "team-b",
@@ -72,7 +73,7 @@ def test_unacceptable_upstreams_are_refused(
 def test_replacing_upstreams_bumps_the_serial_and_refuses_the_composite_itself(
     services: Services,
 ) -> None:
-    composite = services.composites.create_composite("acme", "All", ["team-a"])
+    composite = create_composite(services, "acme", "All", ["team-a"])
     settings = services.composites.set_upstreams(composite, ["pypi", "acme/team-b"])
     assert [u.slug for u in settings.upstreams] == ["pypi", "team-b"]
     with pytest.raises(ValidationFailed, match="itself"):
@@ -81,7 +82,7 @@ def test_replacing_upstreams_bumps_the_serial_and_refuses_the_composite_itself(
 
 
 def test_settings_are_updated_one_field_at_a_time(services: Services) -> None:
-    composite = services.composites.create_composite("acme", "All", ["team-a", "pypi"])
+    composite = create_composite(services, "acme", "All", ["team-a", "pypi"])
     composites = services.composites
     updated = composites.update_settings(
         composite, public_overrides=["My_Lib", "my-lib"], min_release_age="12 hours"
@@ -106,14 +107,14 @@ def test_settings_are_updated_one_field_at_a_time(services: Services) -> None:
     "change", [{"pypi_files": "mirror"}, {"min_release_age": "soon"}, {"public_overrides": [""]}]
 )
 def test_bad_settings_are_refused(services: Services, change: dict[str, object]) -> None:
-    composite = services.composites.create_composite("acme", "All", ["team-a"])
+    composite = create_composite(services, "acme", "All", ["team-a"])
     with pytest.raises(ValidationFailed):
         services.composites.update_settings(composite, **change)  # type: ignore[arg-type]
 
 
 def test_composite_cannot_be_public(services: Services) -> None:
     with pytest.raises(ValidationFailed, match="always private"):
-        services.composites.create_composite("acme", "All", ["team-a"], public=True)
+        create_composite(services, "acme", "All", ["team-a"], public=True)
 
 
 def test_source_registry_has_no_composite_settings(services: Services) -> None:

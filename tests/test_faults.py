@@ -25,6 +25,7 @@ from tests.support.backends import Backend
 from tests.support.builders import Dist, wheel_bytes, write_wheel
 from tests.support.driver import Registry, new_organization
 from tests.support.integrity import fsck
+from tests.support.operator import create_registry
 from tests.support.server import PackyardServer
 
 UPLOADS = 50
@@ -159,7 +160,7 @@ def test_a_full_disk_answers_507_and_reads_go_on(
 def app_services(tmp_path: Path) -> Services:
     services = build_services(Settings(data_dir=tmp_path / "data"))
     services.registries.create_organization("acme", None)
-    services.registries.create_registry("acme", "Dev", public=True)
+    create_registry(services, "acme", "Dev", public=True)
     return services
 
 

@@ -5,6 +5,8 @@ the second time, and finishing after being killed half-way."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -47,7 +49,20 @@ def test_a_pypiserver_folder_comes_in_with_file_times_and_hostile_files_refused(
         os.utime(path, (moment, moment))
         upload_times[path.name] = datetime.fromtimestamp(moment, UTC).strftime(PEP_700_TIME)
 
-    code, report = import_json(registry.yard, org.slug, registry.slug, str(folder))
+    yard = registry.yard
+    _, dry = import_json(yard, org.slug, registry.slug, str(folder), "--dry-run")
+    assert dry["files"]["imported"] == len(good) + len(hostile)
+    expected = sum(p.stat().st_size for p in good) + sum(len(h.data) for h in hostile)
+    assert dry["bytes"]["imported"] == expected
+    since = datetime.fromtimestamp(1_600_000_000 + 3 * 3600, UTC).isoformat()
+    _, later = import_json(
+        yard, org.slug, registry.slug, str(folder), "--dry-run", "--since", since
+    )
+    # The last three good files, and the hostile ones (written just now).
+    assert later["files"]["imported"] == 3 + len(hostile)
+    assert projects(registry, registry.token()) == [], "a dry run imports nothing"
+
+    code, report = import_json(yard, org.slug, registry.slug, str(folder))
 
     assert code == 1, "refused files make the exit code say so"
     assert report["files"] == {
@@ -69,6 +84,42 @@ def test_a_pypiserver_folder_comes_in_with_file_times_and_hostile_files_refused(
     code, again = import_json(registry.yard, org.slug, registry.slug, str(folder))
     assert again["files"]["imported"] == 0
     assert again["files"]["already_there"] == len(good)
+
+
+def test_a_bandersnatch_mirror_comes_in_with_pypi_upload_times_and_yank_state(
+    org: Organization, tmp_path: Path
+) -> None:
+    registry = org.registry("From bandersnatch")
+    web = tmp_path / "mirror" / "web"
+    (web / "simple" / "mirrored-lib").mkdir(parents=True)
+    entries: list[dict[str, object]] = []
+    for number, (name, data) in enumerate(good_files("mirrored", 2).items()):
+        digest = hashlib.sha256(data).hexdigest()
+        write_files(web / "packages" / digest[:2] / digest[2:4] / digest[4:], {name: data})
+        entries.append(
+            {
+                "filename": name,
+                "upload_time_iso_8601": f"2021-0{number + 1}-02T03:04:05.678901Z",
+                "digests": {"sha256": digest},
+                "size": len(data),
+                "requires_python": ">=3.9",
+                "yanked": name.endswith(".tar.gz"),
+                "yanked_reason": "sdists are broken" if name.endswith(".tar.gz") else None,
+            }
+        )
+    (web / "json").mkdir()
+    document = {"info": {"name": "mirrored-lib"}, "releases": {"1.x": entries}}
+    (web / "json" / "mirrored-lib").write_text(json.dumps(document))
+
+    code, report = import_json(registry.yard, org.slug, registry.slug, str(web.parent))
+
+    assert code == 0, report
+    assert report["files"]["imported"] == 4
+    files = project_files(registry, registry.token(), "mirrored-lib")
+    for entry in entries:
+        served = files[str(entry["filename"])]
+        assert served["upload-time"] == entry["upload_time_iso_8601"]
+        assert served["yanked"] == (entry["yanked_reason"] or False)
 
 
 def test_packyard_index_over_http_with_a_token_keeps_times_and_requires_python(

@@ -26,6 +26,7 @@ from packyard.web.app import create_framework_app
 from packyard.web.simple.cached_reads import IndexFastPath
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Organization
+from tests.support.operator import create_composite, create_registry, registry_token
 
 JSON = "application/vnd.pypi.simple.v1+json"
 PIP_ACCEPT = f"{JSON}, application/vnd.pypi.simple.v1+html;q=0.1, text/html;q=0.01"
@@ -121,7 +122,7 @@ def services(tmp_path: Path) -> Iterator[Services]:
     # A small failure budget, so that the rate-limit test reaches it quickly.
     built = build_services(Settings(data_dir=tmp_path, auth_failures_per_minute=5))
     built.registries.create_organization("acme")
-    built.registries.create_registry("acme", "Dev")
+    create_registry(built, "acme", "Dev")
     yield built
     built.close()
 
@@ -161,7 +162,7 @@ def _fast_paths(services: Services) -> tuple[FastAPI, IndexFastPath, _Refusing]:
 
 def test_a_warm_read_is_answered_without_the_application(services: Services) -> None:
     app, fast, refusing = _fast_paths(services)
-    secret = services.tokens.create_registry_token("acme", "dev").secret
+    secret = registry_token(services, "acme", "dev")
     auth = _basic(secret)
     warm = _get(app, "/acme/dev/pypi/simple/", authorization=auth)
     assert warm.status_code == 200
@@ -180,7 +181,7 @@ def test_a_warm_read_is_answered_without_the_application(services: Services) -> 
 
 def test_reads_it_cannot_answer_go_to_the_application(services: Services) -> None:
     app, fast, refusing = _fast_paths(services)
-    secret = services.tokens.create_registry_token("acme", "dev").secret
+    secret = registry_token(services, "acme", "dev")
     auth = _basic(secret)
     assert _get(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
     handed_on = [
@@ -202,7 +203,7 @@ def test_a_change_elsewhere_sends_the_next_read_to_the_application(
     services: Services,
 ) -> None:
     app, fast, _ = _fast_paths(services)
-    secret = services.tokens.create_registry_token("acme", "dev").secret
+    secret = registry_token(services, "acme", "dev")
     auth = _basic(secret)
     assert _get(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
     assert _get(fast, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
@@ -218,8 +219,8 @@ def _composite(services: Services, tmp_path: Path) -> str:
     writer = services.publishing.staging.open(wheel.name)
     writer.write(wheel.read_bytes())
     services.publishing.publish(services.registries.find_registry("acme", "dev"), writer.finish())
-    services.composites.create_composite("acme", "All", ["dev"])
-    return services.tokens.create_registry_token("acme", "all").secret
+    create_composite(services, "acme", "All", ["dev"])
+    return registry_token(services, "acme", "all")
 
 
 @pytest.mark.parametrize("page", ["", "fast-demo/"])
@@ -256,7 +257,7 @@ def test_a_composite_read_after_an_upload_to_its_upstream_goes_to_the_applicatio
 
 def test_a_rate_limited_client_with_a_valid_token_is_still_served(services: Services) -> None:
     app, fast, _refusing = _fast_paths(services)
-    secret = services.tokens.create_registry_token("acme", "dev").secret
+    secret = registry_token(services, "acme", "dev")
     auth = _basic(secret)
     assert _get(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
     wrong = _basic("wrong")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from tests.support.driver import Organization, new_organization
 from tests.support.publishers import Publisher
 from tests.support.server import PackyardServer
 from tests.support.uploads import upload_url
+from tests.support.waiting import eventually
 
 ACCESS_FIELDS = {
     "time",
@@ -62,17 +62,26 @@ def _log_records(yard: PackyardServer) -> list[dict[str, Any]]:
 def _access_records(yard: PackyardServer, wanted: int, **match: object) -> list[dict[str, Any]]:
     """The access records matching ``match``, once ``wanted`` of them are written (the
     access log is written in batches, at least once a second)."""
-    deadline = time.monotonic() + 10
-    while True:
-        found = [
+
+    def found() -> list[dict[str, Any]]:
+        return [
             record
             for record in _log_records(yard)
             if record.get("logger") == "packyard.access"
             and all(record.get(key) == value for key, value in match.items())
         ]
-        if len(found) >= wanted or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
+
+    def enough() -> list[dict[str, Any]]:
+        records = found()
+        return records if len(records) >= wanted else []  # [] is false: keep waiting
+
+    if wanted == 0:
+        return found()
+    return eventually(
+        enough,
+        10,
+        lambda: f"fewer than {wanted} access records match {match}:\n{yard.log_path.read_text()}",
+    )
 
 
 def _session_of_signed_in_user(yard: PackyardServer, email: str) -> tuple[httpx.Client, str]:
@@ -165,3 +174,17 @@ def test_application_messages_are_json_too(yard: PackyardServer) -> None:
     startup = [r for r in records if "Application startup complete" in r.get("message", "")]
     assert len(startup) == 2  # one per worker
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+
+
+@pytest.mark.backend_independent
+def test_the_default_access_log_is_one_text_line_per_request(tmp_path: Path) -> None:
+    server = PackyardServer(tmp_path / "data", tmp_path / "server.log", access_log=True)
+    server.start()
+    try:
+        httpx.get(f"{server.base_url}/sign-in", headers={"X-Request-ID": "text-7"}, timeout=30)
+    finally:
+        server.stop()
+    (line,) = [line for line in server.log_path.read_text().splitlines() if "text-7" in line]
+    assert re.fullmatch(
+        r'INFO: +127\.0\.0\.1:\d+ - "GET /sign-in HTTP/1\.1" 200 [\d.]+ms text-7', line
+    )

@@ -17,14 +17,11 @@ import yaml
 
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
-from tests.support.composite import fake_pypi
 from tests.support.driver import Organization, Registry, new_organization
 from tests.support.fake_pypi import FakePypi, wheel_file
-from tests.support.metrics import Scrape, scrape
+from tests.support.metrics import Scrape, scrape, settled_scrape
 from tests.support.s3 import CREDENTIALS
 from tests.support.server import PackyardServer, free_port
-
-__all__ = ["fake_pypi"]  # a fixture, shared with the composite tests
 
 PROJECT_ROUTE = "/{organization}/{registry}/pypi/simple/{project}/"
 FILES_ROUTE = "/{organization}/{registry}/pypi/files/{filename}"
@@ -57,10 +54,10 @@ def _scrapes_around_reads(
     """Scrapes before and after ``reads`` reads of a new project's page, each on a
     connection of its own so that the two workers share them."""
     registry, writer, _wheel = _published(org, name, tmp_path)
-    before = scrape(yard.base_url)
+    before = settled_scrape(yard.base_url)
     for _ in range(reads):
         assert _fresh_get(f"{registry.simple_url}{name}/", writer).status_code == 200
-    return before, scrape(yard.base_url)
+    return before, settled_scrape(yard.base_url)
 
 
 def _published(org: Organization, name: str, tmp_path: Path) -> tuple[Registry, str, Path]:
@@ -98,7 +95,7 @@ def test_labels_carry_no_names_paths_or_tokens(
     registry.get("secretive-app/", writer)
     registry.get("no-such-project-here/", writer)
     httpx.get(f"{yard.base_url}/{org.slug}/unknown-path/x", timeout=30)
-    text = " ".join(scrape(yard.base_url).label_values())
+    text = " ".join(settled_scrape(yard.base_url).label_values())
     for private in (org.slug, "secretive", "no-such-project", "unknown-path", writer, wheel.name):
         assert private not in text
 
@@ -122,9 +119,9 @@ def test_downloads_count_files_and_bytes_served(
 ) -> None:
     registry, writer, wheel = _published(org, "downloaded-app", tmp_path)
     url = f"{yard.base_url}/{org.slug}/{registry.slug}/pypi/files/{wheel.name}"
-    before = scrape(yard.base_url)
+    before = settled_scrape(yard.base_url)
     assert _fresh_get(url, writer).content == wheel.read_bytes()
-    after = scrape(yard.base_url)
+    after = settled_scrape(yard.base_url)
     assert _moved(before, after, "packyard_downloads_total") == 1
     served = _moved(before, after, "packyard_http_response_bytes_total", route=FILES_ROUTE)
     assert served == wheel.stat().st_size
@@ -207,7 +204,7 @@ def test_dashboard_and_alerts_use_only_exported_metrics(
     yard: PackyardServer, source: Callable[[], list[str]]
 ) -> None:
     httpx.get(f"{yard.base_url}/sign-in", timeout=30)  # a request, so requests are counted
-    exported = scrape(yard.base_url).sample_names()
+    exported = settled_scrape(yard.base_url).sample_names()
     expressions = source()
     assert expressions
     referenced = {name for expression in expressions for name in METRIC_NAME.findall(expression)}

@@ -12,14 +12,15 @@ import pytest
 from packyard.bootstrap import Services, build_services
 from packyard.core.errors import NotFound, PermissionDenied, Unauthenticated
 from packyard.settings import Settings
+from tests.support.operator import create_registry, registry_token
 
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
     built = build_services(Settings(data_dir=tmp_path))
     built.registries.create_organization("acme")
-    built.registries.create_registry("acme", "Dev")
-    built.registries.create_registry("acme", "Other")
+    create_registry(built, "acme", "Dev")
+    create_registry(built, "acme", "Other")
     yield built
     built.close()
 
@@ -31,7 +32,7 @@ def _other_process_executes(services: Services, statement: str) -> None:
 
 
 def test_deleted_token_is_refused_at_once_after_a_cached_read(services: Services) -> None:
-    secret = services.tokens.create_registry_token("acme", "dev").secret
+    secret = registry_token(services, "acme", "dev")
     assert services.access.readable_registry(secret, "acme", "dev").slug == "dev"
     assert services.access.cached(secret, "acme", "dev") is not None
     _other_process_executes(services, "DELETE FROM tokens")
@@ -41,7 +42,7 @@ def test_deleted_token_is_refused_at_once_after_a_cached_read(services: Services
 
 
 def test_serial_bumped_elsewhere_is_seen_by_the_next_request(services: Services) -> None:
-    secret = services.tokens.create_registry_token("acme", "dev").secret
+    secret = registry_token(services, "acme", "dev")
     before = services.access.readable_registry(secret, "acme", "dev").serial
     _other_process_executes(services, "UPDATE registries SET serial = serial + 1")
     assert services.access.cached(secret, "acme", "dev") is None
@@ -49,7 +50,7 @@ def test_serial_bumped_elsewhere_is_seen_by_the_next_request(services: Services)
 
 
 def test_registry_token_cannot_read_another_registry(services: Services) -> None:
-    secret = services.tokens.create_registry_token("acme", "dev").secret
+    secret = registry_token(services, "acme", "dev")
     with pytest.raises(PermissionDenied):
         services.access.readable_registry(secret, "acme", "other")
     assert services.access.cached(secret, "acme", "other") is None
@@ -65,7 +66,7 @@ def test_anonymous_caller_is_asked_to_authenticate_for_a_private_registry(
 
 
 def test_unknown_registry_is_not_found_for_a_valid_token(services: Services) -> None:
-    secret = services.tokens.create_registry_token("acme", "dev").secret
+    secret = registry_token(services, "acme", "dev")
     with pytest.raises(NotFound):
         services.access.readable_registry(secret, "acme", "no-such-registry")
 

@@ -176,3 +176,33 @@ def test_a_name_can_be_reused_after_delete(admin: Api) -> None:
     second = admin.create_registry(name)
     assert second["slug"] == first["slug"]
     assert second["id"] != first["id"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"color": "red"}, "color"),
+        ({"color": "#12345g"}, "color"),
+        ({"emoji": "🐍" * 17}, "emoji"),
+    ],
+    ids=["colour-name", "colour-not-hex", "emoji-too-long"],
+)
+def test_emoji_and_colour_are_checked_as_the_web_ui_checks_them(
+    admin: Api, fields: dict[str, str], problem: str
+) -> None:
+    response = admin.call(
+        "POST", "/registries", json={"name": unique("Styled"), **fields}, expect=422
+    )
+    assert any(problem in error for error in response.json()["errors"]), response.text
+    created = admin.create_registry(unique("Restyled"), emoji="🐍", color="#1a2B3c")
+    assert (created["emoji"], created["color"]) == ("🐍", "#1a2B3c")
+    admin.call("PATCH", f"/registries/{created['slug']}", json=fields, expect=422)
+
+
+@pytest.mark.parametrize("name", ["PyPI", "v2", "Organizations", "static", "Simple", "files"])
+def test_slugs_that_would_shadow_our_own_addresses_are_refused(admin: Api, name: str) -> None:
+    response = admin.call("POST", "/registries", json={"name": name}, expect=422)
+    assert "reserved" in response.json()["message"]
+    created = admin.create_registry(unique("Renamable"))
+    renamed = admin.call("PATCH", f"/registries/{created['slug']}", json={"name": name}, expect=422)
+    assert "reserved" in renamed.json()["message"]

@@ -91,7 +91,7 @@ def _quickstart(data_dir: Path, port: int, log: Path) -> Iterator[tuple[str, str
     try:
         _wait_for_health(f"http://127.0.0.1:{port}", process, log)
         output = log.read_text()
-        found = re.search(r"token \(read and write packages\): (\S+)", output)
+        found = re.search(r"export PACKYARD_TOKEN=(\S+)", output)
         assert found is not None, output
         yield output, found.group(1)
     finally:

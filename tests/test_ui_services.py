@@ -17,6 +17,7 @@ from packyard.core.permissions import user_principal
 from packyard.settings import Settings
 from tests.support.builders import Dist, write_sdist, write_wheel
 from tests.support.clock import Clock
+from tests.support.operator import create_registry
 
 pytestmark = pytest.mark.backend_independent  # always SQLite in-process
 
@@ -37,7 +38,7 @@ def publish(services: Services, registry: Registry, path: Path) -> None:
 
 @pytest.fixture
 def registry(services: Services, tmp_path: Path) -> Registry:
-    created = services.registries.create_registry("acme", "Dev")
+    created = create_registry(services, "acme", "Dev")
     for number in range(4):
         dist = Dist("Alpha_Pkg" if number % 2 else "beta", f"1.{number}")
         publish(services, created, write_wheel(dist, tmp_path))
@@ -51,7 +52,7 @@ def test_releases_page_through_every_file_newest_first(
     seen: list[str] = []
     before = None
     while True:
-        page = services.catalog.releases(registry, before=before, limit=3)
+        page = services.packages.releases(registry, before=before, limit=3)
         seen += [r.filename for r in page.releases]
         if page.next_cursor is None:
             break
@@ -65,16 +66,16 @@ def test_release_filter_matches_normalised_name_prefixes(
     services: Services, registry: Registry
 ) -> None:
     for text in ("alpha_pkg", "ALPHA.PKG", "alpha-p", "Al"):
-        page = services.catalog.releases(registry, name_filter=text)
+        page = services.packages.releases(registry, name_filter=text)
         assert {r.name for r in page.releases} == {"Alpha_Pkg"}
         assert len(page.releases) == 4
-    assert services.catalog.releases(registry, name_filter="pkg").releases == []
-    assert services.catalog.releases(registry, name_filter="%").releases == []
+    assert services.packages.releases(registry, name_filter="pkg").releases == []
+    assert services.packages.releases(registry, name_filter="%").releases == []
 
 
 def test_stats_count_files_and_last_push(services: Services, registry: Registry) -> None:
-    empty = services.registries.create_registry("acme", "Empty")
-    stats = services.catalog.stats([registry, empty])
+    empty = create_registry(services, "acme", "Empty")
+    stats = services.packages.stats([registry, empty])
     assert stats[registry.id].packages == 8
     assert stats[registry.id].last_pushed_at is not None
     assert stats[empty.id].packages == 0
@@ -83,19 +84,20 @@ def test_stats_count_files_and_last_push(services: Services, registry: Registry)
 
 def test_only_admins_delete_packages(services: Services, registry: Registry) -> None:
     org_id = registry.organization_id
-    victim = services.catalog.releases(registry, limit=1).releases[0]
+    victim = services.packages.releases(registry, limit=1).releases[0]
     member = user_principal("u1", org_id, admin=False)
     with pytest.raises(PermissionDenied):
-        services.catalog.delete_package(member, registry, victim.id)
-    services.catalog.delete_package(user_principal("u2", org_id, admin=True), registry, victim.id)
-    remaining = services.catalog.releases(registry).releases
+        services.packages.delete_package(member, "acme", "dev", victim.id)
+    admin = user_principal("u2", org_id, admin=True)
+    services.packages.delete_package(admin, "acme", "dev", victim.id)
+    remaining = services.packages.releases(registry).releases
     assert victim.id not in {r.id for r in remaining}
     assert services.registries.find_registry("acme", "dev").serial > registry.serial
 
 
 def test_sessions_end_on_sign_out_and_expiry(services: Services) -> None:
     clock = Clock()
-    users = type(services.users)(services.catalog._sessions, services.registries, clock)
+    users = type(services.users)(services.packages._sessions, services.registries, clock)
     users.create_user("bo@example.com", "acme", "password-1", admin=True)
     first = users.sign_in("bo@example.com", "password-1")
     second = users.sign_in("bo@example.com", "password-1")

@@ -20,17 +20,19 @@ from typing import Any, cast
 import pytest
 from fastapi.testclient import TestClient
 
+import packyard.db.tokens
 import packyard.services.access
-import packyard.services.tokens
 from packyard.bootstrap import Services, build_services
 from packyard.core.models import Organization, Principal, PrincipalKind
+from packyard.core.permissions import OPERATOR
 from packyard.core.scopes import Scope
-from packyard.db.models import TokenRow
+from packyard.db.tables import TokenRow
 from packyard.services.users import SignedIn, UserService
 from packyard.settings import Settings
 from packyard.web.app import create_app
 from packyard.web.ui.common import CSRF_FIELD, SESSION_COOKIE
 from tests.support.builders import Dist, write_wheel
+from tests.support.operator import create_registry
 
 pytestmark = pytest.mark.backend_independent  # in-process, on the embedded default
 
@@ -56,13 +58,13 @@ class World:
 def world(tmp_path: Path) -> Iterator[World]:
     services = build_services(Settings(data_dir=tmp_path / "data"))
     services.registries.create_organization("acme")
-    registry = services.registries.create_registry("acme", "Private")
-    services.registries.create_registry("acme", "Dest")
+    registry = create_registry(services, "acme", "Private")
+    create_registry(services, "acme", "Dest")
     wheel = write_wheel(Dist("present", "1.0"), tmp_path)
     writer = services.publishing.staging.open(wheel.name)
     writer.write(wheel.read_bytes())
     package = services.publishing.publish(registry, writer.finish()).package
-    issued = services.tokens.create_api_token("acme", frozenset(Scope))
+    issued = services.tokens.create_access_token(OPERATOR, "acme", frozenset(Scope))
     services.users.create_user("ann@example.com", "acme", "a-long-password", admin=True)
     session = services.users.sign_in("ann@example.com", "a-long-password").secret
     signed_in = services.users.signed_in(session)
@@ -98,7 +100,7 @@ def _as_kind(monkeypatch: pytest.MonkeyPatch, kind: PrincipalKind) -> None:
             scopes=frozenset(Scope),
         )
 
-    monkeypatch.setattr(packyard.services.tokens, "principal_from_row", from_row)
+    monkeypatch.setattr(packyard.db.tokens, "principal_from_row", from_row)
     monkeypatch.setattr(packyard.services.access, "principal_from_row", from_row)
     monkeypatch.setattr(UserService, "principal", staticmethod(of_user))
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+import httpx
 from sqlalchemy import Engine, text
 
 from packyard import __version__
@@ -30,7 +31,6 @@ from packyard.dists.limits import ArchiveLimits
 from packyard.services import metrics
 from packyard.services.access import ReadAccess
 from packyard.services.backup import BackupService
-from packyard.services.catalog import CatalogService
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.composites import CompositeService
 from packyard.services.downloads import DownloadCounter, DownloadService
@@ -38,10 +38,11 @@ from packyard.services.exporting import ExportService
 from packyard.services.importing import ImportService
 from packyard.services.index import IndexService
 from packyard.services.integrity import IntegrityService
+from packyard.services.oidc import OidcService
+from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
-from packyard.services.registry_settings import RegistrySettingsService
 from packyard.services.staging import StagingArea
 from packyard.services.tokens import TokenService
 from packyard.services.upstream_pypi import PypiUpstream
@@ -68,16 +69,15 @@ class Services:
     composites: CompositeService
     http: UpstreamHttp
     packages: PackageService
-    # The web UI's use cases.
     users: UserService
-    catalog: CatalogService
-    registry_settings: RegistrySettingsService
     access: ReadAccess
     integrity: IntegrityService
     blobs: BlobStore
     # packyard import / export.
     importing: ImportService
     exporting: ExportService
+    # Trusted publishing: OIDC policies, verification, minted tokens.
+    oidc: OidcService
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         """What ``/readyz`` asks: each returns when its dependency answers, else raises."""
@@ -97,6 +97,7 @@ class Services:
     def close(self) -> None:
         self.flush_buffers()
         self.http.close()
+        self.oidc.close()
         self.engine.dispose()
 
 
@@ -168,10 +169,10 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         )
     sessions = make_session_factory(engine)
     blobs = make_blob_store(settings.effective_storage_url, s3_redirect=settings.s3_redirect)
-    registries = RegistryService(sessions, utc_now)
+    registries = RegistryService(sessions=sessions, now=utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
     counter = DownloadCounter(sessions)
-    composites = CompositeService(sessions, registries, utc_now)
+    composites = CompositeService(sessions=sessions, registries=registries, now=utc_now)
     http = UpstreamHttp(settings)
     pypi = PypiUpstream(
         sessions,
@@ -183,14 +184,20 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         settings.staging_dir,
         settings.max_upload_bytes,
     )
-    tokens = TokenService(sessions, registries, utc_now)
-    publishing = PublishService(
+    oidc = OidcService(
         sessions,
         registries,
-        blobs,
-        staging,
+        OidcVerifier(parse_issuers(settings.oidc_issuers), httpx.Client(timeout=10.0)),
         utc_now,
-        ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
+    )
+    tokens = TokenService(sessions=sessions, registries=registries, now=utc_now, oidc=oidc)
+    publishing = PublishService(
+        sessions=sessions,
+        registries=registries,
+        blobs=blobs,
+        staging=staging,
+        now=utc_now,
+        limits=ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
     )
     # One counter (one dedicated connection) for every cache validated by it.
     changes = change_counter(engine)
@@ -205,15 +212,16 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         downloads=DownloadService(sessions, blobs, counter, composite_index),
         composites=composites,
         http=http,
-        packages=PackageService(sessions, registries, counter, utc_now),
+        packages=PackageService(
+            sessions=sessions, registries=registries, counter=counter, now=utc_now
+        ),
         users=UserService(sessions, registries, utc_now),
-        catalog=CatalogService(sessions, utc_now),
-        registry_settings=RegistrySettingsService(sessions, registries, tokens, utc_now),
         access=ReadAccess(sessions, tokens, registries, changes),
         integrity=IntegrityService(sessions, blobs, utc_now),
         blobs=blobs,
         importing=ImportService(sessions, registries, publishing, utc_now),
         exporting=ExportService(sessions, registries, blobs, utc_now),
+        oidc=oidc,
     )
 
 

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     metrics_dir: Path | None = Field(default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR")
     log_format: Literal["text", "json"] = "text"
     access_log: bool = True
+    # Trusted publishing (docs/trusted-publishing.md): issuer URLs, comma-separated (https
+    # only, except loopback), and the audience of tokens exchanged at /_/oidc/mint-token
+    # (default: the host name a request came to).
+    oidc_issuers: str = ""
+    oidc_audience: str | None = None
     readiness_timeout: float = 2.0  # seconds /readyz waits for the database and blob store
 
     @property

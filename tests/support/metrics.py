@@ -3,6 +3,7 @@ parser, into samples that tests can compare before and after an event."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -42,3 +43,14 @@ def scrape(base_url: str, token: str | None = None) -> Scrape:
         for sample in family.samples:
             samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
     return Scrape(samples, frozenset(families))
+
+
+# Each worker adds its request metrics to the shared figures once a second
+# (web.observability.tallies); the worker answering a scrape adds its own at once.
+REQUEST_METRICS_LAG_SECONDS = 1.5
+
+
+def settled_scrape(base_url: str, token: str | None = None) -> Scrape:
+    """A scrape that includes every worker's requests until now."""
+    time.sleep(REQUEST_METRICS_LAG_SECONDS)
+    return scrape(base_url, token)

@@ -1,10 +1,9 @@
 """HTTP/1.1 spoken over a bare socket, for requests no well-behaved client sends: raw bytes
-in the path and headers, bodies cut short or trickled a byte at a time."""
+in the path and headers, bodies cut short."""
 
 from __future__ import annotations
 
 import socket
-import time
 from dataclasses import dataclass
 
 
@@ -58,16 +57,3 @@ def raw_request(
     with connect(port, timeout) as sock:
         sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n" + body)
         return parse_response(read_all(sock))
-
-
-def trickle(sock: socket.socket, data: bytes, interval: float, deadline: float) -> None:
-    """Send ``data`` a byte every ``interval`` seconds until the server closes or
-    ``deadline`` (a ``time.monotonic`` value) passes."""
-    for byte in data:
-        if time.monotonic() > deadline:
-            return
-        try:
-            sock.sendall(bytes([byte]))
-        except (BrokenPipeError, ConnectionResetError):
-            return
-        time.sleep(interval)

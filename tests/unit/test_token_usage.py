@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.db.engine import make_engine, make_session_factory
-from packyard.db.models import Base, OrganizationRow, TokenRow
+from packyard.db.tables import Base, OrganizationRow, TokenRow
 from packyard.services.token_usage import TokenUsage
 from tests.support.clock import Clock
 

@@ -18,6 +18,9 @@ from packyard.cli import integrity, moving, serving
 from packyard.cli.common import data_dir_option, json_option, load_settings, with_services
 from packyard.cli.output import print_json, registry_dict, token_dict
 from packyard.cli.quickstart import quickstart
+from packyard.core.composite import CompositeSpec
+from packyard.core.permissions import OPERATOR
+from packyard.core.registries import RegistryFields
 from packyard.core.retention import DEFAULT_GC_GRACE
 from packyard.core.scopes import Scope, parse_scopes
 
@@ -118,22 +121,20 @@ def registry_create(
     if composite:
         if public:
             raise click.UsageError("A composite registry is always private: drop --public")
-        created = services.composites.create_composite(
-            organization,
-            name,
+        spec = CompositeSpec(
+            RegistryFields.every(name, description=description),
             list(upstreams),
-            description=description,
             public_overrides=public_overrides,
             pypi_files=pypi_files,
             min_release_age=min_release_age,
             cooldown_exempt=cooldown_exempt,
         )
+        created = services.composites.create(OPERATOR, organization, spec)
     elif upstreams:
         raise click.UsageError("--upstream needs --composite")
     else:
-        created = services.registries.create_registry(
-            organization, name, public=public, description=description
-        )
+        fields = RegistryFields.every(name, public=public, description=description)
+        created = services.registries.create(OPERATOR, organization, fields)
     if as_json:
         print_json(registry_dict(created))
     else:
@@ -191,7 +192,9 @@ def token_create(
             "A registry token is read-only: give --registry or --scope, not both"
         )
     if registry_slug:
-        issued = services.tokens.create_registry_token(organization, registry_slug, description)
+        _, issued = services.tokens.create_registry_token(
+            OPERATOR, organization, registry_slug, description
+        )
     else:
         if not scopes:
             raise click.UsageError("Give at least one --scope, or --registry for a registry token")
@@ -199,7 +202,7 @@ def token_create(
             parsed = parse_scopes(list(scopes))
         except ValueError as error:
             raise click.UsageError(str(error)) from None
-        issued = services.tokens.create_api_token(organization, parsed, description)
+        issued = services.tokens.create_access_token(OPERATOR, organization, parsed, description)
     if as_json:
         print_json({**token_dict(issued.token), "token": issued.secret})
     else:
@@ -250,7 +253,13 @@ def db_upgrade(data_dir: Path | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--access-log/--no-access-log", default=True, show_default=True)
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    envvar="PACKYARD_ACCESS_LOG",
+    show_default=True,
+    help="One line per request on stdout ($PACKYARD_ACCESS_LOG).",
+)
 @click.option(
     "--log-format",
     type=click.Choice(["text", "json"]),

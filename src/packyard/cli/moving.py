@@ -132,7 +132,7 @@ def _open_source(source: str, index: str | None, selection: Selection, concurren
 
 
 def _print_import(report: ImportReport, as_json: bool) -> None:
-    from packyard.cli.progress import human_bytes
+    from packyard.cli.progress import print_summary
     from packyard.services.import_model import Outcome
 
     counts = {o.value: report.count(o) for o in Outcome}
@@ -156,11 +156,15 @@ def _print_import(report: ImportReport, as_json: bool) -> None:
     for problem in problems:
         click.echo(f"{problem['outcome'].upper()} {problem['file']}: {problem['reason']}")
     heading = "would import" if report.dry_run else "imported"
-    click.echo(f"{'Source':<16}{report.source}")
-    for outcome in Outcome:
-        label = heading if outcome is Outcome.IMPORTED else outcome.value.replace("_", " ")
-        count, size = counts[outcome.value], sizes[outcome.value]
-        click.echo(f"{label:<16}{count:>8} files {human_bytes(size):>10}")
+    rows = [
+        (
+            heading if o is Outcome.IMPORTED else o.value.replace("_", " "),
+            counts[o.value],
+            sizes[o.value],
+        )
+        for o in Outcome
+    ]
+    print_summary(report.source, rows)
 
 
 @click.command("export")

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from packyard.core.models import Registry
-    from packyard.services.tokens import Token
+    from packyard.core.models import Registry, Token
 
 
 def print_json(value: Any) -> None:

@@ -4,6 +4,7 @@ with ``--json`` (stdout is for the document)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 from rich.text import Text
 
 from packyard.services.import_model import Phase, SilentProgress
@@ -52,10 +54,13 @@ class _FilesRateColumn(ProgressColumn):
 
 
 class BarProgress:
+    """Bars per phase; ``advance`` may be called from several threads."""
+
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
         self._tasks: dict[Phase, TaskID] = {}
         self._sizes: dict[Phase, int] = {}
+        self._lock = threading.Lock()
 
     def start(self, phase: Phase, files: int | None, size: int | None) -> None:
         label = phase.value if size is None else f"{phase.value} ({human_bytes(size)})"
@@ -63,35 +68,39 @@ class BarProgress:
         self._tasks[phase] = self._progress.add_task(label, total=files, size=0)
 
     def advance(self, phase: Phase, files: int, size: int) -> None:
-        self._sizes[phase] += size
-        self._progress.update(
-            self._tasks[phase], advance=files, size=self._sizes[phase], refresh=False
-        )
+        with self._lock:
+            self._sizes[phase] += size
+            self._progress.update(
+                self._tasks[phase], advance=files, size=self._sizes[phase], refresh=False
+            )
 
     def finish(self, phase: Phase) -> None:
         task = self._tasks[phase]
         done = self._progress.tasks[task].completed
         self._progress.update(task, total=done, completed=done)
+        self._progress.stop_task(task)  # its rates stop counting time
 
 
 @dataclass
 class LineProgress:
     """``fetch: 200/1000 files, 12.3 MB, 150 files/s`` every ``every`` files, and at the
-    end of each phase."""
+    end of each phase; ``advance`` may be called from several threads."""
 
     every: int
     _counts: dict[Phase, list[float]] = field(default_factory=dict)  # files, bytes, start
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, phase: Phase, files: int | None, size: int | None) -> None:
         self._counts[phase] = [0, 0, time.monotonic(), files or 0]
 
     def advance(self, phase: Phase, files: int, size: int) -> None:
-        counts = self._counts[phase]
-        before = int(counts[0])
-        counts[0] += files
-        counts[1] += size
-        if int(counts[0]) // self.every != before // self.every:
-            self._print(phase)
+        with self._lock:
+            counts = self._counts[phase]
+            before = int(counts[0])
+            counts[0] += files
+            counts[1] += size
+            if int(counts[0]) // self.every != before // self.every:
+                self._print(phase)
 
     def finish(self, phase: Phase) -> None:
         self._print(phase, done=True)
@@ -128,3 +137,21 @@ def progress_for(as_json: bool, every: int) -> Iterator[ProgressProtocol]:
     )
     with Progress(*columns, console=console, transient=False) as bars:
         yield BarProgress(bars)
+
+
+def print_summary(source: str, rows: list[tuple[str, int, int]]) -> None:
+    """The closing table (label, files, bytes): drawn by rich on a terminal, plain aligned
+    text in a pipe."""
+    console = Console()
+    if not console.is_terminal:
+        click.echo(f"{'source':<16}{source}")
+        for label, files, size in rows:
+            click.echo(f"{label:<16}{files:>8} files {human_bytes(size):>10}")
+        return
+    table = Table(title=source, title_justify="left")
+    table.add_column("")
+    table.add_column("files", justify="right")
+    table.add_column("bytes", justify="right")
+    for label, files, size in rows:
+        table.add_row(label, str(files), human_bytes(size))
+    console.print(table)

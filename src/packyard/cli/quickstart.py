@@ -1,28 +1,28 @@
 """``packyard quickstart``: the first-minute experience on the embedded default.
 
-Creates (once) the organization ``demo``, the private registry ``python-packages`` and a
-token with read and write scopes, prints the exact publish and install commands, then
-serves. The token is kept in the data directory (mode 0600) so a re-run prints the same
-one instead of minting another.
+Creates (once) the organization ``demo``, the private registry ``python-packages``, a token
+with read and write scopes, an admin user for the web UI, and a small sample package (a
+wheel and an sdist) to publish; prints commands that work when pasted as they are into a
+shell in the same folder; then serves. The token and the password are kept in the data
+directory (mode 0600) and the sample is written byte for byte the same, so a re-run prints
+the same commands and they still work.
 """
 
 from __future__ import annotations
 
-import textwrap
+import os
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from packyard.cli import serving
-from packyard.core.errors import NotFound, PackyardError
+from packyard.cli import sample_package, serving
+from packyard.cli.quickstart_text import Demo, instructions
+from packyard.core.errors import NotFound, PackyardError, ValidationFailed
+from packyard.core.permissions import OPERATOR
+from packyard.core.registries import RegistryFields
 from packyard.core.scopes import Scope
-from packyard.core.snippets import (
-    TOKEN_VARIABLE,
-    RegistryAddress,
-    install_snippets,
-    publish_snippets,
-)
 
 if TYPE_CHECKING:
     from packyard.bootstrap import Services
@@ -30,11 +30,14 @@ if TYPE_CHECKING:
 DEMO_ORGANIZATION = "demo"
 DEMO_REGISTRY_NAME = "Python packages"
 DEMO_SCOPES = frozenset({Scope.READ_PACKAGES, Scope.WRITE_PACKAGES})
+DEMO_EMAIL = "admin@demo.example"
 TOKEN_FILE = "quickstart-token"
+PASSWORD_FILE = "quickstart-password"
+SAMPLE_FOLDER = "sample"
 
 
-def _ensure_demo(services: Services) -> tuple[str, str]:
-    """The demo registry's slug and a working token for it, creating what is missing."""
+def _ensure_demo(services: Services) -> Demo:
+    """The demo organization, registry, token, user and sample, creating what is missing."""
     registries = services.registries
     try:
         registries.get_organization(DEMO_ORGANIZATION)
@@ -43,17 +46,27 @@ def _ensure_demo(services: Services) -> tuple[str, str]:
     try:
         slug = registries.find_registry(DEMO_ORGANIZATION, "python-packages").slug
     except NotFound:
-        slug = registries.create_registry(DEMO_ORGANIZATION, DEMO_REGISTRY_NAME).slug
-    token_path = services.settings.resolved_data_dir / TOKEN_FILE
-    secret = _saved_token(services, token_path)
+        fields = RegistryFields.every(DEMO_REGISTRY_NAME)
+        slug = registries.create(OPERATOR, DEMO_ORGANIZATION, fields).slug
+    data_dir = services.settings.resolved_data_dir
+    return Demo(
+        registry=slug,
+        token=_ensure_token(services, data_dir / TOKEN_FILE),
+        email=DEMO_EMAIL,
+        password=_ensure_user(services, data_dir / PASSWORD_FILE),
+        sample_files=sample_package.write_sample(data_dir / SAMPLE_FOLDER),
+    )
+
+
+def _ensure_token(services: Services, path: Path) -> str:
+    secret = _saved_token(services, path)
     if secret is None:
-        issued = services.tokens.create_api_token(
-            DEMO_ORGANIZATION, DEMO_SCOPES, "quickstart: read and write packages"
+        issued = services.tokens.create_access_token(
+            OPERATOR, DEMO_ORGANIZATION, DEMO_SCOPES, "quickstart: read and write packages"
         )
         secret = issued.secret
-        token_path.touch(mode=0o600)
-        token_path.write_text(secret + "\n")
-    return slug, secret
+        _write_secret(path, secret)
+    return secret
 
 
 def _saved_token(services: Services, path: Path) -> str | None:
@@ -67,29 +80,26 @@ def _saved_token(services: Services, path: Path) -> str | None:
     return secret
 
 
-def _instructions(base: str, registry: str, secret: str) -> str:
-    address = RegistryAddress(base, DEMO_ORGANIZATION, registry)
-    publish = {s.key: s.text for s in publish_snippets(address)}
-    install = install_snippets(address, public=False, requirement="mypackage==1.0")
-    commands = {s.key: s.text for s in install}
-    return "\n".join(
-        [
-            "",
-            "Packyard is starting with a demo organization and a private registry.",
-            f"  organization: {DEMO_ORGANIZATION}    registry: {registry}",
-            f"  token (read and write packages): {secret}",
-            "",
-            "The commands below read the token from the environment:",
-            f"  export {TOKEN_VARIABLE}={secret}",
-            "",
-            "Publish a wheel or sdist:",
-            textwrap.indent(publish["curl"], "  "),
-            "Install it:",
-            textwrap.indent(commands["pip"], "  "),
-            textwrap.indent(commands["uv"], "  "),
-            "",
-        ]
-    )
+def _ensure_user(services: Services, path: Path) -> str | None:
+    """The demo admin's password: the saved one, or a new one for a new user; None when
+    the user was made otherwise (its password was never known here)."""
+    if path.exists():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(12)
+    try:
+        services.users.create_user(DEMO_EMAIL, DEMO_ORGANIZATION, password, admin=True)
+    except ValidationFailed:
+        return None  # the email is taken
+    _write_secret(path, password)
+    return password
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    """Write ``secret`` readable by its owner only, whatever the umask."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret + "\n")
+    path.chmod(0o600)
 
 
 @click.command()
@@ -103,7 +113,8 @@ def _instructions(base: str, registry: str, secret: str) -> str:
     help="Data directory (default: $PACKYARD_DATA_DIR or ./packyard-data).",
 )
 def quickstart(host: str, port: int, workers: int, data_dir: Path | None) -> None:
-    """Set up a demo organization, registry and token, print how to use them, and serve."""
+    """Set up a demo organization, registry, token, user and sample package, print how to
+    use them, and serve."""
     serving.export_data_dir(data_dir)
     # In a child, as ``serve`` prepares the database: the supervisor stays lean.
     serving.in_child_process(lambda: _set_up_demo(f"http://{host}:{port}"))
@@ -116,7 +127,7 @@ def _set_up_demo(base: str) -> None:
 
     services = build_services(Settings())
     try:
-        registry, secret = _ensure_demo(services)
+        demo = _ensure_demo(services)
     finally:
         services.close()
-    click.echo(_instructions(base, registry, secret))
+    click.echo(instructions(base, DEMO_ORGANIZATION, demo))

@@ -27,6 +27,7 @@ from typing import Protocol, TypeVar
 
 from packyard.core.errors import InvalidRequest, ValidationFailed
 from packyard.core.names import normalize_project
+from packyard.core.registries import RegistryFields
 from packyard.core.simple_api import PYPI_UPSTREAM
 
 
@@ -238,3 +239,15 @@ def edit_upstreams(current: Sequence[str], action: str, slug: str) -> list[str]:
     if 0 <= other < len(edited):
         edited[position], edited[other] = edited[other], edited[position]
     return edited
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeSpec:
+    """A new composite: its own fields, its upstreams in order, and its settings."""
+
+    fields: RegistryFields
+    upstreams: Sequence[str]
+    public_overrides: Sequence[str] = ()
+    pypi_files: str = PypiFiles.LINK.value
+    min_release_age: int | str | None = None
+    cooldown_exempt: Sequence[str] = field(default_factory=tuple)

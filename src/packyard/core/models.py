@@ -89,6 +89,16 @@ class PrincipalKind(enum.StrEnum):
     API_TOKEN = "api_token"
     REGISTRY_TOKEN = "registry_token"
     USER = "user"  # a signed-in web UI user
+    OPERATOR = "operator"  # whoever runs the command line on the server's own database
+    OIDC = "oidc"  # a CI job's OIDC identity, or a token minted from one (trusted publishing)
+
+
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    """Who published through trusted publishing: the issuer and its identifying claims."""
+
+    issuer: str
+    claims: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +116,9 @@ class Principal:
     scopes: frozenset[Scope] = field(default_factory=frozenset)
     registry_id: str | None = None
     user_id: str | None = None  # set for a signed-in web UI user
+    # OIDC principals only: (registry id, scope) pairs, from the matching policy statements.
+    grants: frozenset[tuple[str, Scope]] = field(default_factory=frozenset)
+    publisher: Publisher | None = None
 
     @property
     def is_anonymous(self) -> bool:
@@ -113,3 +126,40 @@ class Principal:
 
 
 ANONYMOUS = Principal(kind=PrincipalKind.ANONYMOUS)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """An organization access token (``registry_id`` None, with scopes) or a read-only
+    registry token; never its secret."""
+
+    id: str
+    organization_id: str
+    registry_id: str | None
+    scopes: frozenset[Scope]
+    description: str
+    created_at: datetime
+    last_used_at: datetime | None
+    # Who made it: the token that called the REST API, or the web UI's user; neither for
+    # a token made at the command line.
+    created_by_token: str | None = None
+    created_by_user: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """One file as a listing shows it: what a person scans for."""
+
+    id: str
+    name: str
+    version: str
+    filename: str
+    filetype: str
+    size: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryStats:
+    packages: int
+    last_pushed_at: datetime | None

@@ -53,9 +53,15 @@ def user_principal(user_id: str, organization_id: str, *, admin: bool) -> Princi
     )
 
 
+# The command line: whoever runs it holds the database itself, so it may do anything.
+OPERATOR = Principal(kind=PrincipalKind.OPERATOR, scopes=ADMIN_SCOPES)
+
+
 def allowed_in_organization(principal: Principal, scope: Scope, organization_id: str) -> bool:
     """Whether ``principal`` holds ``scope`` across the organization (listing and creating
     registries, organization tokens)."""
+    if principal.kind is PrincipalKind.OPERATOR:
+        return True
     return (
         principal.kind in _SCOPED_KINDS
         and principal.organization_id == organization_id
@@ -73,6 +79,9 @@ def allowed(
     (``Disclosure.API``) does not count a registry's being public."""
     if scope is Scope.READ_PACKAGES and registry.public and disclosure is Disclosure.INSTALLER:
         return True
+    if principal.kind is PrincipalKind.OIDC:
+        # The scopes of the policy statement that matched, on that registry only.
+        return (registry.id, scope) in principal.grants
     if principal.kind is PrincipalKind.REGISTRY_TOKEN:
         return (
             scope is Scope.READ_PACKAGES
@@ -116,6 +125,8 @@ def denial(
     NotFound to everyone else, which is what a registry they may not see answers.)"""
     if principal.kind is PrincipalKind.ANONYMOUS:
         return authentication_required(disclosure)
+    if principal.kind is PrincipalKind.OIDC:
+        return _oidc_denial(principal, scope, registry, disclosure)
     if principal.organization_id != registry.organization_id:
         return _no_registry(registry)
     if principal.kind is PrincipalKind.REGISTRY_TOKEN and principal.registry_id != registry.id:
@@ -141,6 +152,21 @@ def _lacking(principal: Principal, scope: Scope) -> PermissionDenied:
     if principal.kind is PrincipalKind.API_TOKEN:
         return PermissionDenied(f"This token lacks the {scope.value} scope")
     return PermissionDenied(f"This kind of caller may not use the {scope.value} scope")
+
+
+def _oidc_denial(
+    principal: Principal, scope: Scope, registry: Registry, disclosure: Disclosure
+) -> PackyardError:
+    if all(registry_id != registry.id for registry_id, _ in principal.grants):
+        if disclosure is Disclosure.API:
+            return _no_registry(registry)
+        return PermissionDenied(
+            "This OIDC token is for another registry: its audience (or, for a minted "
+            "token, the registries whose policy matched) does not include this one"
+        )
+    return PermissionDenied(
+        f"The OIDC policy statement that matched this token lacks the {scope.value} scope"
+    )
 
 
 def _no_registry(registry: Registry) -> NotFound:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from packyard.core.composite import PYPI, Upstream
 from packyard.core.index import IndexFile
-from packyard.db.models import (
+from packyard.db.tables import (
     CompositeSettingsRow,
     CompositeUpstreamRow,
     PackageRow,

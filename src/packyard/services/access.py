@@ -24,16 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.core.models import ANONYMOUS, Principal, Registry
 from packyard.core.permissions import Disclosure, allowed
 from packyard.core.scopes import Scope
-from packyard.db.models import OrganizationRow, RegistryRow, TokenRow
+from packyard.db.registries import registry_from_row
+from packyard.db.tables import OrganizationRow, RegistryRow, TokenRow
+from packyard.db.tokens import hash_secret, principal_from_row
 from packyard.services.memo import CounterValidatedMemo
 from packyard.services.registries import RegistryService
-from packyard.services.rows import registry_from_row
-from packyard.services.tokens import (
-    MAX_SECRET_LENGTH,
-    TokenService,
-    hash_secret,
-    principal_from_row,
-)
+from packyard.services.tokens import MAX_SECRET_LENGTH, TokenService
 
 CacheKey = tuple[str | None, str, str]
 
@@ -69,7 +65,9 @@ class ReadAccess:
         if token_id is not None:
             self._tokens.usage.record(token_id)
 
-    def readable_registry(self, secret: str | None, organization: str, registry: str) -> Registry:
+    def readable_registry(
+        self, secret: str | None, organization: str, registry: str, base_url: str | None = None
+    ) -> Registry:
         """The registry ``secret`` (None: anonymous) may read packages of.
 
         Raises Unauthenticated, NotFound or PermissionDenied as the token and registry
@@ -79,7 +77,7 @@ class ReadAccess:
         key = _key(secret, organization, registry)
         looked_up = self._lookup(key)
         if looked_up is None:
-            principal = ANONYMOUS if secret is None else self._tokens.authenticate(secret)
+            principal = ANONYMOUS if secret is None else self._tokens.authenticate(secret, base_url)
             return self._registries.registry_for(
                 principal, organization, registry, Scope.READ_PACKAGES, Disclosure.INSTALLER
             )

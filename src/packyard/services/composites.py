@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.composite import (
     PYPI,
-    CompositePolicy,
     CompositeSettings,
+    CompositeSpec,
     PypiFiles,
     Upstream,
     edit_upstreams,
@@ -30,20 +29,20 @@ from packyard.core.composite import (
     parse_duration,
 )
 from packyard.core.errors import InvalidRequest, ValidationFailed
-from packyard.core.models import Organization, Principal, Registry, RegistryType
+from packyard.core.models import Principal, Registry, RegistryType
 from packyard.core.names import slugify
-from packyard.core.permissions import Disclosure, require, require_in_organization
+from packyard.core.permissions import Disclosure, require
+from packyard.core.registries import RegistryFields, check
 from packyard.core.scopes import Scope
 from packyard.core.simple_api import PYPI_UPSTREAM
-from packyard.db.models import (
-    CompositeSettingsRow,
-    CompositeUpstreamRow,
-    RegistryRow,
-)
-from packyard.services.registries import RegistryFields, RegistryService
-from packyard.services.rows import new_registry_row, registry_from_row, slug_taken
+from packyard.db import composites as queries
+from packyard.db.composites import settings_from
+from packyard.db.registries import add_registry, bump_serial
+from packyard.services.registries import RegistryService, ensure_private, slug_taken
 
 MAX_UPSTREAMS = 50
+
+__all__ = ["CompositeService", "CompositeSpec", "require_composite", "settings_from"]
 
 
 class Unchanged(enum.Enum):
@@ -58,6 +57,7 @@ UNCHANGED = Unchanged.UNCHANGED
 class CompositeService:
     def __init__(
         self,
+        *,
         sessions: sessionmaker[Session],
         registries: RegistryService,
         now: Callable[[], datetime],
@@ -66,111 +66,62 @@ class CompositeService:
         self._registries = registries
         self._now = now
 
-    def create_composite(
-        self,
-        organization_slug: str,
-        name: str,
-        upstreams: Sequence[str],
-        *,
-        description: str = "",
-        emoji: str | None = None,
-        color: str | None = None,
-        public: bool = False,
-        public_overrides: Sequence[str] = (),
-        pypi_files: str = PypiFiles.LINK.value,
-        min_release_age: int | str | None = None,
-        cooldown_exempt: Sequence[str] = (),
-    ) -> Registry:
-        """Create a composite registry (always private) over ``upstreams``, in order.
-
-        Raises NotFound for an unknown organization and ValidationFailed (422) for a taken
-        slug, an unacceptable upstream or setting, or ``public=True``.
-        """
-        ensure_private(RegistryType.COMPOSITE, public)
-        slug = slugify(name)
-        organization = self._registries.get_organization(organization_slug)
-        settings_row = _settings_row(
-            "", public_overrides, pypi_files, min_release_age, cooldown_exempt
-        )
-        row = new_registry_row(
-            organization.id,
-            slug,
-            name,
-            RegistryType.COMPOSITE,
-            self._now(),
-            public=False,
-            description=description,
-            emoji=emoji,
-            color=color,
-        )
-        registry = registry_from_row(row, organization.slug)
-        try:
-            with self._sessions.begin() as session:
-                resolved = _resolve_upstreams(session, registry, upstreams)
-                session.add(row)
-                session.flush()
-                settings_row.registry_id = row.id
-                session.add(settings_row)
-                _store_upstreams(session, row.id, resolved)
-        except IntegrityError:
-            raise slug_taken(slug, organization_slug) from None
-        return registry
-
-    def api_create(
+    def create(
         self,
         principal: Principal,
         organization_slug: str,
-        name: str,
-        upstreams: Sequence[str],
-        **options: Any,
+        spec: CompositeSpec,
+        disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> Registry:
-        """``create_composite`` for the REST API: the caller needs ``write_registries``."""
-        self._registries.organization_for(
-            principal, organization_slug, Scope.WRITE_REGISTRIES, Disclosure.API
-        )
-        return self.create_composite(organization_slug, name, upstreams, **options)
+        """Create a composite registry (always private) over ``spec.upstreams``, in order
+        (``write_registries``).
 
-    def api_update(
+        Raises ValidationFailed (422) for a taken slug, an unacceptable upstream or
+        setting, or a public composite.
+        """
+        organization = self._registries.organization_for(
+            principal, organization_slug, Scope.WRITE_REGISTRIES, disclosure
+        )
+        fields = check(spec.fields)
+        ensure_private(RegistryType.COMPOSITE, bool(fields.public))
+        settings = _settings_values(
+            spec.public_overrides, spec.pypi_files, spec.min_release_age, spec.cooldown_exempt
+        )
+        try:
+            with self._sessions.begin() as session:
+                registry = add_registry(
+                    session, organization, fields, RegistryType.COMPOSITE, self._now()
+                )
+                resolved = _resolve_upstreams(session, registry, spec.upstreams)
+                queries.add_settings(session, registry.id, settings)
+                queries.replace_upstreams(session, registry.id, resolved)
+        except IntegrityError:
+            raise slug_taken(slugify(fields.name or ""), organization.slug) from None
+        return registry
+
+    def update(
         self,
         principal: Principal,
         organization_slug: str,
         registry_slug: str,
         fields: RegistryFields,
         settings: dict[str, Any],
+        disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> Registry:
         """Update a registry's own fields and, for a composite, the ``settings`` given
         (``update_settings`` keywords); settings on a source registry are refused (400)
         before anything changes."""
-        registry = self._registries.registry_for(
-            principal, organization_slug, registry_slug, Scope.WRITE_REGISTRIES, Disclosure.API
-        )
         if settings:
+            registry = self._registries.registry_for(
+                principal, organization_slug, registry_slug, Scope.WRITE_REGISTRIES, disclosure
+            )
             require_composite(registry)
-        changed = self._registries.api_update_registry(
-            principal, organization_slug, registry_slug, fields
+        changed = self._registries.update(
+            principal, organization_slug, registry_slug, fields, disclosure
         )
         if settings:
             self.update_settings(changed, **settings)
         return changed
-
-    def create_by(
-        self,
-        principal: Principal,
-        organization: Organization,
-        name: str,
-        upstreams: Sequence[str],
-        **options: Any,
-    ) -> Registry:
-        """``create_composite`` for a signed-in user or token holding ``write_registries``
-        in the organization (the web UI's New registry form)."""
-        require_in_organization(
-            principal,
-            Scope.WRITE_REGISTRIES,
-            organization.id,
-            organization.slug,
-            Disclosure.INSTALLER,
-        )
-        return self.create_composite(organization.slug, name, upstreams, **options)
 
     def change_upstreams(
         self, principal: Principal, registry: Registry, action: str, slug: str
@@ -188,18 +139,15 @@ class CompositeService:
         """
         require_composite(registry)
         with self._sessions() as session:
-            return _load_settings(session, registry.id)
+            return queries.load_settings(session, registry.id)
 
     def set_upstreams(self, registry: Registry, upstreams: Sequence[str]) -> CompositeSettings:
         """Replace the ordered upstream list; raises ValidationFailed (422) for a bad one."""
         require_composite(registry)
         with self._sessions.begin() as session:
             resolved = _resolve_upstreams(session, registry, upstreams)
-            session.execute(
-                delete(CompositeUpstreamRow).where(CompositeUpstreamRow.composite_id == registry.id)
-            )
-            _store_upstreams(session, registry.id, resolved)
-            _bump_serial(session, registry.id)
+            queries.replace_upstreams(session, registry.id, resolved)
+            bump_serial(session, registry.id)
         return self.settings(registry)
 
     def update_settings(
@@ -228,23 +176,9 @@ class CompositeService:
             values["cooldown_exempt"] = normalized_names(cooldown_exempt)
         if values:
             with self._sessions.begin() as session:
-                session.execute(
-                    update(CompositeSettingsRow)
-                    .where(CompositeSettingsRow.registry_id == registry.id)
-                    .values(**values)
-                )
-                _bump_serial(session, registry.id)
+                queries.change_settings(session, registry.id, values)
+                bump_serial(session, registry.id)
         return self.settings(registry)
-
-
-def ensure_private(registry_type: RegistryType, public: bool) -> None:
-    """Raise ValidationFailed when asked to make a composite public: it would serve its
-    private upstreams to anyone."""
-    if registry_type is RegistryType.COMPOSITE and public:
-        raise ValidationFailed(
-            "A composite registry is always private: it serves its private upstreams",
-            ["public: a composite registry cannot be public"],
-        )
 
 
 def require_composite(registry: Registry) -> None:
@@ -257,7 +191,7 @@ def require_composite(registry: Registry) -> None:
 def source_upstream_slugs(sessions: sessionmaker[Session], composite_id: str) -> list[str]:
     """The slugs of a composite's source registries, in order (for messages)."""
     with sessions() as session:
-        return [u.slug for u in _load_settings(session, composite_id).source_upstreams]
+        return [u.slug for u in queries.load_settings(session, composite_id).source_upstreams]
 
 
 def _pypi_files(value: str) -> PypiFiles:
@@ -269,20 +203,18 @@ def _pypi_files(value: str) -> PypiFiles:
         ) from None
 
 
-def _settings_row(
-    registry_id: str,
+def _settings_values(
     public_overrides: Sequence[str],
     pypi_files: str,
     min_release_age: int | str | None,
     cooldown_exempt: Sequence[str],
-) -> CompositeSettingsRow:
-    return CompositeSettingsRow(
-        registry_id=registry_id,
-        public_overrides=normalized_names(public_overrides),
-        pypi_files=_pypi_files(pypi_files).value,
-        min_release_age=parse_duration(min_release_age),
-        cooldown_exempt=normalized_names(cooldown_exempt),
-    )
+) -> dict[str, Any]:
+    return {
+        "public_overrides": normalized_names(public_overrides),
+        "pypi_files": _pypi_files(pypi_files).value,
+        "min_release_age": parse_duration(min_release_age),
+        "cooldown_exempt": normalized_names(cooldown_exempt),
+    }
 
 
 def _resolve_upstreams(
@@ -320,64 +252,13 @@ def _resolve_one(
     if slug == composite.slug:
         problems.append(f"{spec!r} is this composite itself")
         return None
-    row = session.scalar(
-        select(RegistryRow).where(
-            RegistryRow.organization_id == composite.organization_id, RegistryRow.slug == slug
-        )
-    )
-    if row is None:
+    found = queries.registry_in(session, composite, slug)
+    if found is None:
         problems.append(f"no registry {slug!r} in organization {composite.organization_slug!r}")
-    elif row.type != RegistryType.SOURCE.value:
+    elif found.type is not RegistryType.SOURCE:
         problems.append(f"{slug!r} is a composite registry; only source registries are upstreams")
-    elif row.ecosystem != composite.ecosystem:
-        problems.append(f"{slug!r} is a {row.ecosystem} registry, not {composite.ecosystem}")
+    elif found.ecosystem != composite.ecosystem:
+        problems.append(f"{slug!r} is a {found.ecosystem} registry, not {composite.ecosystem}")
     else:
-        return Upstream(row.slug, row.id, row.serial)
+        return Upstream(found.slug, found.id, found.serial)
     return None
-
-
-def _store_upstreams(session: Session, composite_id: str, upstreams: list[Upstream]) -> None:
-    for position, upstream in enumerate(upstreams):
-        session.add(
-            CompositeUpstreamRow(
-                composite_id=composite_id, position=position, upstream_id=upstream.registry_id
-            )
-        )
-
-
-def _bump_serial(session: Session, registry_id: str) -> None:
-    session.execute(
-        update(RegistryRow)
-        .where(RegistryRow.id == registry_id)
-        .values(serial=RegistryRow.serial + 1)
-    )
-
-
-def _load_settings(session: Session, composite_id: str) -> CompositeSettings:
-    rows = session.execute(
-        select(CompositeUpstreamRow.upstream_id, RegistryRow.slug, RegistryRow.serial)
-        .outerjoin(RegistryRow, RegistryRow.id == CompositeUpstreamRow.upstream_id)
-        .where(CompositeUpstreamRow.composite_id == composite_id)
-        .order_by(CompositeUpstreamRow.position)
-    ).all()
-    upstreams = [
-        PYPI if upstream_id is None else Upstream(slug, upstream_id, serial)
-        for upstream_id, slug, serial in rows
-    ]
-    return settings_from(upstreams, session.get(CompositeSettingsRow, composite_id))
-
-
-def settings_from(
-    upstreams: list[Upstream], settings: CompositeSettingsRow | None
-) -> CompositeSettings:
-    """A composite's settings from its upstreams, in order, and its settings row."""
-    if settings is None:
-        return CompositeSettings(upstreams)
-    age = settings.min_release_age
-    policy = CompositePolicy(
-        public_overrides=frozenset(settings.public_overrides),
-        min_release_age=None if age is None else timedelta(seconds=age),
-        cooldown_exempt=frozenset(settings.cooldown_exempt),
-        pypi_files=PypiFiles(settings.pypi_files),
-    )
-    return CompositeSettings(upstreams, policy)

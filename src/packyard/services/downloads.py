@@ -25,7 +25,7 @@ from packyard.core.models import Registry, RegistryType
 from packyard.core.simple_api import METADATA_SUFFIX
 from packyard.db import index as queries
 from packyard.db.index import StoredFile
-from packyard.db.models import PackageRow
+from packyard.db.tables import PackageRow
 from packyard.services import metrics
 from packyard.services.composite_index import CompositeIndexService
 

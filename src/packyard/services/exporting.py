@@ -30,7 +30,7 @@ from packyard import __version__
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import InvalidRequest
 from packyard.core.models import Registry, RegistryType
-from packyard.db.models import PackageRow
+from packyard.db.tables import PackageRow
 from packyard.dists.digests import MultiHasher
 from packyard.services.import_folders import MANIFEST_NAME
 from packyard.services.import_model import Phase, Progress

@@ -149,7 +149,8 @@ class Phase(enum.Enum):
 
 
 class Progress(Protocol):
-    """What the import reports as it goes (the CLI draws bars or prints lines)."""
+    """What the import reports as it goes (the CLI draws bars or prints lines);
+    ``advance`` is called from the import's threads."""
 
     def start(self, phase: Phase, files: int | None, size: int | None) -> None:
         """A phase begins; totals are None when not known in advance."""

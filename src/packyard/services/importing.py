@@ -2,9 +2,9 @@
 would, keeping each file's original upload time, yank state and origin.
 
 Phases: *scan* (list what the source offers and keep what the selection takes), *fetch*
-(stage the bytes, several files at once for an index) and *record* (one file at a time
-through ``PublishService.publish``: the same inspection, duplicate check, blob store and
-one transaction per file as an upload).
+(stage the bytes) and *record* (``PublishService.publish``: the same inspection, duplicate
+check, blob store and one transaction per file as an upload). Several files go through
+fetch and record at once, in a bounded pool of threads.
 
 Why it is safe to run again, or after being killed: a file is recorded in one transaction
 of its own, after its blob is stored, so a killed import leaves whole files and at most an
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import InvalidRequest, PackyardError, UpstreamError
 from packyard.core.models import Registry, RegistryType
-from packyard.db.models import PackageRow
+from packyard.db.tables import PackageRow
 from packyard.services.import_model import (
     FetchFailed,
     FileResult,
@@ -89,8 +89,14 @@ class ImportService:
         progress.start(Phase.FETCH, len(to_fetch), _known_size(to_fetch))
         progress.start(Phase.RECORD, len(to_fetch), None)
         staging = self._publishing.staging
-        for file, fetched in _fetch_all(source, staging, to_fetch, concurrency, progress):
-            result = self._record(target, source, file, fetched)
+
+        def one(file: SourceFile) -> FileResult:
+            fetched = _fetch(source, staging, file)
+            staged = isinstance(fetched, StagedFile)
+            progress.advance(Phase.FETCH, 1, fetched.size if staged else 0)
+            return self._record(target, source, file, fetched)
+
+        for result in _bounded_map(one, to_fetch, concurrency):
             report.results.append(result)
             progress.advance(Phase.RECORD, 1, result.size)
         progress.finish(Phase.FETCH)
@@ -182,44 +188,34 @@ def _known_size(files: list[SourceFile]) -> int | None:
     return sum(f.size or 0 for f in files)
 
 
-def _fetch_all(
-    source: Source,
-    staging: StagingArea,
-    files: list[SourceFile],
-    concurrency: int,
-    progress: Progress,
-) -> Iterator[tuple[SourceFile, StagedFile | FileResult]]:
-    """Each file with its staged bytes (or why they could not be had), as fetches finish.
+def _bounded_map(
+    work: Callable[[SourceFile], FileResult], files: list[SourceFile], concurrency: int
+) -> Iterator[FileResult]:
+    """``work`` on each file in ``concurrency`` threads, results as they finish.
 
-    At most ``2 * concurrency`` files are staged and not yet recorded at any time, so the
-    staging folder holds a bounded number of files whatever the size of the import."""
+    Files are fetched *and* recorded in the threads: recording is mostly waiting for the
+    disk (a blob and its folder flushed, a commit), which threads overlap; SQLite still
+    takes one commit at a time. At most ``2 * concurrency`` files are submitted at once,
+    and each thread holds one staged file, so staging stays small whatever the import."""
     window = 2 * concurrency
-    pending: dict[Future[StagedFile], SourceFile] = {}
+    pending: set[Future[FileResult]] = set()
     queue = iter(files)
-
-    def fetch(file: SourceFile) -> StagedFile:
-        return source.fetch(file, staging)
-
     with ThreadPoolExecutor(concurrency) as pool:
         while True:
             while len(pending) < window and (file := next(queue, None)) is not None:
-                pending[pool.submit(fetch, file)] = file
+                pending.add(pool.submit(work, file))
             if not pending:
                 return
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                file = pending.pop(future)
-                outcome = _outcome(file, future)
-                staged = isinstance(outcome, StagedFile)
-                progress.advance(Phase.FETCH, 1, outcome.size if staged else 0)
-                yield file, outcome
+                yield future.result()
 
 
-def _outcome(file: SourceFile, future: Future[StagedFile]) -> StagedFile | FileResult:
+def _fetch(source: Source, staging: StagingArea, file: SourceFile) -> StagedFile | FileResult:
     """The staged file, or why it could not be had (the import goes on)."""
     size = file.size or 0
     try:
-        return future.result()
+        return source.fetch(file, staging)
     except FetchFailed as error:
         return FileResult(file.filename, Outcome.FAILED, size, str(error))
     except PackyardError as error:  # TooLarge: refused like an upload

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.blobs.base import BlobStore
 from packyard.core.retention import DEFAULT_GC_GRACE
-from packyard.db.models import OrganizationRow, PackageRow, PypiProjectRow, RegistryRow
+from packyard.db.tables import OrganizationRow, PackageRow, PypiProjectRow, RegistryRow
 
 
 @dataclass(frozen=True, slots=True)

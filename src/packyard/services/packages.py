@@ -1,5 +1,6 @@
-"""Packages of a registry through the REST API: list (newest first, cursor pages), get with
-every detail, delete, and copy into another registry.
+"""Packages of a registry, one method per use case for the REST API and the web UI alike:
+list (newest first, cursor pages), the UI's release listing and statistics, one package
+with every detail, delete, and copy into another registry.
 
 Cursors are positions in ``packages.seq``, which only grows (SQLite AUTOINCREMENT, or a
 PostgreSQL sequence), so a client following ``next`` links while others publish sees every
@@ -9,28 +10,37 @@ content-addressed, so nothing is written to the blob store.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, false, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import Conflict, InvalidRequest, NotFound
-from packyard.core.models import ArchiveMember, PackageFile, Principal, Registry, RegistryType
+from packyard.core.index import version_key
+from packyard.core.models import (
+    ArchiveMember,
+    PackageFile,
+    Principal,
+    Registry,
+    RegistryStats,
+    RegistryType,
+    Release,
+)
 from packyard.core.names import looks_like_id, normalize_project, normalize_version
-from packyard.core.permissions import Disclosure
+from packyard.core.permissions import Disclosure, allowed
 from packyard.core.scopes import Scope
-from packyard.db.models import PackageRow, RegistryRow
+from packyard.db import packages as queries
+from packyard.db.registries import bump_serial
 from packyard.services.downloads import DownloadCounter
 from packyard.services.registries import RegistryService
-from packyard.services.rows import package_from_row
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
+PAGE_SIZE = 50
+MAX_FILTER_LENGTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +67,21 @@ class PackagePage:
 
 
 @dataclass(frozen=True, slots=True)
+class ReleasePage:
+    releases: list[Release]
+    next_cursor: int | None  # pass as ``before`` for the next (older) page
+
+
+@dataclass(frozen=True, slots=True)
 class PackageDetails:
-    """Everything the package details page shows about one file."""
+    """Everything the REST answer and the package page show about one file."""
 
     registry: Registry
     package: PackageFile
     metadata: dict[str, Any]
+    description: str | None
     members: list[ArchiveMember]
+    siblings: list[Release]  # every file of the same project, newest version first
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +93,7 @@ class CopyResult:
 class PackageService:
     def __init__(
         self,
+        *,
         sessions: sessionmaker[Session],
         registries: RegistryService,
         counter: DownloadCounter,
@@ -85,53 +104,86 @@ class PackageService:
         self._counter = counter
         self._now = now
 
+    @staticmethod
+    def readable(principal: Principal, registries: list[Registry]) -> list[Registry]:
+        """The registries ``principal`` may read packages of."""
+        return [r for r in registries if allowed(principal, Scope.READ_PACKAGES, r)]
+
+    def stats(self, registries: list[Registry]) -> dict[str, RegistryStats]:
+        """Package count and last push of each registry."""
+        if not registries:
+            return {}
+        with self._sessions() as session:
+            return queries.stats(session, [r.id for r in registries])
+
+    def releases(
+        self,
+        registry: Registry,
+        *,
+        name_filter: str = "",
+        before: int | None = None,
+        limit: int = PAGE_SIZE,
+    ) -> ReleasePage:
+        """The files of a registry the caller already reads, newest first, ``limit`` at a
+        time; ``name_filter`` keeps those whose project name starts with it (compared as
+        PEP 503 normalises names)."""
+        with self._sessions() as session:
+            found, cursor = queries.releases(
+                session, registry.id, _normalized_filter(name_filter), before, limit
+            )
+        return ReleasePage(found, cursor)
+
     def list_packages(
-        self, principal: Principal, organization: str, registry_slug: str, query: PackageQuery
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        query: PackageQuery,
+        disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> PackagePage:
         """A page of the registry's packages, newest first (``read_packages``)."""
         registry = self._registries.registry_for(
-            principal, organization, registry_slug, Scope.READ_PACKAGES, Disclosure.API
+            principal, organization, registry_slug, Scope.READ_PACKAGES, disclosure
         )
-        per_page = max(1, min(query.per_page, MAX_PER_PAGE))
-        filtered = _filtered(select(PackageRow), registry, query)
-        # Walking towards newer packages (only ``before``) reads ascending, then flips.
-        towards_newer = query.before is not None and query.after is None
-        order = PackageRow.seq.asc() if towards_newer else PackageRow.seq.desc()
+        page_query = queries.PageQuery(
+            registry_id=registry.id,
+            per_page=max(1, min(query.per_page, MAX_PER_PAGE)),
+            before=query.before,
+            after=query.after,
+            project=None if not query.name else normalize_project(query.name),
+            version=None if not query.version else _normal_version(query.version),
+        )
         with self._sessions() as session:
-            rows = list(
-                session.scalars(_bounded(filtered, query).order_by(order).limit(per_page + 1))
-            )
-            more = len(rows) > per_page
-            rows = rows[:per_page]
-            if towards_newer:
-                rows.reverse()
-            items = [self._counted(package_from_row(row)) for row in rows]
-            seqs = [row.seq for row in rows]
-            newer_exists = bool(seqs) and (
-                more if towards_newer else _any_beyond(session, registry, query, seqs[0], True)
-            )
-            older_exists = bool(seqs) and (
-                _any_beyond(session, registry, query, seqs[-1], False) if towards_newer else more
-            )
+            found, newer, older = queries.page(session, page_query)
         return PackagePage(
             registry,
-            items,
-            next_cursor=seqs[-1] if older_exists else None,
-            prev_cursor=seqs[0] if newer_exists else None,
+            [self._counted(p.package) for p in found],
+            next_cursor=found[-1].seq if older else None,
+            prev_cursor=found[0].seq if newer else None,
         )
 
     def package(
-        self, principal: Principal, organization: str, registry_slug: str, package_id: str
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        package_id: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> PackageDetails:
         """One package with every detail (``read_packages``); raises NotFound."""
         registry = self._registries.registry_for(
-            principal, organization, registry_slug, Scope.READ_PACKAGES, Disclosure.API
+            principal, organization, registry_slug, Scope.READ_PACKAGES, disclosure
         )
         with self._sessions() as session:
-            return self._details(registry, _package_row(session, registry, package_id))
+            return self._details(session, registry, _found(session, registry, package_id))
 
     def delete_package(
-        self, principal: Principal, organization: str, registry_slug: str, package_id: str
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        package_id: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> None:
         """Remove the package from the registry and its index at once (``delete_packages``).
 
@@ -139,12 +191,14 @@ class PackageService:
         collected later.
         """
         registry = self._registries.registry_for(
-            principal, organization, registry_slug, Scope.DELETE_PACKAGES, Disclosure.API
+            principal, organization, registry_slug, Scope.DELETE_PACKAGES, disclosure
         )
         with self._sessions.begin() as session:
-            row = _package_row(session, registry, package_id)
-            session.execute(delete(PackageRow).where(PackageRow.seq == row.seq))
-            _bump_serial(session, registry)
+            if not looks_like_id(package_id) or not queries.delete_package(
+                session, registry.id, package_id
+            ):
+                raise _no_package(registry, package_id)
+            bump_serial(session, registry.id)
 
     def copy_package(
         self,
@@ -153,6 +207,7 @@ class PackageService:
         registry_slug: str,
         package_id: str,
         destination_slug: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> CopyResult:
         """Copy a package into another registry of the organization, sharing its bytes.
 
@@ -161,38 +216,61 @@ class PackageService:
         other bytes raise Conflict. A composite destination raises InvalidRequest.
         """
         source = self._registries.registry_for(
-            principal, organization, registry_slug, Scope.READ_PACKAGES, Disclosure.API
+            principal, organization, registry_slug, Scope.READ_PACKAGES, disclosure
         )
         destination = self._registries.registry_for(
-            principal, organization, destination_slug, Scope.WRITE_PACKAGES, Disclosure.API
+            principal, organization, destination_slug, Scope.WRITE_PACKAGES, disclosure
         )
         if destination.type is not RegistryType.SOURCE:
             raise InvalidRequest(
                 f"{destination.slug!r} is a composite registry; copy into a source registry"
             )
         with self._sessions() as session:
-            original = _package_row(session, source, package_id)
-            existing = _existing_copy(session, destination, original)
+            original = _found(session, source, package_id).package
+            existing = self._existing_copy(session, destination, original)
             if existing is not None:
-                return CopyResult(self._details(destination, existing), created=False)
-            copy = _copied_row(original, destination, self._now())
+                return CopyResult(existing, created=False)
         try:
             with self._sessions.begin() as session:
-                session.add(copy)
-                _bump_serial(session, destination)
+                copy = queries.add_copy(session, source.id, original.id, destination, self._now())
+                bump_serial(session, destination.id)
+                details = self._details(session, destination, copy)
         except IntegrityError:
             # A concurrent copy or publish of the same file name won the race.
             with self._sessions() as session:
-                existing = _existing_copy(session, destination, copy)
+                existing = self._existing_copy(session, destination, original)
                 if existing is None:
                     raise
-                return CopyResult(self._details(destination, existing), created=False)
-        return CopyResult(self._details(destination, copy), created=True)
+                return CopyResult(existing, created=False)
+        return CopyResult(details, created=True)
 
-    def _details(self, registry: Registry, row: PackageRow) -> PackageDetails:
-        members = [ArchiveMember(str(path), int(size)) for path, size in row.members_json]
-        package = self._counted(package_from_row(row))
-        return PackageDetails(registry, package, dict(row.metadata_json), members)
+    def _existing_copy(
+        self, session: Session, destination: Registry, original: PackageFile
+    ) -> PackageDetails | None:
+        found = queries.package_by_filename(session, destination.id, original.filename)
+        if found is None:
+            return None
+        if found.package.digests.sha256 != original.digests.sha256:
+            raise Conflict(
+                f"File already exists: {original.filename} is already in {destination.slug!r} "
+                "with different contents"
+            )
+        return self._details(session, destination, found)
+
+    def _details(
+        self, session: Session, registry: Registry, found: queries.StoredPackage
+    ) -> PackageDetails:
+        siblings = queries.siblings(session, registry.id, found.package.project)
+        return PackageDetails(
+            registry=registry,
+            package=self._counted(found.package),
+            metadata=found.metadata,
+            description=found.description,
+            members=found.members,
+            siblings=sorted(
+                siblings, key=lambda s: (version_key(s.version), s.filename), reverse=True
+            ),
+        )
 
     def _counted(self, package: PackageFile) -> PackageFile:
         pending = self._counter.pending(package.id)
@@ -201,34 +279,19 @@ class PackageService:
         return replace(package, downloads_count=package.downloads_count + pending)
 
 
-def _filtered(
-    statement: Select[PackageRow], registry: Registry, query: PackageQuery
-) -> Select[PackageRow]:
-    statement = statement.where(PackageRow.registry_id == registry.id)
-    if "\x00" in (query.name or "") + (query.version or ""):
-        return statement.where(false())  # no stored name or version holds NUL
-    if query.name:
-        statement = statement.where(PackageRow.project == normalize_project(query.name))
-    if query.version:
-        statement = statement.where(PackageRow.version == _normal_version(query.version))
-    return statement
+def _found(session: Session, registry: Registry, package_id: str) -> queries.StoredPackage:
+    found = (
+        queries.package_by_id(session, registry.id, package_id)
+        if looks_like_id(package_id)
+        else None
+    )
+    if found is None:
+        raise _no_package(registry, package_id)
+    return found
 
 
-def _bounded(statement: Select[PackageRow], query: PackageQuery) -> Select[PackageRow]:
-    if query.after is not None:
-        statement = statement.where(PackageRow.seq < query.after)
-    if query.before is not None:
-        statement = statement.where(PackageRow.seq > query.before)
-    return statement
-
-
-def _any_beyond(
-    session: Session, registry: Registry, query: PackageQuery, seq: int, newer: bool
-) -> bool:
-    """Whether any package matching the filters lies past ``seq`` (newer or older)."""
-    condition = PackageRow.seq > seq if newer else PackageRow.seq < seq
-    inner = _filtered(select(PackageRow), registry, query).where(condition)
-    return bool(session.scalar(select(exists(inner))))
+def _no_package(registry: Registry, package_id: str) -> NotFound:
+    return NotFound(f"No package {package_id!r} in registry {registry.slug!r}")
 
 
 def _normal_version(version: str) -> str:
@@ -236,59 +299,8 @@ def _normal_version(version: str) -> str:
     return normalize_version(version) or version
 
 
-def _package_row(session: Session, registry: Registry, package_id: str) -> PackageRow:
-    row = (
-        None
-        if not looks_like_id(package_id)
-        else session.scalar(
-            select(PackageRow).where(
-                PackageRow.id == package_id, PackageRow.registry_id == registry.id
-            )
-        )
-    )
-    if row is None:
-        raise NotFound(f"No package {package_id!r} in registry {registry.slug!r}")
-    return row
-
-
-def _existing_copy(
-    session: Session, destination: Registry, original: PackageRow
-) -> PackageRow | None:
-    row = session.scalar(
-        select(PackageRow).where(
-            PackageRow.registry_id == destination.id, PackageRow.filename == original.filename
-        )
-    )
-    if row is not None and row.sha256 != original.sha256:
-        raise Conflict(
-            f"File already exists: {original.filename} is already in {destination.slug!r} with "
-            "different contents"
-        )
-    return row
-
-
-# Columns a copy takes over unchanged; identity, place, time and counts are its own.
-_OWN_COLUMNS = frozenset({"seq", "id", "registry_id", "created_at", "downloads_count"})
-
-
-def _copied_row(original: PackageRow, destination: Registry, now: datetime) -> PackageRow:
-    shared = {
-        attribute.key: getattr(original, attribute.key)
-        for attribute in inspect(PackageRow).column_attrs
-        if attribute.key not in _OWN_COLUMNS
-    }
-    return PackageRow(
-        **shared,
-        id=str(uuid.uuid4()),
-        registry_id=destination.id,
-        created_at=now,
-        downloads_count=0,
-    )
-
-
-def _bump_serial(session: Session, registry: Registry) -> None:
-    session.execute(
-        update(RegistryRow)
-        .where(RegistryRow.id == registry.id)
-        .values(serial=RegistryRow.serial + 1)
-    )
+def _normalized_filter(text: str) -> str:
+    cleaned = text.strip().lower()[:MAX_FILTER_LENGTH]
+    for separator in ("_", "."):
+        cleaned = cleaned.replace(separator, "-")
+    return cleaned

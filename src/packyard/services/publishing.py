@@ -18,9 +18,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,7 +28,9 @@ from packyard.core.errors import Conflict, InvalidRequest
 from packyard.core.models import PackageFile, Principal, Registry, RegistryType
 from packyard.core.permissions import Disclosure
 from packyard.core.scopes import Scope
-from packyard.db.models import PackageRow, RegistryRow
+from packyard.db import packages as queries
+from packyard.db.packages import package_from_values
+from packyard.db.registries import bump_serial
 from packyard.dists.filenames import canonical_filename
 from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
@@ -37,29 +38,7 @@ from packyard.dists.metadata import CoreMetadata
 from packyard.services import metrics
 from packyard.services.composites import source_upstream_slugs
 from packyard.services.registries import RegistryService
-from packyard.services.rows import package_from_row, package_from_values
 from packyard.services.staging import StagedFile, StagingArea
-
-_PACKAGES = cast(Table, PackageRow.__table__)
-_REGISTRIES = cast(Table, RegistryRow.__table__)
-_INSERT_PACKAGE = insert(_PACKAGES)
-_BUMP_SERIAL = (
-    update(_REGISTRIES)
-    .where(_REGISTRIES.c.id == bindparam("registry_id"))
-    .values(serial=_REGISTRIES.c.serial + 1)
-)
-# The files a new one may duplicate: its name, and the other files of its release (whose
-# names may normalise to the same distribution). Built once; Core, since it loads no rows.
-_CANDIDATES = select(_PACKAGES.c.seq, _PACKAGES.c.filename).where(
-    _PACKAGES.c.registry_id == bindparam("registry_id"),
-    or_(
-        _PACKAGES.c.filename == bindparam("filename"),
-        and_(
-            _PACKAGES.c.project == bindparam("project"),
-            _PACKAGES.c.version == bindparam("version"),
-        ),
-    ),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +62,7 @@ class PublishResult:
 class PublishService:
     def __init__(
         self,
+        *,
         sessions: sessionmaker[Session],
         registries: RegistryService,
         blobs: BlobStore,
@@ -157,21 +137,18 @@ class PublishService:
         reading two columns; the whole row is loaded only for a match, which is rare."""
         metadata = None if inspection is None else inspection.metadata
         with self._sessions() as session:
-            candidates = session.execute(
-                _CANDIDATES,
-                {
-                    "registry_id": registry.id,
-                    "filename": staged.filename,
-                    # NULL matches no row: without an inspection only the name is looked up.
-                    "project": None if metadata is None else metadata.project,
-                    "version": None if metadata is None else metadata.version,
-                },
-            ).all()
+            # Without an inspection only the name is looked up.
+            candidates = queries.duplicate_candidates(
+                session,
+                registry.id,
+                staged.filename,
+                None if metadata is None else metadata.project,
+                None if metadata is None else metadata.version,
+            )
             seq = _matching_seq(candidates, staged.filename, check_canonical=inspection is not None)
             if seq is None:
                 return None
-            row = session.get_one(PackageRow, seq)
-            return _same_bytes_or_conflict(row, staged)
+            return _same_bytes_or_conflict(queries.package_by_seq(session, seq), staged)
 
     def _store_blobs(self, staged: StagedFile, inspection: Inspection) -> None:
         if inspection.wheel_metadata is not None:
@@ -195,12 +172,9 @@ class PublishService:
             if provenance.requires_python is not None:
                 values["requires_python"] = provenance.requires_python
         try:
-            # Core statements: the ORM's unit of work and its synchronisation of the UPDATE
-            # with loaded objects cost more than the two statements themselves, and this
-            # session loads nothing.
             with self._sessions.begin() as session:
-                session.execute(_INSERT_PACKAGE, values)
-                session.execute(_BUMP_SERIAL, {"registry_id": registry.id})
+                queries.insert_package(session, values)
+                bump_serial(session, registry.id)
         except IntegrityError:
             # A concurrent publish of the same file name won the race.
             existing = self._existing(registry, staged)
@@ -211,7 +185,7 @@ class PublishService:
 
 
 def _matching_seq(
-    candidates: Sequence[Row[int, str]], filename: str, *, check_canonical: bool
+    candidates: Sequence[tuple[int, str]], filename: str, *, check_canonical: bool
 ) -> int | None:
     """The seq of the candidate stored under ``filename`` itself, else (when
     ``check_canonical``) of one whose name normalises to the same distribution."""
@@ -224,13 +198,13 @@ def _matching_seq(
     return next((seq for seq, stored in candidates if canonical_filename(stored) == wanted), None)
 
 
-def _same_bytes_or_conflict(row: PackageRow, staged: StagedFile) -> PackageFile:
-    if row.sha256 != staged.digests.sha256:
+def _same_bytes_or_conflict(package: PackageFile, staged: StagedFile) -> PackageFile:
+    if package.digests.sha256 != staged.digests.sha256:
         raise Conflict(
             f"File already exists: {staged.filename} is already in this registry with "
             "different contents. Publish a new version instead of replacing a file."
         )
-    return package_from_row(row)
+    return package
 
 
 def _package_values(

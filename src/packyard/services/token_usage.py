@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from packyard.db.models import TokenRow
+from packyard.db.tables import TokenRow
 
 RECORD_INTERVAL = timedelta(minutes=1)
 # Bounds memory when very many tokens are used; forgetting only costs one extra write.

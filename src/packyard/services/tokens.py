@@ -1,5 +1,11 @@
-"""API access tokens and read-only registry tokens: minting, and turning a secret back into
-a Principal.
+"""Tokens: organization access tokens (scopes over the whole organization) and read-only
+registry tokens; minting, listing, describing, revoking, and turning a secret back into a
+Principal.
+
+Each use case is one method whoever calls it (REST API, web UI, command line): it takes
+the caller's Principal and checks it through ``core.permissions``. A token never carries
+more scopes than its creator holds, and records who made it (``created_by_token``,
+``created_by_user``) in the transaction that stores it.
 
 A secret is ``pky_`` plus 32 random bytes, urlsafe; only its SHA256 is stored, so a leaked
 database yields no usable token. Lookups go by that hash, which is already constant-time
@@ -9,43 +15,28 @@ with respect to the secret's content.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import secrets
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from packyard.core.errors import NotFound, Unauthenticated, ValidationFailed
-from packyard.core.models import Principal, PrincipalKind, Registry
+from packyard.core.errors import NotFound, PermissionDenied, Unauthenticated, ValidationFailed
+from packyard.core.models import Principal, Registry, Token
 from packyard.core.names import looks_like_id
-from packyard.core.permissions import Disclosure
+from packyard.core.permissions import Disclosure, authentication_required
 from packyard.core.scopes import Scope
-from packyard.db.models import TokenRow
+from packyard.db import tokens as queries
+from packyard.db.tokens import hash_secret
+from packyard.services.oidc import MINTED_PREFIX, OidcService
+from packyard.services.oidc_keys import looks_like_jwt
 from packyard.services.registries import RegistryService
 from packyard.services.token_usage import TokenUsage
 
 TOKEN_PREFIX = "pky_"
 MAX_SECRET_LENGTH = 256
-
-# Built once: every request with a token runs it, and building the statement each time
-# cost half as much as running it.
-_BY_SECRET_SHA256 = select(TokenRow).where(TokenRow.secret_sha256 == bindparam("secret_sha256"))
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    id: str
-    organization_id: str
-    registry_id: str | None
-    scopes: frozenset[Scope]
-    description: str
-    created_at: datetime
-    last_used_at: datetime | None
-    created_by: str | None = None  # the id of the token that created it; None from the CLI
+MAX_DESCRIPTION_LENGTH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,121 +47,141 @@ class IssuedToken:
     secret: str
 
 
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-def _token_from_row(row: TokenRow) -> Token:
-    return Token(
-        id=row.id,
-        organization_id=row.organization_id,
-        registry_id=row.registry_id,
-        scopes=frozenset(Scope(s) for s in row.scopes),
-        description=row.description,
-        created_at=row.created_at,
-        last_used_at=row.last_used_at,
-        created_by=row.created_by,
-    )
-
-
 class TokenService:
     def __init__(
         self,
+        *,
         sessions: sessionmaker[Session],
         registries: RegistryService,
         now: Callable[[], datetime],
         usage: TokenUsage | None = None,
+        oidc: OidcService | None = None,
     ) -> None:
         self._sessions = sessions
+        self._oidc = oidc
         self._registries = registries
         self._now = now
         self.usage = usage if usage is not None else TokenUsage(sessions, now)
 
-    def create_api_token(
-        self, organization_slug: str, scopes: frozenset[Scope], description: str = ""
-    ) -> IssuedToken:
-        """Mint an organization-wide API access token with ``scopes``."""
-        if not scopes:
-            raise ValidationFailed("An API access token needs at least one scope")
-        organization = self._registries.get_organization(organization_slug)
-        return self._issue(organization.id, None, scopes, description)
-
-    def create_registry_token(
-        self, organization_slug: str, registry_slug: str, description: str = ""
-    ) -> IssuedToken:
-        """Mint a read-only token for one registry."""
-        registry = self._registries.find_registry(organization_slug, registry_slug)
-        return self._issue(registry.organization_id, registry.id, frozenset(), description)
-
-    def _issue(
-        self,
-        organization_id: str,
-        registry_id: str | None,
-        scopes: frozenset[Scope],
-        description: str,
-        created_by: str | None = None,
-    ) -> IssuedToken:
-        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        row = TokenRow(
-            id=str(uuid.uuid4()),
-            organization_id=organization_id,
-            registry_id=registry_id,
-            secret_sha256=hash_secret(secret),
-            scopes=sorted(s.value for s in scopes),
-            description=description,
-            created_by=created_by,
-            created_at=self._now(),
-        )
-        with self._sessions.begin() as session:
-            session.add(row)
-        return IssuedToken(_token_from_row(row), secret)
-
-    def authenticate(self, secret: str) -> Principal:
-        """The Principal a secret stands for; raises Unauthenticated for an unknown one."""
+    def authenticate(self, secret: str, base_url: str | None = None) -> Principal:
+        """The Principal a secret stands for; raises Unauthenticated for an unknown one.
+        OIDC credentials (a CI job's JWT, a minted token) go to services.oidc, which
+        needs the server's ``base_url`` to check a JWT's audience."""
+        if self._oidc is not None:
+            if looks_like_jwt(secret):
+                return self._oidc.one_phase_principal(secret, base_url)
+            if secret.startswith(MINTED_PREFIX):
+                return self._oidc.minted_principal(secret)
         if not secret or len(secret) > MAX_SECRET_LENGTH:
             raise Unauthenticated("Invalid token")
         with self._sessions() as session:
-            row = session.scalar(_BY_SECRET_SHA256, {"secret_sha256": hash_secret(secret)})
-        if row is None:
+            found = queries.principal_by_secret(session, hash_secret(secret))
+        if found is None:
             raise Unauthenticated("Invalid token: it is unknown or has been revoked")
-        self.usage.record(row.id)
-        return principal_from_row(row)
+        if found.token_id is not None:
+            self.usage.record(found.token_id)
+        return found
 
-    # The REST API: registry tokens managed by API tokens, and the caller's own token.
+    # Organization access tokens.
+
+    def access_tokens(
+        self,
+        principal: Principal,
+        organization_slug: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> list[Token]:
+        """The organization's access tokens the caller may see, oldest first: all of them
+        with ``write_registries``, otherwise those the caller made."""
+        organization = self._registries.organization_for(
+            principal, organization_slug, Scope.READ_PACKAGES, disclosure
+        )
+        with self._sessions() as session:
+            found = queries.access_tokens(session, organization.id, _only_own(principal))
+        return [self._with_usage(token) for token in found]
+
+    def create_access_token(
+        self,
+        principal: Principal,
+        organization_slug: str,
+        scopes: frozenset[Scope],
+        description: str = "",
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> IssuedToken:
+        """Mint an organization access token with ``scopes``, which must be among the
+        caller's own."""
+        organization = self._registries.organization_for(
+            principal, organization_slug, Scope.READ_PACKAGES, disclosure
+        )
+        if not scopes:
+            raise ValidationFailed("An API access token needs at least one scope")
+        beyond = sorted(s.value for s in scopes - principal.scopes)
+        if beyond:
+            raise PermissionDenied(f"You cannot grant scopes you lack: {', '.join(beyond)}")
+        return self._issue(principal, organization.id, None, scopes, description)
+
+    def revoke_access_token(
+        self,
+        principal: Principal,
+        organization_slug: str,
+        token_id: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> None:
+        """Revoke an organization access token: any with ``write_registries``, otherwise
+        one the caller made."""
+        organization = self._registries.organization_for(
+            principal, organization_slug, Scope.READ_PACKAGES, disclosure
+        )
+        with self._sessions.begin() as session:
+            if not queries.delete_access_token(
+                session, organization.id, token_id, _only_own(principal)
+            ):
+                raise NotFound("No such token: it may have been revoked already")
+
+    # Read-only registry tokens: managed with ``write_registries`` on the registry.
 
     def registry_tokens(
-        self, principal: Principal, organization_slug: str, registry_slug: str
+        self,
+        principal: Principal,
+        organization_slug: str,
+        registry_slug: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> RegistryTokens:
-        """The read-only tokens of a registry, oldest first (``write_registries``)."""
-        registry = self._manageable_registry(principal, organization_slug, registry_slug)
+        """The read-only tokens of a registry, oldest first."""
+        registry = self._manageable(principal, organization_slug, registry_slug, disclosure)
         with self._sessions() as session:
-            rows = session.scalars(
-                select(TokenRow)
-                .where(TokenRow.registry_id == registry.id)
-                .order_by(TokenRow.created_at, TokenRow.id)
-            ).all()
-            tokens = [self._with_usage(_token_from_row(row)) for row in rows]
-        return RegistryTokens(registry, tokens)
+            found = queries.registry_tokens(session, registry.id)
+        return RegistryTokens(registry, [self._with_usage(token) for token in found])
 
-    def issue_registry_token(
-        self, principal: Principal, organization_slug: str, registry_slug: str, description: str
+    def create_registry_token(
+        self,
+        principal: Principal,
+        organization_slug: str,
+        registry_slug: str,
+        description: str = "",
+        disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> tuple[Registry, IssuedToken]:
-        """Mint a read-only token for the registry on behalf of ``principal``."""
-        registry = self._manageable_registry(principal, organization_slug, registry_slug)
-        _check_description(description)
+        """Mint a read-only token for the registry."""
+        registry = self._manageable(principal, organization_slug, registry_slug, disclosure)
         issued = self._issue(
-            registry.organization_id, registry.id, frozenset(), description, principal.token_id
+            principal, registry.organization_id, registry.id, frozenset(), description
         )
         return registry, issued
 
     def registry_token(
-        self, principal: Principal, organization_slug: str, registry_slug: str, token_id: str
+        self,
+        principal: Principal,
+        organization_slug: str,
+        registry_slug: str,
+        token_id: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> tuple[Registry, Token]:
         """One token of the registry; raises NotFound."""
-        registry = self._manageable_registry(principal, organization_slug, registry_slug)
+        registry = self._manageable(principal, organization_slug, registry_slug, disclosure)
         with self._sessions() as session:
-            row = _registry_token_row(session, registry, token_id)
-            return registry, self._with_usage(_token_from_row(row))
+            token = _found(
+                queries.registry_token(session, registry.id, token_id), registry, token_id
+            )
+        return registry, self._with_usage(token)
 
     def describe_registry_token(
         self,
@@ -179,47 +190,86 @@ class TokenService:
         registry_slug: str,
         token_id: str,
         description: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> tuple[Registry, Token]:
         """Change a registry token's description; raises NotFound."""
-        registry = self._manageable_registry(principal, organization_slug, registry_slug)
-        _check_description(description)
+        registry = self._manageable(principal, organization_slug, registry_slug, disclosure)
+        cleaned = _checked_description(description)
         with self._sessions.begin() as session:
-            row = _registry_token_row(session, registry, token_id)
-            row.description = description
-            token = _token_from_row(row)
+            token = queries.describe_registry_token(session, registry.id, token_id, cleaned)
+            token = _found(token, registry, token_id)
         return registry, self._with_usage(token)
 
-    def delete_registry_token(
-        self, principal: Principal, organization_slug: str, registry_slug: str, token_id: str
+    def revoke_registry_token(
+        self,
+        principal: Principal,
+        organization_slug: str,
+        registry_slug: str,
+        token_id: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> None:
         """Delete a registry token: it stops working with the next request."""
-        registry = self._manageable_registry(principal, organization_slug, registry_slug)
+        registry = self._manageable(principal, organization_slug, registry_slug, disclosure)
         with self._sessions.begin() as session:
-            session.delete(_registry_token_row(session, registry, token_id))
+            if not looks_like_id(token_id) or not queries.delete_registry_token(
+                session, registry.id, token_id
+            ):
+                raise NotFound(f"No token {token_id!r} in registry {registry.slug!r}")
+
+    # The caller's own token.
 
     def current_token(self, principal: Principal) -> Token:
         """The token the caller authenticated with; raises Unauthenticated without one."""
         if principal.token_id is None:
-            raise Unauthenticated("Authentication required: send Authorization: Bearer TOKEN")
+            raise authentication_required(Disclosure.API)
         with self._sessions() as session:
-            row = session.get(TokenRow, principal.token_id)
-            if row is None:
-                raise Unauthenticated("Invalid token: it is unknown or has been revoked")
-            return self._with_usage(_token_from_row(row))
+            token = queries.token_by_id(session, principal.token_id)
+        if token is None:
+            raise Unauthenticated("Invalid token: it is unknown or has been revoked")
+        return self._with_usage(token)
 
     def revoke_current_token(self, principal: Principal) -> None:
         """Delete the token the caller authenticated with."""
         if principal.token_id is None:
-            raise Unauthenticated("Authentication required: send Authorization: Bearer TOKEN")
+            raise authentication_required(Disclosure.API)
         with self._sessions.begin() as session:
-            session.execute(delete(TokenRow).where(TokenRow.id == principal.token_id))
+            queries.delete_token(session, principal.token_id)
 
-    def _manageable_registry(
-        self, principal: Principal, organization_slug: str, registry_slug: str
+    def _manageable(
+        self,
+        principal: Principal,
+        organization_slug: str,
+        registry_slug: str,
+        disclosure: Disclosure,
     ) -> Registry:
         return self._registries.registry_for(
-            principal, organization_slug, registry_slug, Scope.WRITE_REGISTRIES, Disclosure.API
+            principal, organization_slug, registry_slug, Scope.WRITE_REGISTRIES, disclosure
         )
+
+    def _issue(
+        self,
+        creator: Principal,
+        organization_id: str,
+        registry_id: str | None,
+        scopes: frozenset[Scope],
+        description: str,
+    ) -> IssuedToken:
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self._sessions.begin() as session:
+            token = queries.add_token(
+                session,
+                queries.NewToken(
+                    organization_id=organization_id,
+                    registry_id=registry_id,
+                    secret_sha256=hash_secret(secret),
+                    scopes=scopes,
+                    description=_checked_description(description),
+                    created_by_token=creator.token_id,
+                    created_by_user=creator.user_id,
+                    created_at=self._now(),
+                ),
+            )
+        return IssuedToken(token, secret)
 
     def _with_usage(self, token: Token) -> Token:
         pending = self.usage.pending(token.id)
@@ -234,41 +284,23 @@ class RegistryTokens:
     tokens: list[Token]
 
 
-MAX_DESCRIPTION_LENGTH = 1000
+def _only_own(principal: Principal) -> str | None:
+    """The user whose tokens alone the caller may see and revoke; None for all of them."""
+    if Scope.WRITE_REGISTRIES in principal.scopes:
+        return None
+    return principal.user_id or ""
 
 
-def _check_description(description: str) -> None:
-    if len(description) > MAX_DESCRIPTION_LENGTH:
+def _checked_description(description: str) -> str:
+    cleaned = description.strip()
+    if len(cleaned) > MAX_DESCRIPTION_LENGTH:
         raise ValidationFailed(f"A description may be at most {MAX_DESCRIPTION_LENGTH} characters")
-    if "\x00" in description:
+    if "\x00" in cleaned:
         raise ValidationFailed("A description may not contain NUL characters")
+    return cleaned
 
 
-def _registry_token_row(session: Session, registry: Registry, token_id: str) -> TokenRow:
-    row = (
-        None
-        if not looks_like_id(token_id)
-        else session.scalar(
-            select(TokenRow).where(TokenRow.id == token_id, TokenRow.registry_id == registry.id)
-        )
-    )
-    if row is None:
+def _found(token: Token | None, registry: Registry, token_id: str) -> Token:
+    if token is None:
         raise NotFound(f"No token {token_id!r} in registry {registry.slug!r}")
-    return row
-
-
-def principal_from_row(row: TokenRow) -> Principal:
-    """The Principal a stored token stands for."""
-    if row.registry_id is not None:
-        return Principal(
-            kind=PrincipalKind.REGISTRY_TOKEN,
-            organization_id=row.organization_id,
-            token_id=row.id,
-            registry_id=row.registry_id,
-        )
-    return Principal(
-        kind=PrincipalKind.API_TOKEN,
-        organization_id=row.organization_id,
-        token_id=row.id,
-        scopes=frozenset(Scope(s) for s in row.scopes),
-    )
+    return token

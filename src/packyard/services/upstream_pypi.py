@@ -36,7 +36,7 @@ from packyard.blobs.base import BlobStore
 from packyard.core.errors import UpstreamError
 from packyard.core.names import normalize_project
 from packyard.core.simple_api import JSON_V1, METADATA_SUFFIX
-from packyard.db.models import PypiProjectRow
+from packyard.db.tables import PypiProjectRow
 from packyard.dists.filenames import parse_filename_or_none
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from packyard.core.errors import (
 )
 from packyard.core.models import ANONYMOUS, Organization, Principal, PrincipalKind
 from packyard.core.permissions import user_principal
-from packyard.db.models import (
+from packyard.db.tables import (
     MembershipRow,
     OrganizationRow,
     ServerSecretRow,

@@ -21,9 +21,11 @@ from packyard.core.errors import Unauthenticated
 from packyard.core.models import ANONYMOUS, Principal
 from packyard.services.tokens import TokenService
 from packyard.web.auth_limits import FailedAuthLimiter
+from packyard.web.deps import base_url
 from packyard.web.observability.requests import note_principal
 
-MAX_AUTHORIZATION_LENGTH = 1024
+# OIDC tokens (JWTs) run to a few kilobytes, more once base64-encoded in basic credentials.
+MAX_AUTHORIZATION_LENGTH = 12 * 1024
 PRINCIPAL_STATE = "packyard_principal"  # where web.gate leaves the principal it found
 
 T = TypeVar("T")
@@ -37,7 +39,9 @@ def credential_from_header(header: str | None) -> str | None:
     if not header:
         return None
     if len(header) > MAX_AUTHORIZATION_LENGTH:
-        raise Unauthenticated("Authorization header is too long to hold a Packyard token")
+        raise Unauthenticated(
+            "Authorization header is too long to hold a Packyard token or an OIDC token"
+        )
     scheme, _, value = header.partition(" ")
     scheme = scheme.lower()
     value = value.strip()
@@ -84,15 +88,17 @@ async def authenticate(
     scope: Scope,
     authorization: str | None,
     client: str,
+    base: str,
     tokens: TokenService,
     limiter: FailedAuthLimiter,
 ) -> Principal:
-    """The principal of a request's Authorization header (anonymous without one)."""
+    """The principal of a request's Authorization header (anonymous without one); ``base``
+    is the public base URL (the audience an OIDC token must name)."""
     with failures_counted(limiter, client, bool(authorization)):
         secret = credential_from_header(authorization)
         if secret is None:
             return ANONYMOUS
-        principal = await run_in_threadpool(tokens.authenticate, secret)
+        principal = await run_in_threadpool(tokens.authenticate, secret, base)
         note_principal(scope, principal.kind, principal.token_id)
         return principal
 
@@ -103,8 +109,8 @@ async def principal_for(request: Request, tokens: TokenService) -> Principal:
         return found
     limiter: FailedAuthLimiter = request.app.state.auth_limiter
     authorization = request.headers.get("authorization")
-    client = client_address(request)
-    return await authenticate(request.scope, authorization, client, tokens, limiter)
+    client, base = client_address(request), base_url(request)
+    return await authenticate(request.scope, authorization, client, base, tokens, limiter)
 
 
 async def authorized(
@@ -119,9 +125,10 @@ async def authorized(
     """
     with failed_authentications_limited(request):
         secret = credential_from_header(request.headers.get("authorization"))
+        base = base_url(request)
 
         def authenticate_then_authorize() -> T:
-            principal = ANONYMOUS if secret is None else tokens.authenticate(secret)
+            principal = ANONYMOUS if secret is None else tokens.authenticate(secret, base)
             note_principal(request.scope, principal.kind, principal.token_id)
             return authorize(principal)
 

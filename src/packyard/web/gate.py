@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import anyio
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from packyard.core.errors import (
@@ -54,6 +55,7 @@ class RequestGate:
         self._any_host = "*" in self._hosts
         self._own_address_allowed = not settings.allowed_hosts.strip()
         self._body_seconds = settings.upload_idle_timeout
+        self._base_url = (settings.base_url or "").rstrip("/")  # as web.deps.base_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,10 +93,12 @@ class RequestGate:
 
     async def _authenticate(self, scope: Scope, headers: Headers) -> None:
         client = scope.get("client")
+        base = self._base_url or str(Request(scope).base_url).rstrip("/")
         principal = await authenticate(
             scope,
             headers.get("authorization"),
             str(client[0]) if client else "unknown",
+            base,
             self._tokens,
             self._limiter,
         )

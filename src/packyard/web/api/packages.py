@@ -129,7 +129,9 @@ async def list_packages(
         version=version,
     )
     packages = services_of(request).packages
-    page = await run_in_threadpool(packages.list_packages, principal, organization, registry, query)
+    page = await run_in_threadpool(
+        packages.list_packages, principal, organization, registry, query, Disclosure.API
+    )
     return _package_list(request, page, query)
 
 
@@ -164,7 +166,7 @@ async def get_package(
 ) -> schemas.PackageOut:
     packages = services_of(request).packages
     details = await run_in_threadpool(
-        packages.package, principal, organization, registry, package_id
+        packages.package, principal, organization, registry, package_id, Disclosure.API
     )
     return package_out(base_url(request), details)
 
@@ -174,7 +176,9 @@ async def delete_package(
     request: Request, organization: str, registry: str, package_id: str, principal: Caller
 ) -> schemas.Deleted:
     packages = services_of(request).packages
-    await run_in_threadpool(packages.delete_package, principal, organization, registry, package_id)
+    await run_in_threadpool(
+        packages.delete_package, principal, organization, registry, package_id, Disclosure.API
+    )
     return schemas.Deleted(id=package_id)
 
 
@@ -195,6 +199,6 @@ async def copy_package(
 ) -> schemas.PackageOut:
     packages = services_of(request).packages
     result = await run_in_threadpool(
-        packages.copy_package, principal, organization, registry, package_id, to
+        packages.copy_package, principal, organization, registry, package_id, to, Disclosure.API
     )
     return package_out(base_url(request), result.details)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from packyard.core.composite import CompositeSpec
 from packyard.core.errors import ValidationFailed
 from packyard.core.models import Registry, RegistryType
-from packyard.services.registries import RegistryFields
+from packyard.core.oidc_policy import parse_policy
+from packyard.core.permissions import Disclosure
+from packyard.core.registries import ALL_FIELDS, RegistryFields
+from packyard.core.scopes import Scope
 from packyard.web.api import schemas
 from packyard.web.api.common import ERRORS, PREFIX, Caller, operation_id
 from packyard.web.api.shapes import registry_out
@@ -25,15 +28,14 @@ router = APIRouter(
 )
 
 
-REGISTRY_FIELDS = frozenset({"name", "ecosystem", "description", "emoji", "color", "public"})
 COMPOSITE_SETTINGS = frozenset(schemas.CompositeSettingsIn.model_fields)
 
 
 def _fields(
     body: schemas.RegistryCreate | schemas.RegistryUpdate, *, create: bool
 ) -> RegistryFields:
-    given = REGISTRY_FIELDS if create else REGISTRY_FIELDS & body.model_fields_set
-    return RegistryFields(given=given, **body.model_dump(include=set(REGISTRY_FIELDS)))
+    given = ALL_FIELDS if create else ALL_FIELDS & body.model_fields_set
+    return RegistryFields(given=given, **body.model_dump(include=set(ALL_FIELDS)))
 
 
 def _settings(body: schemas.CompositeSettingsIn) -> dict[str, Any]:
@@ -42,8 +44,16 @@ def _settings(body: schemas.CompositeSettingsIn) -> dict[str, Any]:
     return {name: getattr(body, name) for name in given}
 
 
+def _checked_policy(body: schemas.RegistryCreate | schemas.RegistryUpdate) -> str | None:
+    """The policy the body sets, checked before anything is saved (422 naming the line)."""
+    if body.oidc_policy and body.oidc_policy.strip():
+        parse_policy(body.oidc_policy)
+    return body.oidc_policy
+
+
 async def _out(request: Request, registry: Registry) -> schemas.RegistryOut:
-    shaped = registry_out(base_url(request), registry)
+    policy = await run_in_threadpool(services_of(request).oidc.policy_text, registry)
+    shaped = registry_out(base_url(request), registry).model_copy(update={"oidc_policy": policy})
     if registry.type is not RegistryType.COMPOSITE:
         return shaped
     settings = await run_in_threadpool(services_of(request).composites.settings, registry)
@@ -56,20 +66,14 @@ async def create_registry(
 ) -> schemas.RegistryOut:
     services = services_of(request)
     settings = _settings(body)
+    policy = _checked_policy(body)
+    fields = _fields(body, create=True)
     if body.type is RegistryType.COMPOSITE:
+        spec = CompositeSpec(
+            fields, body.upstreams or [], **{k: v for k, v in settings.items() if v is not None}
+        )
         created = await run_in_threadpool(
-            functools.partial(
-                services.composites.api_create,
-                principal,
-                organization,
-                body.name,
-                body.upstreams or [],
-                description=body.description or "",
-                emoji=body.emoji,
-                color=body.color,
-                public=body.public,
-                **{k: v for k, v in settings.items() if v is not None},
-            )
+            services.composites.create, principal, organization, spec, Disclosure.API
         )
     else:
         if settings or body.upstreams is not None:
@@ -78,11 +82,10 @@ async def create_registry(
                 ['type: send "type": "composite" to create a composite registry'],
             )
         created = await run_in_threadpool(
-            services.registries.api_create_registry,
-            principal,
-            organization,
-            _fields(body, create=True),
+            services.registries.create, principal, organization, fields, Disclosure.API
         )
+    if policy is not None:
+        await run_in_threadpool(services.oidc.save_policy, created, policy)
     return await _out(request, created)
 
 
@@ -91,7 +94,7 @@ async def list_registries(
     request: Request, organization: str, principal: Caller
 ) -> list[schemas.RegistryOut]:
     registries = services_of(request).registries
-    found = await run_in_threadpool(registries.api_list_registries, principal, organization)
+    found = await run_in_threadpool(registries.registries, principal, organization, Disclosure.API)
     return [await _out(request, registry) for registry in found]
 
 
@@ -100,7 +103,14 @@ async def get_registry(
     request: Request, organization: str, registry: str, principal: Caller
 ) -> schemas.RegistryOut:
     registries = services_of(request).registries
-    found = await run_in_threadpool(registries.api_get_registry, principal, organization, registry)
+    found = await run_in_threadpool(
+        registries.registry_for,
+        principal,
+        organization,
+        registry,
+        Scope.READ_REGISTRIES,
+        Disclosure.API,
+    )
     return await _out(request, found)
 
 
@@ -120,14 +130,18 @@ async def update_registry(
     principal: Caller,
 ) -> schemas.RegistryOut:
     composites = services_of(request).composites
+    policy = _checked_policy(body)
     changed = await run_in_threadpool(
-        composites.api_update,
+        composites.update,
         principal,
         organization,
         registry,
         _fields(body, create=False),
         _settings(body),
+        Disclosure.API,
     )
+    if "oidc_policy" in body.model_fields_set:
+        await run_in_threadpool(services_of(request).oidc.save_policy, changed, policy)
     return await _out(request, changed)
 
 
@@ -140,6 +154,6 @@ async def delete_registry(
 ) -> schemas.Deleted:
     registries = services_of(request).registries
     deleted = await run_in_threadpool(
-        registries.api_delete_registry, principal, organization, registry
+        registries.delete, principal, organization, registry, Disclosure.API
     )
     return schemas.Deleted(id=deleted.id)

@@ -13,13 +13,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from packyard.core.models import RegistryType
+from packyard.core.registries import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_EMOJI_LENGTH,
+    MAX_NAME_LENGTH,
+)
 from packyard.core.snippets import Language
+from packyard.services.tokens import MAX_DESCRIPTION_LENGTH as MAX_TOKEN_DESCRIPTION_LENGTH
 
-NAME_MAX = 200
-DESCRIPTION_MAX = 10_000
-TOKEN_DESCRIPTION_MAX = 1000
-EMOJI_MAX = 64
-COLOR_MAX = 32
+NAME_MAX = MAX_NAME_LENGTH
+DESCRIPTION_MAX = MAX_DESCRIPTION_LENGTH
+TOKEN_DESCRIPTION_MAX = MAX_TOKEN_DESCRIPTION_LENGTH
+EMOJI_MAX = MAX_EMOJI_LENGTH
+COLOR_MAX = 7  # #rrggbb
 
 
 class ErrorBody(BaseModel):
@@ -59,6 +65,17 @@ class RegistryOut(RegistryRef):
     pypi_files: Literal["link", "cache"] | None = None
     min_release_age: int | None = Field(default=None, description="Seconds; null for none")
     cooldown_exempt: list[str] | None = None
+    oidc_policy: str | None = Field(
+        default=None, description="Trusted publishing policy (YAML or JSON); null for none"
+    )
+
+
+_OIDC_POLICY = Field(
+    default=None,
+    max_length=64 * 1024,
+    description="Trusted publishing: OIDC policy statements {iss, scopes, claims} as YAML "
+    "or JSON (docs/trusted-publishing.md); empty removes it",
+)
 
 
 _NAMES = Field(default=None, max_length=1000)
@@ -82,8 +99,12 @@ class RegistryCreate(CompositeSettingsIn):
     name: str = Field(min_length=1, max_length=NAME_MAX, examples=["My Python packages"])
     ecosystem: Literal["python"] = "python"
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
-    emoji: str | None = Field(default=None, max_length=EMOJI_MAX, examples=[":snake:"])
-    color: str | None = Field(default=None, max_length=COLOR_MAX, examples=["#f0ccff"])
+    emoji: str | None = Field(
+        default=None, max_length=EMOJI_MAX, description="A single emoji", examples=["🐍"]
+    )
+    color: str | None = Field(
+        default=None, max_length=COLOR_MAX, description="#rrggbb", examples=["#f0ccff"]
+    )
     public: bool = False
     type: RegistryType = RegistryType.SOURCE
     upstreams: list[str] | None = Field(
@@ -91,6 +112,7 @@ class RegistryCreate(CompositeSettingsIn):
         max_length=100,
         description='Composite only: source registry slugs and "pypi", in order',
     )
+    oidc_policy: str | None = _OIDC_POLICY
 
 
 class RegistryUpdate(CompositeSettingsIn):
@@ -104,6 +126,7 @@ class RegistryUpdate(CompositeSettingsIn):
     emoji: str | None = Field(default=None, max_length=EMOJI_MAX)
     color: str | None = Field(default=None, max_length=COLOR_MAX)
     public: bool | None = None
+    oidc_policy: str | None = _OIDC_POLICY
 
 
 class Digests(BaseModel):
@@ -230,7 +253,7 @@ class PackageList(BaseModel):
 
 
 class TokenCreator(BaseModel):
-    id: str = Field(description="The API access token that created this token")
+    id: str = Field(description="The API access token that created this token (its uuid)")
 
 
 class TokenOut(BaseModel):
@@ -238,7 +261,10 @@ class TokenOut(BaseModel):
     description: str
     url: str
     created_at: datetime
-    created_by: TokenCreator | None = Field(description="null when made with the CLI")
+    created_by: TokenCreator | None = Field(
+        description="The API access token that made this token through the REST API; null "
+        "when a person made it in the web UI or an operator at the command line"
+    )
     organization: OrganizationRef
     registry: RegistryRef
     last_used_at: datetime | None = Field(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from packyard.core.models import PackageFile, Registry
+from packyard.core.models import PackageFile, Registry, Token
 from packyard.core.snippets import (
     TOKEN_PLACEHOLDER,
     TOKEN_VARIABLE,
@@ -19,7 +19,6 @@ from packyard.core.snippets import (
     publish_snippets,
 )
 from packyard.services.packages import PackageDetails
-from packyard.services.tokens import Token
 from packyard.web.api import schemas
 
 
@@ -158,7 +157,11 @@ def token_out(base: str, registry: Registry, token: Token) -> schemas.TokenOut:
         description=token.description,
         url=f"{url}/tokens/{token.id}",
         created_at=token.created_at,
-        created_by=None if token.created_by is None else schemas.TokenCreator(id=token.created_by),
+        created_by=(
+            None
+            if token.created_by_token is None
+            else schemas.TokenCreator(id=token.created_by_token)
+        ),
         organization=organization_ref(base, registry),
         registry=registry_ref(base, registry),
         last_used_at=token.last_used_at,

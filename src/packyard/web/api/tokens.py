@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from packyard.core.permissions import Disclosure
 from packyard.web.api import schemas
 from packyard.web.api.common import ERRORS, PREFIX, Caller, operation_id
 from packyard.web.api.shapes import token_out
@@ -29,7 +30,12 @@ async def create_token(
 ) -> schemas.NewTokenOut:
     tokens = services_of(request).tokens
     target, issued = await run_in_threadpool(
-        tokens.issue_registry_token, principal, organization, registry, body.description
+        tokens.create_registry_token,
+        principal,
+        organization,
+        registry,
+        body.description,
+        Disclosure.API,
     )
     shaped = token_out(base_url(request), target, issued.token)
     return schemas.NewTokenOut(**shaped.model_dump(), token=issued.secret)
@@ -40,7 +46,9 @@ async def list_tokens(
     request: Request, organization: str, registry: str, principal: Caller
 ) -> list[schemas.TokenOut]:
     tokens = services_of(request).tokens
-    found = await run_in_threadpool(tokens.registry_tokens, principal, organization, registry)
+    found = await run_in_threadpool(
+        tokens.registry_tokens, principal, organization, registry, Disclosure.API
+    )
     base = base_url(request)
     return [token_out(base, found.registry, token) for token in found.tokens]
 
@@ -51,7 +59,7 @@ async def get_token(
 ) -> schemas.TokenOut:
     tokens = services_of(request).tokens
     target, token = await run_in_threadpool(
-        tokens.registry_token, principal, organization, registry, token_id
+        tokens.registry_token, principal, organization, registry, token_id, Disclosure.API
     )
     return token_out(base_url(request), target, token)
 
@@ -82,6 +90,7 @@ async def update_token(
         registry,
         token_id,
         body.description,
+        Disclosure.API,
     )
     return token_out(base_url(request), target, token)
 
@@ -92,6 +101,6 @@ async def delete_token(
 ) -> schemas.Deleted:
     tokens = services_of(request).tokens
     await run_in_threadpool(
-        tokens.delete_registry_token, principal, organization, registry, token_id
+        tokens.revoke_registry_token, principal, organization, registry, token_id, Disclosure.API
     )
     return schemas.Deleted(id=token_id)

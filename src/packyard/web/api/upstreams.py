@@ -1,10 +1,9 @@
-"""REST for composite registries: the ordered upstream list, and Setup & Usage snippets.
+"""REST for composite registries: the ordered upstream list.
 
 ``GET``/``PUT /registries/{registry}/upstreams`` read and replace the list (body and answer
 ``{"upstreams": ["team-a", "pypi"]}``); reading needs ``read_registries``, replacing
-``write_registries``. ``GET /registries/{registry}/setup`` answers the pip, pip.conf,
-requirements.txt, uv and pyproject.toml forms of the index URL for anyone who may read
-the registry's packages. ``composite_json`` is the composite part of a registry object.
+``write_registries``. ``composite_json`` is the composite part of a registry object. How to
+install through a composite is ``/setup``, in ``instructions.py``.
 """
 
 from __future__ import annotations
@@ -19,10 +18,8 @@ from packyard.core.composite import CompositeSettings
 from packyard.core.models import Registry
 from packyard.core.permissions import Disclosure
 from packyard.core.scopes import Scope
-from packyard.core.snippets import PACKAGE_PLACEHOLDER
-from packyard.web.api import schemas, shapes
-from packyard.web.api.common import ERRORS, Caller, api_principal, operation_id
-from packyard.web.deps import base_url, services_of
+from packyard.web.api.common import ERRORS, api_principal, operation_id
+from packyard.web.deps import services_of
 
 router = APIRouter(
     prefix="/v2/packages/organizations/{organization}/registries/{registry}",
@@ -86,23 +83,3 @@ async def put_upstreams(
     composites = services_of(request).composites
     settings = await run_in_threadpool(composites.set_upstreams, target, body.upstreams)
     return UpstreamList(upstreams=[u.slug for u in settings.upstreams])
-
-
-@router.get(
-    "/setup",
-    summary="How to install from this registry with pip and uv",
-    description="The same forms a package's installation field gives, for any package; "
-    "a private registry's carry ${PACKYARD_TOKEN} where the token goes. Needs read_packages.",
-)
-async def get_setup(
-    request: Request, organization: str, registry: str, principal: Caller
-) -> schemas.Installation:
-    target = await run_in_threadpool(
-        services_of(request).registries.registry_for,
-        principal,
-        organization,
-        registry,
-        Scope.READ_PACKAGES,
-        Disclosure.API,
-    )
-    return shapes.installation(base_url(request), target, PACKAGE_PLACEHOLDER)

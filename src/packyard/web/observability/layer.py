@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 
 from prometheus_client import multiprocess
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from packyard.bootstrap import Services
 from packyard.services import metrics
@@ -15,6 +15,7 @@ from packyard.web.observability.access import AccessLog
 from packyard.web.observability.exposition import MetricsEndpoint
 from packyard.web.observability.health import Readiness, healthz
 from packyard.web.observability.requests import Endpoint, RequestObserver
+from packyard.web.observability.tallies import RequestTallies
 
 
 def observed(app: ASGIApp, services: Services) -> RequestObserver:
@@ -37,9 +38,21 @@ def observed(app: ASGIApp, services: Services) -> RequestObserver:
                 multiprocess.mark_process_dead, os.getpid(), str(settings.metrics_dir)
             )
         )
+    tallies = RequestTallies() if settings.metrics else None
+    if tallies is not None:
+        on_shutdown.insert(0, tallies.flush)
+        endpoints["/metrics"] = functools.partial(_flushed_first, tallies, endpoints["/metrics"])
     access_log = AccessLog(settings.log_format == "json") if settings.access_log else None
     if access_log is not None:
         on_shutdown.insert(0, access_log.flush)
     return RequestObserver(
-        app, endpoints, count=settings.metrics, access_log=access_log, on_shutdown=on_shutdown
+        app, endpoints, tallies=tallies, access_log=access_log, on_shutdown=on_shutdown
     )
+
+
+async def _flushed_first(
+    tallies: RequestTallies, endpoint: Endpoint, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """The scrape sees this worker's latest requests."""
+    tallies.flush()
+    await endpoint(scope, receive, send)

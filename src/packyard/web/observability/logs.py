@@ -23,19 +23,26 @@ REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 LOG_FORMATS = ("text", "json")
 
+_millisecond = -1
+_millisecond_text = ""
 _second = -1
 _second_text = ""
 
 
 def timestamp(now: float) -> str:
-    """``now`` (a time.time()) as ISO 8601 UTC with milliseconds. The text of the whole
-    second is kept: formatting a date costs more than the rest of an access-log line."""
-    global _second, _second_text
-    whole = int(now)
-    if whole != _second:
-        _second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-        _second = whole
-    return f"{_second_text}.{int((now - whole) * 1000):03d}Z"
+    """``now`` (a time.time()) as ISO 8601 UTC with milliseconds. The texts of the last
+    millisecond and second are kept: under load many lines share them, and formatting a
+    date costs more than the rest of an access-log line."""
+    global _millisecond, _millisecond_text, _second, _second_text
+    millisecond = int(now * 1000)
+    if millisecond != _millisecond:
+        second, fraction = divmod(millisecond, 1000)
+        if second != _second:
+            _second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            _second = second
+        _millisecond_text = f"{_second_text}.{fraction:03d}Z"
+        _millisecond = millisecond
+    return _millisecond_text
 
 
 class JsonFormatter(logging.Formatter):

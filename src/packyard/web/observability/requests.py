@@ -7,7 +7,8 @@ Below this layer, whoever learns a fact the log wants writes it into the ASGI sc
 framework's router sets ``scope["route"]``; the index fast path, which answers below the
 framework, sets ``ROUTE_KEY``; authentication calls ``note_principal``. Cheapness matters:
 on the cached index path this layer's work is a visible part of a request's cost, so it
-keeps labelled metric children in dicts and does no formatting unless the access log is on.
+tallies metrics in plain integers (web.observability.tallies) and formats nothing unless
+the access log is on.
 """
 
 from __future__ import annotations
@@ -18,15 +19,13 @@ import re
 import time
 from typing import Any
 
-from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from packyard.services import metrics
-from packyard.web.observability.access import AccessEntry, AccessLog
+from packyard.web.observability.access import PRINCIPAL_KEY, AccessLog
 from packyard.web.observability.logs import REQUEST_ID
+from packyard.web.observability.tallies import RequestTallies
 
 ROUTE_KEY = "packyard.route"
-PRINCIPAL_KEY = "packyard.principal"
 UNMATCHED_ROUTE = "unmatched"
 REQUEST_ID_HEADER = b"x-request-id"
 # An id a client or proxy sends is kept if it is short and made of safe characters (it
@@ -59,20 +58,17 @@ class RequestObserver:
         app: ASGIApp,
         endpoints: dict[str, Endpoint],
         *,
-        count: bool,
+        tallies: RequestTallies | None,
         access_log: AccessLog | None,
         on_shutdown: list[Any],
     ) -> None:
         self.app = app
         self._endpoints = endpoints
-        self._count = count
+        self._tallies = tallies
         self._access_log = access_log
         self._on_shutdown = on_shutdown
         self._id_prefix = os.urandom(4).hex() + "-"
         self._ids = itertools.count(1)
-        self._requests: dict[tuple[str, str, int], Counter] = {}
-        self._latency: dict[tuple[str, str], Histogram] = {}
-        self._served: dict[str, Counter] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -115,10 +111,10 @@ class RequestObserver:
             duration = time.perf_counter() - started
             route = route_template(scope)
             method = scope["method"] if scope["method"] in _METHODS else "other"
-            if self._count:
-                self._record(route, method, status, duration, sent)
+            if self._tallies is not None:
+                self._tallies.add(route, method, status, duration, sent)
             if self._access_log is not None:
-                self._log(scope, route, status, duration, sent, request_id)
+                self._access_log.write(scope, route, status, duration, sent, request_id)
 
     def _request_id(self, scope: Scope) -> str:
         for name, value in scope["headers"]:
@@ -128,45 +124,6 @@ class RequestObserver:
                     return given
                 break
         return f"{self._id_prefix}{next(self._ids):x}"
-
-    def _record(self, route: str, method: str, status: int, duration: float, sent: int) -> None:
-        key = (route, method, status)
-        requests = self._requests.get(key)
-        if requests is None:
-            requests = self._requests[key] = metrics.HTTP_REQUESTS.labels(route, method, status)
-        requests.inc()
-        latency = self._latency.get(key[:2])
-        if latency is None:
-            latency = self._latency[key[:2]] = metrics.HTTP_LATENCY.labels(route, method)
-        latency.observe(duration)
-        if sent:
-            served = self._served.get(route)
-            if served is None:
-                served = self._served[route] = metrics.HTTP_SERVED_BYTES.labels(route)
-            served.inc(sent)
-
-    def _log(
-        self, scope: Scope, route: str, status: int, duration: float, sent: int, request_id: str
-    ) -> None:
-        assert self._access_log is not None
-        client = scope.get("client")
-        kind, principal_id = scope.get(PRINCIPAL_KEY, (None, None))
-        self._access_log.write(
-            AccessEntry(
-                now=time.time(),
-                client=f"{client[0]}:{client[1]}" if client else "-",
-                method=scope["method"],
-                path=scope["path"],
-                http_version=scope.get("http_version", "1.1"),
-                route=route,
-                status=status,
-                duration=duration,
-                sent=sent,
-                request_id=request_id,
-                principal_kind=kind,
-                principal_id=principal_id,
-            )
-        )
 
     def _lifespan_send(self, send: Send) -> Send:
         async def lifespan_send(message: Message) -> None:

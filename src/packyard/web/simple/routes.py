@@ -23,7 +23,7 @@ from packyard.core.errors import NotAcceptable
 from packyard.core.models import Registry
 from packyard.core.names import normalize_project
 from packyard.web.auth import credential_from_header, failed_authentications_limited
-from packyard.web.deps import services_of
+from packyard.web.deps import base_url, services_of
 from packyard.web.errors import error_response
 from packyard.web.negotiation import SUPPORTED
 from packyard.web.simple.files import file_response
@@ -42,7 +42,9 @@ async def _readable_registry(request: Request, organization: str, registry: str)
         found = access.cached(secret, organization, registry)
         if found is not None:
             return found
-        return await run_in_threadpool(access.readable_registry, secret, organization, registry)
+        return await run_in_threadpool(
+            access.readable_registry, secret, organization, registry, base_url(request)
+        )
 
 
 def _not_acceptable() -> Response:

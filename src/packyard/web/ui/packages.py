@@ -12,7 +12,6 @@ from starlette.responses import Response
 from packyard.core.permissions import allowed
 from packyard.core.scopes import Scope
 from packyard.core.snippets import RegistryAddress, install_snippets
-from packyard.services.catalog import PackageDetail
 from packyard.web.deps import base_url, services_of
 from packyard.web.simple.files import file_response
 from packyard.web.ui.common import PageRoute, checked_form, redirect, render, visitor_of
@@ -62,7 +61,9 @@ async def show_package(
     visitor = await visitor_of(request)
     target, principal = await readable_registry(request, visitor, organization, registry)
     services = services_of(request)
-    detail: PackageDetail = await run_in_threadpool(services.catalog.package, target, package_id)
+    detail = await run_in_threadpool(
+        services.packages.package, principal, organization, registry, package_id
+    )
     package, metadata = detail.package, detail.metadata
     readmes: ReadmeRenderer = request.app.state.ui_readmes
     readme = await run_in_threadpool(
@@ -117,6 +118,6 @@ async def delete_package(
     visitor = await visitor_of(request)
     await checked_form(request, visitor)
     target, principal = await readable_registry(request, visitor, organization, registry)
-    catalog = services_of(request).catalog
-    await run_in_threadpool(catalog.delete_package, principal, target, package_id)
+    packages = services_of(request).packages
+    await run_in_threadpool(packages.delete_package, principal, organization, registry, package_id)
     return redirect(registry_url(target))

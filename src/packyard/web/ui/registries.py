@@ -5,21 +5,21 @@ and Settings; see ``REGISTRY_TABS`` and ``templates/registry.html``.
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from packyard.core.composite import CompositeSpec
 from packyard.core.errors import NotFound, ValidationFailed
 from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.permissions import allowed, allowed_in_organization
+from packyard.core.registries import RegistryFields
 from packyard.core.scopes import Scope
 from packyard.core.simple_api import PYPI_UPSTREAM
 from packyard.core.snippets import RegistryAddress, install_snippets, publish_snippets
-from packyard.services.registry_settings import RegistryForm
 from packyard.services.tokens import IssuedToken
 from packyard.web.deps import base_url, services_of
 from packyard.web.ui.common import (
@@ -80,9 +80,10 @@ class RegistryPage:
     can_delete: bool
 
 
-def form_of(values: Any) -> RegistryForm:
-    return RegistryForm(
-        name=field(values, "name"),
+def form_of(values: Any) -> RegistryFields:
+    """Every field of the New registry and Settings forms."""
+    return RegistryFields.every(
+        field(values, "name"),
         description=field(values, "description"),
         emoji=field(values, "emoji") or None,
         color=field(values, "color") or None,
@@ -102,13 +103,13 @@ async def _registries_page(
     *,
     query: str = "",
     error: str | None = None,
-    form: RegistryForm | None = None,
+    form: RegistryFields | None = None,
     status_code: int = 200,
 ) -> Response:
     services = services_of(request)
     principal = principal_in(visitor, organization)
     every = await run_in_threadpool(services.registries.list_registries, organization.slug)
-    readable = services.catalog.readable(principal, every)
+    readable = services.packages.readable(principal, every)
     member = visitor.signed_in is not None and visitor.signed_in.membership(organization.id)
     if not readable and not member:
         # Nothing here for this visitor: answered as a missing organization would be, so
@@ -119,7 +120,7 @@ async def _registries_page(
         readable = [
             r for r in readable if needle in r.name.lower() or needle in r.description.lower()
         ]
-    stats = await run_in_threadpool(services.catalog.stats, readable)
+    stats = await run_in_threadpool(services.packages.stats, readable)
     return render(
         request,
         visitor,
@@ -132,7 +133,7 @@ async def _registries_page(
         can_create=allowed_in_organization(principal, Scope.WRITE_REGISTRIES, organization.id),
         sources=[r for r in every if r.type is RegistryType.SOURCE],
         error=error,
-        form=form or RegistryForm(name=""),
+        form=form or RegistryFields.every(""),
     )
 
 
@@ -154,21 +155,13 @@ async def create_registry(request: Request, organization: str) -> Response:
     try:
         if field(values, "type") == RegistryType.COMPOSITE.value:
             upstreams = [v for v in values.getlist("upstream") if isinstance(v, str)]
+            spec = CompositeSpec(replace(form, public=False), upstreams)
             created = await run_in_threadpool(
-                functools.partial(
-                    services.composites.create_by,
-                    principal,
-                    found,
-                    form.name,
-                    upstreams,
-                    description=form.description,
-                    emoji=form.emoji,
-                    color=form.color,
-                )
+                services.composites.create, principal, found.slug, spec
             )
         else:
             created = await run_in_threadpool(
-                services.registry_settings.create_registry, principal, found, form
+                services.registries.create, principal, found.slug, form
             )
     except ValidationFailed as error:
         return await _registries_page(
@@ -217,10 +210,17 @@ async def registry_page(
     if tab not in {key for key, _ in tabs}:
         tab = "releases"
     page = await run_in_threadpool(
-        lambda: services.catalog.releases(registry, name_filter=query, before=before)
+        lambda: services.packages.releases(registry, name_filter=query, before=before)
     )
     tokens = (
-        await run_in_threadpool(services.registry_settings.registry_tokens, principal, registry)
+        (
+            await run_in_threadpool(
+                services.tokens.registry_tokens,
+                principal,
+                registry.organization_slug,
+                registry.slug,
+            )
+        ).tokens
         if access.can_manage
         else []
     )

@@ -26,10 +26,10 @@ async def update_registry(request: Request, organization: str, registry: str) ->
     visitor = await visitor_of(request)
     values = await checked_form(request, visitor)
     target, principal = await readable_registry(request, visitor, organization, registry)
-    settings = services_of(request).registry_settings
+    registries = services_of(request).registries
     try:
         changed = await run_in_threadpool(
-            settings.update_registry, principal, target, form_of(values)
+            registries.update, principal, target.organization_slug, target.slug, form_of(values)
         )
     except ValidationFailed as error:
         return await registry_page(
@@ -49,11 +49,11 @@ async def delete_registry(request: Request, organization: str, registry: str) ->
     visitor = await visitor_of(request)
     values = await checked_form(request, visitor)
     target, principal = await readable_registry(request, visitor, organization, registry)
-    settings = services_of(request).registry_settings
+    registries = services_of(request).registries
     try:
-        await run_in_threadpool(
-            settings.delete_registry, principal, target, field(values, "confirm_name")
-        )
+        if field(values, "confirm_name").strip() != target.name:
+            raise ValidationFailed("Type the registry's name exactly to delete it.")
+        await run_in_threadpool(registries.delete, principal, target.organization_slug, target.slug)
     except ValidationFailed as error:
         return await registry_page(
             request,
@@ -72,9 +72,13 @@ async def create_registry_token(request: Request, organization: str, registry: s
     visitor = await visitor_of(request)
     values = await checked_form(request, visitor)
     target, principal = await readable_registry(request, visitor, organization, registry)
-    settings = services_of(request).registry_settings
-    issued = await run_in_threadpool(
-        settings.create_registry_token, principal, target, field(values, "description")
+    tokens = services_of(request).tokens
+    _, issued = await run_in_threadpool(
+        tokens.create_registry_token,
+        principal,
+        target.organization_slug,
+        target.slug,
+        field(values, "description"),
     )
     # Rendered, not redirected: the secret is shown this once and never stored.
     return await registry_page(
@@ -89,6 +93,8 @@ async def revoke_registry_token(
     visitor = await visitor_of(request)
     await checked_form(request, visitor)
     target, principal = await readable_registry(request, visitor, organization, registry)
-    settings = services_of(request).registry_settings
-    await run_in_threadpool(settings.revoke_registry_token, principal, target, token_id)
+    tokens = services_of(request).tokens
+    await run_in_threadpool(
+        tokens.revoke_registry_token, principal, target.organization_slug, target.slug, token_id
+    )
     return redirect(registry_url(target) + "?tab=settings")

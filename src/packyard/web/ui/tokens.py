@@ -50,8 +50,9 @@ async def _tokens_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    settings = services_of(request).registry_settings
-    tokens = await run_in_threadpool(settings.api_tokens, principal, organization)
+    tokens = await run_in_threadpool(
+        services_of(request).tokens.access_tokens, principal, organization.slug
+    )
     return render(
         request,
         visitor,
@@ -79,13 +80,13 @@ async def create_token(request: Request, organization: str) -> Response:
     values = await checked_form(request, visitor)
     found, principal = await _member(request, visitor, organization)
     chosen = [v for v in values.getlist("scope") if isinstance(v, str)]
-    settings = services_of(request).registry_settings
+    tokens = services_of(request).tokens
     try:
         scopes = frozenset(Scope(v) for v in chosen)
         if not scopes:
             raise ValidationFailed("Choose at least one scope for the token.")
         issued = await run_in_threadpool(
-            settings.create_api_token, principal, found, scopes, field(values, "description")
+            tokens.create_access_token, principal, found.slug, scopes, field(values, "description")
         )
     except ValueError:
         return await _tokens_page(
@@ -103,6 +104,6 @@ async def revoke_token(request: Request, organization: str, token_id: str) -> Re
     visitor = await visitor_of(request)
     await checked_form(request, visitor)
     found, principal = await _member(request, visitor, organization)
-    settings = services_of(request).registry_settings
-    await run_in_threadpool(settings.revoke_api_token, principal, found, token_id)
+    tokens = services_of(request).tokens
+    await run_in_threadpool(tokens.revoke_access_token, principal, found.slug, token_id)
     return redirect(f"/organizations/{found.slug}/tokens")

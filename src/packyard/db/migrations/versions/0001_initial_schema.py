@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import packyard.db.models
+import packyard.db.tables
 
 revision = "0001"
 down_revision = None
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("slug", sa.String(length=100), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("created_at", packyard.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", packyard.db.tables.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("slug"),
     )
@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("public", sa.Boolean(), nullable=False),
         sa.Column("type", sa.String(length=20), nullable=False),
         sa.Column("serial", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", packyard.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", packyard.db.tables.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -85,7 +85,7 @@ def upgrade() -> None:
         sa.Column("yanked_reason", sa.Text(), nullable=True),
         sa.Column("attestations", sa.Text(), nullable=True),
         sa.Column("downloads_count", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", packyard.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", packyard.db.tables.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["registry_id"], ["registries.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("seq"),
         sa.UniqueConstraint("id"),
@@ -107,8 +107,8 @@ def upgrade() -> None:
         sa.Column("scopes", sa.JSON(), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=True),
-        sa.Column("created_at", packyard.db.models.UTCDateTime(), nullable=False),
-        sa.Column("last_used_at", packyard.db.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", packyard.db.tables.UTCDateTime(), nullable=False),
+        sa.Column("last_used_at", packyard.db.tables.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],

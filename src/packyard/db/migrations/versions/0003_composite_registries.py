@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import packyard.db.models
+import packyard.db.tables
 
 revision = "0003"
 down_revision = "0002"
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("etag", sa.String(length=500), nullable=True),
         sa.Column("absent", sa.Boolean(), nullable=False),
-        sa.Column("fetched_at", packyard.db.models.UTCDateTime(), nullable=False),
+        sa.Column("fetched_at", packyard.db.tables.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("project"),
     )
     op.create_table(

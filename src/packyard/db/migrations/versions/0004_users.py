@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import packyard.db.models
+import packyard.db.tables
 
 revision = "0004"
 down_revision = "0003"
@@ -25,8 +25,8 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
-        sa.Column("last_failed_login_at", packyard.db.models.UTCDateTime(), nullable=True),
-        sa.Column("created_at", packyard.db.models.UTCDateTime(), nullable=False),
+        sa.Column("last_failed_login_at", packyard.db.tables.UTCDateTime(), nullable=True),
+        sa.Column("created_at", packyard.db.tables.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("email"),
     )
@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=36), nullable=False),
         sa.Column("organization_id", sa.String(length=36), nullable=False),
         sa.Column("admin", sa.Boolean(), nullable=False),
-        sa.Column("created_at", packyard.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", packyard.db.tables.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("user_id", "organization_id"),
@@ -50,8 +50,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.String(length=36), nullable=False),
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
-        sa.Column("created_at", packyard.db.models.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", packyard.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", packyard.db.tables.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", packyard.db.tables.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )

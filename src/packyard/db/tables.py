@@ -1,5 +1,6 @@
-"""The schema. Rows are translated to ``core.models`` dataclasses by the services; no ORM
-object leaves the service layer."""
+"""The schema. Rows are translated to ``core.models`` dataclasses by the query modules
+beside this one (``db/registries.py``, ``db/packages.py``, ...); no ORM object leaves the
+service layer."""
 
 from __future__ import annotations
 
@@ -80,7 +81,10 @@ class TokenRow(Base):
     secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str] = mapped_column(Text, default="")
-    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Who made it: the API access token that called the REST API, or the web UI's user;
+    # neither for a token made at the command line.
+    created_by_token: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_by_user: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -126,6 +130,8 @@ class PackageRow(Base):
     attestations: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Where an imported file came from ("packyard import"); None for a publish.
     imported_from: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Who published it through trusted publishing: the issuer and identifying claims.
+    published_by: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     downloads_count: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -212,6 +218,41 @@ class UserSessionRow(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OidcPolicyRow(Base):
+    """A registry's trusted-publishing policy, as its owner wrote it (core.oidc_policy)."""
+
+    __tablename__ = "oidc_policies"
+
+    registry_id: Mapped[str] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OidcUsedJtiRow(Base):
+    """A JWT id already exchanged for a token: each is usable once (kept until it expires)."""
+
+    __tablename__ = "oidc_used_jtis"
+
+    issuer: Mapped[str] = mapped_column(String(500), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(200), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class OidcMintedTokenRow(Base):
+    """A short-lived upload token minted from an OIDC token (PyPI's trusted publishing)."""
+
+    __tablename__ = "oidc_minted_tokens"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    registry_ids: Mapped[list[str]] = mapped_column(JSON)
+    publisher: Mapped[dict[str, Any]] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ServerSecretRow(Base):

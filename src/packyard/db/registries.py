@@ -1,0 +1,151 @@
+"""Queries on organizations and registries, and the serial every cache rests on.
+
+``bump_serial`` is the one place a registry's serial changes: whatever changes what a
+registry's index shows (a publish, a delete, a copy, a composite's upstreams or settings,
+its visibility) calls it in the same transaction, and cached pages keyed by the serial are
+never served stale.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.orm import Session
+
+from packyard.core.models import Organization, Registry, RegistryType
+from packyard.core.names import slugify
+from packyard.core.registries import PYTHON_ECOSYSTEM, RegistryFields
+from packyard.db.tables import OrganizationRow, PackageRow, RegistryRow, TokenRow
+
+_REGISTRIES = cast(Table, RegistryRow.__table__)
+# Built once: publishing runs it, and building the statement each time cost as much as
+# running it.
+_BUMP_SERIAL = (
+    update(_REGISTRIES)
+    .where(_REGISTRIES.c.id == bindparam("registry_id"))
+    .values(serial=_REGISTRIES.c.serial + 1)
+)
+# Built once: every request naming a registry runs it.
+_REGISTRY_BY_SLUGS = (
+    select(RegistryRow, OrganizationRow.slug)
+    .join(OrganizationRow, RegistryRow.organization_id == OrganizationRow.id)
+    .where(
+        OrganizationRow.slug == bindparam("organization"),
+        RegistryRow.slug == bindparam("registry"),
+    )
+)
+
+
+def bump_serial(session: Session, registry_id: str) -> None:
+    """Mark a change to what the registry's index shows (see the module's docstring)."""
+    session.execute(_BUMP_SERIAL, {"registry_id": registry_id})
+
+
+def organization_from_row(row: OrganizationRow) -> Organization:
+    return Organization(id=row.id, slug=row.slug, name=row.name, created_at=row.created_at)
+
+
+def registry_from_row(row: RegistryRow, organization_slug: str) -> Registry:
+    return Registry(
+        id=row.id,
+        organization_id=row.organization_id,
+        organization_slug=organization_slug,
+        slug=row.slug,
+        name=row.name,
+        ecosystem=row.ecosystem,
+        description=row.description,
+        emoji=row.emoji,
+        color=row.color,
+        public=row.public,
+        type=RegistryType(row.type),
+        serial=row.serial,
+        created_at=row.created_at,
+    )
+
+
+def organization_by_slug(session: Session, slug: str) -> Organization | None:
+    row = session.scalar(select(OrganizationRow).where(OrganizationRow.slug == slug))
+    return None if row is None else organization_from_row(row)
+
+
+def registry_by_slugs(session: Session, organization: str, registry: str) -> Registry | None:
+    found = session.execute(
+        _REGISTRY_BY_SLUGS, {"organization": organization, "registry": registry}
+    ).first()
+    return None if found is None else registry_from_row(found[0], found[1])
+
+
+def registries_of(session: Session, organization: Organization) -> list[Registry]:
+    """The organization's registries, oldest first."""
+    rows = session.scalars(
+        select(RegistryRow)
+        .where(RegistryRow.organization_id == organization.id)
+        .order_by(RegistryRow.created_at)
+    ).all()
+    return [registry_from_row(row, organization.slug) for row in rows]
+
+
+def add_registry(
+    session: Session,
+    organization: Organization,
+    fields: RegistryFields,
+    registry_type: RegistryType,
+    now: datetime,
+) -> Registry:
+    """Insert a registry (serial 0) whose slug is the kebab-case of its name; a taken slug
+    raises IntegrityError at the flush."""
+    name = fields.name or ""
+    row = RegistryRow(
+        id=str(uuid.uuid4()),
+        organization_id=organization.id,
+        slug=slugify(name),
+        name=name,
+        ecosystem=PYTHON_ECOSYSTEM,
+        description=fields.description or "",
+        emoji=fields.emoji,
+        color=fields.color,
+        public=bool(fields.public),
+        type=registry_type.value,
+        serial=0,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return registry_from_row(row, organization.slug)
+
+
+def change_registry(session: Session, registry: Registry, fields: RegistryFields) -> Registry:
+    """Apply the given fields; a new name gives a new slug, and a change of visibility
+    bumps the serial (cached index pages carry it). A taken slug raises IntegrityError."""
+    row = session.get(RegistryRow, registry.id, with_for_update=False)
+    if row is None:
+        return registry
+    if "name" in fields.given and fields.name:
+        row.name = fields.name
+        row.slug = slugify(fields.name)
+    if "description" in fields.given:
+        row.description = fields.description or ""
+    if "emoji" in fields.given:
+        row.emoji = fields.emoji
+    if "color" in fields.given:
+        row.color = fields.color
+    visibility_changes = (
+        "public" in fields.given and fields.public is not None and row.public != fields.public
+    )
+    if visibility_changes:
+        row.public = bool(fields.public)
+    session.flush()
+    if visibility_changes:
+        bump_serial(session, registry.id)
+        session.refresh(row)
+    return registry_from_row(row, registry.organization_slug)
+
+
+def delete_registry(session: Session, registry_id: str) -> None:
+    """Delete the registry with its packages and registry tokens."""
+    session.execute(delete(PackageRow).where(PackageRow.registry_id == registry_id))
+    session.execute(delete(TokenRow).where(TokenRow.registry_id == registry_id))
+    session.execute(delete(RegistryRow).where(RegistryRow.id == registry_id))

@@ -1,0 +1,283 @@
+"""Trusted publishing: a CI job's OIDC token as a credential, checked against the policies
+registries store.
+
+One-phase (Buildkite's way): a JWT whose ``aud`` is a registry's URL acts on that registry
+with the scopes of the first policy statement it matches. Two-phase (PyPI's way):
+``mint`` exchanges a JWT (``aud`` = the server's audience) for a 15-minute token that may
+publish to every registry whose policy grants ``write_packages`` to those claims; each
+JWT id mints once, and ``burn`` revokes a minted token at once. Both become a Principal
+of kind OIDC whose grants ``core.permissions.allowed`` reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from packyard.core.errors import NotFound, Unauthenticated
+from packyard.core.models import Principal, PrincipalKind, Publisher, Registry
+from packyard.core.oidc_policy import Policy, parse_policy
+from packyard.core.scopes import Scope
+from packyard.db.tables import (
+    OidcMintedTokenRow,
+    OidcPolicyRow,
+    OidcUsedJtiRow,
+    OrganizationRow,
+    RegistryRow,
+)
+from packyard.services.oidc_keys import OidcVerifier, VerifiedToken, unverified_claims
+from packyard.services.registries import RegistryService
+
+MINTED_PREFIX = "pkyo_"
+MINTED_LIFETIME = timedelta(minutes=15)
+ONE_PHASE_MAX_LIFETIME = 5 * 60
+# Claims that say who published, per CI system; the first ones present are recorded.
+IDENTIFYING_CLAIMS = (
+    "repository",
+    "workflow_ref",
+    "ref",
+    "project_path",
+    "pipeline_slug",
+    "build_number",
+    "organization_slug",
+    "job_workflow_ref",
+    "sub",
+)
+
+
+class MintFailed(Exception):
+    """A token exchange refused, with Warehouse's error code (twine prints both)."""
+
+    def __init__(self, code: str, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+@dataclass(frozen=True, slots=True)
+class Minted:
+    token: str
+    expires: datetime
+
+
+class OidcService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        registries: RegistryService,
+        verifier: OidcVerifier,
+        now: Callable[[], datetime],
+    ) -> None:
+        self._sessions = sessions
+        self._registries = registries
+        self._verifier = verifier
+        self._now = now
+
+    def close(self) -> None:
+        self._verifier.close()
+
+    # Policies -------------------------------------------------------------------------
+
+    def policy_text(self, registry: Registry) -> str | None:
+        with self._sessions() as session:
+            row = session.get(OidcPolicyRow, registry.id)
+        return None if row is None else row.text
+
+    def save_policy(self, registry: Registry, text: str | None) -> None:
+        """Store (or, for None or blank text, remove) a registry's policy; the caller has
+        checked that it may update the registry. Raises ValidationFailed for a policy that
+        does not parse."""
+        with self._sessions.begin() as session:
+            row = session.get(OidcPolicyRow, registry.id)
+            if text is None or not text.strip():
+                if row is not None:
+                    session.delete(row)
+                return
+            parse_policy(text)
+            if row is None:
+                session.add(
+                    OidcPolicyRow(registry_id=registry.id, text=text, updated_at=self._now())
+                )
+            else:
+                row.text = text
+                row.updated_at = self._now()
+
+    # One-phase ------------------------------------------------------------------------
+
+    def one_phase_principal(self, token: str, base_url: str | None) -> Principal:
+        """The principal of a JWT sent as a credential: its audience names the registry."""
+        audience = str(unverified_claims(token).get("aud", ""))
+        registry = self._audience_registry(audience, base_url)
+        verified = self._verifier.verify(token, audience, ONE_PHASE_MAX_LIFETIME)
+        scopes = self._scopes(registry, verified)
+        if scopes is None:
+            raise Unauthenticated(
+                "OIDC token refused: its claims match no statement of the registry's OIDC policy"
+            )
+        return Principal(
+            kind=PrincipalKind.OIDC,
+            organization_id=registry.organization_id,
+            grants=frozenset((registry.id, scope) for scope in scopes),
+            publisher=publisher_of(verified),
+        )
+
+    def _audience_registry(self, audience: str, base_url: str | None) -> Registry:
+        refused = Unauthenticated(
+            f"OIDC token refused: its audience (aud) {audience!r} is not the URL of a "
+            f"registry here ({base_url or 'this server'}/ORGANIZATION/REGISTRY)"
+        )
+        if base_url is None or not audience.startswith(base_url.rstrip("/") + "/"):
+            raise refused
+        path = urlsplit(audience).path.strip("/").split("/")
+        if len(path) < 2 or audience.rstrip("/") != f"{base_url.rstrip('/')}/{path[-2]}/{path[-1]}":
+            raise refused
+        try:
+            return self._registries.find_registry(path[-2], path[-1])
+        except NotFound:
+            raise refused from None
+
+    def _scopes(self, registry: Registry, verified: VerifiedToken) -> frozenset[Scope] | None:
+        text = self.policy_text(registry)
+        if text is None:
+            return None
+        return _parsed(text).scopes_for(verified.issuer, verified.claims)
+
+    # Two-phase ------------------------------------------------------------------------
+
+    def mint(self, token: str, audience: str) -> Minted:
+        """A 15-minute publishing token for every registry whose policy gives these claims
+        write_packages. Raises MintFailed with Warehouse's codes."""
+        try:
+            verified = self._verifier.verify(token, audience)
+        except Unauthenticated as error:
+            raise MintFailed("invalid-token", error.message) from None
+        registry_ids = self._writable_registries(verified)
+        if not registry_ids:
+            raise MintFailed(
+                "invalid-publisher",
+                "valid token, but no registry's OIDC policy grants write_packages to it",
+            )
+        jti = verified.claims.get("jti")
+        if not isinstance(jti, str) or not jti:
+            raise MintFailed("invalid-token", "OIDC token refused: it lacks the jti claim")
+        secret = MINTED_PREFIX + secrets.token_urlsafe(32)
+        now = self._now()
+        expires = now + MINTED_LIFETIME
+        try:
+            with self._sessions.begin() as session:
+                session.execute(delete(OidcUsedJtiRow).where(OidcUsedJtiRow.expires_at < now))
+                session.execute(
+                    delete(OidcMintedTokenRow).where(OidcMintedTokenRow.expires_at < now)
+                )
+                session.add(
+                    OidcUsedJtiRow(
+                        issuer=verified.issuer,
+                        jti=jti,
+                        expires_at=_claim_time(verified.claims["exp"]) + timedelta(minutes=1),
+                    )
+                )
+                session.flush()
+                session.add(
+                    OidcMintedTokenRow(
+                        id=str(uuid.uuid4()),
+                        secret_sha256=_sha256(secret),
+                        registry_ids=registry_ids,
+                        publisher=_publisher_json(publisher_of(verified)),
+                        expires_at=expires,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            raise MintFailed(
+                "invalid-reuse-token", "OIDC token refused: its jti has already been used"
+            ) from None
+        return Minted(secret, expires)
+
+    def _writable_registries(self, verified: VerifiedToken) -> list[str]:
+        with self._sessions() as session:
+            rows = session.execute(
+                select(RegistryRow, OrganizationRow.slug, OidcPolicyRow.text)
+                .join(OidcPolicyRow, OidcPolicyRow.registry_id == RegistryRow.id)
+                .join(OrganizationRow, RegistryRow.organization_id == OrganizationRow.id)
+            ).all()
+        found = []
+        for registry_row, _slug, text in rows:
+            scopes = _parsed(text).scopes_for(verified.issuer, verified.claims)
+            if scopes is not None and Scope.WRITE_PACKAGES in scopes:
+                found.append(registry_row.id)
+        return found
+
+    def minted_principal(self, secret: str) -> Principal:
+        with self._sessions() as session:
+            row = session.scalar(
+                select(OidcMintedTokenRow).where(
+                    OidcMintedTokenRow.secret_sha256 == _sha256(secret)
+                )
+            )
+        if row is None or row.expires_at <= self._now():
+            raise Unauthenticated(
+                "Minted token refused: it has expired or been burned; mint a new one"
+            )
+        return Principal(
+            kind=PrincipalKind.OIDC,
+            token_id=row.id,
+            grants=frozenset((rid, Scope.WRITE_PACKAGES) for rid in row.registry_ids),
+            publisher=_publisher_from_json(row.publisher),
+        )
+
+    def burn(self, secret: str) -> None:
+        """Revoke a minted token at once (uv calls this after publishing)."""
+        with self._sessions.begin() as session:
+            session.execute(
+                delete(OidcMintedTokenRow).where(
+                    OidcMintedTokenRow.secret_sha256 == _sha256(secret)
+                )
+            )
+
+
+def publisher_of(verified: VerifiedToken) -> Publisher:
+    claims = tuple(
+        (name, str(verified.claims[name]))
+        for name in IDENTIFYING_CLAIMS
+        if isinstance(verified.claims.get(name), str | int)
+    )
+    return Publisher(verified.issuer, claims)
+
+
+def _publisher_json(publisher: Publisher) -> dict[str, Any]:
+    return {"issuer": publisher.issuer, "claims": dict(publisher.claims)}
+
+
+def _publisher_from_json(data: Mapping[str, Any]) -> Publisher:
+    return Publisher(str(data["issuer"]), tuple((k, str(v)) for k, v in data["claims"].items()))
+
+
+_POLICIES: dict[str, Policy] = {}
+
+
+def _parsed(text: str) -> Policy:
+    # Stored policies parsed once per process (they were validated on save).
+    policy = _POLICIES.get(text)
+    if policy is None:
+        if len(_POLICIES) > 1000:
+            _POLICIES.clear()
+        policy = _POLICIES[text] = parse_policy(text)
+    return policy
+
+
+def _claim_time(value: object) -> datetime:
+    return datetime.fromtimestamp(int(str(value)), UTC)
+
+
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
