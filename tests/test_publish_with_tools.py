@@ -1,4 +1,4 @@
-"""Release jobs as teams run them: twine, uv publish, poetry and pdm publish to a live server
+"""Release jobs as teams run them: twine, uv publish, poetry, pdm and hatch publish to a live server
 through the upload API, configured with the registry's own publish instructions, re-run
 safely, say why when they must fail, and pip installs what they published."""
 
@@ -275,3 +275,36 @@ def test_pdm_publishes_built_files_and_pip_installs_them(
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# hatch ---------------------------------------------------------------------------------
+
+
+HATCH_PYPROJECT = """[project]
+name = "hatch-demo"
+version = "0.5.0"
+requires-python = ">=3.9"
+
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+"""
+
+
+def test_hatch_publishes_with_the_generated_config_and_pip_installs_it(
+    registry: Registry, writer: str, publisher: Publisher, dist_dir: Path, pip_venv: Venv
+) -> None:
+    project = dist_dir.parent
+    (project / "pyproject.toml").write_text(HATCH_PYPROJECT)
+    paths = _build(Dist("hatch-demo", "0.5.0"), dist_dir)
+    snippet = _snippet(registry, "hatch").text
+    config = publisher.home / "hatch-config.toml"
+    config.write_text(snippet)
+    publish = next(line for line in snippet.splitlines() if line.startswith("# then: "))
+    command = publish.removeprefix("# then: ")
+    env = {TOKEN_VARIABLE: writer, "HATCH_CONFIG": str(config)}
+    # The files were built already (hatch build would fetch hatchling from PyPI).
+    publisher.shell(f"{command} --no-prompt", cwd=project, env=env)
+    publisher.shell(f"{command} --no-prompt", cwd=project, env=env)  # a re-run
+    assert _files(registry, writer, "hatch-demo") == {p.name: _sha256(p) for p in paths}
+    _installs(pip_venv, registry, writer, "hatch-demo", "0.5.0")

@@ -15,7 +15,7 @@ import pytest
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Organization, Registry, api, new_organization
-from tests.support.oidc_issuer import OidcIssuer, rsa_key
+from tests.support.oidc_issuer import OidcIssuer, registry_with_policy, rsa_key
 from tests.support.server import PackyardServer
 
 BUILDKITE_CLAIMS = {
@@ -61,9 +61,7 @@ def yard(
 
 
 def trusting_registry(org: Organization, issuer: OidcIssuer, name: str, **kw: str) -> Registry:
-    admin = api(org, org.token("write_registries", "read_registries"))
-    created = admin.create_registry(name, oidc_policy=policy(issuer.url, **kw))
-    return admin.registry(created["slug"])
+    return registry_with_policy(org, name, policy(issuer.url, **kw))
 
 
 def audience(registry: Registry) -> str:
@@ -80,7 +78,7 @@ def test_a_buildkite_token_publishes_and_reads_with_no_stored_secret(
     registry = trusting_registry(org, issuer, "Trusted")
     token = issuer.token(audience(registry), BUILDKITE_CLAIMS)
 
-    registry.publish(wheel(tmp_path), token)
+    published = registry.publish(wheel(tmp_path), token).json()
 
     page = registry.get("tp-demo/", token)
     assert page.status_code == 200
@@ -88,6 +86,20 @@ def test_a_buildkite_token_publishes_and_reads_with_no_stored_secret(
     listed = httpx.get(registry.publish_url, headers={"Authorization": f"Bearer {token}"})
     assert listed.status_code == 200
     assert [p["name"] for p in listed.json()["items"]] == ["tp-demo"]
+    details = httpx.get(
+        f"{registry.publish_url}/{published['id']}",
+        headers={"Authorization": f"Bearer {org.token('read_packages')}"},
+    ).json()
+    assert details["published_by"] == {
+        "issuer": issuer.url,
+        "claims": {
+            "pipeline_slug": "app",
+            "build_number": "42",
+            "organization_slug": "acme",
+            "sub": BUILDKITE_CLAIMS["sub"],
+        },
+        "description": f"{issuer.url}: acme/app build 42",
+    }
 
 
 def test_an_es256_token_is_accepted_as_the_upload_api_password(

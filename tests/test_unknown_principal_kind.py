@@ -21,7 +21,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 import packyard.db.tokens
-import packyard.services.access
 from packyard.bootstrap import Services, build_services
 from packyard.core.models import Organization, Principal, PrincipalKind
 from packyard.core.permissions import OPERATOR
@@ -101,7 +100,6 @@ def _as_kind(monkeypatch: pytest.MonkeyPatch, kind: PrincipalKind) -> None:
         )
 
     monkeypatch.setattr(packyard.db.tokens, "principal_from_row", from_row)
-    monkeypatch.setattr(packyard.services.access, "principal_from_row", from_row)
     monkeypatch.setattr(UserService, "principal", staticmethod(of_user))
 
 

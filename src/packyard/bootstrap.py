@@ -38,11 +38,13 @@ from packyard.services.exporting import ExportService
 from packyard.services.importing import ImportService
 from packyard.services.index import IndexService
 from packyard.services.integrity import IntegrityService
+from packyard.services.lifecycle import LifecycleService
 from packyard.services.oidc import OidcService
 from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
+from packyard.services.search import SearchService
 from packyard.services.staging import StagingArea
 from packyard.services.tokens import TokenService
 from packyard.services.upstream_pypi import PypiUpstream
@@ -69,7 +71,9 @@ class Services:
     composites: CompositeService
     http: UpstreamHttp
     packages: PackageService
+    lifecycle: LifecycleService
     users: UserService
+    search: SearchService
     access: ReadAccess
     integrity: IntegrityService
     blobs: BlobStore
@@ -215,7 +219,9 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         packages=PackageService(
             sessions=sessions, registries=registries, counter=counter, now=utc_now
         ),
+        lifecycle=LifecycleService(sessions, registries),
         users=UserService(sessions, registries, utc_now),
+        search=SearchService(sessions, registries),
         access=ReadAccess(sessions, tokens, registries, changes),
         integrity=IntegrityService(sessions, blobs, utc_now),
         blobs=blobs,

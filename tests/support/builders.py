@@ -25,6 +25,7 @@ class Dist:
     requires: list[str] = field(default_factory=list)
     requires_python: str | None = None
     summary: str = "A package built by the Packyard test suite"
+    keywords: list[str] = field(default_factory=list)
     description: str = "# Hello\n\nA test package."
     extra_files: dict[str, bytes] = field(default_factory=dict)
 
@@ -52,6 +53,8 @@ def metadata_text(dist: Dist, metadata_version: str = "2.1") -> str:
         "Author: Test Author",
         "Classifier: Programming Language :: Python :: 3",
     ]
+    if dist.keywords:
+        lines.append(f"Keywords: {','.join(dist.keywords)}")
     if dist.requires_python:
         lines.append(f"Requires-Python: {dist.requires_python}")
     lines += [f"Requires-Dist: {r}" for r in dist.requires]

@@ -17,6 +17,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from tests.support.driver import Organization, Registry, api
 from tests.support.http_stub import Answer, handler_for
 
 REQUEST_TOKEN = "actions-request-token"  # what the job's runtime sends as Bearer
@@ -116,3 +117,10 @@ class OidcIssuer:
 
 def _json(body: dict[str, Any]) -> Answer:
     return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def registry_with_policy(org: Organization, name: str, policy: str) -> Registry:
+    """A new registry of ``org`` whose OIDC policy is ``policy``, made over REST."""
+    admin = api(org, org.token("write_registries", "read_registries"))
+    created = admin.create_registry(name, oidc_policy=policy)
+    return admin.registry(created["slug"])

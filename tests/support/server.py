@@ -32,10 +32,14 @@ class PackyardServer:
     workers: int = 1
     access_log: bool = False
     port: int = field(default_factory=free_port)
+    # HTTPS: (certificate, key) for https://localhost (tests/support/tls.py).
+    tls: tuple[Path, Path] | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def base_url(self) -> str:
+        if self.tls is not None:
+            return f"https://localhost:{self.port}"
         return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
@@ -98,11 +102,17 @@ class PackyardServer:
                 "--workers",
                 str(self.workers),
                 "--access-log" if self.access_log else "--no-access-log",
+                *self._tls_options(),
             ],
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+    def _tls_options(self) -> list[str]:
+        if self.tls is None:
+            return []
+        return ["--ssl-certfile", str(self.tls[0]), "--ssl-keyfile", str(self.tls[1])]
 
     def _wait_until_ready(self) -> None:
         process = self.process

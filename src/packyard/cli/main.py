@@ -1,5 +1,5 @@
 """``packyard``: serve, org, registry, token, user, db, quickstart, fsck, gc, import, export,
-backup, restore.
+backup, restore, yank, unyank.
 
 Every command honours ``PACKYARD_DATA_DIR``, ``PACKYARD_DATABASE_URL`` and
 ``PACKYARD_STORAGE_URL`` and accepts ``--data-dir``. Results go to stdout (``--json`` for
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from packyard.cli import integrity, moving, serving
+from packyard.cli import integrity, lifecycle, moving, serving
 from packyard.cli.common import data_dir_option, json_option, load_settings, with_services
 from packyard.cli.output import print_json, registry_dict, token_dict
 from packyard.cli.quickstart import quickstart
@@ -268,14 +268,36 @@ def db_upgrade(data_dir: Path | None) -> None:
     show_default=True,
     help="json: one JSON object per line, for log collectors ($PACKYARD_LOG_FORMAT).",
 )
+@click.option(
+    "--ssl-certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Serve HTTPS with this certificate (PEM; with --ssl-keyfile).",
+)
+@click.option(
+    "--ssl-keyfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The private key of --ssl-certfile (PEM).",
+)
 @data_dir_option
 def serve(
-    host: str, port: int, workers: int, access_log: bool, log_format: str, data_dir: Path | None
+    host: str,
+    port: int,
+    workers: int,
+    access_log: bool,
+    log_format: str,
+    ssl_certfile: Path | None,
+    ssl_keyfile: Path | None,
+    data_dir: Path | None,
 ) -> None:
     """Run the server."""
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise click.UsageError("Give --ssl-certfile and --ssl-keyfile together")
+    tls = None if ssl_certfile is None or ssl_keyfile is None else (ssl_certfile, ssl_keyfile)
     serving.export_data_dir(data_dir)
     serving.in_child_process(serving.prepare_database)
-    serving.run_server(host, port, workers, access_log, log_format)
+    serving.run_server(host, port, workers, access_log, log_format, tls)
 
 
 @main.command()
@@ -307,8 +329,34 @@ def gc(services: Services, grace: int, dry_run: bool, as_json: bool) -> None:
     integrity.run_gc(services, grace, dry_run, as_json)
 
 
+@main.command("search")
+@click.argument("organization")
+@click.argument("query")
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(1, 100))
+@json_option
+@with_services
+def search(services: Services, organization: str, query: str, limit: int, as_json: bool) -> None:
+    """Find projects of ORGANIZATION by name, summary or keywords (every registry)."""
+    found = services.search.search(OPERATOR, organization, query, per_page=limit)
+    rows = [
+        {
+            "registry": r.registry.slug,
+            "name": r.name,
+            "version": r.version,
+            "summary": r.summary,
+        }
+        for r in found.results
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['registry']}\t{row['name']}\t{row['version']}\t{row['summary']}")
+
+
 main.add_command(quickstart)
 moving.register(main)
+lifecycle.register(main)
 
 
 if __name__ == "__main__":

@@ -86,7 +86,12 @@ METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def run_server(
-    host: str, port: int, workers: int, access_log: bool, log_format: str = "text"
+    host: str,
+    port: int,
+    workers: int,
+    access_log: bool,
+    log_format: str = "text",
+    tls: tuple[Path, Path] | None = None,
 ) -> None:
     """Serve until stopped. The workers read what this process decides from the
     environment: the access log (written by the application, not by uvicorn) and the log
@@ -109,6 +114,9 @@ def run_server(
             log_config=logging_config(log_format),
             proxy_headers=False,
             log_level="info",
+            # HTTPS (a certificate and its key): what uv demands for trusted publishing.
+            ssl_certfile=None if tls is None else str(tls[0]),
+            ssl_keyfile=None if tls is None else str(tls[1]),
         )
 
 

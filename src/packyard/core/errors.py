@@ -14,6 +14,7 @@ The tree::
     │   └── HeadersTooLarge       the request headers are past the limit (431)
     ├── Conflict                  clashes with what is already stored (409)
     ├── ValidationFailed          well-formed but unacceptable field values (422)
+    │   └── TokenExchangeFailed   an OIDC token exchange refused, Warehouse's body (422)
     ├── TooLarge                  past a configured size limit (413)
     ├── UpstreamError             an upstream index (PyPI) failed or sent bad bytes (502)
     ├── ServiceUnavailable        the database is busy or unreachable for now (503)
@@ -85,6 +86,17 @@ class ValidationFailed(PackyardError):
     def __init__(self, message: str, errors: list[str] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or [message]
+
+
+class TokenExchangeFailed(ValidationFailed):
+    """An OIDC token exchange (/_/oidc/mint-token) refused. ``code`` is Warehouse's
+    (invalid-payload, invalid-token, invalid-publisher, invalid-reuse-token), so twine
+    and the GitHub action print it; the body has Warehouse's shape."""
+
+    def __init__(self, code: str, description: str) -> None:
+        super().__init__("Token request failed", [description])
+        self.code = code
+        self.description = description
 
 
 class TooLarge(PackyardError):

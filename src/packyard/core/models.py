@@ -80,6 +80,7 @@ class PackageFile:
     created_at: datetime
     downloads_count: int = 0
     imported_from: str | None = None  # the source of an imported file, without credentials
+    published_by: Publisher | None = None  # set for a publish through trusted publishing
 
 
 class PrincipalKind(enum.StrEnum):

@@ -18,13 +18,40 @@ from sqlalchemy.orm import Session, aliased
 
 from packyard.core.composite import PYPI, Upstream
 from packyard.core.index import IndexFile
+from packyard.core.models import Principal, Registry
+from packyard.db import tokens
+from packyard.db.registries import REGISTRY_BY_SLUGS, registry_from_row
 from packyard.db.tables import (
     CompositeSettingsRow,
     CompositeUpstreamRow,
     PackageRow,
     PypiProjectRow,
     RegistryRow,
+    TokenRow,
 )
+
+# The registry named by its slugs and, in the same query, the token whose secret hashes to
+# ``secret_sha256`` (no token when it is NULL or matches none).
+_REGISTRY_AND_TOKEN = REGISTRY_BY_SLUGS.add_columns(TokenRow).outerjoin(
+    TokenRow, TokenRow.secret_sha256 == bindparam("secret_sha256", type_=String)
+)
+
+
+def registry_and_reader(
+    session: Session, organization: str, registry: str, secret_sha256: str | None
+) -> tuple[Registry, Principal | None] | None:
+    """The registry, and the principal of the token whose secret hashes to
+    ``secret_sha256`` (None: no such token, or no secret); None for no such registry."""
+    row = session.execute(
+        _REGISTRY_AND_TOKEN,
+        {"organization": organization, "registry": registry, "secret_sha256": secret_sha256},
+    ).first()
+    if row is None:
+        return None
+    registry_row, organization_slug, token_row = row
+    reader = None if token_row is None else tokens.principal_from_row(token_row)
+    return registry_from_row(registry_row, organization_slug), reader
+
 
 # Names fetched per batch when reading a project list.
 LISTING_BATCH = 5_000

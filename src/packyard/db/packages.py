@@ -39,6 +39,7 @@ from packyard.core.models import (
     RegistryStats,
     Release,
 )
+from packyard.core.publishers import publisher_from_json
 from packyard.db.tables import PackageRow
 
 MAX_PROJECTS_IN_FILTER = 200
@@ -102,6 +103,7 @@ def package_from_values(values: Mapping[str, Any]) -> PackageFile:
         created_at=values["created_at"],
         downloads_count=values["downloads_count"],
         imported_from=values["imported_from"],
+        published_by=publisher_from_json(values["published_by"]),
     )
 
 
@@ -126,6 +128,7 @@ _COLUMNS = (
     "created_at",
     "downloads_count",
     "imported_from",
+    "published_by",
 )
 
 
@@ -181,12 +184,14 @@ def package_by_filename(session: Session, registry_id: str, filename: str) -> St
     return None if row is None else stored(row)
 
 
-def delete_package(session: Session, registry_id: str, package_id: str) -> bool:
-    """Whether a package was deleted."""
-    result = session.execute(
-        delete(PackageRow).where(PackageRow.registry_id == registry_id, PackageRow.id == package_id)
+def delete_package(session: Session, registry_id: str, package_id: str) -> str | None:
+    """The project of the package deleted; None when there was none."""
+    project: str | None = session.scalar(
+        delete(PackageRow)
+        .where(PackageRow.registry_id == registry_id, PackageRow.id == package_id)
+        .returning(PackageRow.project)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return project
 
 
 # Columns a copy takes over unchanged; identity, place, time and counts are its own.

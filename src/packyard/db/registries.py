@@ -28,8 +28,9 @@ _BUMP_SERIAL = (
     .where(_REGISTRIES.c.id == bindparam("registry_id"))
     .values(serial=_REGISTRIES.c.serial + 1)
 )
-# Built once: every request naming a registry runs it.
-_REGISTRY_BY_SLUGS = (
+# Built once: every request naming a registry runs it (``db.index`` joins the reader's
+# token to it for the index's hot path).
+REGISTRY_BY_SLUGS = (
     select(RegistryRow, OrganizationRow.slug)
     .join(OrganizationRow, RegistryRow.organization_id == OrganizationRow.id)
     .where(
@@ -73,7 +74,7 @@ def organization_by_slug(session: Session, slug: str) -> Organization | None:
 
 def registry_by_slugs(session: Session, organization: str, registry: str) -> Registry | None:
     found = session.execute(
-        _REGISTRY_BY_SLUGS, {"organization": organization, "registry": registry}
+        REGISTRY_BY_SLUGS, {"organization": organization, "registry": registry}
     ).first()
     return None if found is None else registry_from_row(found[0], found[1])
 

@@ -220,6 +220,30 @@ class UserSessionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SearchProjectRow(Base):
+    """What search matches for one project of one registry: its newest file's name,
+    version, summary and keywords. Kept current in the publish, copy and delete
+    transactions (``db/search.py``); the text index over it is the database's own
+    (SQLite FTS5 table ``search_fts``, PostgreSQL ``document`` tsvector with a GIN index),
+    made by migration 0006."""
+
+    __tablename__ = "search_projects"
+    __table_args__ = (
+        UniqueConstraint("registry_id", "project"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    registry_id: Mapped[str] = mapped_column(ForeignKey("registries.id", ondelete="CASCADE"))
+    project: Mapped[str] = mapped_column(String(200))  # PEP 503 normalised
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[str] = mapped_column(Text, default="")
+
+
 class OidcPolicyRow(Base):
     """A registry's trusted-publishing policy, as its owner wrote it (core.oidc_policy)."""
 

@@ -16,17 +16,14 @@ access refused) goes through the services' own checks, which raise the exact err
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.models import ANONYMOUS, Principal, Registry
 from packyard.core.permissions import Disclosure, allowed
 from packyard.core.scopes import Scope
-from packyard.db.registries import registry_from_row
-from packyard.db.tables import OrganizationRow, RegistryRow, TokenRow
-from packyard.db.tokens import hash_secret, principal_from_row
+from packyard.db.index import registry_and_reader
+from packyard.db.tokens import hash_secret
 from packyard.services.memo import CounterValidatedMemo
 from packyard.services.registries import RegistryService
 from packyard.services.tokens import MAX_SECRET_LENGTH, TokenService
@@ -87,34 +84,21 @@ class ReadAccess:
         return found
 
     def _lookup(self, key: CacheKey) -> tuple[Registry, str | None] | None:
-        """One query: the registry and the token's row; None unless access is allowed."""
+        """One query: the registry and the token; None unless access is allowed."""
         secret_sha256, organization, registry = key
         if secret_sha256 == _TOO_LONG:
             return None
-        query = (
-            select(RegistryRow, OrganizationRow.slug)
-            .join(OrganizationRow, RegistryRow.organization_id == OrganizationRow.id)
-            .where(OrganizationRow.slug == organization, RegistryRow.slug == registry)
-        )
-        if secret_sha256 is not None:
-            query = query.add_columns(TokenRow).outerjoin(
-                TokenRow, TokenRow.secret_sha256 == secret_sha256
-            )
         with self._sessions() as session:
-            row = session.execute(query).first()
-        if row is None:
+            found = registry_and_reader(session, organization, registry, secret_sha256)
+        if found is None:
             return None
-        values: tuple[Any, ...] = tuple(row)
-        principal: Principal = ANONYMOUS
-        if secret_sha256 is not None:
-            token_row: TokenRow | None = values[2]
-            if token_row is None:
-                return None
-            principal = principal_from_row(token_row)
-        found = registry_from_row(values[0], values[1])
-        if not allowed(principal, Scope.READ_PACKAGES, found, Disclosure.INSTALLER):
+        target, reader = found
+        principal: Principal | None = ANONYMOUS if secret_sha256 is None else reader
+        if principal is None or not allowed(
+            principal, Scope.READ_PACKAGES, target, Disclosure.INSTALLER
+        ):
             return None
-        return found, principal.token_id
+        return target, principal.token_id
 
 
 _TOO_LONG = "-"

@@ -51,8 +51,9 @@ from packyard.core.index import (
 from packyard.core.models import Registry
 from packyard.core.simple_api import METADATA_SUFFIX
 from packyard.db import index as queries
+from packyard.db.composites import settings_from
 from packyard.dists.filenames import parse_filename_or_none
-from packyard.services.composites import CompositeService, require_composite, settings_from
+from packyard.services.composites import CompositeService, require_composite
 from packyard.services.memo import CounterValidatedMemo
 from packyard.services.upstream_pypi import PypiFile, PypiUpstream
 

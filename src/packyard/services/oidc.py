@@ -14,19 +14,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from packyard.core.errors import NotFound, Unauthenticated
+from packyard.core.errors import NotFound, TokenExchangeFailed, Unauthenticated
 from packyard.core.models import Principal, PrincipalKind, Publisher, Registry
 from packyard.core.oidc_policy import Policy, parse_policy
+from packyard.core.publishers import publisher_from_json, publisher_json
 from packyard.core.scopes import Scope
 from packyard.db.tables import (
     OidcMintedTokenRow,
@@ -53,15 +53,6 @@ IDENTIFYING_CLAIMS = (
     "job_workflow_ref",
     "sub",
 )
-
-
-class MintFailed(Exception):
-    """A token exchange refused, with Warehouse's error code (twine prints both)."""
-
-    def __init__(self, code: str, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,20 +147,20 @@ class OidcService:
 
     def mint(self, token: str, audience: str) -> Minted:
         """A 15-minute publishing token for every registry whose policy gives these claims
-        write_packages. Raises MintFailed with Warehouse's codes."""
+        write_packages. Raises TokenExchangeFailed with Warehouse's codes."""
         try:
             verified = self._verifier.verify(token, audience)
         except Unauthenticated as error:
-            raise MintFailed("invalid-token", error.message) from None
+            raise TokenExchangeFailed("invalid-token", error.message) from None
         registry_ids = self._writable_registries(verified)
         if not registry_ids:
-            raise MintFailed(
+            raise TokenExchangeFailed(
                 "invalid-publisher",
                 "valid token, but no registry's OIDC policy grants write_packages to it",
             )
         jti = verified.claims.get("jti")
         if not isinstance(jti, str) or not jti:
-            raise MintFailed("invalid-token", "OIDC token refused: it lacks the jti claim")
+            raise TokenExchangeFailed("invalid-token", "OIDC token refused: it lacks the jti claim")
         secret = MINTED_PREFIX + secrets.token_urlsafe(32)
         now = self._now()
         expires = now + MINTED_LIFETIME
@@ -192,13 +183,13 @@ class OidcService:
                         id=str(uuid.uuid4()),
                         secret_sha256=_sha256(secret),
                         registry_ids=registry_ids,
-                        publisher=_publisher_json(publisher_of(verified)),
+                        publisher=publisher_json(publisher_of(verified)) or {},
                         expires_at=expires,
                         created_at=now,
                     )
                 )
         except IntegrityError:
-            raise MintFailed(
+            raise TokenExchangeFailed(
                 "invalid-reuse-token", "OIDC token refused: its jti has already been used"
             ) from None
         return Minted(secret, expires)
@@ -232,7 +223,7 @@ class OidcService:
             kind=PrincipalKind.OIDC,
             token_id=row.id,
             grants=frozenset((rid, Scope.WRITE_PACKAGES) for rid in row.registry_ids),
-            publisher=_publisher_from_json(row.publisher),
+            publisher=publisher_from_json(row.publisher),
         )
 
     def burn(self, secret: str) -> None:
@@ -252,14 +243,6 @@ def publisher_of(verified: VerifiedToken) -> Publisher:
         if isinstance(verified.claims.get(name), str | int)
     )
     return Publisher(verified.issuer, claims)
-
-
-def _publisher_json(publisher: Publisher) -> dict[str, Any]:
-    return {"issuer": publisher.issuer, "claims": dict(publisher.claims)}
-
-
-def _publisher_from_json(data: Mapping[str, Any]) -> Publisher:
-    return Publisher(str(data["issuer"]), tuple((k, str(v)) for k, v in data["claims"].items()))
 
 
 _POLICIES: dict[str, Policy] = {}

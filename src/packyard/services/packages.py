@@ -34,6 +34,7 @@ from packyard.core.permissions import Disclosure, allowed
 from packyard.core.scopes import Scope
 from packyard.db import packages as queries
 from packyard.db.registries import bump_serial
+from packyard.db.search import refresh_project
 from packyard.services.downloads import DownloadCounter
 from packyard.services.registries import RegistryService
 
@@ -194,11 +195,15 @@ class PackageService:
             principal, organization, registry_slug, Scope.DELETE_PACKAGES, disclosure
         )
         with self._sessions.begin() as session:
-            if not looks_like_id(package_id) or not queries.delete_package(
-                session, registry.id, package_id
-            ):
+            project = (
+                queries.delete_package(session, registry.id, package_id)
+                if looks_like_id(package_id)
+                else None
+            )
+            if project is None:
                 raise _no_package(registry, package_id)
             bump_serial(session, registry.id)
+            refresh_project(session, registry.id, project)
 
     def copy_package(
         self,
@@ -234,6 +239,7 @@ class PackageService:
             with self._sessions.begin() as session:
                 copy = queries.add_copy(session, source.id, original.id, destination, self._now())
                 bump_serial(session, destination.id)
+                refresh_project(session, destination.id, copy.package.project)
                 details = self._details(session, destination, copy)
         except IntegrityError:
             # A concurrent copy or publish of the same file name won the race.

@@ -25,12 +25,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import Conflict, InvalidRequest
-from packyard.core.models import PackageFile, Principal, Registry, RegistryType
+from packyard.core.models import PackageFile, Principal, Publisher, Registry, RegistryType
 from packyard.core.permissions import Disclosure
+from packyard.core.publishers import publisher_json
 from packyard.core.scopes import Scope
 from packyard.db import packages as queries
 from packyard.db.packages import package_from_values
 from packyard.db.registries import bump_serial
+from packyard.db.search import refresh_project
 from packyard.dists.filenames import canonical_filename
 from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
@@ -102,12 +104,14 @@ class PublishService:
         verify: Callable[[CoreMetadata], None] | None = None,
         attestations: str | None = None,
         provenance: Provenance | None = None,
+        publisher: Publisher | None = None,
     ) -> PublishResult:
         """Inspect, store and record ``staged`` in ``registry``; the staged file is consumed.
 
         ``verify`` is called with the file's metadata before anything is stored (the upload
         API compares the form's claims with it); ``attestations`` (PEP 740 JSON) is kept
-        with a newly recorded file; ``provenance`` is given by an import.
+        with a newly recorded file; ``provenance`` is given by an import; ``publisher``
+        (trusted publishing) is recorded with a new file.
 
         Raises InvalidDistribution for a bad file, Conflict when the name is taken by other
         bytes, and whatever ``verify`` raises.
@@ -121,7 +125,9 @@ class PublishService:
                 result = PublishResult(existing, created=False)
             else:
                 self._store_blobs(staged, inspection)
-                result = self._record(registry, staged, inspection, attestations, provenance)
+                result = self._record(
+                    registry, staged, inspection, attestations, provenance, publisher
+                )
             metrics.record_publish(staged.size, created=result.created)
             return result
         finally:
@@ -163,8 +169,10 @@ class PublishService:
         inspection: Inspection,
         attestations: str | None = None,
         provenance: Provenance | None = None,
+        publisher: Publisher | None = None,
     ) -> PublishResult:
         values = _package_values(registry, staged, inspection, self._now(), attestations)
+        values["published_by"] = publisher_json(publisher)
         if provenance is not None:
             values["created_at"] = provenance.uploaded_at
             values["imported_from"] = provenance.source
@@ -175,6 +183,7 @@ class PublishService:
             with self._sessions.begin() as session:
                 queries.insert_package(session, values)
                 bump_serial(session, registry.id)
+                refresh_project(session, registry.id, values["project"])
         except IntegrityError:
             # A concurrent publish of the same file name won the race.
             existing = self._existing(registry, staged)
@@ -245,6 +254,7 @@ def _package_values(
         "yanked_reason": None,
         "attestations": attestations,
         "imported_from": None,
+        "published_by": None,
         "downloads_count": 0,
         "created_at": now,
     }

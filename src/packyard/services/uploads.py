@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from packyard.core.errors import InvalidRequest
-from packyard.core.models import Registry
+from packyard.core.models import Publisher, Registry
 from packyard.core.names import normalize_project, normalize_version
 from packyard.dists.metadata import CoreMetadata
 from packyard.services.publishing import PublishResult, PublishService
@@ -138,7 +138,11 @@ def check_release(form: UploadForm, metadata: CoreMetadata) -> None:
 
 
 def publish_upload(
-    publishing: PublishService, registry: Registry, form: UploadForm, staged: StagedFile
+    publishing: PublishService,
+    registry: Registry,
+    form: UploadForm,
+    staged: StagedFile,
+    publisher: Publisher | None = None,
 ) -> PublishResult:
     """Check what the form promises about ``staged``, then publish it; ``staged`` is consumed.
 
@@ -157,4 +161,5 @@ def publish_upload(
         staged,
         verify=lambda metadata: check_release(form, metadata),
         attestations=form.attestations,
+        publisher=publisher,
     )

@@ -18,11 +18,14 @@ from packyard.settings import Settings
 from packyard.web.api import (
     access_token,
     instructions,
+    lifecycle,
+    oidc,
     packages,
     registries,
     tokens,
     upstreams,
 )
+from packyard.web.api import search as api_search
 from packyard.web.auth_limits import FailedAuthLimiter, SignInThrottle
 from packyard.web.docs_pages import install_docs
 from packyard.web.errors import install_error_handlers
@@ -93,10 +96,13 @@ def create_framework_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     app.include_router(registries.router)
     app.include_router(packages.router)
+    app.include_router(lifecycle.router)
     app.include_router(instructions.router)
     app.include_router(upstreams.router)
     app.include_router(tokens.router)
     app.include_router(access_token.router)
+    app.include_router(oidc.router)
+    app.include_router(api_search.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
     install_docs(app)  # before the UI: its /static/docs mount must come before /static

@@ -66,7 +66,9 @@ def _headers_for(error: errors.PackyardError, status: int) -> dict[str, str] | N
 def error_response(error: errors.PackyardError) -> Response:
     status = status_for(error)
     body: dict[str, object] = {"message": error.message}
-    if isinstance(error, errors.ValidationFailed):
+    if isinstance(error, errors.TokenExchangeFailed):
+        body["errors"] = [{"code": error.code, "description": error.description}]
+    elif isinstance(error, errors.ValidationFailed):
         body["errors"] = error.errors
     return JSONResponse(body, status_code=status, headers=_headers_for(error, status))
 

@@ -129,6 +129,12 @@ class RegistryUpdate(CompositeSettingsIn):
     oidc_policy: str | None = _OIDC_POLICY
 
 
+class PublishedBy(BaseModel):
+    issuer: str = Field(description="The OIDC issuer that vouched for the job")
+    claims: dict[str, str] = Field(description="The job's identifying claims")
+    description: str = Field(examples=["GitHub Actions: acme/app, release.yml @ refs/tags/v1"])
+
+
 class Digests(BaseModel):
     md5: str
     sha1: str
@@ -147,6 +153,12 @@ class PackageSummary(BaseModel):
     version: str
     filename: str
     created_at: datetime
+    yanked: bool = Field(
+        default=False, description="Whether the file is yanked: installers skip it unless pinned"
+    )
+    yanked_reason: str | None = Field(
+        default=None, description='Why it was yanked ("" when no reason was given)'
+    )
 
 
 class PublishedPackage(PackageSummary):
@@ -239,6 +251,9 @@ class PackageOut(PublishedPackage):
         default=None,
         description="Where `packyard import` brought this file from; null for a publish",
     )
+    published_by: PublishedBy | None = Field(
+        default=None, description="The CI job that published it (trusted publishing)"
+    )
 
 
 class Links(BaseModel):
@@ -289,6 +304,22 @@ class AccessTokenOut(BaseModel):
     scopes: list[str]
     description: str
     created_at: datetime
+
+
+class YankRequest(BaseModel):
+    reason: str = Field(
+        default="", max_length=1_000, description="Why: installers that pin the file show it"
+    )
+
+
+class ReleaseFiles(BaseModel):
+    """A release after a yank or an unyank."""
+
+    name: str
+    version: str
+    yanked: bool
+    yanked_reason: str | None
+    files: list[PackageSummary]
 
 
 class Deleted(BaseModel):

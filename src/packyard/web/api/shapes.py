@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from packyard.core.models import PackageFile, Registry, Token
+from packyard.core.models import PackageFile, Publisher, Registry, Token
+from packyard.core.publishers import describe_publisher
 from packyard.core.snippets import (
     TOKEN_PLACEHOLDER,
     TOKEN_VARIABLE,
@@ -73,6 +74,8 @@ def package_summary(base: str, registry: Registry, package: PackageFile) -> sche
         version=package.version,
         filename=package.filename,
         created_at=package.created_at,
+        yanked=package.yanked_reason is not None,
+        yanked_reason=package.yanked_reason,
     )
 
 
@@ -115,6 +118,17 @@ def package_out(base: str, details: PackageDetails) -> schemas.PackageOut:
         visibility="public" if registry.public else "private",
         installation=installation(base, registry, f"{package.project}=={package.version}"),
         imported_from=package.imported_from,
+        published_by=published_by(package.published_by),
+    )
+
+
+def published_by(publisher: Publisher | None) -> schemas.PublishedBy | None:
+    if publisher is None:
+        return None
+    return schemas.PublishedBy(
+        issuer=publisher.issuer,
+        claims=dict(publisher.claims),
+        description=describe_publisher(publisher),
     )
 
 

@@ -10,7 +10,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from packyard.web.ui import accounts, composites, packages, registries, settings, tokens
+from packyard.web.ui import (
+    accounts,
+    composites,
+    lifecycle,
+    packages,
+    registries,
+    search,
+    settings,
+    tokens,
+)
 from packyard.web.ui.common import HERE, Templates
 from packyard.web.ui.presenting import ReadmeRenderer
 
@@ -22,7 +31,9 @@ ROUTERS = (
     composites.router,
     settings.router,
     packages.router,
+    lifecycle.router,
     tokens.router,
+    search.router,
 )
 
 

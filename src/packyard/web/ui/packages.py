@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from packyard.core.permissions import allowed
+from packyard.core.publishers import describe_publisher
 from packyard.core.scopes import Scope
 from packyard.core.snippets import RegistryAddress, install_snippets
 from packyard.web.deps import base_url, services_of
@@ -96,6 +97,7 @@ async def show_package(
             requirement=requirement,
         ),
         can_delete=allowed(principal, Scope.DELETE_PACKAGES, target),
+        published_by=package.published_by and describe_publisher(package.published_by),
     )
 
 

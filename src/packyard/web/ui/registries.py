@@ -19,7 +19,12 @@ from packyard.core.permissions import allowed, allowed_in_organization
 from packyard.core.registries import RegistryFields
 from packyard.core.scopes import Scope
 from packyard.core.simple_api import PYPI_UPSTREAM
-from packyard.core.snippets import RegistryAddress, install_snippets, publish_snippets
+from packyard.core.snippets import (
+    TOKEN_PLACEHOLDER,
+    RegistryAddress,
+    install_snippets,
+    publish_snippets,
+)
 from packyard.services.tokens import IssuedToken
 from packyard.web.deps import base_url, services_of
 from packyard.web.ui.common import (
@@ -70,6 +75,24 @@ async def _upstreams_view(request: Request, registry: Registry) -> UpstreamsView
     every = await run_in_threadpool(services.registries.list_registries, registry.organization_slug)
     addable = [r.slug for r in every if r.type is RegistryType.SOURCE and r.slug not in slugs]
     return UpstreamsView(slugs, addable, PYPI_UPSTREAM in slugs)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstRegistry:
+    """How to create an organization's first registry, shown where there is none."""
+
+    cli: str
+    rest: str
+
+    @classmethod
+    def of(cls, base: str, organization: str) -> FirstRegistry:
+        rest = (
+            f"curl -X POST {base}/v2/packages/organizations/{organization}/registries \\\n"
+            f'  -H "Authorization: Bearer {TOKEN_PLACEHOLDER}" '
+            '-H "Content-Type: application/json" \\\n'
+            """  -d '{"name": "Python packages", "ecosystem": "python"}'"""
+        )
+        return cls(f'packyard registry create {organization} "Python packages"', rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +155,7 @@ async def _registries_page(
         query=query,
         can_create=allowed_in_organization(principal, Scope.WRITE_REGISTRIES, organization.id),
         sources=[r for r in every if r.type is RegistryType.SOURCE],
+        first_registry=FirstRegistry.of(base_url(request), organization.slug),
         error=error,
         form=form or RegistryFields.every(""),
     )

@@ -1,0 +1,144 @@
+"""Search over projects: the rows it matches and the query, on each database's own text
+index (migration 0006).
+
+``refresh_project`` is called in the same transaction as whatever changes a registry's
+files (publish, copy, delete, next to ``bump_serial``), so search never shows a project
+that is gone nor misses one just published. Matching: the PEP 503 name by prefix and
+substring, the summary and keywords by their words; ranked exact name first, then names
+starting with the query, then names containing it, then the rest, each by name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session
+
+from packyard.db.tables import PackageRow, SearchProjectRow
+
+# The trigram index answers substrings of at least this many characters.
+_TRIGRAM = 3
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    registry_id: str
+    project: str
+    name: str
+    version: str
+    summary: str
+    keywords: str
+
+
+def search_values(
+    registry_id: str, project: str, name: str, version: str, metadata: Any
+) -> dict[str, str]:
+    """The ``search_projects`` row for a project whose newest file has ``metadata`` (the
+    ``metadata_json`` column: a dict, or its JSON text as some drivers return it)."""
+    fields = json.loads(metadata) if isinstance(metadata, str) else (metadata or {})
+    keywords = fields.get("keywords") or []
+    return {
+        "registry_id": registry_id,
+        "project": project,
+        "name": name,
+        "version": version,
+        "summary": str(fields.get("summary") or "")[:2000],
+        "keywords": " ".join(str(k) for k in keywords)[:2000],
+    }
+
+
+def refresh_project(session: Session, registry_id: str, project: str) -> None:
+    """Make the project's search row match its newest file in the registry, or remove it
+    when the registry holds none."""
+    newest = session.execute(
+        select(PackageRow.name, PackageRow.version, PackageRow.metadata_json)
+        .where(PackageRow.registry_id == registry_id, PackageRow.project == project)
+        .order_by(PackageRow.seq.desc())
+        .limit(1)
+    ).first()
+    session.execute(
+        delete(SearchProjectRow).where(
+            SearchProjectRow.registry_id == registry_id, SearchProjectRow.project == project
+        )
+    )
+    if newest is not None:
+        values = search_values(registry_id, project, newest[0], newest[1], newest[2])
+        session.execute(insert(SearchProjectRow), values)
+
+
+def search(
+    session: Session,
+    registry_ids: list[str],
+    query: str,
+    normalized: str,
+    *,
+    limit: int,
+    offset: int,
+) -> list[SearchHit]:
+    """Up to ``limit`` projects of ``registry_ids`` matching ``query`` (``normalized`` is
+    its PEP 503 form), best first, skipping ``offset``."""
+    if not registry_ids or not query.strip():
+        return []
+    term = query.strip().lower()
+    rank = case(
+        (SearchProjectRow.project == normalized, 0),
+        (SearchProjectRow.project.startswith(normalized, autoescape=True), 1),
+        (SearchProjectRow.project.contains(normalized, autoescape=True), 2),
+        else_=3,
+    )
+    statement = (
+        select(SearchProjectRow)
+        .where(SearchProjectRow.registry_id.in_(registry_ids))
+        .where(_matching(session, term, normalized))
+        .order_by(rank, SearchProjectRow.project, SearchProjectRow.registry_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_hit(row) for row in session.scalars(statement)]
+
+
+def _matching(session: Session, term: str, normalized: str) -> ColumnElement[bool]:
+    name = SearchProjectRow.project.contains(normalized, autoescape=True)
+    if session.get_bind().dialect.name == "sqlite":
+        return _sqlite_matching(term, normalized, name)
+    words = _WORD.findall(term)
+    if not words:
+        return name
+    tsquery = " & ".join(f"{word}:*" for word in words)
+    # PostgreSQL's generated column, not in the model: SQLite has none.
+    document: ColumnElement[Any] = literal_column("search_projects.document")
+    return or_(name, document.op("@@")(func.to_tsquery("simple", tsquery)))
+
+
+def _sqlite_matching(term: str, normalized: str, name: ColumnElement[bool]) -> ColumnElement[bool]:
+    phrases = [p for p in {term, normalized} if len(p) >= _TRIGRAM]
+    if not phrases:
+        # Too short for trigrams: names and summaries by plain substring (a scan).
+        return or_(name, SearchProjectRow.summary.contains(term, autoescape=True))
+    expression = " OR ".join('"' + p.replace('"', '""') + '"' for p in phrases)
+    matched: Select[tuple[int]] = (
+        select(text("rowid"))
+        .select_from(text("search_fts"))
+        .where(text("search_fts MATCH :expression").bindparams(expression=expression))
+    )
+    return SearchProjectRow.id.in_(matched)
+
+
+def _hit(row: SearchProjectRow) -> SearchHit:
+    return SearchHit(row.registry_id, row.project, row.name, row.version, row.summary, row.keywords)

@@ -1,0 +1,54 @@
+"""PyPI's trusted-publishing exchange, so unmodified clients (uv, twine, the GitHub
+action) publish with a CI job's OIDC token: ask the audience, mint a 15-minute token,
+burn it after use. Warehouse's paths and bodies (docs/trusted-publishing.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from packyard.core.errors import TokenExchangeFailed
+from packyard.web.deps import services_of
+
+router = APIRouter(prefix="/_/oidc", tags=["trusted publishing"])
+
+
+def audience_of(request: Request) -> str:
+    """``PACKYARD_OIDC_AUDIENCE``, else the host name the client asked for."""
+    configured = services_of(request).settings.oidc_audience
+    return configured or (request.url.hostname or "packyard")
+
+
+@router.get("/audience", summary="The audience OIDC tokens for /_/oidc/mint-token must name")
+async def audience(request: Request) -> dict[str, str]:
+    return {"audience": audience_of(request)}
+
+
+@router.post("/mint-token", summary="Exchange an OIDC token for a 15-minute upload token")
+@router.post("/github/mint-token", summary="The same as /_/oidc/mint-token (older clients)")
+async def mint_token(request: Request) -> dict[str, Any]:
+    token = await _token_of(request)
+    minted = await run_in_threadpool(services_of(request).oidc.mint, token, audience_of(request))
+    return {"success": True, "token": minted.token, "expires": int(minted.expires.timestamp())}
+
+
+@router.post("/burn-token", summary="Revoke a minted token at once (uv does after publishing)")
+async def burn_token(request: Request) -> dict[str, bool]:
+    token = await _token_of(request)
+    await run_in_threadpool(services_of(request).oidc.burn, token)
+    return {"success": True}
+
+
+async def _token_of(request: Request) -> str:
+    body = await request.body()
+    try:
+        payload = json.loads(body) if len(body) <= 64 * 1024 else None
+    except ValueError:
+        payload = None
+    token = payload.get("token") if isinstance(payload, dict) else None
+    if not isinstance(token, str) or not token:
+        raise TokenExchangeFailed("invalid-payload", 'send a JSON body {"token": "..."}')
+    return token
