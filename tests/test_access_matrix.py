@@ -16,7 +16,8 @@ import pytest
 
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
-from tests.support.driver import Organization, Registry, new_organization
+from tests.support.driver import Organization, Registry, api, new_organization
+from tests.support.oidc_issuer import OidcIssuer
 from tests.support.server import PackyardServer
 from tests.support.uploads import form_for, legacy_upload
 
@@ -31,6 +32,13 @@ CREDENTIALS = [
     "other-registry-token",
     "other-organization",
     "revoked",
+    # Trusted publishing: a CI job's OIDC token whose claims match a policy statement with
+    # read_packages, or with write_packages too; one whose audience is the other
+    # registry; a token minted from one (write_packages only).
+    "oidc-read",
+    "oidc-write",
+    "oidc-other-registry",
+    "oidc-minted",
 ]
 # What a GET of the private registry's index and files answers, per credential.
 READ_STATUS = {
@@ -42,6 +50,10 @@ READ_STATUS = {
     "other-registry-token": 403,
     "other-organization": 404,
     "revoked": 401,
+    "oidc-read": 200,
+    "oidc-write": 200,
+    "oidc-other-registry": 403,
+    "oidc-minted": 403,
 }
 # What an upload answers (REST publish and the upload API alike), per credential.
 UPLOAD_STATUS = {
@@ -53,7 +65,69 @@ UPLOAD_STATUS = {
     "other-registry-token": 403,
     "other-organization": 404,
     "revoked": 401,
+    "oidc-read": 403,
+    "oidc-write": 200,
+    "oidc-other-registry": 403,
+    "oidc-minted": 200,
 }
+# What search (REST ``/search?q=present``) answers, and the registries it shows, per
+# credential: a registry token sees its own registry's projects only, another
+# organization's token learns nothing.
+# A minted OIDC token belongs to no organization (its grants may span several): 404.
+SEARCH_STATUS = {
+    **READ_STATUS,
+    "other-registry-token": 200,
+    "oidc-other-registry": 200,
+    "oidc-minted": 404,
+}
+SEARCH_SEES = {
+    "read": {"private", "other"},
+    "write": {"private", "other"},
+    "registry-token": {"private"},
+    "other-registry-token": {"other"},
+    "oidc-read": {"private"},
+    "oidc-write": {"private"},
+    "oidc-other-registry": {"other"},
+}
+
+
+def _policy(issuer: str) -> str:
+    return f"""
+- iss: {issuer}
+  scopes: [read_packages]
+  claims: {{pipeline_slug: reader}}
+- iss: {issuer}
+  scopes: [read_packages, write_packages]
+  claims: {{pipeline_slug: writer}}
+"""
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[OidcIssuer]:
+    with OidcIssuer() as running:
+        yield running
+
+
+def _oidc_tokens(org: Organization, issuer: OidcIssuer, *registries: Registry) -> dict[str, str]:
+    """The OIDC credentials, once both registries trust ``issuer``."""
+    admin = api(org, org.token("write_registries"))
+    for registry in registries:
+        admin.call(
+            "PATCH", f"/registries/{registry.slug}", json={"oidc_policy": _policy(issuer.url)}
+        )
+    base = org.yard.base_url
+    mine, theirs = (f"{base}/{org.slug}/{r.slug}" for r in registries)
+    minted = httpx.post(
+        f"{base}/_/oidc/mint-token",
+        json={"token": issuer.token("127.0.0.1", {"pipeline_slug": "writer"})},
+    )
+    assert minted.status_code == 200, minted.text
+    return {
+        "oidc-read": issuer.token(mine, {"pipeline_slug": "reader"}),
+        "oidc-write": issuer.token(mine, {"pipeline_slug": "writer"}),
+        "oidc-other-registry": issuer.token(theirs, {"pipeline_slug": "writer"}),
+        "oidc-minted": minted.json()["token"],
+    }
 
 
 @dataclass
@@ -66,15 +140,18 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[World]:
+def world(
+    tmp_path_factory: pytest.TempPathFactory, backend: Backend, issuer: OidcIssuer
+) -> Iterator[World]:
     root = tmp_path_factory.mktemp("matrix")
-    yard = backend.new_server(root)
+    yard = backend.new_server(root, {"PACKYARD_OIDC_ISSUERS": issuer.url})
     yard.start()
     org = new_organization(yard)
     registry, other = org.registry("Private"), org.registry("Other")
     write = org.token("read_packages", "write_packages")
     wheel = write_wheel(Dist("present", "1.0"), root)
     registry.publish(wheel, write)
+    other.publish(write_wheel(Dist("present-elsewhere", "1.0"), root), write)
     revoked = org.token("read_packages", "write_packages")
     response = httpx.delete(
         f"{yard.base_url}/v2/access-token", headers={"Authorization": f"Bearer {revoked}"}
@@ -89,6 +166,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterato
         "other-registry-token": other.token(),
         "other-organization": new_organization(yard).token("read_packages", "write_packages"),
         "revoked": revoked,
+        **_oidc_tokens(org, issuer, registry, other),
     }
     yield World(yard, registry, tokens, wheel, root)
     yard.stop()
@@ -123,16 +201,35 @@ def test_reads_answer_as_documented_and_hide_what_exists(world: World, credentia
 
 
 @pytest.mark.parametrize("credential", CREDENTIALS)
+def test_search_shows_only_the_registries_the_credential_may_read(
+    world: World, credential: str
+) -> None:
+    token = world.tokens[credential]
+    response = httpx.get(
+        f"{world.yard.base_url}/v2/packages/organizations/{world.registry.organization}/search",
+        params={"q": "present"},
+        headers={"Authorization": f"Bearer {token}"} if token else {},
+    )
+    assert response.status_code == SEARCH_STATUS[credential], response.text
+    if response.status_code == 200:
+        assert {hit["registry"] for hit in response.json()} == SEARCH_SEES[credential]
+    else:
+        assert "present" not in response.text
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
 def test_uploads_answer_as_documented(world: World, credential: str) -> None:
     token = world.tokens[credential]
-    dist = Dist("uploaded", "1.0", summary=f"by {credential}")
+    # A project per credential: each that may upload publishes its own.
+    name = f"uploaded-{credential}"
+    dist = Dist(name, "1.0", summary=f"by {credential}")
     folder = world.tmp / credential
     folder.mkdir(exist_ok=True)
     path = write_wheel(dist, folder)
     if UPLOAD_STATUS[credential] == 200:
         world.registry.publish(path, token, expect=200)
         # Its REST twin would now find the name taken by other bytes: use another version.
-        path = write_wheel(Dist("uploaded", "2.0"), folder)
+        path = write_wheel(Dist(name, "2.0"), folder)
     else:
         world.registry.publish(path, token, expect=UPLOAD_STATUS[credential])
     auth = ("__token__", token) if token else None
@@ -142,7 +239,7 @@ def test_uploads_answer_as_documented(world: World, credential: str) -> None:
         data={
             ":action": "file_upload",
             "protocol_version": "1",
-            "name": "uploaded",
+            "name": name,
             "version": "2.0" if UPLOAD_STATUS[credential] == 200 else "1.0",
             "filetype": "bdist_wheel",
             "pyversion": "py3",

@@ -3,6 +3,7 @@ report is produced with every section, never how fast anything was."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -25,3 +26,15 @@ def test_benchmark_smoke_mode_writes_a_complete_report(tmp_path: Path) -> None:
     assert "| project | Packyard | 8 |" in text
     assert "| Packyard | REST | 14 |" in text
     assert "failed" not in text
+
+
+def test_search_benchmark_measures_every_kind_of_query() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.search_speed", "--projects", "300"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    measured = json.loads(result.stdout)
+    assert measured["projects"] == 300
+    for kind in ("exact name", "name prefix", "name substring", "summary word"):
+        assert measured[kind]["p50_ms"] > 0

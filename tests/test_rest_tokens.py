@@ -105,7 +105,8 @@ def test_access_token_describes_the_callers_token(organization: Organization) ->
     secret = organization.token("read_packages", "write_registries")
     body = Api(organization.yard, organization.slug, secret).call("GET", "/v2/access-token").json()
     assert body["scopes"] == ["read_packages", "write_registries"]
-    assert set(body) == {"uuid", "scopes", "description", "created_at"}
+    assert set(body) == {"uuid", "scopes", "description", "created_at", "acts_for", "user_id"}
+    assert (body["acts_for"], body["user_id"]) == ("organization", None)
 
 
 def test_access_token_of_a_registry_token_has_no_scopes(admin: Api, registry: str) -> None:

@@ -1,6 +1,7 @@
 """Trusted publishing, one phase (Buildkite's way): a CI job's OIDC token, checked against
 the registry's policy, publishes and reads with no long-lived secret. The issuer is a
-loopback one with keys made here (tests/support/oidc_issuer.py)."""
+loopback one with keys made here (tests/support/oidc_issuer.py). Policies are set over
+REST, with the CLI and on the Settings tab in the browser."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 
 from tests.support.backends import Backend
+from tests.support.browser import PASSWORD, browser, create_user, new_page, screenshot, sign_in
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Organization, Registry, api, new_organization
 from tests.support.oidc_issuer import OidcIssuer, registry_with_policy, rsa_key
 from tests.support.server import PackyardServer
+
+__all__ = ["browser"]  # the fixture, imported for this module
 
 BUILDKITE_CLAIMS = {
     "organization_slug": "acme",
@@ -42,10 +47,8 @@ def policy(issuer: str, scopes: str = "[read_packages, write_packages]") -> str:
 
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[OidcIssuer]:
-    running = OidcIssuer()
-    running.start()
-    yield running
-    running.stop()
+    with OidcIssuer() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +207,58 @@ def test_a_second_organization_sees_nothing_of_the_first(
     theirs = outsider.registry("Theirs")
     refused: Any = httpx.get(theirs.publish_url, headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 404
+
+
+def test_the_cli_sets_a_policy_on_create_and_update_and_refuses_a_broken_one(
+    yard: PackyardServer, org: Organization, issuer: OidcIssuer, tmp_path: Path
+) -> None:
+    good = tmp_path / "policy.yml"
+    good.write_text(policy(issuer.url, scopes="[read_packages]"))
+    slug = yard.cli("registry", "create", org.slug, "From CLI", "--oidc-policy", str(good))
+    registry = Registry(yard, org.slug, slug.stdout.strip())
+    token = issuer.token(audience(registry), BUILDKITE_CLAIMS)
+    registry.publish(wheel(tmp_path), token, expect=403)
+
+    good.write_text(policy(issuer.url))
+    yard.cli("registry", "update", org.slug, registry.slug, "--oidc-policy", str(good))
+    registry.publish(wheel(tmp_path), token)
+
+    broken = tmp_path / "broken.yml"
+    broken.write_text("- iss: x\n  scopes: [write_packages]\n  claims: {a: *b}\n")
+    refused = yard.cli(
+        "registry", "update", org.slug, registry.slug, "--oidc-policy", str(broken), check=False
+    )
+    assert refused.returncode != 0
+    assert "line 3" in refused.stderr, refused.stderr
+    assert "aliases" in refused.stderr
+
+
+def test_the_policy_written_on_the_settings_tab_lets_ci_publish(
+    yard: PackyardServer, browser: Browser, issuer: OidcIssuer, tmp_path: Path
+) -> None:
+    org = new_organization(yard, "uioidc")
+    registry = org.registry("Releases")
+    page = new_page(browser)
+    sign_in(page, yard.base_url, create_user(yard, org, admin=True), PASSWORD)
+    settings = (
+        f"{yard.base_url}/organizations/{org.slug}/packages/registries/{registry.slug}?tab=settings"
+    )
+    page.goto(settings)
+    page.fill("#oidc-policy", "- iss: x\n  scopes: [write_packages]\n  claims: {a: !tag b}\n")
+    page.click("#trusted-publishing button:has-text('Save policy')")
+    assert "line 3" in page.content()
+    screenshot(page, "trusted-publishing-refused")
+
+    policy = (
+        f"- iss: {issuer.url}\n  scopes: [write_packages]\n  claims:\n    repository: acme/app\n"
+    )
+    page.goto(settings)
+    page.fill("#oidc-policy", policy)
+    page.click("#trusted-publishing button:has-text('Save policy')")
+    page.goto(settings)
+    assert "repository: acme/app" in page.input_value("#oidc-policy")
+    page.context.close()
+
+    aud = f"{yard.base_url}/{org.slug}/{registry.slug}"
+    token = issuer.token(aud, {"repository": "acme/app"})
+    registry.publish(write_wheel(Dist("ui-trusted", "1.0"), tmp_path), token)

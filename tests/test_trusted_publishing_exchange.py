@@ -47,10 +47,8 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
 
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[OidcIssuer]:
-    running = OidcIssuer(job_claims=dict(GITHUB_CLAIMS))
-    running.start()
-    yield running
-    running.stop()
+    with OidcIssuer(job_claims=dict(GITHUB_CLAIMS)) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

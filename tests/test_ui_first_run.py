@@ -8,6 +8,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Browser
 
 from tests.support.browser import PASSWORD, browser, create_user, new_page, screenshot, sign_in
@@ -86,3 +87,17 @@ def test_the_top_bar_search_groups_matches_by_registry_and_highlights_them(
     page.press("#search-page-q", "Enter")
     assert "No package in the registries you may read" in page.inner_text("#search-empty")
     page.context.close()
+
+
+def test_a_visitor_who_is_not_signed_in_finds_public_packages_only(
+    yard: PackyardServer, tmp_path: Path
+) -> None:
+    org = new_organization(yard, "open")
+    public, private = org.registry("Open source", public=True), org.registry("Internal")
+    writer = org.token("read_packages", "write_packages")
+    public.publish(write_wheel(Dist("open-thing", "1.0"), tmp_path), writer)
+    private.publish(write_wheel(Dist("open-secret", "1.0"), tmp_path), writer)
+    page = httpx.get(f"{yard.base_url}/organizations/{org.slug}/search", params={"q": "open"})
+    assert page.status_code == 200
+    assert "open-thing" in page.text
+    assert "open-secret" not in page.text

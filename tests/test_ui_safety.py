@@ -152,12 +152,19 @@ def test_members_read_private_registries_but_do_not_manage(
     page = new_page(browser)
     sign_in(page, yard.base_url, team.member, PASSWORD)
     assert "Internal" in page.locator(".registry-name").all_inner_texts()
-    assert page.locator("#new-name").count() == 0
+    # Members may create registries unless an admin turns members_can_create_registries off.
+    assert page.locator("#new-name").count() == 1
     page.goto(f"{yard.base_url}/organizations/{org.slug}/packages/registries/internal")
     assert page.locator("#tab-settings").count() == 0
     page.goto(f"{yard.base_url}/organizations/{org.slug}/tokens")
     scopes = page.locator("input[name=scope]").evaluate_all("els => els.map(e => e.value)")
-    assert sorted(scopes) == ["read_packages", "read_registries", "write_packages"]
+    assert sorted(scopes) == [
+        "read_packages",
+        "read_registries",
+        "read_teams",
+        "write_packages",
+        "write_registries",
+    ]
     page.context.close()
 
 

@@ -19,6 +19,7 @@ from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 import packyard.db.tokens
 from packyard.bootstrap import Services, build_services
@@ -85,7 +86,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 def _as_kind(monkeypatch: pytest.MonkeyPatch, kind: PrincipalKind) -> None:
     """Tokens and signed-in users become principals of ``kind`` with every scope."""
 
-    def from_row(row: TokenRow) -> Principal:
+    def from_row(session: Session, row: TokenRow) -> Principal:
         return Principal(
             kind=kind, organization_id=row.organization_id, token_id=row.id, scopes=frozenset(Scope)
         )

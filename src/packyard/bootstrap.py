@@ -41,11 +41,13 @@ from packyard.services.integrity import IntegrityService
 from packyard.services.lifecycle import LifecycleService
 from packyard.services.oidc import OidcService
 from packyard.services.oidc_keys import OidcVerifier, parse_issuers
+from packyard.services.organizations import OrganizationService
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
 from packyard.services.search import SearchService
 from packyard.services.staging import StagingArea
+from packyard.services.teams import TeamService
 from packyard.services.tokens import TokenService
 from packyard.services.upstream_pypi import PypiUpstream
 from packyard.services.users import UserService
@@ -73,6 +75,8 @@ class Services:
     packages: PackageService
     lifecycle: LifecycleService
     users: UserService
+    teams: TeamService
+    organizations: OrganizationService
     search: SearchService
     access: ReadAccess
     integrity: IntegrityService
@@ -221,6 +225,8 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         ),
         lifecycle=LifecycleService(sessions, registries),
         users=UserService(sessions, registries, utc_now),
+        teams=TeamService(sessions, registries, utc_now),
+        organizations=OrganizationService(sessions, registries, utc_now),
         search=SearchService(sessions, registries),
         access=ReadAccess(sessions, tokens, registries, changes),
         integrity=IntegrityService(sessions, blobs, utc_now),

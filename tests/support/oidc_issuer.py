@@ -73,6 +73,13 @@ class OidcIssuer:
             self._server.shutdown()
             self._server.server_close()
 
+    def __enter__(self) -> OidcIssuer:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
     def token(
         self,
         audience: str,

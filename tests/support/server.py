@@ -64,7 +64,7 @@ class PackyardServer:
             raise AssertionError(f"packyard {' '.join(args)} failed: {result.stderr}")
         return result
 
-    def admin(self, *args: str) -> str:
+    def admin(self, *args: str, input: str | None = None) -> str:
         """Run ``packyard ARGS`` in this process and return its stdout.
 
         The same CLI code as ``cli``, without starting a Python process each time (most
@@ -80,7 +80,9 @@ class PackyardServer:
         }
         overrides.update(self.extra_env)
         overrides["PACKYARD_DATA_DIR"] = str(self.data_dir)
-        result = CliRunner().invoke(main, list(args), env=overrides, catch_exceptions=False)
+        result = CliRunner().invoke(
+            main, list(args), env=overrides, catch_exceptions=False, input=input
+        )
         if result.exit_code != 0:
             raise AssertionError(f"packyard {' '.join(args)} failed: {result.output}")
         return result.stdout

@@ -18,7 +18,9 @@ from packyard.cli import integrity, lifecycle, moving, serving
 from packyard.cli.common import data_dir_option, json_option, load_settings, with_services
 from packyard.cli.output import print_json, registry_dict, token_dict
 from packyard.cli.quickstart import quickstart
+from packyard.cli.trusted import OIDC_POLICY_OPTION, read_policy, registry_update
 from packyard.core.composite import CompositeSpec
+from packyard.core.oidc_policy import parse_policy
 from packyard.core.permissions import OPERATOR
 from packyard.core.registries import RegistryFields
 from packyard.core.retention import DEFAULT_GC_GRACE
@@ -101,6 +103,7 @@ def registry() -> None:
     multiple=True,
     help="Composite: a name the release age does not apply to; repeatable.",
 )
+@OIDC_POLICY_OPTION
 @json_option
 @with_services
 def registry_create(
@@ -115,9 +118,13 @@ def registry_create(
     pypi_files: str,
     min_release_age: str | None,
     cooldown_exempt: tuple[str, ...],
+    oidc_policy: Path | None,
     as_json: bool,
 ) -> None:
     """Create a registry NAME in ORGANIZATION (source, or --composite); prints its slug."""
+    policy = read_policy(oidc_policy)
+    if policy is not None and policy.strip():
+        parse_policy(policy)  # refused before the registry exists
     if composite:
         if public:
             raise click.UsageError("A composite registry is always private: drop --public")
@@ -135,10 +142,15 @@ def registry_create(
     else:
         fields = RegistryFields.every(name, public=public, description=description)
         created = services.registries.create(OPERATOR, organization, fields)
+    if policy is not None:
+        services.oidc.save_policy(created, policy)
     if as_json:
         print_json(registry_dict(created))
     else:
         click.echo(created.slug)
+
+
+registry.add_command(registry_update)
 
 
 @registry.command("list")
@@ -176,6 +188,12 @@ def token() -> None:
     help="Create a read-only token for this registry instead.",
 )
 @click.option("--description", default="", help="What the token is for.")
+@click.option(
+    "--user",
+    "user_email",
+    default=None,
+    help="The member the token acts for: it may never do more than they may.",
+)
 @json_option
 @with_services
 def token_create(
@@ -184,9 +202,12 @@ def token_create(
     scopes: tuple[str, ...],
     registry_slug: str | None,
     description: str,
+    user_email: str | None,
     as_json: bool,
 ) -> None:
     """Create a token; prints the secret alone (it is never shown again)."""
+    if registry_slug and user_email:
+        raise click.UsageError("A registry token acts for no one: give --registry or --user")
     if registry_slug and scopes:
         raise click.UsageError(
             "A registry token is read-only: give --registry or --scope, not both"
@@ -202,7 +223,12 @@ def token_create(
             parsed = parse_scopes(list(scopes))
         except ValueError as error:
             raise click.UsageError(str(error)) from None
-        issued = services.tokens.create_access_token(OPERATOR, organization, parsed, description)
+        owner = None
+        if user_email is not None:
+            owner = services.users.member_id(user_email, organization)
+        issued = services.tokens.create_access_token(
+            OPERATOR, organization, parsed, description, for_user=owner
+        )
     if as_json:
         print_json({**token_dict(issued.token), "token": issued.secret})
     else:

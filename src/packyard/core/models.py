@@ -4,6 +4,7 @@ renders them. They carry no behaviour that touches I/O."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -83,6 +84,63 @@ class PackageFile:
     published_by: Publisher | None = None  # set for a publish through trusted publishing
 
 
+class AccessLevel(enum.StrEnum):
+    """What a team may do on a registry (Buildkite's names), weakest first."""
+
+    READ_ONLY = "read_only"
+    READ_AND_WRITE = "read_and_write"
+    FULL = "read_write_and_admin"
+
+
+LEVEL_ORDER = (AccessLevel.READ_ONLY, AccessLevel.READ_AND_WRITE, AccessLevel.FULL)
+
+
+class TeamPrivacy(enum.StrEnum):
+    VISIBLE = "visible"
+    SECRET = "secret"
+
+
+class TeamRole(enum.StrEnum):
+    MEMBER = "member"
+    MAINTAINER = "maintainer"
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    id: str
+    organization_id: str
+    slug: str
+    name: str
+    description: str
+    privacy: TeamPrivacy
+    default: bool
+    created_at: datetime
+    created_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationSwitches:
+    """What admins allow members in one organization (docs/security.md, "Teams")."""
+
+    teams_enabled: bool = False
+    members_can_create_registries: bool = True
+    members_can_delete_packages: bool = False
+    members_can_delete_registries: bool = False
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MemberAccess:
+    """A person's standing in one organization, loaded from the database for each request:
+    their role, the organization's switches, their teams and the best level those teams
+    hold on each registry. ``core.permissions`` decides over it and nothing else."""
+
+    admin: bool
+    switches: OrganizationSwitches
+    levels: Mapping[str, AccessLevel]  # registry id -> the best level of the user's teams
+    teams: frozenset[str] = frozenset()  # ids of the teams they belong to
+    maintained: frozenset[str] = frozenset()  # ids of the teams they maintain
+
+
 class PrincipalKind(enum.StrEnum):
     """Who can call. ``core.permissions`` names each kind it lets act; any other is refused."""
 
@@ -116,7 +174,10 @@ class Principal:
     token_id: str | None = None
     scopes: frozenset[Scope] = field(default_factory=frozenset)
     registry_id: str | None = None
-    user_id: str | None = None  # set for a signed-in web UI user
+    user_id: str | None = None  # a signed-in user, or the owner of a user's token
+    # The person's standing, for a user and a token acting for one; None for an
+    # organization token (its scopes alone decide) and for non-members.
+    member: MemberAccess | None = None
     # OIDC principals only: (registry id, scope) pairs, from the matching policy statements.
     grants: frozenset[tuple[str, Scope]] = field(default_factory=frozenset)
     publisher: Publisher | None = None
@@ -145,6 +206,8 @@ class Token:
     # a token made at the command line.
     created_by_token: str | None = None
     created_by_user: str | None = None
+    # The person it acts for (at most what they may do); None for an organization token.
+    user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ class RegistryFields:
     emoji: str | None = None
     color: str | None = None
     public: bool | None = None
+    team_ids: tuple[str, ...] = ()  # on create: teams granted read_and_write
 
     @classmethod
     def every(

@@ -12,6 +12,8 @@ class Scope(StrEnum):
     READ_PACKAGES = "read_packages"
     WRITE_PACKAGES = "write_packages"
     DELETE_PACKAGES = "delete_packages"
+    READ_TEAMS = "read_teams"
+    WRITE_TEAMS = "write_teams"
 
 
 def parse_scopes(values: list[str]) -> frozenset[Scope]:

@@ -82,9 +82,10 @@ def _alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Apply every pending migration to the database behind ``engine``."""
-    if schema_is_current(engine):
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Apply every pending migration (up to ``revision``: tests of a migration start from
+    the one before it) to the database behind ``engine``."""
+    if revision == "head" and schema_is_current(engine):
         return
     # Imported here: Alembic is only needed when there is something to migrate.
     from alembic import command
@@ -92,7 +93,7 @@ def upgrade_schema(engine: Engine) -> None:
     config = _alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -49,7 +49,9 @@ def registry_and_reader(
     if row is None:
         return None
     registry_row, organization_slug, token_row = row
-    reader = None if token_row is None else tokens.principal_from_row(token_row)
+    # A person's token carries their teams, read now: a cached answer is dropped by the
+    # change counter when a team or a grant changes.
+    reader = None if token_row is None else tokens.principal_from_row(session, token_row)
     return registry_from_row(registry_row, organization_slug), reader
 
 

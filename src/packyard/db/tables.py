@@ -47,6 +47,12 @@ class OrganizationRow(Base):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The switches admins set (docs/security.md, "Teams"): with teams off every member
+    # reads and publishes everywhere; on, only where their teams were granted.
+    teams_enabled: Mapped[bool] = mapped_column(default=False)
+    members_can_create_registries: Mapped[bool] = mapped_column(default=True)
+    members_can_delete_packages: Mapped[bool] = mapped_column(default=False)
+    members_can_delete_registries: Mapped[bool] = mapped_column(default=False)
 
 
 class RegistryRow(Base):
@@ -85,6 +91,11 @@ class TokenRow(Base):
     # neither for a token made at the command line.
     created_by_token: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_by_user: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    # The person an API access token acts for (at most what they may do); NULL for an
+    # organization token, which acts with its scopes alone.
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -186,6 +197,7 @@ class UserRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lowercase
+    name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, PHC string
     # Failed sign-ins since the last success: the throttle works across processes.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
@@ -218,6 +230,55 @@ class UserSessionRow(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TeamRow(Base):
+    """A team of an organization's members; registries are granted to teams."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("organization_id", "slug"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    slug: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    privacy: Mapped[str] = mapped_column(String(20), default="visible")
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TeamMemberRow(Base):
+    """A user in a team, as a member or a maintainer (who manages the team)."""
+
+    __tablename__ = "team_members"
+
+    team_id: Mapped[str] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TeamRegistryRow(Base):
+    """A team's access level on a registry."""
+
+    __tablename__ = "team_registries"
+
+    team_id: Mapped[str] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    registry_id: Mapped[str] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    access_level: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SearchProjectRow(Base):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from packyard.core.models import Principal, PrincipalKind, Token
 from packyard.core.names import looks_like_id
 from packyard.core.scopes import Scope
+from packyard.db.members import owner_standing
 from packyard.db.tables import TokenRow
 
 # Built once: every request with a token runs it, and building the statement each time
@@ -34,6 +35,7 @@ class NewToken:
     created_by_token: str | None
     created_by_user: str | None
     created_at: datetime
+    user_id: str | None = None  # the person it acts for; None: the organization
 
 
 def hash_secret(secret: str) -> str:
@@ -51,11 +53,14 @@ def token_from_row(row: TokenRow) -> Token:
         last_used_at=row.last_used_at,
         created_by_token=row.created_by_token,
         created_by_user=row.created_by_user,
+        user_id=row.user_id,
     )
 
 
-def principal_from_row(row: TokenRow) -> Principal:
-    """The Principal a stored token stands for."""
+def principal_from_row(session: Session, row: TokenRow) -> Principal:
+    """The Principal a stored token stands for. A token acting for a person carries its
+    scopes and its owner's standing, read now (``db.members``); if the owner left the
+    organization it holds no scope at all."""
     if row.registry_id is not None:
         return Principal(
             kind=PrincipalKind.REGISTRY_TOKEN,
@@ -63,17 +68,20 @@ def principal_from_row(row: TokenRow) -> Principal:
             token_id=row.id,
             registry_id=row.registry_id,
         )
+    member, acting = owner_standing(session, row.organization_id, row.user_id)
     return Principal(
         kind=PrincipalKind.API_TOKEN,
         organization_id=row.organization_id,
         token_id=row.id,
-        scopes=frozenset(Scope(s) for s in row.scopes),
+        scopes=frozenset(Scope(s) for s in row.scopes) if acting else frozenset(),
+        user_id=row.user_id,
+        member=member,
     )
 
 
 def principal_by_secret(session: Session, secret_sha256: str) -> Principal | None:
     row = session.scalar(_BY_SECRET_SHA256, {"secret_sha256": secret_sha256})
-    return None if row is None else principal_from_row(row)
+    return None if row is None else principal_from_row(session, row)
 
 
 def add_token(session: Session, new: NewToken) -> Token:
@@ -86,6 +94,7 @@ def add_token(session: Session, new: NewToken) -> Token:
         description=new.description,
         created_by_token=new.created_by_token,
         created_by_user=new.created_by_user,
+        user_id=new.user_id,
         created_at=new.created_at,
     )
     session.add(row)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.core.errors import NotFound, TokenExchangeFailed, Unauthenticated
 from packyard.core.models import Principal, PrincipalKind, Publisher, Registry
 from packyard.core.oidc_policy import Policy, parse_policy
+from packyard.core.permissions import Disclosure, require
 from packyard.core.publishers import publisher_from_json, publisher_json
 from packyard.core.scopes import Scope
 from packyard.db.tables import (
@@ -83,6 +84,11 @@ class OidcService:
         with self._sessions() as session:
             row = session.get(OidcPolicyRow, registry.id)
         return None if row is None else row.text
+
+    def set_policy(self, principal: Principal, registry: Registry, text: str | None) -> None:
+        """``save_policy`` for a caller who must hold write_registries on the registry."""
+        require(principal, Scope.WRITE_REGISTRIES, registry, Disclosure.INSTALLER)
+        self.save_policy(registry, text)
 
     def save_policy(self, registry: Registry, text: str | None) -> None:
         """Store (or, for None or blank text, remove) a registry's policy; the caller has

@@ -20,6 +20,7 @@ from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.names import is_slug, slugify
 from packyard.core.permissions import (
     Disclosure,
+    allowed,
     authentication_required,
     require,
     require_in_organization,
@@ -27,6 +28,7 @@ from packyard.core.permissions import (
 from packyard.core.registries import RegistryFields, check
 from packyard.core.scopes import Scope
 from packyard.db import registries as queries
+from packyard.db.members import grant_on_create
 from packyard.db.tables import OrganizationRow
 
 
@@ -133,7 +135,9 @@ class RegistryService:
             principal, organization_slug, Scope.READ_REGISTRIES, disclosure
         )
         with self._sessions() as session:
-            return queries.registries_of(session, organization)
+            found = queries.registries_of(session, organization)
+        # Members with teams on see only the registries their teams were granted.
+        return [r for r in found if allowed(principal, Scope.READ_REGISTRIES, r, disclosure)]
 
     def create(
         self,
@@ -150,9 +154,19 @@ class RegistryService:
         valid = check(fields)
         try:
             with self._sessions.begin() as session:
-                return queries.add_registry(
+                created = queries.add_registry(
                     session, organization, valid, RegistryType.SOURCE, self._now()
                 )
+                # Buildkite's rule: the teams named, and the creator's teams, may write.
+                grant_on_create(
+                    session,
+                    organization.id,
+                    created.id,
+                    fields.team_ids,
+                    principal.user_id,
+                    self._now(),
+                )
+                return created
         except IntegrityError:
             raise slug_taken(slugify(valid.name or ""), organization.slug) from None
 

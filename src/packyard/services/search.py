@@ -62,8 +62,9 @@ class SearchService:
     ) -> SearchPage:
         """Page ``page`` of the projects matching ``query``, best first.
 
-        Raises Unauthenticated for an anonymous caller and NotFound for an unknown
-        organization or one the caller does not belong to.
+        Raises NotFound for an unknown organization; through the REST API also
+        Unauthenticated for an anonymous caller and NotFound for one of another
+        organization.
         """
         readable = self._readable(principal, organization_slug, disclosure)
         page = max(1, page)
@@ -95,12 +96,19 @@ class SearchService:
     def _readable(
         self, principal: Principal, organization_slug: str, disclosure: Disclosure
     ) -> list[Registry]:
-        """The source registries of the organization the caller may read packages of."""
-        if principal.is_anonymous:
+        """The source registries of the organization the caller may read packages of.
+
+        The REST API (``Disclosure.API``) answers only the organization's own credentials;
+        the web UI shows anyone the public registries too, as its other pages do."""
+        if principal.is_anonymous and disclosure is Disclosure.API:
             raise authentication_required(disclosure)
         organization = self._registries.get_organization(organization_slug)
         outsider = principal.organization_id != organization.id
-        if outsider and principal.kind is not PrincipalKind.OPERATOR:
+        if (
+            outsider
+            and disclosure is Disclosure.API
+            and principal.kind is not PrincipalKind.OPERATOR
+        ):
             raise NotFound(f"No organization {organization_slug!r}")
         with self._sessions() as session:
             registries = registry_queries.registries_of(session, organization)

@@ -23,9 +23,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound, PermissionDenied, Unauthenticated, ValidationFailed
-from packyard.core.models import Principal, Registry, Token
+from packyard.core.models import Principal, PrincipalKind, Registry, Token
 from packyard.core.names import looks_like_id
-from packyard.core.permissions import Disclosure, authentication_required
+from packyard.core.permissions import (
+    Disclosure,
+    authentication_required,
+    is_admin,
+    useful_scopes,
+)
 from packyard.core.scopes import Scope
 from packyard.db import tokens as queries
 from packyard.db.tokens import hash_secret
@@ -106,18 +111,22 @@ class TokenService:
         scopes: frozenset[Scope],
         description: str = "",
         disclosure: Disclosure = Disclosure.INSTALLER,
+        *,
+        for_user: str | None = None,
     ) -> IssuedToken:
-        """Mint an organization access token with ``scopes``, which must be among the
-        caller's own."""
+        """Mint an access token with ``scopes``, which must be among the caller's own. A
+        person's token acts for them (never more than they may do); the command line
+        makes one for ``for_user``, or an organization token without it."""
         organization = self._registries.organization_for(
             principal, organization_slug, Scope.READ_PACKAGES, disclosure
         )
         if not scopes:
             raise ValidationFailed("An API access token needs at least one scope")
-        beyond = sorted(s.value for s in scopes - principal.scopes)
+        beyond = sorted(s.value for s in scopes - useful_scopes(principal))
         if beyond:
             raise PermissionDenied(f"You cannot grant scopes you lack: {', '.join(beyond)}")
-        return self._issue(principal, organization.id, None, scopes, description)
+        owner = for_user if principal.kind is PrincipalKind.OPERATOR else _acting_for(principal)
+        return self._issue(principal, organization.id, None, scopes, description, owner)
 
     def revoke_access_token(
         self,
@@ -253,6 +262,7 @@ class TokenService:
         registry_id: str | None,
         scopes: frozenset[Scope],
         description: str,
+        user_id: str | None = None,
     ) -> IssuedToken:
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._sessions.begin() as session:
@@ -267,6 +277,7 @@ class TokenService:
                     created_by_token=creator.token_id,
                     created_by_user=creator.user_id,
                     created_at=self._now(),
+                    user_id=user_id,
                 ),
             )
         return IssuedToken(token, secret)
@@ -286,9 +297,15 @@ class RegistryTokens:
 
 def _only_own(principal: Principal) -> str | None:
     """The user whose tokens alone the caller may see and revoke; None for all of them."""
-    if Scope.WRITE_REGISTRIES in principal.scopes:
+    if is_admin(principal):
         return None
     return principal.user_id or ""
+
+
+def _acting_for(principal: Principal) -> str | None:
+    """Whom a token made by ``principal`` acts for: the person behind a signed-in user or
+    a person's token (so no token outgrows its owner); None from an organization token."""
+    return principal.user_id if principal.member is not None else None
 
 
 def _checked_description(description: str) -> str:

@@ -23,11 +23,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import (
+    NotFound,
     Unauthenticated,
     ValidationFailed,
 )
-from packyard.core.models import ANONYMOUS, Organization, Principal, PrincipalKind
-from packyard.core.permissions import user_principal
+from packyard.core.models import ANONYMOUS, Organization, Principal
+from packyard.db.members import user_in
 from packyard.db.tables import (
     MembershipRow,
     OrganizationRow,
@@ -245,17 +246,32 @@ class UserService:
         with self._sessions.begin() as session:
             session.execute(delete(UserSessionRow).where(UserSessionRow.id == _session_id(secret)))
 
-    @staticmethod
-    def principal(signed_in: SignedIn | None, organization: Organization) -> Principal:
-        """Who ``signed_in`` is in ``organization``: a member or admin with their scopes;
-        anonymous for a visitor; a user with no scopes there for someone of other
-        organizations (who sees public registries, and 404 for private ones)."""
+    def principal(self, signed_in: SignedIn | None, organization: Organization) -> Principal:
+        """Who ``signed_in`` is in ``organization``: a member or admin with their standing
+        (role, switches, teams: loaded now, ``db.members``); anonymous for a visitor; a
+        user with no scopes there for someone of other organizations (who sees public
+        registries, and 404 for private ones)."""
         if signed_in is None:
             return ANONYMOUS
-        membership = signed_in.membership(organization.id)
-        if membership is None:
-            return Principal(kind=PrincipalKind.USER, user_id=signed_in.user.id)
-        return user_principal(signed_in.user.id, organization.id, admin=membership.admin)
+        with self._sessions() as session:
+            return user_in(session, signed_in.user.id, organization.id)
+
+    def member_id(self, email: str, organization_slug: str) -> str:
+        """The id of the member with ``email``; raises NotFound unless they belong to the
+        organization."""
+        organization = self._registries.get_organization(organization_slug)
+        with self._sessions() as session:
+            found = session.scalar(
+                select(UserRow.id)
+                .join(MembershipRow, MembershipRow.user_id == UserRow.id)
+                .where(
+                    UserRow.email == normalize_email(email),
+                    MembershipRow.organization_id == organization.id,
+                )
+            )
+        if found is None:
+            raise NotFound(f"No member {email!r} in organization {organization_slug!r}")
+        return found
 
 
 def _valid_email(email: str) -> str:

@@ -22,6 +22,7 @@ from packyard.web.api import (
     oidc,
     packages,
     registries,
+    teams,
     tokens,
     upstreams,
 )
@@ -101,6 +102,8 @@ def create_framework_app(services: Services) -> FastAPI:
     app.include_router(upstreams.router)
     app.include_router(tokens.router)
     app.include_router(access_token.router)
+    app.include_router(teams.router)
+    app.include_router(teams.access_router)
     app.include_router(oidc.router)
     app.include_router(api_search.router)
     app.include_router(simple_routes.router)

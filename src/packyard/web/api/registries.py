@@ -35,7 +35,10 @@ def _fields(
     body: schemas.RegistryCreate | schemas.RegistryUpdate, *, create: bool
 ) -> RegistryFields:
     given = ALL_FIELDS if create else ALL_FIELDS & body.model_fields_set
-    return RegistryFields(given=given, **body.model_dump(include=set(ALL_FIELDS)))
+    team_ids = tuple(body.team_ids or ()) if isinstance(body, schemas.RegistryCreate) else ()
+    return RegistryFields(
+        given=given, team_ids=team_ids, **body.model_dump(include=set(ALL_FIELDS))
+    )
 
 
 def _settings(body: schemas.CompositeSettingsIn) -> dict[str, Any]:

@@ -112,6 +112,11 @@ class RegistryCreate(CompositeSettingsIn):
         max_length=100,
         description='Composite only: source registry slugs and "pypi", in order',
     )
+    team_ids: list[str] | None = Field(
+        default=None,
+        max_length=100,
+        description="Teams granted read_and_write on the new registry (the creator's too)",
+    )
     oidc_policy: str | None = _OIDC_POLICY
 
 
@@ -304,6 +309,11 @@ class AccessTokenOut(BaseModel):
     scopes: list[str]
     description: str
     created_at: datetime
+    acts_for: Literal["user", "organization"] = Field(
+        description="user: at most what its owner may do, re-checked on every request; "
+        "organization: its scopes alone, on every registry of the organization"
+    )
+    user_id: str | None = Field(default=None, description="The owner, for a user's token")
 
 
 class YankRequest(BaseModel):

@@ -188,6 +188,8 @@ def access_token_out(token: Token) -> schemas.AccessTokenOut:
         scopes=sorted(s.value for s in token.scopes),
         description=token.description,
         created_at=token.created_at,
+        acts_for="user" if token.user_id is not None else "organization",
+        user_id=token.user_id,
     )
 
 

@@ -18,6 +18,7 @@ from packyard.web.ui import (
     registries,
     search,
     settings,
+    teams,
     tokens,
 )
 from packyard.web.ui.common import HERE, Templates
@@ -33,6 +34,7 @@ ROUTERS = (
     packages.router,
     lifecycle.router,
     tokens.router,
+    teams.router,
     search.router,
 )
 

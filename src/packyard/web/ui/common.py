@@ -28,7 +28,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from packyard.core.errors import PackyardError, PermissionDenied, Unauthenticated
 from packyard.core.models import Organization, Principal, PrincipalKind
 from packyard.core.snippets import TOKEN_PLACEHOLDER
-from packyard.services.users import SignedIn, UserService
+from packyard.services.users import SignedIn
 from packyard.web.deps import base_url, services_of
 from packyard.web.errors import status_for
 from packyard.web.observability.requests import note_principal
@@ -137,9 +137,25 @@ def _signed(key: bytes, cookie: str) -> str:
     return f"{nonce}.{signature}"
 
 
-def principal_in(visitor: Visitor, organization: Organization) -> Principal:
-    """Who the visitor is in ``organization`` (members and admins carry their scopes)."""
-    return UserService.principal(visitor.signed_in, organization)
+async def principal_in(request: Request, visitor: Visitor, organization: Organization) -> Principal:
+    """Who the visitor is in ``organization`` (members and admins carry their standing)."""
+    users = services_of(request).users
+    return await run_in_threadpool(users.principal, visitor.signed_in, organization)
+
+
+async def signed_in_member(
+    request: Request, visitor: Visitor, slug: str, purpose: str
+) -> tuple[Organization, Principal]:
+    """The organization and the visitor's standing in it, for pages only its members see
+    (asked to sign in ``purpose``, e.g. "to manage tokens"; others are refused)."""
+    registries = services_of(request).registries
+    organization = await run_in_threadpool(registries.get_organization, slug)
+    if visitor.signed_in is None:
+        raise Unauthenticated(f"Sign in {purpose}")
+    principal = await principal_in(request, visitor, organization)
+    if principal.organization_id != organization.id:
+        raise PermissionDenied("You are not a member of this organization")
+    return organization, principal
 
 
 def is_https(request: Request) -> bool:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from packyard.core.composite import CompositeSpec
 from packyard.core.errors import NotFound, ValidationFailed
-from packyard.core.models import Organization, Principal, Registry, RegistryType
+from packyard.core.models import AccessLevel, Organization, Principal, Registry, RegistryType
 from packyard.core.permissions import allowed, allowed_in_organization
 from packyard.core.registries import RegistryFields
 from packyard.core.scopes import Scope
@@ -37,6 +37,7 @@ from packyard.web.ui.common import (
     render,
     visitor_of,
 )
+from packyard.web.ui.teams import registry_teams
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -130,7 +131,7 @@ async def _registries_page(
     status_code: int = 200,
 ) -> Response:
     services = services_of(request)
-    principal = principal_in(visitor, organization)
+    principal = await principal_in(request, visitor, organization)
     every = await run_in_threadpool(services.registries.list_registries, organization.slug)
     readable = services.packages.readable(principal, every)
     member = visitor.signed_in is not None and visitor.signed_in.membership(organization.id)
@@ -173,7 +174,7 @@ async def create_registry(request: Request, organization: str) -> Response:
     visitor = await visitor_of(request)
     values = await checked_form(request, visitor)
     found = await _organization(request, organization)
-    principal = principal_in(visitor, found)
+    principal = await principal_in(request, visitor, found)
     form = form_of(values)
     services = services_of(request)
     try:
@@ -199,7 +200,7 @@ async def readable_registry(
 ) -> tuple[Registry, Principal]:
     """The registry if the visitor may read it (else NotFound, or a sign-in redirect)."""
     found = await _organization(request, organization)
-    principal = principal_in(visitor, found)
+    principal = await principal_in(request, visitor, found)
     registries = services_of(request).registries
     target = await run_in_threadpool(
         registries.registry_for, principal, organization, registry, Scope.READ_PACKAGES
@@ -250,6 +251,10 @@ async def registry_page(
     )
     address = RegistryAddress(base_url(request), registry.organization_slug, registry.slug)
     upstreams = await _upstreams_view(request, registry)
+    team_grants = await registry_teams(request, registry, principal) if access.can_manage else None
+    policy = (
+        await run_in_threadpool(services.oidc.policy_text, registry) if access.can_manage else None
+    )
     return render(
         request,
         visitor,
@@ -267,8 +272,11 @@ async def registry_page(
         publish=publish_snippets(address),
         upstreams=upstreams,
         tokens=tokens,
+        team_grants=team_grants,
+        access_levels=[level.value for level in AccessLevel],
         new_token=new_token,
         error=error,
+        oidc_policy=policy,
     )
 
 

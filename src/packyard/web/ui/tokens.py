@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from packyard.core.errors import PermissionDenied, Unauthenticated, ValidationFailed
+from packyard.core.errors import ValidationFailed
 from packyard.core.models import Organization, Principal
+from packyard.core.permissions import useful_scopes
 from packyard.core.scopes import Scope
 from packyard.services.tokens import IssuedToken
 from packyard.web.deps import services_of
@@ -18,26 +19,15 @@ from packyard.web.ui.common import (
     Visitor,
     checked_form,
     field,
-    principal_in,
     redirect,
     render,
+    signed_in_member,
     visitor_of,
 )
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 TOKENS_PATH = "/organizations/{organization}/tokens"
-
-
-async def _member(request: Request, visitor: Visitor, slug: str) -> tuple[Organization, Principal]:
-    registries = services_of(request).registries
-    organization = await run_in_threadpool(registries.get_organization, slug)
-    if visitor.signed_in is None:
-        raise Unauthenticated("Sign in to manage tokens")
-    principal = principal_in(visitor, organization)
-    if principal.organization_id != organization.id:
-        raise PermissionDenied("You are not a member of this organization")
-    return organization, principal
 
 
 async def _tokens_page(
@@ -60,7 +50,7 @@ async def _tokens_page(
         status_code=status_code,
         organization=organization,
         tokens=tokens,
-        scopes=[s for s in Scope if s in principal.scopes],
+        scopes=[s for s in Scope if s in useful_scopes(principal)],
         new_token=new_token,
         error=error,
         user_id=principal.user_id,
@@ -70,7 +60,7 @@ async def _tokens_page(
 @router.get(TOKENS_PATH)
 async def tokens_page(request: Request, organization: str) -> Response:
     visitor = await visitor_of(request)
-    found, principal = await _member(request, visitor, organization)
+    found, principal = await signed_in_member(request, visitor, organization, "to manage tokens")
     return await _tokens_page(request, visitor, found, principal)
 
 
@@ -78,7 +68,7 @@ async def tokens_page(request: Request, organization: str) -> Response:
 async def create_token(request: Request, organization: str) -> Response:
     visitor = await visitor_of(request)
     values = await checked_form(request, visitor)
-    found, principal = await _member(request, visitor, organization)
+    found, principal = await signed_in_member(request, visitor, organization, "to manage tokens")
     chosen = [v for v in values.getlist("scope") if isinstance(v, str)]
     tokens = services_of(request).tokens
     try:
@@ -103,7 +93,7 @@ async def create_token(request: Request, organization: str) -> Response:
 async def revoke_token(request: Request, organization: str, token_id: str) -> Response:
     visitor = await visitor_of(request)
     await checked_form(request, visitor)
-    found, principal = await _member(request, visitor, organization)
+    found, principal = await signed_in_member(request, visitor, organization, "to manage tokens")
     tokens = services_of(request).tokens
     await run_in_threadpool(tokens.revoke_access_token, principal, found.slug, token_id)
     return redirect(f"/organizations/{found.slug}/tokens")

@@ -1,7 +1,7 @@
 """Secrets shared by every process of a deployment (the CSRF cookie's signing key).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-06 06:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
