@@ -105,11 +105,13 @@ def test_a_buildkite_token_publishes_and_reads_with_no_stored_secret(
     }
 
 
-def test_an_es256_token_is_accepted_as_the_upload_api_password(
+def test_an_es256_token_with_several_audiences_is_accepted_as_the_upload_api_password(
     org: Organization, issuer: OidcIssuer, tmp_path: Path
 ) -> None:
     registry = trusting_registry(org, issuer, "Legacy upload")
-    token = issuer.token(audience(registry), BUILDKITE_CLAIMS, key=issuer.keys[1])
+    # aud may be a list: the URL of this registry is among them.
+    audiences = ["https://elsewhere.example/acme/app", audience(registry)]
+    token = issuer.token(audiences, BUILDKITE_CLAIMS, key=issuer.keys[1])
     path = wheel(tmp_path)
     with path.open("rb") as handle:
         response = httpx.post(

@@ -82,7 +82,7 @@ class OidcIssuer:
 
     def token(
         self,
-        audience: str,
+        audience: str | list[str],
         claims: dict[str, Any] | None = None,
         *,
         key: SigningKey | None = None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound, TokenExchangeFailed, Unauthenticated
 from packyard.core.models import Principal, PrincipalKind, Publisher, Registry
+from packyard.core.names import is_slug
 from packyard.core.oidc_policy import Policy, parse_policy
 from packyard.core.permissions import Disclosure, require
 from packyard.core.publishers import publisher_from_json, publisher_json
@@ -81,9 +82,19 @@ class OidcService:
     # Policies -------------------------------------------------------------------------
 
     def policy_text(self, registry: Registry) -> str | None:
+        return self.policy_texts([registry]).get(registry.id)
+
+    def policy_texts(self, registries: Sequence[Registry]) -> dict[str, str]:
+        """The policies of ``registries`` that have one, by registry id: one query."""
+        if not registries:
+            return {}
         with self._sessions() as session:
-            row = session.get(OidcPolicyRow, registry.id)
-        return None if row is None else row.text
+            rows = session.execute(
+                select(OidcPolicyRow.registry_id, OidcPolicyRow.text).where(
+                    OidcPolicyRow.registry_id.in_([r.id for r in registries])
+                )
+            ).all()
+        return {registry_id: text for registry_id, text in rows}
 
     def set_policy(self, principal: Principal, registry: Registry, text: str | None) -> None:
         """``save_policy`` for a caller who must hold write_registries on the registry."""
@@ -112,10 +123,13 @@ class OidcService:
     # One-phase ------------------------------------------------------------------------
 
     def one_phase_principal(self, token: str, base_url: str | None) -> Principal:
-        """The principal of a JWT sent as a credential: its audience names the registry."""
-        audience = str(unverified_claims(token).get("aud", ""))
-        registry = self._audience_registry(audience, base_url)
+        """The principal of a JWT sent as a credential: its audience names the registry
+        (of a list of audiences, the first that is a URL of this server)."""
+        audience = _our_audience(unverified_claims(token).get("aud"), base_url)
+        # Verified first: what an unsigned token learns must not depend on which
+        # registries exist.
         verified = self._verifier.verify(token, audience, ONE_PHASE_MAX_LIFETIME)
+        registry = self._audience_registry(audience, base_url)
         scopes = self._scopes(registry, verified)
         if scopes is None:
             raise Unauthenticated(
@@ -136,7 +150,11 @@ class OidcService:
         if base_url is None or not audience.startswith(base_url.rstrip("/") + "/"):
             raise refused
         path = urlsplit(audience).path.strip("/").split("/")
-        if len(path) < 2 or audience.rstrip("/") != f"{base_url.rstrip('/')}/{path[-2]}/{path[-1]}":
+        if (
+            len(path) < 2
+            or not (is_slug(path[-2]) and is_slug(path[-1]))
+            or audience.rstrip("/") != f"{base_url.rstrip('/')}/{path[-2]}/{path[-1]}"
+        ):
             raise refused
         try:
             return self._registries.find_registry(path[-2], path[-1])
@@ -240,6 +258,14 @@ class OidcService:
                     OidcMintedTokenRow.secret_sha256 == _sha256(secret)
                 )
             )
+
+
+def _our_audience(claimed: object, base_url: str | None) -> str:
+    listed = claimed if isinstance(claimed, list) else [claimed]
+    audiences = [a for a in listed if isinstance(a, str)]
+    prefix = (base_url or "").rstrip("/") + "/"
+    mine = [a for a in audiences if a.startswith(prefix)]
+    return (mine or audiences or [""])[0]
 
 
 def publisher_of(verified: VerifiedToken) -> Publisher:

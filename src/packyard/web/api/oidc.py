@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from packyard.core.errors import TokenExchangeFailed
+from packyard.web.auth_limits import FailedAuthLimiter
 from packyard.web.deps import services_of
 
 router = APIRouter(prefix="/_/oidc", tags=["trusted publishing"])
@@ -30,8 +31,19 @@ async def audience(request: Request) -> dict[str, str]:
 @router.post("/mint-token", summary="Exchange an OIDC token for a 15-minute upload token")
 @router.post("/github/mint-token", summary="The same as /_/oidc/mint-token (older clients)")
 async def mint_token(request: Request) -> dict[str, Any]:
-    token = await _token_of(request)
-    minted = await run_in_threadpool(services_of(request).oidc.mint, token, audience_of(request))
+    # Refused exchanges count as failed authentications of the client address (429 past
+    # PACKYARD_AUTH_FAILURES_PER_MINUTE), as refused credentials do.
+    limiter: FailedAuthLimiter = request.app.state.auth_limiter
+    client = request.client.host if request.client else "unknown"
+    limiter.check(client)
+    try:
+        token = await _token_of(request)
+        minted = await run_in_threadpool(
+            services_of(request).oidc.mint, token, audience_of(request)
+        )
+    except TokenExchangeFailed:
+        limiter.failed(client)
+        raise
     return {"success": True, "token": minted.token, "expires": int(minted.expires.timestamp())}
 
 
