@@ -22,8 +22,6 @@ from tests.support.server import PackyardServer
 from tests.support.teams import People, org_call, people, user_token
 from tests.support.uploads import form_for
 
-pytestmark = pytest.mark.backend_independent
-
 CALLERS = (
     "admin",
     "maintainer",
@@ -389,3 +387,16 @@ def test_a_composite_is_read_with_access_to_it_alone(world: World) -> None:
     assert composite.get("present/", bystander).status_code == 200
     # Reading the composite grants nothing on its upstream.
     assert side.registry.get("present/", bystander).status_code == 404
+
+
+def test_a_member_reaches_the_composite_they_create_through_their_teams(world: World) -> None:
+    side = world.on
+    maker = side.as_person("read_and_write")
+    made = maker.create_registry(
+        f"Mine {next(_unique)}", type="composite", upstreams=[side.registry.slug]
+    )
+    granted = side.root.call("GET", f"/registries/{made['slug']}/teams").json()
+    assert {g["team_slug"]: g["access_level"] for g in granted} == {"data": "read_and_write"}
+    composite = maker.registry(made["slug"])
+    assert composite.get("present/", side.tokens["read_and_write"]).status_code == 200
+    assert composite.get("present/", side.tokens["no_team_access"]).status_code == 404

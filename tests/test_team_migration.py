@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from packyard.db.engine import make_engine, upgrade_schema
@@ -79,6 +78,3 @@ def test_tokens_and_registries_made_before_teams_keep_working(
         assert organization["members_can_create_registries"] is True
     finally:
         yard.stop()
-
-
-pytestmark = pytest.mark.backend_independent

@@ -37,6 +37,7 @@ from packyard.core.scopes import Scope
 from packyard.core.simple_api import PYPI_UPSTREAM
 from packyard.db import composites as queries
 from packyard.db.composites import settings_from
+from packyard.db.members import grant_on_create
 from packyard.db.registries import add_registry, bump_serial
 from packyard.services.registries import RegistryService, ensure_private, slug_taken
 
@@ -95,6 +96,10 @@ class CompositeService:
                 resolved = _resolve_upstreams(session, registry, spec.upstreams)
                 queries.add_settings(session, registry.id, settings)
                 queries.replace_upstreams(session, registry.id, resolved)
+                # Like a source registry: its creator's teams may read and write it.
+                grant_on_create(
+                    session, organization.id, registry.id, (), principal.user_id, self._now()
+                )
         except IntegrityError:
             raise slug_taken(slugify(fields.name or ""), organization.slug) from None
         return registry

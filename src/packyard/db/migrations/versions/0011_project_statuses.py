@@ -1,7 +1,7 @@
 """Project status (PEP 792): one row per project of a source registry that is not active.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0008
 Create Date: 2026-12-06 06:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from packyard.db.tables import UTCDateTime
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
