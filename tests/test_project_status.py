@@ -4,10 +4,12 @@ the pinned pip and uv install from api-version 1.4 pages."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pypi_simple import ProjectPage, ProjectStatus
 
 from tests.support.builders import Dist, write_sdist, write_wheel
 from tests.support.clients import INSTALLERS, Installer, Venv
@@ -112,3 +114,40 @@ def test_setting_a_status_needs_full_access_and_a_known_status_and_project(
     set_status(admin, registry, "guarded", 422, status="retired")
     missing = set_status(admin, registry, "never-published", 404, status="archived")
     assert "never-published" in missing["message"]
+
+
+def test_a_strict_third_party_parser_reads_status_and_yanks_from_both_page_kinds(
+    registry: Registry, admin: Api, tmp_path: Path
+) -> None:
+    for version in ("1.0", "2.0"):
+        admin.publish(registry.slug, write_wheel(Dist("parsed", version), tmp_path))
+    base = f"/registries/{registry.slug}"
+    admin.call("POST", f"{base}/releases/parsed/1.0/yank", json={"reason": "bad <build>"})
+    set_status(admin, registry, "parsed", status="deprecated", reason="use parsed2 & co")
+    token = admin.token or ""
+    url = f"{registry.simple_url}parsed/"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a newer api-version than it knows would warn
+        pages = [
+            ProjectPage.from_json_data(project_json(registry, token, "parsed").json(), url),
+            ProjectPage.from_html("parsed", registry.get("parsed/", token).text, url),
+        ]
+    for page in pages:
+        assert page.repository_version == "1.4"
+        assert page.status is ProjectStatus.DEPRECATED
+        assert page.status_reason == "use parsed2 & co"
+        yanks = {p.version: (p.is_yanked, p.yanked_reason) for p in page.packages}
+        assert yanks == {"1.0": (True, "bad <build>"), "2.0": (False, None)}
+        assert all(p.digests["sha256"] and p.url.startswith("http") for p in page.packages)
+
+
+def test_the_cli_sets_and_prints_a_project_status(
+    registry: Registry, admin: Api, tmp_path: Path
+) -> None:
+    admin.publish(registry.slug, write_wheel(Dist("cli-status", "1.0"), tmp_path))
+    where = (registry.organization, registry.slug, "cli-status")
+    registry.yard.cli("project-status", *where, "--set", "archived", "--reason", "done")
+    assert registry.yard.cli("project-status", *where).stdout.strip() == "archived\tdone"
+    refused = registry.yard.cli("project-status", *where, "--set", "retired", check=False)
+    assert refused.returncode != 0
+    assert "retired" in refused.stderr

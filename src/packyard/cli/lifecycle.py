@@ -1,5 +1,6 @@
-"""``packyard yank`` and ``packyard unyank``: a whole release, or one file of it with
-``--file``, as the operator (who holds the database, so may do anything)."""
+"""``packyard yank`` and ``packyard unyank`` (a whole release, or one file of it with
+``--file``) and ``packyard project-status``, as the operator (who holds the database, so
+may do anything)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import click
 from packyard.cli.common import json_option, with_services
 from packyard.cli.output import print_json
 from packyard.core.errors import NotFound
+from packyard.core.lifecycle import ProjectStatus
 from packyard.core.models import PackageFile
 from packyard.core.permissions import OPERATOR
 from packyard.services.packages import PackageQuery
@@ -85,3 +87,40 @@ def _report(files: list[PackageFile], as_json: bool) -> None:
 def register(group: click.Group) -> None:
     for command in (yank_command, unyank_command):
         group.add_command(_release_arguments(command))
+    group.add_command(project_status_command)
+
+
+@click.command("project-status")
+@click.argument("organization")
+@click.argument("registry")
+@click.argument("project")
+@click.option(
+    "--set",
+    "status",
+    default=None,
+    type=click.Choice([s.value for s in ProjectStatus]),
+    help="Record this status (PEP 792); without it, print the current one.",
+)
+@click.option("--reason", default="", help="Why: installers are shown it.")
+@json_option
+@with_services
+def project_status_command(
+    services: Services,
+    organization: str,
+    registry: str,
+    project: str,
+    status: str | None,
+    reason: str,
+    as_json: bool,
+) -> None:
+    """Print or set the status of PROJECT: active, archived, deprecated or quarantined."""
+    lifecycle = services.lifecycle
+    if status is None:
+        state = lifecycle.project_status(OPERATOR, organization, registry, project)
+    else:
+        where = (OPERATOR, organization, registry, project)
+        state = lifecycle.set_project_status(*where, status, reason)
+    if as_json:
+        print_json({"status": state.status.value, "reason": state.reason})
+    else:
+        click.echo(f"{state.status.value}\t{state.reason}".rstrip())

@@ -1,5 +1,5 @@
 """``packyard``: serve, org, registry, token, user, db, quickstart, fsck, gc, import, export,
-backup, restore, yank, unyank.
+backup, restore, yank, unyank, project-status.
 
 Every command honours ``PACKYARD_DATA_DIR``, ``PACKYARD_DATABASE_URL`` and
 ``PACKYARD_STORAGE_URL`` and accepts ``--data-dir``. Results go to stdout (``--json`` for
