@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.support.clients import Venv
@@ -28,6 +26,7 @@ from tests.support.moving import (
 )
 from tests.support.publishers import Publisher, make_tool_venv
 from tests.support.server import free_port
+from tests.support.waiting import answers, eventually
 
 DEVPI = ("devpi-server==6.20.3", "devpi-client==7.3.0")
 PEP_700_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -90,16 +89,11 @@ def devpi_export(devpi_venv: Venv, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def _wait_for(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def up() -> bool:
         assert server.poll() is None, "devpi-server exited"
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("devpi-server did not start")
+        return answers(url)
+
+    eventually(up, 60, "devpi-server did not start")
 
 
 def _devpi_upload_times(export: Path) -> dict[str, str]:

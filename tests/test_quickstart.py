@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import venv
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from tests.support.browser import browser, new_page, screenshot, sign_in
 from tests.support.clients import Venv, isolated_env
 from tests.support.publishers import TEST_BIN
 from tests.support.server import STARTUP_TIMEOUT_SECONDS, free_port
+from tests.support.waiting import answers, eventually
 
 __all__ = ["browser"]
 pytestmark = [pytest.mark.timeout(600), pytest.mark.backend_independent]
@@ -63,17 +63,20 @@ class Quickstart:
         return output.read_text()
 
     def _wait_until_ready(self) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError((self.folder / "server.log").read_text())
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError(f"quickstart did not start:\n{(self.folder / 'server.log').read_text()}")
+        process = self.process
+        assert process is not None
+        log = self.folder / "server.log"
+
+        def healthy() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(log.read_text())
+            return answers(f"{self.base_url}/healthz")
+
+        eventually(
+            healthy,
+            STARTUP_TIMEOUT_SECONDS,
+            lambda: f"quickstart did not start:\n{log.read_text()}",
+        )
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
