@@ -147,6 +147,20 @@ class PackageRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ProjectStatusRow(Base):
+    """A project's PEP 792 status in one source registry; no row is ``active``."""
+
+    __tablename__ = "project_statuses"
+
+    registry_id: Mapped[str] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True
+    )
+    project: Mapped[str] = mapped_column(String(200), primary_key=True)  # normalised
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class CompositeSettingsRow(Base):
     """The settings of a composite registry (one row per composite)."""
 
@@ -338,3 +352,13 @@ class OidcMintedTokenRow(Base):
     publisher: Mapped[dict[str, Any]] = mapped_column(JSON)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ServerSecretRow(Base):
+    """A secret every process of a deployment shares (the key that signs the pre-sign-in
+    CSRF cookie), made on first use; never shown, logged or exported."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
