@@ -293,6 +293,21 @@ def test_an_invalid_pep_440_version_in_the_metadata_is_refused(
     )
 
 
+def test_an_invalid_requires_python_is_refused(
+    registry: Registry, writer: str, tmp_path: Path
+) -> None:
+    """Security probe F13: it would be served in every index page of the project."""
+    dist = Dist("pyreq", "1.0", requires_python='>=3.8" onmouseover="alert(1)')
+    _assert_refused(
+        registry,
+        writer,
+        tmp_path,
+        dist.wheel_filename,
+        wheel_bytes(dist),
+        "invalid Requires-Python",
+    )
+
+
 @pytest.mark.parametrize(
     ("filename", "message"),
     [

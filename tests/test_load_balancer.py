@@ -3,17 +3,20 @@ publish and install through it."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.builders import Dist, write_sdist, write_wheel
 from tests.support.clients import Venv
 from tests.support.driver import Registry, new_organization
 from tests.support.server import PackyardServer, free_port
+from tests.support.uploads import form_for, legacy_upload
 from tests.support.waiting import answers, eventually
 
 pytestmark = pytest.mark.backend_independent
@@ -28,8 +31,9 @@ def balancer(
     if not Path(shutil.which("nginx") or "/usr/sbin/nginx").exists():
         raise RuntimeError("nginx is not installed: apt-get install nginx-light")
     root = tmp_path_factory.mktemp("lb")
-    first = PackyardServer(root / "data", root / "a.log")
-    second = PackyardServer(root / "data", root / "b.log")  # same data: same SQLite, blobs
+    behind = {"PACKYARD_TRUSTED_PROXIES": "127.0.0.1"}  # as docs/deployment.md says
+    first = PackyardServer(root / "data", root / "a.log", extra_env=behind)
+    second = PackyardServer(root / "data", root / "b.log", extra_env=behind)  # same data
     first.start()
     try:
         second.start()
@@ -86,6 +90,29 @@ def test_publish_and_install_through_nginx(
         through_nginx.index_url(token), "balanced==1.0", extra=("--no-binary", "balanced")
     )
     assert uv_venv.installed_version("balanced") == "1.0"
+
+
+def test_only_upload_routes_take_large_bodies_through_nginx(
+    balancer: tuple[str, PackyardServer], tmp_path: Path
+) -> None:
+    base, app = balancer
+    org = new_organization(app)
+    token = org.token("read_packages", "write_packages", "write_registries")
+    slug = org.registry("Large").slug
+    through_nginx = Registry(app, org.slug, slug)
+    through_nginx.yard = _Front(base)  # type: ignore[assignment]
+    big = Dist("large", "1.0", extra_files={"large/blob.bin": os.urandom(3 << 20)})
+    assert through_nginx.publish(write_wheel(big, tmp_path), token).status_code == 200
+    sdist = write_sdist(
+        Dist("large", "2.0", extra_files={"blob.bin": os.urandom(3 << 20)}), tmp_path
+    )
+    legacy_upload(through_nginx, sdist, token, form_for(sdist, "large", "2.0"))
+    json_body = httpx.post(
+        f"{base}/v2/packages/organizations/{org.slug}/registries",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"name": "x", "description": "d" * (2 * 1024 * 1024)},
+    )
+    assert json_body.status_code == 413
 
 
 class _Front:

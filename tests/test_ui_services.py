@@ -1,6 +1,6 @@
 """The services behind the web UI, in-process on the embedded default: release listings
 page by page without gaps or repeats, the name filter, registry stats, deleting a file,
-the sign-in throttle expiring, and sessions ending."""
+and sessions ending (the sign-in throttle: tests/unit/test_auth_limits.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from packyard.bootstrap import Services, build_services
-from packyard.core.errors import PermissionDenied, RateLimited, Unauthenticated
+from packyard.core.errors import PermissionDenied
 from packyard.core.models import Registry
 from packyard.core.permissions import user_principal
-from packyard.services.users import LOCKOUT, MAX_FAILED_SIGN_INS
 from packyard.settings import Settings
 from tests.support.builders import Dist, write_sdist, write_wheel
 from tests.support.clock import Clock
@@ -94,20 +93,6 @@ def test_only_admins_delete_packages(services: Services, registry: Registry) -> 
     remaining = services.packages.releases(registry).releases
     assert victim.id not in {r.id for r in remaining}
     assert services.registries.find_registry("acme", "dev").serial > registry.serial
-
-
-def test_sign_in_throttle_lifts_after_the_lockout(services: Services) -> None:
-    clock = Clock()
-    users = type(services.users)(services.packages._sessions, services.registries, clock)
-    users.create_user("ann@example.com", "acme", "the-right-one")
-    for _ in range(MAX_FAILED_SIGN_INS):
-        with pytest.raises(Unauthenticated, match="Wrong email or password"):
-            users.sign_in("ann@example.com", "wrong")
-    with pytest.raises(RateLimited):
-        users.sign_in("ann@example.com", "the-right-one")
-    clock.now += LOCKOUT + timedelta(seconds=1)
-    session = users.sign_in("ANN@example.com ", "the-right-one")
-    assert users.signed_in(session.secret) is not None
 
 
 def test_sessions_end_on_sign_out_and_expiry(services: Services) -> None:

@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite under data_dir
     storage_url: str | None = None  # default: file:// under data_dir
     base_url: str | None = None  # default: taken from each request's Host
+    # Host names answered when base_url is unset (comma-separated, "*" for any); default:
+    # localhost and the address a connection came in on. Other Hosts answer 400.
+    allowed_hosts: str = ""
+    # Proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; by default nobody's are.
+    trusted_proxies: str = ""
     pypi_url: str = "https://pypi.org/simple/"
     upstream_ttl: int = 600  # seconds a cached PyPI answer is used before revalidating
     upstream_timeout: float = 10.0  # seconds; past it the last good copy is served

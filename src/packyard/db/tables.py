@@ -338,3 +338,13 @@ class OidcMintedTokenRow(Base):
     publisher: Mapped[dict[str, Any]] = mapped_column(JSON)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ServerSecretRow(Base):
+    """A secret every process of a deployment shares (the key that signs the pre-sign-in
+    CSRF cookie), made on first use; never shown, logged or exported."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -11,6 +11,7 @@ from typing import Any
 
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from packyard.core.errors import InvalidDistribution
 from packyard.core.names import normalize_project, normalize_version
@@ -63,7 +64,8 @@ class CoreMetadata:
 def parse_core_metadata(data: bytes, source: str) -> CoreMetadata:
     """Parse metadata bytes read from ``source`` (a member path, for messages).
 
-    Raises InvalidDistribution when Name or Version is missing or invalid.
+    Raises InvalidDistribution when Name or Version is missing or invalid, or a
+    Requires-Dist or Requires-Python cannot be read.
     """
     try:
         raw, _unparsed = parse_email(data)
@@ -97,8 +99,22 @@ def parse_core_metadata(data: bytes, source: str) -> CoreMetadata:
         keywords=list(raw.get("keywords", [])),
         classifiers=list(raw.get("classifiers", [])),
         requires_dist=_valid_requirements(raw.get("requires_dist", []), source),
-        requires_python=raw.get("requires_python"),
+        requires_python=_valid_requires_python(raw.get("requires_python"), source),
     )
+
+
+def _valid_requires_python(specifiers: str | None, source: str) -> str | None:
+    """``specifiers`` when they are a PEP 440 specifier set: the value goes into every
+    index page (``data-requires-python``), and installers skip a file they cannot read."""
+    if specifiers is None:
+        return None
+    try:
+        SpecifierSet(specifiers)
+    except InvalidSpecifier as error:
+        raise InvalidDistribution(
+            f"{source} has an invalid Requires-Python {specifiers!r}: {error}"
+        ) from None
+    return specifiers
 
 
 def _valid_requirements(requirements: list[str], source: str) -> list[str]:

@@ -2,15 +2,14 @@
 
 Passwords are kept as argon2id hashes. A session is a random secret in a cookie; only its
 SHA256 is stored (like tokens), with the session's CSRF token, so every process of a
-scaled-out deployment recognises it. Failed sign-ins are counted on the user's row: after
-``MAX_FAILED_SIGN_INS`` in a row, the account refuses sign-ins for ``LOCKOUT``, whatever
-the password, across all processes.
+scaled-out deployment recognises it. Failed sign-ins are throttled by the web layer per
+client address and per address and email (web.auth_limits), never by locking an account:
+a lockout is a weapon any stranger can aim at any account, and it tells which emails exist.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 import uuid
 from collections.abc import Callable
@@ -25,21 +24,25 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import (
     NotFound,
-    RateLimited,
     Unauthenticated,
     ValidationFailed,
 )
 from packyard.core.models import ANONYMOUS, Organization, Principal
 from packyard.db.members import user_in
-from packyard.db.tables import MembershipRow, OrganizationRow, UserRow, UserSessionRow
+from packyard.db.tables import (
+    MembershipRow,
+    OrganizationRow,
+    ServerSecretRow,
+    UserRow,
+    UserSessionRow,
+)
 from packyard.services.registries import RegistryService
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 MAX_EMAIL_LENGTH = 320
-MAX_FAILED_SIGN_INS = 5
-LOCKOUT = timedelta(minutes=5)
 SESSION_LIFETIME = timedelta(days=14)
+CSRF_KEY_NAME = "csrf-cookie"
 WRONG_CREDENTIALS = "Wrong email or password."
 
 
@@ -99,6 +102,33 @@ class UserService:
         self._now = now
         self._hasher = hasher or PasswordHasher()
         self._decoy_hash: str | None = None
+        self._csrf_key: bytes | None = None
+
+    @property
+    def known_csrf_key(self) -> bytes | None:
+        """The key of ``csrf_key`` once loaded (no query), else None."""
+        return self._csrf_key
+
+    def csrf_key(self) -> bytes:
+        """The deployment's key for signing pre-sign-in CSRF cookies: one row every process
+        and host shares, made by whichever process needs it first."""
+        if self._csrf_key is None:
+            with self._sessions() as session:
+                row = session.get(ServerSecretRow, CSRF_KEY_NAME)
+            if row is None:
+                try:
+                    with self._sessions.begin() as session:
+                        session.add(
+                            ServerSecretRow(name=CSRF_KEY_NAME, value=secrets.token_hex(32))
+                        )
+                except IntegrityError:
+                    pass  # another process made it first: use theirs
+                with self._sessions() as session:
+                    row = session.get(ServerSecretRow, CSRF_KEY_NAME)
+            if row is None:
+                raise RuntimeError("The CSRF key could not be stored")
+            self._csrf_key = bytes.fromhex(row.value)
+        return self._csrf_key
 
     def create_user(
         self, email: str, organization_slug: str, password: str, *, admin: bool = False
@@ -135,8 +165,8 @@ class UserService:
     def sign_in(self, email: str, password: str) -> NewSession:
         """Check the password and start a session.
 
-        Raises Unauthenticated for a wrong email or password (the same message for both)
-        and RateLimited while the account is locked after repeated failures.
+        Raises Unauthenticated for a wrong email or password: the same message, and the
+        same argon2 work (a decoy hash for an unknown email), for both.
         """
         address = normalize_email(email)
         if len(address) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
@@ -149,9 +179,7 @@ class UserService:
                 self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
             self._verify(self._decoy_hash, password)
             raise Unauthenticated(WRONG_CREDENTIALS)
-        self._check_not_locked(row)
         if not self._verify(row.password_hash, password):
-            self._record_failure(row.id)
             raise Unauthenticated(WRONG_CREDENTIALS)
         return self._start_session(row)
 
@@ -161,35 +189,11 @@ class UserService:
         except (VerificationError, InvalidHashError):
             return False
 
-    def _check_not_locked(self, row: UserRow) -> None:
-        if row.failed_logins < MAX_FAILED_SIGN_INS or row.last_failed_login_at is None:
-            return
-        unlocks_at = row.last_failed_login_at + LOCKOUT
-        remaining = unlocks_at - self._now()
-        if remaining > timedelta(0):
-            minutes = max(1, round(remaining.total_seconds() / 60))
-            raise RateLimited(
-                f"Too many failed sign-ins for this account. Try again in {minutes} "
-                f"minute{'s' if minutes != 1 else ''}.",
-                math.ceil(remaining.total_seconds()),
-            )
-
-    def _record_failure(self, user_id: str) -> None:
-        with self._sessions.begin() as session:
-            row = session.get(UserRow, user_id)
-            if row is not None:
-                row.failed_logins += 1
-                row.last_failed_login_at = self._now()
-
     def _start_session(self, row: UserRow) -> NewSession:
         now = self._now()
         secret = secrets.token_urlsafe(32)
         expires_at = now + SESSION_LIFETIME
         with self._sessions.begin() as session:
-            user = session.get(UserRow, row.id)
-            if user is not None:
-                user.failed_logins = 0
-                user.last_failed_login_at = None
             session.execute(
                 delete(UserSessionRow).where(
                     UserSessionRow.user_id == row.id, UserSessionRow.expires_at < now

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import cast
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp
 
 from packyard import __version__
 from packyard.bootstrap import Services
+from packyard.settings import Settings
 from packyard.web.api import (
     access_token,
     instructions,
@@ -25,10 +27,13 @@ from packyard.web.api import (
     upstreams,
 )
 from packyard.web.api import search as api_search
-from packyard.web.auth_limits import FailedAuthLimiter
+from packyard.web.auth_limits import FailedAuthLimiter, SignInThrottle
+from packyard.web.docs_pages import install_docs
 from packyard.web.errors import install_error_handlers
+from packyard.web.gate import RequestGate
 from packyard.web.limits import HeaderSizeLimit
 from packyard.web.observability.layer import observed
+from packyard.web.response_headers import ResponseHeaders
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
 from packyard.web.simple.cache import RenderedPageCache
@@ -40,12 +45,29 @@ log = logging.getLogger(__name__)
 
 
 def create_app(services: Services) -> ASGIApp:
-    """The application behind three plain-ASGI layers: the observer (request ids, metrics,
-    the access log, health and /metrics: web.observability), the header-size limit (every
-    request) and the fast path for cached index reads (web.simple.cached_reads)."""
+    """The application behind plain-ASGI layers, outermost first: the trusted proxy's
+    client address and scheme (when PACKYARD_TRUSTED_PROXIES names one), the observer
+    (request ids, metrics, the access log, health and /metrics: web.observability), the
+    header-size limit, the headers every response gets (web.response_headers), the request
+    gate (Host, authentication before the body, small bodies: web.gate), and the fast path
+    for cached index reads (web.simple.cached_reads)."""
     app = create_framework_app(services)
-    fast_path = IndexFastPath(app, services.access, app.state.index_pages, app.state.auth_limiter)
-    return observed(HeaderSizeLimit(fast_path), services)
+    fast_path = IndexFastPath(app, services.access, app.state.index_pages)
+    gate = RequestGate(fast_path, services.settings, services.tokens, app.state.auth_limiter)
+    layered = observed(HeaderSizeLimit(ResponseHeaders(gate)), services)
+    return _behind_trusted_proxies(layered, services.settings)
+
+
+def _behind_trusted_proxies(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """``app`` seeing the client address and scheme that a trusted proxy forwards."""
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    if not proxies:
+        return app
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    # uvicorn types ASGI apps its own way; the middleware is a plain ASGI app all the same.
+    middleware = ProxyHeadersMiddleware(app, trusted_hosts=proxies)  # type: ignore[arg-type]
+    return cast("ASGIApp", middleware)
 
 
 def create_framework_app(services: Services) -> FastAPI:
@@ -65,10 +87,13 @@ def create_framework_app(services: Services) -> FastAPI:
         version=__version__,
         summary="A self-hosted package registry for Python",
         lifespan=lifespan,
+        docs_url=None,  # served by web.docs_pages, with local assets
+        redoc_url=None,
     )
     app.state.services = services
     app.state.index_pages = IndexPages(services.index, RenderedPageCache())
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)
+    app.state.sign_in_throttle = SignInThrottle()
     install_error_handlers(app)
     app.include_router(registries.router)
     app.include_router(packages.router)
@@ -83,6 +108,7 @@ def create_framework_app(services: Services) -> FastAPI:
     app.include_router(api_search.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
+    install_docs(app)  # before the UI: its /static/docs mount must come before /static
     install_ui(app)
     return app
 

@@ -1,5 +1,9 @@
 """Credentials to Principal. Accepted forms: ``Authorization: Bearer TOKEN`` (REST) and HTTP
-basic with the token as password and any user name (pip, uv, twine: ``__token__``)."""
+basic with the token as password and any user name (pip, uv, twine: ``__token__``).
+
+A REST request that carries a body is authenticated by web.gate before its body is read;
+the principal found there is kept in the request's state and used by ``principal_for``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.types import Scope
 
 from packyard.core.errors import Unauthenticated
 from packyard.core.models import ANONYMOUS, Principal
@@ -21,6 +26,7 @@ from packyard.web.observability.requests import note_principal
 
 # OIDC tokens (JWTs) run to a few kilobytes, more once base64-encoded in basic credentials.
 MAX_AUTHORIZATION_LENGTH = 12 * 1024
+PRINCIPAL_STATE = "packyard_principal"  # where web.gate leaves the principal it found
 
 T = TypeVar("T")
 
@@ -54,32 +60,57 @@ def credential_from_header(header: str | None) -> str | None:
     )
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the TCP peer, or the one a trusted proxy forwarded (web.gate)."""
+    return request.client.host if request.client else "unknown"
+
+
 @contextlib.contextmanager
-def failed_authentications_limited(request: Request) -> Iterator[None]:
-    """Around the use of a request's credentials: refuse (429) a client address that has
-    failed too often, and count an Unauthenticated raised inside as one more failure.
-    Requests without credentials are not limited (web.auth_limits)."""
-    if not request.headers.get("authorization"):
-        yield
-        return
-    limiter: FailedAuthLimiter = request.app.state.auth_limiter
-    client = request.client.host if request.client else "unknown"
-    limiter.check(client)
+def failures_counted(limiter: FailedAuthLimiter, client: str, credentials: bool) -> Iterator[None]:
+    """Around the use of a request's credentials: an Unauthenticated raised inside counts
+    as one failure of ``client``, and becomes 429 once the address has failed too often.
+    Valid credentials and requests without any are never limited (web.auth_limits)."""
     try:
         yield
     except Unauthenticated:
-        limiter.failed(client)
+        if credentials:
+            limiter.failed(client)
         raise
 
 
-async def principal_for(request: Request, tokens: TokenService) -> Principal:
-    with failed_authentications_limited(request):
-        secret = credential_from_header(request.headers.get("authorization"))
+def failed_authentications_limited(request: Request) -> contextlib.AbstractContextManager[None]:
+    limiter: FailedAuthLimiter = request.app.state.auth_limiter
+    credentials = bool(request.headers.get("authorization"))
+    return failures_counted(limiter, client_address(request), credentials)
+
+
+async def authenticate(
+    scope: Scope,
+    authorization: str | None,
+    client: str,
+    base: str,
+    tokens: TokenService,
+    limiter: FailedAuthLimiter,
+) -> Principal:
+    """The principal of a request's Authorization header (anonymous without one); ``base``
+    is the public base URL (the audience an OIDC token must name)."""
+    with failures_counted(limiter, client, bool(authorization)):
+        secret = credential_from_header(authorization)
         if secret is None:
             return ANONYMOUS
-        principal = await run_in_threadpool(tokens.authenticate, secret, base_url(request))
-        note_principal(request.scope, principal.kind, principal.token_id)
+        principal = await run_in_threadpool(tokens.authenticate, secret, base)
+        note_principal(scope, principal.kind, principal.token_id)
         return principal
+
+
+async def principal_for(request: Request, tokens: TokenService) -> Principal:
+    found = request.scope.get("state", {}).get(PRINCIPAL_STATE)
+    if isinstance(found, Principal):
+        return found
+    limiter: FailedAuthLimiter = request.app.state.auth_limiter
+    authorization = request.headers.get("authorization")
+    client, base = client_address(request), base_url(request)
+    return await authenticate(request.scope, authorization, client, base, tokens, limiter)
 
 
 async def authorized(

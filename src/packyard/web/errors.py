@@ -108,14 +108,19 @@ async def _on_http_error(request: Request, error: Exception) -> Response:
 
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path: Starlette's own 405 names only those
-    of the first route whose path matched."""
-    methods: set[str] = set()
-    for route in request.app.routes:
-        match, _ = route.matches(request.scope)
-        route_methods = getattr(route, "methods", None)
-        if match is not Match.NONE and route_methods:
-            methods.update(route_methods)
-    return sorted(methods)
+    of the first route whose path matched. Each method is tried against the routes (an
+    included router has no ``methods`` of its own to read)."""
+    return [
+        method
+        for method in KNOWN_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.routes
+        )
+    ]
+
+
+KNOWN_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 
 
 DATABASE_RETRY_AFTER_SECONDS = 2

@@ -110,6 +110,11 @@ class _FormCollector:
         _kind, options = parse_options_header(disposition)
         name = _decode(options.get(b"name", b""), "field name")
         self._part_name = name
+        if name in self._file_fields and not options.get(b"filename"):
+            raise InvalidRequest(
+                f"The {name!r} part has no file name: send the file with its name "
+                '(Content-Disposition: form-data; name="...", filename="pkg-1.0.tar.gz")'
+            )
         # A small file part such as twine's gpg_signature is kept like a text field.
         if b"filename" not in options or name in self._text_file_fields:
             if len(self.form.fields) >= MAX_FIELDS:

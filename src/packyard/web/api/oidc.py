@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from packyard.core.errors import TokenExchangeFailed
 from packyard.web.api.schemas import ErrorBody
+from packyard.web.auth import client_address
 from packyard.web.auth_limits import FailedAuthLimiter
 from packyard.web.deps import services_of
 
@@ -90,10 +91,10 @@ async def audience(request: Request) -> Audience:
 )
 async def mint_token(request: Request) -> MintedToken:
     # Refused exchanges count as failed authentications of the client address (429 past
-    # PACKYARD_AUTH_FAILURES_PER_MINUTE), as refused credentials do.
+    # PACKYARD_AUTH_FAILURES_PER_MINUTE), as refused credentials do; a valid token is
+    # never refused by the limit (web.auth_limits).
     limiter: FailedAuthLimiter = request.app.state.auth_limiter
-    client = request.client.host if request.client else "unknown"
-    limiter.check(client)
+    client = client_address(request)
     try:
         token = await _token_of(request)
         minted = await run_in_threadpool(

@@ -37,7 +37,9 @@ class RenderedPage:
         """Whether an ``If-None-Match`` header names this page (the answer is then 304)."""
         if not if_none_match:
             return False
-        return self.etag in (tag.strip() for tag in if_none_match.split(","))
+        # "*" names any current page (RFC 9110 13.1.2); weak tags compare weakly.
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in tags or self.etag in tags
 
 
 class RenderedPageCache:

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from packyard.core.errors import RateLimited, Unauthenticated
+from packyard.core.errors import Unauthenticated
 from packyard.core.names import normalize_project
 from packyard.services.access import ReadAccess
 from packyard.web.auth import credential_from_header
-from packyard.web.auth_limits import FailedAuthLimiter
 from packyard.web.observability.requests import ROUTE_KEY
 from packyard.web.simple.pages import Answer, IndexPages
 
@@ -36,12 +35,10 @@ class IndexFastPath:
         app: ASGIApp,
         access: ReadAccess,
         pages: IndexPages,
-        auth_limiter: FailedAuthLimiter,
     ) -> None:
         self.app = app
         self._access = access
         self._pages = pages
-        self._auth_limiter = auth_limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -69,7 +66,7 @@ class IndexFastPath:
                 accept = accept or value.decode("latin-1")
             elif name == b"if-none-match":
                 if_none_match = if_none_match or value.decode("latin-1")
-        usable, secret = self._credential(authorization, scope)
+        usable, secret = self._credential(authorization)
         if not usable:
             return None
         registry = self._access.cached(secret, organization, registry_slug)
@@ -83,17 +80,16 @@ class IndexFastPath:
             return None
         return self._pages.answer(page, media_type, if_none_match)
 
-    def _credential(self, authorization: str | None, scope: Scope) -> tuple[bool, str | None]:
+    def _credential(self, authorization: str | None) -> tuple[bool, str | None]:
         """(usable, secret): the secret to look up (None: anonymous), or not usable here,
-        to be left to the app, which answers malformed credentials and rate-limited
-        clients with their errors."""
+        to be left to the app, which answers malformed credentials with their error."""
         if not authorization:
             return True, None
-        client = scope.get("client")
         try:
-            self._auth_limiter.check(client[0] if client else "unknown")
+            # Valid credentials are never limited; a wrong one finds nothing in the cache
+            # and goes on to the app, which counts the failure (web.auth_limits).
             return True, credential_from_header(authorization)
-        except (RateLimited, Unauthenticated):
+        except Unauthenticated:
             return False, None
 
 

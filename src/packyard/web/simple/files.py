@@ -23,9 +23,10 @@ from packyard.services.downloads import DownloadService
 CONTENT_TYPES = {
     ".whl": "application/zip",
     ".zip": "application/zip",
-    ".tar.gz": "application/x-tar",
+    ".tar.gz": "application/gzip",
     ".metadata": "application/octet-stream",
 }
+PUBLIC_SHARED_SECONDS = 300
 _SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -44,7 +45,9 @@ async def file_response(
     if download.blob_key is None:
         raise NotFound(f"The cached bytes of {download.filename!r} are missing")
     blob_key = download.blob_key
-    visibility = "public" if public else "private"
+    # A file's bytes never change, but it can be deleted or its registry made private:
+    # shared caches keep a public file PUBLIC_SHARED_SECONDS at most (clients a year).
+    visibility = f"public, s-maxage={PUBLIC_SHARED_SECONDS}" if public else "private"
     headers = {
         "ETag": f'"{blob_key}"',
         "Cache-Control": f"{visibility}, max-age=31536000, immutable",

@@ -8,6 +8,7 @@ scripts from ``/static`` only: no inline script, no inline event handlers.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import threading
@@ -118,10 +119,22 @@ async def visitor_of(request: Request) -> Visitor:
     if signed_in is not None:
         note_principal(request.scope, PrincipalKind.USER, signed_in.user.id)
         return Visitor(signed_in, signed_in.csrf_token, False)
+    key = users.known_csrf_key
+    if key is None:
+        key = await run_in_threadpool(users.csrf_key)
     cookie = request.cookies.get(CSRF_COOKIE)
-    if cookie and 20 <= len(cookie) <= 100:
+    if cookie and len(cookie) <= 200 and hmac.compare_digest(cookie, _signed(key, cookie)):
         return Visitor(None, cookie, False)
-    return Visitor(None, secrets.token_urlsafe(32), True)
+    return Visitor(None, _signed(key, secrets.token_urlsafe(32)), True)
+
+
+def _signed(key: bytes, cookie: str) -> str:
+    """``NONCE.SIGNATURE`` for the nonce of ``cookie`` (its part before any dot): a
+    pre-sign-in CSRF cookie is accepted only as the server issued it, so a value planted
+    by a sibling subdomain is refused."""
+    nonce = cookie.split(".", 1)[0]
+    signature = hmac.new(key, nonce.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{nonce}.{signature}"
 
 
 async def principal_in(request: Request, visitor: Visitor, organization: Organization) -> Principal:
@@ -195,7 +208,8 @@ async def checked_form(request: Request, visitor: Visitor) -> FormData:
     if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
         raise PermissionDenied("This form is larger than a page of ours would send")
     origin = request.headers.get("origin")
-    if origin and origin != "null" and not _same_origin(origin, request):
+    # "null" is what a sandboxed frame or a data: page sends: never one of our pages.
+    if origin is not None and (origin == "null" or not _same_origin(origin, request)):
         raise PermissionDenied("This form was sent from another site and was refused")
     form = await request.form(max_files=0, max_fields=100)
     sent = form.get(CSRF_FIELD)

@@ -2,8 +2,10 @@
 sanitised HTML, the archive's members as a tree, links that are safe to follow.
 
 Metadata is hostile input. Text is escaped by the templates; the README goes through
-``readme-renderer`` (which cleans its HTML with nh3); a URL is only ever a link when it is
-http or https.
+``readme-renderer`` (which cleans its HTML with nh3), then a second nh3 pass that prefixes
+every ``id`` with ``user-content-`` (and same-page links to match), so that no element of a
+README can take the id of one of the page's own elements; a URL is only ever a link when
+it is http or https.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from packyard.core.models import ArchiveMember
 
 README_CACHE_SIZE = 256
 MAX_README_CHARS = 512 * 1024
+USER_CONTENT = "user-content-"
 
 
 @dataclass
@@ -98,5 +101,32 @@ def render_readme(text: str | None, content_type: str | None) -> Markup:
         html = rst.render(text)
     if html is None:  # malformed reStructuredText: show it as plain text
         html = txt.render(text)
-    # readme-renderer has cleaned the HTML with nh3: safe to insert as is.
-    return Markup(html)  # noqa: S704
+    # readme-renderer has cleaned the HTML with nh3; its ids are now out of the page's way.
+    return Markup(_prefix_ids(html or ""))  # noqa: S704
+
+
+def _prefix_ids(html: str) -> str:
+    """``html`` with every ``id`` (and every ``href="#…"`` pointing at one) prefixed with
+    ``user-content-``: readme-renderer allows ``id`` on every element and prefixes only the
+    ids it generates, and a README's ``id="digest-sha256"`` would otherwise win the page's
+    own lookups. Same allowlist as readme-renderer's, so nothing else changes."""
+    import nh3
+    from readme_renderer.clean import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+
+    def prefixed(_tag: str, attribute: str, value: str) -> str | None:
+        if attribute == "id" and not value.startswith(USER_CONTENT):
+            return USER_CONTENT + value
+        if attribute == "href" and value.startswith("#") and len(value) > 1:
+            fragment = value[1:]
+            return value if fragment.startswith(USER_CONTENT) else f"#{USER_CONTENT}{fragment}"
+        return value
+
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=prefixed,
+        link_rel="nofollow",
+        url_schemes={"http", "https", "mailto"},
+        set_tag_attribute_values={"input": {"disabled": ""}},
+    )

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from packyard.core.composite import CompositeSpec
-from packyard.core.errors import ValidationFailed
+from packyard.core.errors import NotFound, ValidationFailed
 from packyard.core.models import AccessLevel, Organization, Principal, Registry, RegistryType
 from packyard.core.permissions import allowed, allowed_in_organization
 from packyard.core.registries import RegistryFields
@@ -134,6 +134,11 @@ async def _registries_page(
     principal = await principal_in(request, visitor, organization)
     every = await run_in_threadpool(services.registries.list_registries, organization.slug)
     readable = services.packages.readable(principal, every)
+    member = visitor.signed_in is not None and visitor.signed_in.membership(organization.id)
+    if not readable and not member:
+        # Nothing here for this visitor: answered as a missing organization would be, so
+        # that its existence and name stay private (security probe F9).
+        raise NotFound(f"No organization {organization.slug!r}")
     needle = query.strip().lower()
     if needle:
         readable = [

@@ -1,7 +1,17 @@
 // Packyard's only script: tabs, copy buttons, and the delete confirmation.
 // Loaded from /static (the Content-Security-Policy forbids inline scripts); every page
 // also works without it: tab links reload the page, all snippets show.
+// Targets are found relative to the control or by attributes the README sanitiser strips
+// (role, data-*), never by a global id: a package's README may carry any id it likes.
 "use strict";
+
+function panelFor(control, selector) {
+  const id = control.getAttribute("aria-controls");
+  for (const panel of document.querySelectorAll(selector)) {
+    if (panel.id === id) return panel;
+  }
+  return null;
+}
 
 function showTab(link) {
   const nav = link.closest("[role=tablist]");
@@ -9,7 +19,7 @@ function showTab(link) {
     const selected = other === link;
     other.setAttribute("aria-selected", selected ? "true" : "false");
     other.tabIndex = selected ? 0 : -1;
-    const panel = document.getElementById(other.getAttribute("aria-controls"));
+    const panel = panelFor(other, "section[role=tabpanel][data-panel]");
     if (panel) panel.hidden = !selected;
   }
   const url = new URL(window.location.href);
@@ -23,7 +33,8 @@ function showSubtab(button) {
     const selected = other === button;
     other.setAttribute("aria-selected", selected ? "true" : "false");
     other.tabIndex = selected ? 0 : -1;
-    document.getElementById(other.getAttribute("aria-controls")).hidden = !selected;
+    const panel = panelFor(other, `section[role=tabpanel][data-subpanel="${group}"]`);
+    if (panel) panel.hidden = !selected;
   }
 }
 
@@ -38,7 +49,7 @@ function moveWithArrows(event, selector, activate) {
 }
 
 async function copyText(button) {
-  const source = document.getElementById(button.dataset.copy);
+  const source = button.closest(".code").querySelector("pre");
   const text = source.textContent;
   try {
     await navigator.clipboard.writeText(text);
@@ -66,7 +77,7 @@ document.addEventListener("DOMContentLoaded", () => {
     button.tabIndex = button.getAttribute("aria-selected") === "true" ? 0 : -1;
   }
   for (const input of document.querySelectorAll("[data-confirm-target]")) {
-    const button = document.getElementById(input.dataset.confirmTarget);
+    const button = input.form.querySelector(`button[id="${input.dataset.confirmTarget}"]`);
     const update = () => { button.disabled = input.value.trim() !== input.dataset.expected; };
     input.addEventListener("input", update);
     update();
