@@ -64,7 +64,7 @@ def test_project_page_json_carries_pep_691_700_and_658_fields(
 ) -> None:
     registry, token, dist = setup
     page = registry.get("index-demo/", token, headers={"Accept": JSON}).json()
-    assert page["meta"]["api-version"] == "1.1"
+    assert page["meta"]["api-version"] == "1.4"
     assert page["name"] == "index-demo"
     assert page["versions"] == ["1.0"]
     by_name = {f["filename"]: f for f in page["files"]}
@@ -87,7 +87,7 @@ def test_project_page_html_escapes_requires_python_and_links_metadata(
     assert 'data-core-metadata="sha256=' in html
     assert 'data-dist-info-metadata="sha256=' in html
     assert "#sha256=" in html
-    assert '<meta name="pypi:repository-version" content="1.1">' in html
+    assert '<meta name="pypi:repository-version" content="1.4">' in html
 
 
 def test_root_page_lists_projects(setup: tuple[Registry, str, Dist]) -> None:

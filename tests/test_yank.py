@@ -8,16 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.support.builders import Dist, write_sdist, write_wheel
 from tests.support.clients import INSTALLERS, Installer, Venv, make_venv
 from tests.support.driver import Api, Organization, Registry, api
+from tests.support.lifecycle import project_json
 
 pytestmark = pytest.mark.timeout(600)
-
-JSON_V1 = "application/vnd.pypi.simple.v1+json"
 
 
 @pytest.fixture
@@ -46,10 +44,6 @@ def yank_release(maintainer: Api, registry: Registry, name: str, version: str, *
 def unyank_release(maintainer: Api, registry: Registry, name: str, version: str) -> Any:
     path = f"/registries/{registry.slug}/releases/{name}/{version}/unyank"
     return maintainer.call("POST", path).json()
-
-
-def project_json(registry: Registry, token: str, project: str) -> httpx.Response:
-    return registry.get(f"{project}/", token, headers={"Accept": JSON_V1})
 
 
 @pytest.mark.parametrize("installer", INSTALLERS)

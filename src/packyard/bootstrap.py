@@ -223,7 +223,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         packages=PackageService(
             sessions=sessions, registries=registries, counter=counter, now=utc_now
         ),
-        lifecycle=LifecycleService(sessions, registries),
+        lifecycle=LifecycleService(sessions, registries, utc_now),
         users=UserService(sessions, registries, utc_now),
         teams=TeamService(sessions, registries, utc_now),
         organizations=OrganizationService(sessions, registries, utc_now),

@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 
 from packaging.version import InvalidVersion, Version
 
+from packyard.core.lifecycle import ProjectState
 from packyard.core.simple_api import METADATA_SUFFIX
 
 T = TypeVar("T")
@@ -42,6 +43,7 @@ class ProjectPage:
     name: str  # normalised
     files: list[IndexFile]
     versions: list[str]
+    status: ProjectState | None = None  # PEP 792; None: none recorded (active)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +68,16 @@ def version_key(version: str) -> tuple[int, Version | str]:
         return (0, version)
 
 
-def project_page(name: str, files: Iterable[IndexFile]) -> ProjectPage:
-    """The page of ``name`` (normalised): files by version then name, versions in order."""
+def project_page(
+    name: str, files: Iterable[IndexFile], status: ProjectState | None = None
+) -> ProjectPage:
+    """The page of ``name`` (normalised): files by version then name, versions in order;
+    a quarantined project's page lists no file (PEP 792)."""
+    if status is not None and not status.status.serves_files:
+        return ProjectPage(name, [], [], status)
     ordered = sorted(files, key=lambda f: (version_key(f.version), f.filename))
     versions = sorted({f.version for f in ordered}, key=version_key)
-    return ProjectPage(name, ordered, versions)
+    return ProjectPage(name, ordered, versions, status)
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,6 +147,20 @@ class PackageRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ProjectStatusRow(Base):
+    """A project's PEP 792 status in one source registry; no row is ``active``."""
+
+    __tablename__ = "project_statuses"
+
+    registry_id: Mapped[str] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True
+    )
+    project: Mapped[str] = mapped_column(String(200), primary_key=True)  # normalised
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class CompositeSettingsRow(Base):
     """The settings of a composite registry (one row per composite)."""
 

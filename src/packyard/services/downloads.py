@@ -25,6 +25,7 @@ from packyard.core.models import Registry, RegistryType
 from packyard.core.simple_api import METADATA_SUFFIX
 from packyard.db import index as queries
 from packyard.db.index import StoredFile
+from packyard.db.lifecycle import quarantined_file
 from packyard.db.tables import PackageRow
 from packyard.services import metrics
 from packyard.services.composite_index import CompositeIndexService
@@ -107,9 +108,10 @@ class DownloadService:
         found = self._located.get(key)
         if found is None:
             with self._sessions() as session:
-                stored = queries.stored_file(
-                    session, registry_id, filename=filename.removesuffix(METADATA_SUFFIX)
-                )
+                distribution = filename.removesuffix(METADATA_SUFFIX)
+                stored = queries.stored_file(session, registry_id, filename=distribution)
+                if stored is not None and quarantined_file(session, registry_id, distribution):
+                    stored = None  # PEP 792: a quarantined project serves no file
             found = _download(stored, filename, slug)
             if len(self._located) >= LOCATED_CACHE_ENTRIES:
                 self._located.clear()

@@ -17,6 +17,7 @@ from packyard.core.errors import NotFound
 from packyard.core.index import ProjectList, ProjectPage, Versioned, project_page
 from packyard.core.models import Registry, RegistryType
 from packyard.db import index as queries
+from packyard.db.lifecycle import project_state
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.single_flight import SingleFlight
 
@@ -56,6 +57,7 @@ class IndexService:
             return self._composite.project_page(registry, project)
         with self._sessions() as session:
             files = queries.project_files(session, registry.id, project)
+            status = project_state(session, registry.id, project) if files else None
         if not files:
             raise NotFound(f"No project {project!r} in registry {registry.slug!r}")
-        return Versioned(project_page(project, files), registry.serial)
+        return Versioned(project_page(project, files, status), registry.serial)

@@ -1,29 +1,36 @@
 """A release's life after publishing: yank and unyank one file or a whole release
 (PEP 592, with Warehouse's semantics: installers skip a yanked file unless a requirement
-pins it with ``==``; the reason is shown to whoever installs it anyway).
+pins it with ``==``; the reason is shown to whoever installs it anyway), and a project's
+status (PEP 792: active, archived, deprecated, quarantined).
 
-Yanking needs ``delete_packages`` on the registry (``core.permissions``). Every change
+Yanking needs ``delete_packages`` on the registry, a status full access to it
+(``REGISTRY_ADMIN_SCOPES``, each through ``core.permissions``). Every change
 bumps the registry's serial in its transaction, so index pages, their ETags and the
 composites built on the registry change at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from packyard.core.errors import InvalidRequest, NotFound
+from packyard.core.errors import Conflict, InvalidRequest, NotFound
+from packyard.core.lifecycle import ACTIVE, ProjectState, ProjectStatus, checked_reason
 from packyard.core.models import PackageFile, Principal, Registry, RegistryType
 from packyard.core.names import looks_like_id, normalize_project, normalize_version
-from packyard.core.permissions import Disclosure
+from packyard.core.permissions import Disclosure, require
 from packyard.core.scopes import Scope
 from packyard.db import lifecycle as queries
 from packyard.db.packages import package_by_id
 from packyard.db.registries import bump_serial
 from packyard.services.registries import RegistryService
 
-MAX_REASON_LENGTH = 1_000
+# Full access to a registry: what a status needs (the scopes a team's full access grants on
+# one registry; teams' own scopes are the organization's business, not the registry's).
+REGISTRY_ADMIN_SCOPES = (Scope.WRITE_REGISTRIES, Scope.DELETE_PACKAGES, Scope.DELETE_REGISTRIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +45,15 @@ class ReleaseFiles:
 
 
 class LifecycleService:
-    def __init__(self, sessions: sessionmaker[Session], registries: RegistryService) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        registries: RegistryService,
+        now: Callable[[], datetime],
+    ) -> None:
         self._sessions = sessions
         self._registries = registries
+        self._now = now
 
     def yank_file(
         self,
@@ -97,6 +110,51 @@ class LifecycleService:
             [f.package for f in files if f is not None],
         )
 
+    def project_status(
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        project: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> ProjectState:
+        """The status of a project of the registry (``read_packages``); raises NotFound."""
+        registry = self._registries.registry_for(
+            principal, organization, registry_slug, Scope.READ_PACKAGES, disclosure
+        )
+        name = normalize_project(project)
+        with self._sessions() as session:
+            return self._known_state(session, registry, name)
+
+    def set_project_status(
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        project: str,
+        status: str,
+        reason: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> ProjectState:
+        """Record a project's status (full access: ``REGISTRY_ADMIN_SCOPES``)."""
+        registry = self._target(principal, organization, registry_slug, disclosure)
+        for scope in REGISTRY_ADMIN_SCOPES:
+            require(principal, scope, registry, disclosure)
+        state = ProjectState(_parsed_status(status), _checked_reason(reason, "status") or "")
+        name = normalize_project(project)
+        with self._sessions.begin() as session:
+            self._known_state(session, registry, name)
+            queries.set_project_state(session, registry.id, name, state, self._now())
+            bump_serial(session, registry.id)
+        return state
+
+    @staticmethod
+    def _known_state(session: Session, registry: Registry, project: str) -> ProjectState:
+        state = queries.project_state(session, registry.id, project)
+        if state is None and not queries.has_project(session, registry.id, project):
+            raise NotFound(f"No project {project!r} in registry {registry.slug!r}")
+        return state or ACTIVE
+
     def _target(
         self, principal: Principal, organization: str, registry_slug: str, disclosure: Disclosure
     ) -> Registry:
@@ -111,12 +169,31 @@ class LifecycleService:
         return registry
 
 
-def _checked_reason(reason: str | None) -> str | None:
+def _checked_reason(reason: str | None, what: str = "yank") -> str | None:
     if reason is None:
         return None
-    cleaned = reason.strip()
-    if len(cleaned) > MAX_REASON_LENGTH:
-        raise InvalidRequest(f"The yank reason is too long: at most {MAX_REASON_LENGTH} characters")
-    if any(ord(c) < 32 for c in cleaned):
-        raise InvalidRequest("The yank reason must be one line of text without control characters")
-    return cleaned
+    try:
+        return checked_reason(reason, what)
+    except ValueError as error:
+        raise InvalidRequest(str(error)) from None
+
+
+def _parsed_status(status: str) -> ProjectStatus:
+    try:
+        return ProjectStatus(status)
+    except ValueError:
+        known = ", ".join(s.value for s in ProjectStatus)
+        raise InvalidRequest(f"Unknown project status {status!r}; use one of {known}") from None
+
+
+def refuse_closed_project(session: Session, registry: Registry, project: str) -> None:
+    """Raise Conflict when ``project`` (normalised) is archived or quarantined: called in
+    the transaction that records a new file."""
+    state = queries.project_state(session, registry.id, project)
+    if state is None or state.status.accepts_uploads:
+        return
+    why = f" ({state.reason})" if state.reason else ""
+    raise Conflict(
+        f"Project {project!r} is {state.status.value}{why} and accepts no new uploads; "
+        "an organization admin can set its status back to active"
+    )

@@ -39,6 +39,7 @@ from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
 from packyard.dists.metadata import CoreMetadata
 from packyard.services import metrics
 from packyard.services.composites import source_upstream_slugs
+from packyard.services.lifecycle import refuse_closed_project
 from packyard.services.registries import RegistryService
 from packyard.services.staging import StagedFile, StagingArea
 
@@ -181,6 +182,7 @@ class PublishService:
                 values["requires_python"] = provenance.requires_python
         try:
             with self._sessions.begin() as session:
+                refuse_closed_project(session, registry, values["project"])
                 queries.insert_package(session, values)
                 bump_serial(session, registry.id)
                 refresh_project(session, registry.id, values["project"])

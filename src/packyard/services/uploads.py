@@ -102,17 +102,28 @@ def check_digests(form: UploadForm, staged: StagedFile) -> None:
 
 
 def check_attestations(form: UploadForm) -> None:
-    """Raise InvalidRequest unless ``attestations`` is absent or a JSON array of objects."""
+    """Raise InvalidRequest for any attestation: PEP 740 says an index that cannot verify
+    one MUST reject the upload, and Packyard does not verify them yet (an empty array, or
+    none, is accepted)."""
     if form.attestations is None:
         return
     try:
         parsed = json.loads(form.attestations)
     except ValueError:
-        raise InvalidRequest(
-            "attestations is not valid JSON (PEP 740 wants a JSON array)"
-        ) from None
+        raise _invalid_attestations("not valid JSON (PEP 740 wants a JSON array)") from None
     if not isinstance(parsed, list) or not all(isinstance(item, dict) for item in parsed):
-        raise InvalidRequest("attestations must be a JSON array of attestation objects (PEP 740)")
+        raise _invalid_attestations("not a JSON array of attestation objects (PEP 740)")
+    if parsed:
+        raise _invalid_attestations(
+            "this registry cannot verify PEP 740 attestations yet, and an index that cannot "
+            "verify them must refuse them; publish without them (twine without "
+            "--attestations, uv publish --no-attestations)"
+        )
+
+
+def _invalid_attestations(why: str) -> InvalidRequest:
+    # Warehouse's wording, which publishing tools show as is.
+    return InvalidRequest(f"Invalid attestations supplied during upload: {why}")
 
 
 def check_release(form: UploadForm, metadata: CoreMetadata) -> None:

@@ -1,6 +1,7 @@
 """Yank and unyank (PEP 592): one file by its package id, or every file of a release by
 project name and version (``delete_packages``). A yanked file stays installable with
-``==``; unpinned requirements skip it."""
+``==``; unpinned requirements skip it. A project's status (PEP 792): read with
+``read_packages``, set with full access."""
 
 from __future__ import annotations
 
@@ -72,6 +73,45 @@ async def unyank_release(
     principal: Caller,
 ) -> schemas.ReleaseFiles:
     return await _release(request, principal, organization, registry, name, version, None)
+
+
+@router.get("/projects/{project}/status", summary="Get a project's status, PEP 792 (read_packages)")
+async def get_project_status(
+    request: Request, organization: str, registry: str, project: str, principal: Caller
+) -> schemas.ProjectStatusBody:
+    lifecycle = services_of(request).lifecycle
+    state = await run_in_threadpool(
+        lifecycle.project_status, principal, organization, registry, project, Disclosure.API
+    )
+    return schemas.ProjectStatusBody(status=state.status.value, reason=state.reason)
+
+
+@router.put(
+    "/projects/{project}/status",
+    summary="Set a project's status, PEP 792 (full access)",
+    description="archived and quarantined refuse new uploads (409); quarantined serves "
+    "no files: the index lists none and file URLs answer 404.",
+)
+async def set_project_status(
+    request: Request,
+    organization: str,
+    registry: str,
+    project: str,
+    principal: Caller,
+    body: schemas.ProjectStatusBody,
+) -> schemas.ProjectStatusBody:
+    lifecycle = services_of(request).lifecycle
+    state = await run_in_threadpool(
+        lifecycle.set_project_status,
+        principal,
+        organization,
+        registry,
+        project,
+        body.status,
+        body.reason,
+        Disclosure.API,
+    )
+    return schemas.ProjectStatusBody(status=state.status.value, reason=state.reason)
 
 
 async def _file(

@@ -332,6 +332,15 @@ class ReleaseFiles(BaseModel):
     files: list[PackageSummary]
 
 
+class ProjectStatusBody(BaseModel):
+    """A project's status (PEP 792), as set and as read."""
+
+    status: Literal["active", "archived", "deprecated", "quarantined"] = Field(
+        description="archived and quarantined refuse uploads; quarantined serves no files"
+    )
+    reason: str = Field(default="", max_length=1_000, description="Shown to installers")
+
+
 class Deleted(BaseModel):
     id: str
     deleted: Literal[True] = True

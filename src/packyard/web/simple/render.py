@@ -1,6 +1,8 @@
 """Rendering index data as PEP 503 HTML or PEP 691 JSON, from the same structures.
 
-api-version 1.1: PEP 700's ``versions``, ``size`` and ``upload-time`` are always present.
+api-version 1.4: PEP 700's ``versions``, ``size`` and ``upload-time`` are always present,
+and a project page carries its PEP 792 status (``project-status`` in JSON, the
+``pypi:project-status`` meta tags in HTML).
 File URLs are relative to the page, so they live under the registry's own path (clients
 send their credentials there) and need no knowledge of the public host name.
 """
@@ -18,9 +20,10 @@ from typing import Any
 from urllib.parse import quote
 
 from packyard.core.index import IndexFile, ProjectList, ProjectPage
+from packyard.core.lifecycle import ACTIVE
 from packyard.core.simple_api import JSON_V1
 
-API_VERSION = "1.1"
+API_VERSION = "1.4"
 FILES_FROM_PROJECT_PAGE = "../../files/"
 # Where a composite registry's file came from: an upstream's slug, or "pypi".
 SOURCE_KEY = "_upstream"
@@ -91,17 +94,25 @@ def _json_entries(names: list[str]) -> str:
 
 
 def render_project_page(page: ProjectPage, media_type: str) -> bytes:
+    status = page.status or ACTIVE
     if media_type == JSON_V1:
+        project_status = {"status": status.status.value}
+        if status.reason:
+            project_status["reason"] = status.reason
         return _json(
             {
                 "meta": {"api-version": API_VERSION},
                 "name": page.name,
+                "project-status": project_status,
                 "versions": page.versions,
                 "files": [_file_json(f) for f in page.files],
             }
         )
     links = "".join(_file_anchor(f) for f in page.files)
-    return _html(f"Links for {page.name}", links)
+    meta = f'    <meta name="pypi:project-status" content="{status.status.value}">\n'
+    if status.reason:
+        meta += f'    <meta name="pypi:project-status-reason" content="{escape(status.reason)}">\n'
+    return _html(f"Links for {page.name}", links, meta)
 
 
 def upload_time(moment: datetime) -> str:
@@ -151,10 +162,10 @@ def _file_anchor(file: IndexFile) -> str:
     return f"    <a {' '.join(attributes)}>{escape(file.filename)}</a><br/>\n"
 
 
-def _html(title: str, body: str) -> bytes:
+def _html(title: str, body: str, meta: str = "") -> bytes:
     return (
         "<!DOCTYPE html>\n<html>\n  <head>\n"
-        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n{meta}'
         f"    <title>{escape(title)}</title>\n  </head>\n  <body>\n"
         f"    <h1>{escape(title)}</h1>\n{body}  </body>\n</html>\n"
     ).encode()
