@@ -400,3 +400,25 @@ def test_a_member_reaches_the_composite_they_create_through_their_teams(world: W
     composite = maker.registry(made["slug"])
     assert composite.get("present/", side.tokens["read_and_write"]).status_code == 200
     assert composite.get("present/", side.tokens["no_team_access"]).status_code == 404
+
+
+def test_a_member_made_maintainer_manages_the_team_until_made_member_again(
+    world: World,
+) -> None:
+    side = world.on
+    person = side.as_person("read_and_write")
+    team = f"/v2/organizations/{side.organization.slug}/teams/data"
+    change = {"description": "the data team"}
+    assert person.call("PATCH", team, expect=None, json=change).status_code == 403
+    member = f"/teams/data/members/{side.user_ids['read_and_write']}"
+    promoted = org_call(side.root, "PATCH", member, json={"role": "maintainer"})
+    assert promoted["role"] == "maintainer"
+    try:
+        assert person.call("PATCH", team, expect=None, json=change).status_code == 200
+        members = person.call("GET", f"{team}/members").json()
+        assert {m["email"]: m["role"] for m in members}[side.emails["read_and_write"]] == (
+            "maintainer"
+        )
+    finally:
+        org_call(side.root, "PATCH", member, json={"role": "member"})
+    assert person.call("PATCH", team, expect=None, json=change).status_code == 403

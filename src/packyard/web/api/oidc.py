@@ -8,14 +8,61 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from packyard.core.errors import TokenExchangeFailed
+from packyard.web.api.schemas import ErrorBody
 from packyard.web.auth import client_address
 from packyard.web.auth_limits import FailedAuthLimiter
 from packyard.web.deps import services_of
 
 router = APIRouter(prefix="/_/oidc", tags=["trusted publishing"])
+
+
+class Audience(BaseModel):
+    audience: str
+
+
+class MintedToken(BaseModel):
+    success: bool
+    token: str = Field(description="Use as the upload password (user __token__)")
+    expires: int = Field(description="Unix time")
+
+
+class Burned(BaseModel):
+    success: bool
+
+
+class ExchangeError(BaseModel):
+    code: str = Field(examples=["invalid-publisher"])
+    description: str
+
+
+class ExchangeFailed(BaseModel):
+    message: str = Field(examples=["Token request failed"])
+    errors: list[ExchangeError]
+
+
+# The body is read by hand so that a malformed one gets Warehouse's answer, not FastAPI's.
+_TOKEN_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["token"],
+                    "properties": {"token": {"type": "string"}},
+                }
+            }
+        },
+    }
+}
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ExchangeFailed, "description": "Refused, with Warehouse's error code"},
+    429: {"model": ErrorBody, "description": "Too many refused exchanges from this address"},
+}
 
 
 def audience_of(request: Request) -> str:
@@ -25,13 +72,24 @@ def audience_of(request: Request) -> str:
 
 
 @router.get("/audience", summary="The audience OIDC tokens for /_/oidc/mint-token must name")
-async def audience(request: Request) -> dict[str, str]:
-    return {"audience": audience_of(request)}
+async def audience(request: Request) -> Audience:
+    return Audience(audience=audience_of(request))
 
 
-@router.post("/mint-token", summary="Exchange an OIDC token for a 15-minute upload token")
-@router.post("/github/mint-token", summary="The same as /_/oidc/mint-token (older clients)")
-async def mint_token(request: Request) -> dict[str, Any]:
+@router.post(
+    "/mint-token",
+    summary="Exchange an OIDC token for a 15-minute upload token",
+    openapi_extra=_TOKEN_BODY,
+    responses=_REFUSALS,
+)
+@router.post(
+    "/github/mint-token",
+    summary="The same as /_/oidc/mint-token (older clients)",
+    openapi_extra=_TOKEN_BODY,
+    responses=_REFUSALS,
+    operation_id="mint_token_github",
+)
+async def mint_token(request: Request) -> MintedToken:
     # Refused exchanges count as failed authentications of the client address (429 past
     # PACKYARD_AUTH_FAILURES_PER_MINUTE), as refused credentials do; a valid token is
     # never refused by the limit (web.auth_limits).
@@ -45,14 +103,19 @@ async def mint_token(request: Request) -> dict[str, Any]:
     except TokenExchangeFailed:
         limiter.failed(client)
         raise
-    return {"success": True, "token": minted.token, "expires": int(minted.expires.timestamp())}
+    return MintedToken(success=True, token=minted.token, expires=int(minted.expires.timestamp()))
 
 
-@router.post("/burn-token", summary="Revoke a minted token at once (uv does after publishing)")
-async def burn_token(request: Request) -> dict[str, bool]:
+@router.post(
+    "/burn-token",
+    summary="Revoke a minted token at once (uv does after publishing)",
+    openapi_extra=_TOKEN_BODY,
+    responses=_REFUSALS,
+)
+async def burn_token(request: Request) -> Burned:
     token = await _token_of(request)
     await run_in_threadpool(services_of(request).oidc.burn, token)
-    return {"success": True}
+    return Burned(success=True)
 
 
 async def _token_of(request: Request) -> str:
