@@ -55,4 +55,19 @@ def test_a_member_sees_no_yank_button(
 ) -> None:
     page, _registry, _token = package_page(yard, org, browser, tmp_path, admin=False)
     assert page.query_selector("#yank-package") is None
+    assert page.query_selector("#set-status") is None
+    page.context.close()
+
+
+def test_an_admin_archives_the_project_from_its_package_page(
+    yard: PackyardServer, org: Organization, browser: Browser, tmp_path: Path
+) -> None:
+    page, registry, token = package_page(yard, org, browser, tmp_path, admin=True)
+    page.select_option("#status-select", "archived")
+    page.fill("#status-reason", "Replaced by ui-yank2")
+    page.click("#set-status")
+    page.wait_for_selector("#project-status")
+    assert "archived: Replaced by ui-yank2" in page.inner_text("#project-status")
+    document = registry.get("ui-yank/", token, headers={"Accept": JSON_V1}).json()
+    assert document["project-status"] == {"status": "archived", "reason": "Replaced by ui-yank2"}
     page.context.close()

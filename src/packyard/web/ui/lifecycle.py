@@ -1,4 +1,5 @@
-"""The package page's Yank (with a reason) and Unyank buttons (``delete_packages``)."""
+"""The package page's Yank (with a reason) and Unyank buttons (``delete_packages``), and
+its project status form (full access)."""
 
 from __future__ import annotations
 
@@ -38,5 +39,28 @@ async def _set_yank(
     lifecycle = services_of(request).lifecycle
     await run_in_threadpool(
         lifecycle.yank_file, principal, organization, registry, package_id, reason
+    )
+    return redirect(f"{registry_url(target)}/packages/{package_id}")
+
+
+@router.post(PACKAGE_PATH + "/status")
+async def set_project_status(
+    request: Request, organization: str, registry: str, package_id: str
+) -> Response:
+    visitor = await visitor_of(request)
+    form = await checked_form(request, visitor)
+    target, principal = await readable_registry(request, visitor, organization, registry)
+    services = services_of(request)
+    detail = await run_in_threadpool(
+        services.packages.package, principal, organization, registry, package_id
+    )
+    await run_in_threadpool(
+        services.lifecycle.set_project_status,
+        principal,
+        organization,
+        registry,
+        detail.package.project,
+        str(form.get("status") or ""),
+        str(form.get("reason") or ""),
     )
     return redirect(f"{registry_url(target)}/packages/{package_id}")

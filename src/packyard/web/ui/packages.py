@@ -9,10 +9,12 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from packyard.core.lifecycle import ProjectStatus
 from packyard.core.permissions import allowed
 from packyard.core.publishers import describe_publisher
 from packyard.core.scopes import Scope
 from packyard.core.snippets import RegistryAddress, install_snippets
+from packyard.services.lifecycle import REGISTRY_ADMIN_SCOPES
 from packyard.web.deps import base_url, services_of
 from packyard.web.simple.files import file_response
 from packyard.web.ui.common import PageRoute, checked_form, redirect, render, visitor_of
@@ -74,6 +76,9 @@ async def show_package(
         metadata.get("description_content_type"),
     )
     requirement = f"{package.name}=={package.version}"
+    status = await run_in_threadpool(
+        services.lifecycle.project_status, principal, organization, registry, package.project
+    )
     return render(
         request,
         visitor,
@@ -97,6 +102,9 @@ async def show_package(
             requirement=requirement,
         ),
         can_delete=allowed(principal, Scope.DELETE_PACKAGES, target),
+        project_status=status,
+        statuses=[s.value for s in ProjectStatus],
+        can_set_status=all(allowed(principal, s, target) for s in REGISTRY_ADMIN_SCOPES),
         published_by=package.published_by and describe_publisher(package.published_by),
     )
 
