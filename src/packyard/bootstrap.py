@@ -19,8 +19,8 @@ from packyard import __version__
 from packyard.blobs.base import BlobStore
 from packyard.blobs.local import LocalBlobStore
 from packyard.core.errors import InvalidRequest
+from packyard.db.changes import ChangeCounter, change_counter
 from packyard.db.engine import (
-    change_counter,
     make_engine,
     make_session_factory,
     schema_is_current,
@@ -86,6 +86,8 @@ class Services:
     exporting: ExportService
     # Trusted publishing: OIDC policies, verification, minted tokens.
     oidc: OidcService
+    # What validates every in-memory cache across processes (followed in the lifespan).
+    changes: ChangeCounter
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         """What ``/readyz`` asks: each returns when its dependency answers, else raises."""
@@ -208,7 +210,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         limits=ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
     )
     # One counter (one dedicated connection) for every cache validated by it.
-    changes = change_counter(engine)
+    changes = change_counter(engine, settings.change_recheck_seconds)
     composite_index = CompositeIndexService(sessions, composites, pypi, utc_now, changes)
     return Services(
         settings=settings,
@@ -234,6 +236,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         importing=ImportService(sessions, registries, publishing, utc_now),
         exporting=ExportService(sessions, registries, blobs, utc_now),
         oidc=oidc,
+        changes=changes,
     )
 
 

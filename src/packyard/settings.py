@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # With S3 storage: answer downloads with a redirect to a short-lived presigned URL.
     s3_redirect: bool = False
     download_count_flush_seconds: float = 2.0
+    # PostgreSQL: how often each process re-reads the server's transaction snapshot, the
+    # safety net under change notifications (db/changes.py): a write made outside
+    # Packyard (psql) reaches every cache within this many seconds.
+    change_recheck_seconds: float = Field(default=10.0, gt=0)
     # Operating it (docs/operations.md): /metrics, its optional bearer token, the logs.
     metrics: bool = True
     metrics_token: SecretStr | None = None

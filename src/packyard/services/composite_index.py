@@ -14,7 +14,7 @@ already rendered is served without a query: a version is used only while the dat
 change counter is unchanged (``services.memo.CounterValidatedMemo``), so any commit in any
 process (an upload, a yank, new upstreams or settings, a refreshed PyPI answer) forgets
 it, and only until the PyPI answer it used goes stale or a file held back by a cooldown
-comes of age. Where the database has no counter (PostgreSQL) nothing is remembered.
+comes of age. While there is no counter (``db.changes``) nothing is remembered.
 
 File URLs: ``locate`` says which upstream serves a file; ``services.downloads`` serves it.
 """
@@ -86,7 +86,7 @@ class CompositeIndexService:
         composites: CompositeService,
         pypi: PypiUpstream,
         now: Callable[[], datetime],
-        change_counter: Callable[[], int] | None,
+        change_counter: Callable[[], int | None],
         max_remembered: int = 10_000,
     ) -> None:
         self._sessions = sessions

@@ -73,13 +73,18 @@ def _behind_trusted_proxies(app: ASGIApp, settings: Settings) -> ASGIApp:
 def create_framework_app(services: Services) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        flusher = asyncio.create_task(_flush_download_counts(services))
+        # The change counter's listener (PostgreSQL) keeps every cache exact.
+        tasks = [
+            asyncio.create_task(_flush_download_counts(services)),
+            asyncio.create_task(services.changes.follow()),
+        ]
         try:
             yield
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await run_in_threadpool(services.close)
 
     app = FastAPI(
