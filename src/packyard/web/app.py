@@ -37,8 +37,10 @@ from packyard.web.response_headers import ResponseHeaders
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
 from packyard.web.simple.cache import RenderedPageCache
+from packyard.web.simple.cached_files import FileFastPath
 from packyard.web.simple.cached_reads import IndexFastPath
 from packyard.web.simple.pages import IndexPages
+from packyard.web.simple.small_files import SmallFiles
 from packyard.web.ui import install_ui
 
 log = logging.getLogger(__name__)
@@ -49,10 +51,12 @@ def create_app(services: Services) -> ASGIApp:
     client address and scheme (when PACKYARD_TRUSTED_PROXIES names one), the observer
     (request ids, metrics, the access log, health and /metrics: web.observability), the
     header-size limit, the headers every response gets (web.response_headers), the request
-    gate (Host, authentication before the body, small bodies: web.gate), and the fast path
-    for cached index reads (web.simple.cached_reads)."""
+    gate (Host, authentication before the body, small bodies: web.gate), and the fast paths
+    for cached index reads (web.simple.cached_reads) and located files
+    (web.simple.cached_files)."""
     app = create_framework_app(services)
-    fast_path = IndexFastPath(app, services.access, app.state.index_pages)
+    files = FileFastPath(app, services.access, services.downloads, app.state.small_files)
+    fast_path = IndexFastPath(files, services.access, app.state.index_pages)
     gate = RequestGate(fast_path, services.settings, services.tokens, app.state.auth_limiter)
     layered = observed(HeaderSizeLimit(ResponseHeaders(gate)), services)
     return _behind_trusted_proxies(layered, services.settings)
@@ -97,6 +101,7 @@ def create_framework_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     app.state.index_pages = IndexPages(services.index, RenderedPageCache())
+    app.state.small_files = SmallFiles()
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)
     app.state.sign_in_throttle = SignInThrottle()
     install_error_handlers(app)

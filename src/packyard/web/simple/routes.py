@@ -8,7 +8,9 @@ new upload is seen at once by pip and uv). Cached reads usually never get here: 
 ASGI layer (``cached_reads.py``) answers them through the same ``IndexPages``.
 
 Files go through ``DownloadService``, which answers for source and composite registries
-alike and decides what counts as a download; ``files.py`` sends the bytes.
+alike and decides what counts as a download; ``files.py`` sends the bytes. A file of a
+source registry already located is usually answered by the plain ASGI layer
+(``cached_files.py``), through the same ``DownloadService`` and ``files.py``.
 """
 
 from __future__ import annotations
@@ -107,4 +109,5 @@ async def download_file(
     if download is None:
         download = await run_in_threadpool(downloads.locate, target, filename)
     downloads.count(download, method=request.method, ranged="range" in request.headers)
-    return await file_response(request, downloads, download, public=target.public)
+    small = request.app.state.small_files
+    return await file_response(request, downloads, download, public=target.public, small=small)

@@ -118,7 +118,8 @@ async def download_package(
     downloads = services_of(request).downloads
     download = await run_in_threadpool(downloads.locate_package, target, package_id)
     downloads.count(download, method=request.method, ranged="range" in request.headers)
-    return await file_response(request, downloads, download, public=False)
+    small = request.app.state.small_files
+    return await file_response(request, downloads, download, public=False, small=small)
 
 
 @router.post(PACKAGE_PATH + "/delete")
