@@ -26,9 +26,7 @@ NGINX_CANDIDATES = ("/usr/sbin/nginx", "/usr/bin/nginx")
 
 def nginx_binary(install: bool) -> str | None:
     """nginx from Debian's packages; installed when missing and allowed (root, full run)."""
-    found = shutil.which("nginx") or next(
-        (c for c in NGINX_CANDIDATES if os.path.exists(c)), None
-    )
+    found = shutil.which("nginx") or next((c for c in NGINX_CANDIDATES if os.path.exists(c)), None)
     if found or not install or os.geteuid() != 0 or not shutil.which("apt-get"):
         return found
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -90,8 +88,11 @@ http {{
 """
 
 
-def start_nginx(nginx: str, root: Path, workdir: Path, template: Target, workers: int = 2) -> Target:
-    """nginx serving ``root`` (a ``mirror`` of ``template``'s index) on a free port."""
+def start_nginx(
+    nginx: str, root: Path, workdir: Path, root_path: str, project_prefix: str, workers: int = 2
+) -> Target:
+    """nginx serving ``root`` (a ``mirror`` of an index whose pages are at ``root_path`` and
+    ``project_prefix``) on a free port."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config = workdir / "nginx.conf"
@@ -107,7 +108,7 @@ def start_nginx(nginx: str, root: Path, workdir: Path, template: Target, workers
         workdir / "server.log",
     )
     base = f"http://127.0.0.1:{port}"
-    wait_ready(f"{base}{template.root_path}", process, workdir / "server.log", 30)
+    wait_ready(f"{base}{root_path}", process, workdir / "server.log", 30)
     version = subprocess.run([nginx, "-v"], capture_output=True, text=True).stderr.strip()
     return Target(
         name="nginx (static files)",
@@ -115,10 +116,10 @@ def start_nginx(nginx: str, root: Path, workdir: Path, template: Target, workers
         mode=f"{workers} worker processes, sendfile, access log on; Packyard's pages, files and "
         ".metadata saved as files",
         base_url=base,
-        root_path=template.root_path,
-        project_prefix=template.project_prefix,
+        root_path=root_path,
+        project_prefix=project_prefix,
         pid=process.pid,
-        index_url=f"{base}{template.root_path}",
+        index_url=f"{base}{root_path}",
         stop_callback=lambda: stop_process(process),
         started_in_seconds=time.monotonic() - started,
     )

@@ -50,9 +50,7 @@ def index_reads(
     return results
 
 
-def linked_paths(
-    client: httpx.Client, page_path: str, with_metadata: bool = False
-) -> list[str]:
+def linked_paths(client: httpx.Client, page_path: str, with_metadata: bool = False) -> list[str]:
     """The paths of the files a project page links to (on its own server), and with
     ``with_metadata`` their ``.metadata`` files where the page announces one."""
     page = client.get(page_path, headers={"Accept": "text/html"}).raise_for_status().text

@@ -16,10 +16,10 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO
 
 from packyard.blobs.base import StoredBlob
 from packyard.core.durability import flush_all_to_disk, flush_to_disk
@@ -27,7 +27,6 @@ from packyard.core.errors import InsufficientStorage
 
 _KEY_FORM = re.compile(r"^[0-9a-f]{64}$")
 READ_CHUNK_BYTES = 1024 * 1024
-T = TypeVar("T")
 
 
 class LocalBlobStore:
@@ -56,8 +55,9 @@ class LocalBlobStore:
 
     def put_all(self, files: Mapping[str, Path], data: Mapping[str, bytes]) -> None:
         """Each blob lands in a file (the staged file itself, or a temporary one beside its
-        target), then every file is flushed at once, renamed into place, and every folder
-        flushed at once: two waits on the disk for the lot instead of two per blob."""
+        target), then every file is flushed at once (with the folders that got a new
+        fan-out folder), renamed into place, and every target folder flushed at once: two
+        waits on the disk for the lot instead of two or more per blob."""
         moves: list[tuple[Path, Path]] = []  # (bytes to flush, where they go)
         temporaries: list[Path] = []
         try:
@@ -67,13 +67,13 @@ class LocalBlobStore:
                     path.unlink(missing_ok=True)
                 else:
                     moves.append((path, target))
-            for key, blob in data.items():
-                target = self._path(key)
-                if not self._refreshed(target):
-                    temporary = _written_beside(target, blob)
-                    temporaries.append(temporary)
-                    moves.append((temporary, target))
-            flush_all_to_disk(source for source, _ in moves)
+            wanted = {key: self._path(key) for key in data}
+            wanted = {key: target for key, target in wanted.items() if not self._refreshed(target)}
+            grown = _new_folders([*wanted.values(), *(target for _, target in moves)])
+            for key, target in wanted.items():
+                temporaries.append(_written_beside(target, data[key]))
+                moves.append((temporaries[-1], target))
+            flush_all_to_disk([*(source for source, _ in moves), *grown])
             renamed = [target for source, target in moves if self._renamed(source, target)]
             flush_all_to_disk(target.parent for target in renamed)
         except OSError as error:
@@ -85,7 +85,7 @@ class LocalBlobStore:
         """Move ``source`` (flushed) to ``target``; False when it had to be copied instead
         (staging on another filesystem), the copy being durable already."""
         try:
-            _in_folder(target, lambda: os.replace(source, target))
+            os.replace(source, target)
         except OSError as error:
             if error.errno != errno.EXDEV:
                 raise
@@ -159,23 +159,26 @@ class LocalBlobStore:
             return None
 
 
-def _in_folder(target: Path, operation: Callable[[], T]) -> T:
-    """``operation()``, which puts a file next to ``target``, creating the folder first
-    when it is missing. Most blobs land in a folder that exists already, and creating it
-    every time costs system calls and an exception."""
-    try:
-        return operation()
-    except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # The new folders' entries must reach the disk too (fan-out: two levels).
-        flush_to_disk(target.parent.parent)
-        flush_to_disk(target.parent.parent.parent)
-        return operation()
+def _new_folders(targets: list[Path]) -> set[Path]:
+    """Create the missing fan-out folders (two levels) of ``targets``; returns the folders
+    that got a new entry, whose entries must reach the disk too. Most blobs land in a folder
+    that exists already: one ``stat`` each."""
+    grown: set[Path] = set()
+    for target in targets:
+        if target.parent.is_dir():
+            continue
+        for folder in (target.parent.parent, target.parent):
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                continue
+            grown.add(folder.parent)
+    return grown
 
 
 def _written_beside(target: Path, data: bytes) -> Path:
     """``data`` in a new temporary file in ``target``'s folder (not yet flushed)."""
-    fd, name = _in_folder(target, lambda: tempfile.mkstemp(dir=target.parent, prefix=".incoming-"))
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
