@@ -105,7 +105,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-wrk", action="store_true", help="use bench/loadgen.py, not wrk")
     parser.add_argument(
         "--packyard", nargs="*", metavar="VARIANT", default=None,
-        help="run only these Packyard variants (names as in the report), e.g. 'Packyard'",
+        help="run only these Packyard variants (names as in the report); the smoke run's "
+        "default is 'Packyard' alone (the embedded default), the full run's all of them",
     )  # fmt: skip
     parser.add_argument("--output", type=Path, default=None, help="where the report goes")
     parser.add_argument("--workdir", type=Path, default=None, help="default bench/.work/<mode>")
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     run_all(
         results, sizes, workdir, ROOT / "bench" / ".work" / "venvs", with_peers, use_wrk,
-        args.packyard,
+        args.packyard if args.packyard is not None or not args.smoke else ["Packyard"],
     )  # fmt: skip
     results["duration_seconds"] = time.monotonic() - started
     from bench import report, targets
