@@ -362,3 +362,15 @@ class ServerSecretRow(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
+
+
+class LeaseRow(Base):
+    """Who runs a once-per-cluster job (``services.scheduler``) until when. A process may
+    take a lease whose ``expires_at`` has passed, or renew its own; ``db.leases`` does
+    either in one statement."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
