@@ -9,6 +9,7 @@ import click
 
 from packyard.bootstrap import Services
 from packyard.cli.common import with_services
+from packyard.core.permissions import OPERATOR
 
 OIDC_POLICY_OPTION = click.option(
     "--oidc-policy",
@@ -35,5 +36,5 @@ def registry_update(
     if oidc_policy is None:
         raise click.UsageError("Nothing to change: give --oidc-policy FILE")
     found = services.registries.find_registry(organization, registry_slug)
-    services.oidc.save_policy(found, read_policy(oidc_policy))
+    services.oidc.save_policy(found, read_policy(oidc_policy), OPERATOR)
     click.echo(found.slug)
