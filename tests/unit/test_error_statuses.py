@@ -23,6 +23,8 @@ def _every_error() -> list[type[errors.PackyardError]]:
 def _instance(error_type: type[errors.PackyardError]) -> errors.PackyardError:
     if issubclass(error_type, errors.RateLimited | errors.ServiceUnavailable):
         return error_type("Try again later", 7)
+    if issubclass(error_type, errors.TokenExchangeFailed):
+        return error_type("invalid-token", "OIDC token refused: it has expired")
     return error_type("What went wrong")
 
 

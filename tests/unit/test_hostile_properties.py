@@ -16,10 +16,16 @@ from hypothesis import strategies as st
 
 from packyard.core.errors import InvalidDistribution
 from packyard.core.index import IndexFile, ProjectList, ProjectPage
+from packyard.core.lifecycle import ProjectState, ProjectStatus
 from packyard.core.simple_api import JSON_V1
 from packyard.dists.metadata import parse_core_metadata
 from packyard.web.negotiation import SUPPORTED, choose_media_type
-from packyard.web.simple.render import LIST_CHUNK, render_project_list, render_project_page
+from packyard.web.simple.render import (
+    API_VERSION,
+    LIST_CHUNK,
+    render_project_list,
+    render_project_page,
+)
 
 pytestmark = pytest.mark.backend_independent
 
@@ -66,10 +72,14 @@ class _Collector(HTMLParser):
         self.tags: list[str] = []
         self.anchors: list[dict[str, str | None]] = []
         self.texts: list[str] = []
+        self.metas: dict[str | None, str | None] = {}
         self._in_anchor = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
+        if tag == "meta":
+            named = dict(attrs)
+            self.metas[named.get("name")] = named.get("content")
         if tag == "a":
             self.anchors.append(dict(attrs))
             self._in_anchor = True
@@ -106,14 +116,21 @@ def _files(draw: st.DrawFn) -> IndexFile:
 
 
 @EXAMPLES
-@given(_TEXT, st.lists(_files(), max_size=4))
-def test_the_html_project_page_escapes_every_field(name: str, files: list[IndexFile]) -> None:
-    page = ProjectPage(name=name, files=files, versions=[f.version for f in files])
+@given(_TEXT, st.lists(_files(), max_size=4), _TEXT)
+def test_the_html_project_page_escapes_every_field(
+    name: str, files: list[IndexFile], reason: str
+) -> None:
+    status = ProjectState(ProjectStatus.DEPRECATED, reason)
+    page = ProjectPage(name=name, files=files, versions=[f.version for f in files], status=status)
     parser = _Collector()
     parser.feed(render_project_page(page, HTML).decode())
-    assert parser.tags == ["html", "head", "meta", "title", "body", "h1"] + ["a", "br"] * len(
-        files
-    ), "a field's text became markup"
+    # PEP 792's meta tags: the repository version, the status and, when given, its reason.
+    head = ["html", "head", "meta", "meta"] + (["meta"] if reason else [])
+    assert parser.tags == [*head, "title", "body", "h1"] + ["a", "br"] * len(files), (
+        "a field's text became markup"
+    )
+    if reason:
+        assert parser.metas["pypi:project-status-reason"] == reason
     for file, anchor, text in zip(files, parser.anchors, parser.texts, strict=True):
         assert text == file.filename
         assert anchor["href"] is not None
@@ -146,14 +163,14 @@ def _one_pass_html(names: list[str]) -> bytes:
     )
     return (
         "<!DOCTYPE html>\n<html>\n  <head>\n"
-        '    <meta name="pypi:repository-version" content="1.1">\n'
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
         "    <title>Simple index</title>\n  </head>\n  <body>\n"
         f"    <h1>Simple index</h1>\n{links}  </body>\n</html>\n"
     ).encode()
 
 
 def _one_pass_json(names: list[str]) -> bytes:
-    document = {"meta": {"api-version": "1.1"}, "projects": [{"name": n} for n in names]}
+    document = {"meta": {"api-version": API_VERSION}, "projects": [{"name": n} for n in names]}
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -86,7 +86,12 @@ def test_a_form_contradicting_the_metadata_is_refused(
 
 
 def test_attestations_must_be_a_json_array_of_objects() -> None:
-    check_attestations(UploadForm(attestations='[{"version": 1}]'))
     check_attestations(UploadForm())
-    with pytest.raises(InvalidRequest, match="attestations"):
+    with pytest.raises(InvalidRequest, match="not a JSON array"):
         check_attestations(UploadForm(attestations='{"version": 1}'))
+
+
+def test_attestations_this_registry_cannot_verify_are_refused() -> None:
+    """PEP 740: an index that cannot verify an attestation must refuse the upload."""
+    with pytest.raises(InvalidRequest, match="cannot verify"):
+        check_attestations(UploadForm(attestations='[{"version": 1}]'))

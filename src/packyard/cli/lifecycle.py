@@ -15,7 +15,6 @@ from packyard.core.errors import NotFound
 from packyard.core.lifecycle import ProjectStatus
 from packyard.core.models import PackageFile
 from packyard.core.permissions import OPERATOR
-from packyard.services.packages import PackageQuery
 
 if TYPE_CHECKING:
     from packyard.bootstrap import Services
@@ -64,6 +63,10 @@ def _set_yank(services: Services, release: Release, *, reason: str | None) -> li
     where = (OPERATOR, release.organization, release.registry)
     if release.filename is None:
         return lifecycle.yank_release(*where, release.project, release.version, reason).files
+    # Imported here: the server's supervisor imports this module and must stay free of the
+    # application's libraries (tests/test_serve.py).
+    from packyard.services.packages import PackageQuery
+
     query = PackageQuery(per_page=100, name=release.project, version=release.version)
     listed = services.packages.list_packages(*where, query)
     found = next((p for p in listed.items if p.filename == release.filename), None)

@@ -4,12 +4,15 @@ publishing policy from the command line (docs/trusted-publishing.md)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from packyard.bootstrap import Services
 from packyard.cli.common import with_services
 from packyard.core.permissions import OPERATOR
+
+if TYPE_CHECKING:
+    from packyard.bootstrap import Services
 
 OIDC_POLICY_OPTION = click.option(
     "--oidc-policy",
