@@ -30,6 +30,7 @@ from packyard.db.snapshot import sqlite_file
 from packyard.dists.limits import ArchiveLimits
 from packyard.services import metrics
 from packyard.services.access import ReadAccess
+from packyard.services.audit import AuditService
 from packyard.services.backup import BackupService
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.composites import CompositeService
@@ -88,6 +89,8 @@ class Services:
     exporting: ExportService
     # Trusted publishing: OIDC policies, verification, minted tokens.
     oidc: OidcService
+    # The audit log (written by services.events.record in each change's transaction).
+    audit: AuditService
     # Background jobs (services.scheduler): started by the app's lifespan only.
     scheduler: Scheduler
 
@@ -238,6 +241,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         importing=ImportService(sessions, registries, publishing, utc_now),
         exporting=ExportService(sessions, registries, blobs, utc_now),
         oidc=oidc,
+        audit=AuditService(sessions, registries),
         scheduler=Scheduler(LeaseKeeper(sessions, utc_now)),
     )
     schedule_jobs(services, staging)

@@ -1,7 +1,7 @@
 """Leases: which process runs a once-per-cluster background job, until when.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 16:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from packyard.db.tables import UTCDateTime
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
