@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import Conflict, InvalidRequest
-from packyard.core.models import PackageFile, Principal, Publisher, Registry, RegistryType
-from packyard.core.permissions import Disclosure
+from packyard.core.events import EventType
+from packyard.core.models import PackageFile, Principal, Registry, RegistryType
+from packyard.core.permissions import OPERATOR, Disclosure
 from packyard.core.publishers import publisher_json
 from packyard.core.scopes import Scope
 from packyard.db import packages as queries
@@ -39,6 +40,7 @@ from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
 from packyard.dists.metadata import CoreMetadata
 from packyard.services import metrics
 from packyard.services.composites import source_upstream_slugs
+from packyard.services.events import record_package
 from packyard.services.lifecycle import refuse_closed_project
 from packyard.services.registries import RegistryService
 from packyard.services.staging import StagedFile, StagingArea
@@ -105,14 +107,15 @@ class PublishService:
         verify: Callable[[CoreMetadata], None] | None = None,
         attestations: str | None = None,
         provenance: Provenance | None = None,
-        publisher: Publisher | None = None,
+        by: Principal = OPERATOR,
     ) -> PublishResult:
         """Inspect, store and record ``staged`` in ``registry``; the staged file is consumed.
 
         ``verify`` is called with the file's metadata before anything is stored (the upload
         API compares the form's claims with it); ``attestations`` (PEP 740 JSON) is kept
-        with a newly recorded file; ``provenance`` is given by an import; ``publisher``
-        (trusted publishing) is recorded with a new file.
+        with a newly recorded file; ``provenance`` is given by an import; ``by`` is who
+        publishes (already authorized), its publisher (trusted publishing) recorded with a
+        new file.
 
         Raises InvalidDistribution for a bad file, Conflict when the name is taken by other
         bytes, and whatever ``verify`` raises.
@@ -126,9 +129,7 @@ class PublishService:
                 result = PublishResult(existing, created=False)
             else:
                 self._store_blobs(staged, inspection)
-                result = self._record(
-                    registry, staged, inspection, attestations, provenance, publisher
-                )
+                result = self._record(registry, staged, inspection, attestations, provenance, by)
             metrics.record_publish(staged.size, created=result.created)
             return result
         finally:
@@ -158,10 +159,12 @@ class PublishService:
             return _same_bytes_or_conflict(queries.package_by_seq(session, seq), staged)
 
     def _store_blobs(self, staged: StagedFile, inspection: Inspection) -> None:
+        """The file and its metadata, stored together (one wait on the disk for both)."""
+        metadata: dict[str, bytes] = {}
         if inspection.wheel_metadata is not None:
             key = hashlib.sha256(inspection.wheel_metadata).hexdigest()
-            self._blobs.put_bytes(key, inspection.wheel_metadata)
-        self._blobs.put_file(staged.digests.sha256, staged.path)
+            metadata[key] = inspection.wheel_metadata
+        self._blobs.put_all({staged.digests.sha256: staged.path}, metadata)
 
     def _record(
         self,
@@ -170,10 +173,10 @@ class PublishService:
         inspection: Inspection,
         attestations: str | None = None,
         provenance: Provenance | None = None,
-        publisher: Publisher | None = None,
+        by: Principal = OPERATOR,
     ) -> PublishResult:
         values = _package_values(registry, staged, inspection, self._now(), attestations)
-        values["published_by"] = publisher_json(publisher)
+        values["published_by"] = publisher_json(by.publisher)
         if provenance is not None:
             values["created_at"] = provenance.uploaded_at
             values["imported_from"] = provenance.source
@@ -186,13 +189,17 @@ class PublishService:
                 queries.insert_package(session, values)
                 bump_serial(session, registry.id)
                 refresh_project(session, registry.id, values["project"])
+                package = package_from_values(values)
+                record_package(
+                    session, by, EventType.PACKAGE_CREATED, registry, package, self._now()
+                )
         except IntegrityError:
             # A concurrent publish of the same file name won the race.
             existing = self._existing(registry, staged)
             if existing is None:
                 raise
             return PublishResult(existing, created=False)
-        return PublishResult(package_from_values(values), created=True)
+        return PublishResult(package, created=True)
 
 
 def _matching_seq(
