@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 import httpx
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from packyard import __version__
 from packyard.blobs.base import BlobStore
@@ -52,6 +52,8 @@ from packyard.services.teams import TeamService
 from packyard.services.tokens import TokenService
 from packyard.services.upstream_pypi import PypiUpstream
 from packyard.services.users import UserService
+from packyard.services.webhook_delivery import WebhookSender
+from packyard.services.webhooks import WebhookService
 from packyard.settings import Settings
 
 if TYPE_CHECKING:
@@ -89,6 +91,9 @@ class Services:
     oidc: OidcService
     # The audit log (written by services.events.record in each change's transaction).
     audit: AuditService
+    # Webhooks: subscriptions and the outbox (services.webhooks), and its sender.
+    webhooks: WebhookService
+    webhook_sender: WebhookSender
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         """What ``/readyz`` asks: each returns when its dependency answers, else raises."""
@@ -109,6 +114,7 @@ class Services:
         self.flush_buffers()
         self.http.close()
         self.oidc.close()
+        self.webhook_sender.close()
         self.engine.dispose()
 
 
@@ -210,6 +216,14 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         now=utc_now,
         limits=ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
     )
+    sender = WebhookSender(
+        sessions,
+        utc_now,
+        allow_private=settings.webhook_allow_private,
+        retry_scale=settings.webhook_retry_scale,
+    )
+    event.listen(sessions, "after_commit", sender.committed)
+    event.listen(sessions, "after_rollback", sender.rolled_back)
     # One counter (one dedicated connection) for every cache validated by it.
     changes = change_counter(engine)
     composite_index = CompositeIndexService(sessions, composites, pypi, utc_now, changes)
@@ -238,6 +252,10 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         exporting=ExportService(sessions, registries, blobs, utc_now),
         oidc=oidc,
         audit=AuditService(sessions, registries),
+        webhooks=WebhookService(
+            sessions, registries, utc_now, allow_private=settings.webhook_allow_private
+        ),
+        webhook_sender=sender,
     )
 
 

@@ -26,6 +26,7 @@ from packyard.web.api import (
     teams,
     tokens,
     upstreams,
+    webhooks,
 )
 from packyard.web.api import search as api_search
 from packyard.web.auth_limits import FailedAuthLimiter, SignInThrottle
@@ -58,7 +59,9 @@ def create_app(services: Services) -> ASGIApp:
     fast_path = IndexFastPath(app, services.access, app.state.index_pages)
     gate = RequestGate(fast_path, services.settings, services.tokens, app.state.auth_limiter)
     layered = observed(HeaderSizeLimit(ResponseHeaders(gate)), services)
-    return _behind_trusted_proxies(RequestOrigin(layered), services.settings)
+    return _behind_trusted_proxies(
+        RequestOrigin(layered, services.settings.base_url), services.settings
+    )
 
 
 def _behind_trusted_proxies(app: ASGIApp, settings: Settings) -> ASGIApp:
@@ -110,6 +113,7 @@ def create_framework_app(services: Services) -> FastAPI:
     app.include_router(oidc.router)
     app.include_router(api_search.router)
     app.include_router(audit.router)
+    app.include_router(webhooks.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
     install_docs(app)  # before the UI: its /static/docs mount must come before /static
