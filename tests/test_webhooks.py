@@ -181,6 +181,15 @@ def test_the_secret_is_shown_once_and_never_audited(root: Api) -> None:
     assert "whsec_" in answer.text
 
 
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[PackyardServer]:
+    """A server as deployed: private addresses not allowed."""
+    server = backend.new_server(tmp_path_factory.mktemp("strict"))
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -189,23 +198,17 @@ def test_the_secret_is_shown_once_and_never_audited(root: Api) -> None:
         "http://10.1.2.3/hook",
         "http://[::1]/hook",
         "http://localhost/hook",
+        "http://[::ffff:127.0.0.1]/hook",
     ],
 )
-def test_private_addresses_are_refused_unless_allowed(
-    tmp_path_factory: pytest.TempPathFactory, backend: Backend, url: str
-) -> None:
-    strict = backend.new_server(tmp_path_factory.mktemp("strict"))
-    strict.start()
-    try:
-        org = new_organization(strict, "strict")
-        root = api(org, org.token(*EVERY_SCOPE))
-        registry = root.create_registry("Strict")["slug"]
-        body = {"url": url, "events": ["package.created"]}
-        refused = root.call("POST", hooks_path(registry), expect=422, json=body)
-        assert "PACKYARD_WEBHOOK_ALLOW_PRIVATE" in refused.text
-        assert root.call("GET", hooks_path(registry)).json() == []
-    finally:
-        strict.stop()
+def test_private_addresses_are_refused_unless_allowed(strict: PackyardServer, url: str) -> None:
+    org = new_organization(strict, "strict")
+    root = api(org, org.token(*EVERY_SCOPE))
+    registry = root.create_registry("Strict")["slug"]
+    body = {"url": url, "events": ["package.created"]}
+    refused = root.call("POST", hooks_path(registry), expect=422, json=body)
+    assert "PACKYARD_WEBHOOK_ALLOW_PRIVATE" in refused.text
+    assert root.call("GET", hooks_path(registry)).json() == []
 
 
 def test_a_server_killed_before_the_answer_came_delivers_after_restart(
@@ -228,3 +231,34 @@ def test_a_server_killed_before_the_answer_came_delivers_after_restart(
     first, again = receiver.received[:2]
     assert first.headers["webhook-id"] == again.headers["webhook-id"]
     assert json.loads(again.body)["event"] == "package.created"
+
+
+def test_two_processes_send_each_delivery_once(
+    tmp_path_factory: pytest.TempPathFactory, backend: Backend, tmp_path: Path
+) -> None:
+    """Both worker processes poll the outbox all the time; claims decide who sends."""
+    pair = backend.new_server(tmp_path_factory.mktemp("pair"), extra_env=TEST_ENV, workers=2)
+    pair.start()
+    try:
+        org = new_organization(pair, "pair")
+        root = api(org, org.token(*EVERY_SCOPE))
+        registry = root.create_registry("Two Senders")["slug"]
+        with WebhookReceiver() as receiver:
+            subscribe(root, registry, receiver.url)
+            subscribe(root, registry, receiver.url + "/second")
+            for n in range(15):
+                publish(root, registry, tmp_path, version=f"1.{n}")
+            eventually(lambda: len(receiver.received) >= 30, 60, "deliveries are missing")
+            hooks = root.call("GET", hooks_path(registry)).json()
+
+            def all_recorded() -> bool:
+                states = [d["state"] for h in hooks for d in deliveries(root, registry, h["id"])]
+                return states == ["succeeded"] * 30
+
+            # Every send recorded: a second sender of any of them would have sent by now.
+            eventually(all_recorded, 30, "not every delivery was recorded as succeeded")
+            ids = [r.headers["webhook-id"] for r in receiver.received]
+    finally:
+        pair.stop()
+    assert len(ids) == 30
+    assert len(set(ids)) == 30

@@ -86,8 +86,13 @@ class WebhookSender:
             now = self._now()
             with self._sessions.begin() as session:
                 claimed = queries.claim_due(session, claim, now, now + LEASE, BATCH)
-            for delivery in claimed:
-                self._deliver(delivery)
+            # Sent one after another, then recorded in one transaction: under a burst of
+            # publishes the outbox costs two writes per batch, not two per delivery.
+            done = [(delivery, self._attempt(delivery)) for delivery in claimed]
+            if done:
+                with self._sessions.begin() as session:
+                    for delivery, attempt in done:
+                        self._record(session, delivery, attempt)
             sent += len(claimed)
             if len(claimed) < BATCH:
                 break
@@ -98,21 +103,23 @@ class WebhookSender:
             self._client.close()
             self._client = None
 
-    def _deliver(self, delivery: Claimed) -> None:
-        attempt = self._attempt(delivery)
+    def _record(self, session: Session, delivery: Claimed, attempt: Attempt) -> None:
+        """The attempt, and what follows: done, tried again later, or given up."""
         succeeded = attempt.status is not None and 200 <= attempt.status < 300
         gone = attempt.status == 410
-        delay = None if succeeded or gone else retry_delay(delivery.attempts, self._jitter())
+        refused = attempt.error is not None and attempt.error.startswith("refused")
+        delay = None
+        if not (succeeded or gone or refused):
+            delay = retry_delay(delivery.attempts, self._jitter())
         if succeeded:
             state = DeliveryState.SUCCEEDED
-        elif delay is None or (attempt.error is not None and attempt.error.startswith("refused")):
-            state, delay = DeliveryState.FAILED, None
+        elif delay is None:
+            state = DeliveryState.FAILED
         else:
             state = DeliveryState.PENDING
         due = None if delay is None else self._now() + timedelta(seconds=delay * self._retry_scale)
         reason = "The receiver answered 410 Gone" if gone else None
-        with self._sessions.begin() as session:
-            queries.finish_attempt(session, delivery, attempt, state, due, reason)
+        queries.finish_attempt(session, delivery, attempt, state, due, reason)
 
     def _attempt(self, delivery: Claimed) -> Attempt:
         """One request, and what came back; never raises for the receiver's faults."""
