@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -40,12 +40,14 @@ from packyard.services.importing import ImportService
 from packyard.services.index import IndexService
 from packyard.services.integrity import IntegrityService
 from packyard.services.lifecycle import LifecycleService
+from packyard.services.maintenance import blob_gc_job, staging_sweep_job
 from packyard.services.oidc import OidcService
 from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.organizations import OrganizationService
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
+from packyard.services.scheduler import LeaseKeeper, PeriodicJob, Scheduler
 from packyard.services.search import SearchService
 from packyard.services.staging import StagingArea
 from packyard.services.teams import TeamService
@@ -58,6 +60,9 @@ from packyard.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
+
+
+WEBHOOK_JOB = "webhook-delivery"
 
 
 class SchemaNotReady(RuntimeError):
@@ -94,6 +99,8 @@ class Services:
     # Webhooks: subscriptions and the outbox (services.webhooks), and its sender.
     webhooks: WebhookService
     webhook_sender: WebhookSender
+    # Background jobs (services.scheduler): started by the app's lifespan only.
+    scheduler: Scheduler
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         """What ``/readyz`` asks: each returns when its dependency answers, else raises."""
@@ -227,7 +234,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     # One counter (one dedicated connection) for every cache validated by it.
     changes = change_counter(engine)
     composite_index = CompositeIndexService(sessions, composites, pypi, utc_now, changes)
-    return Services(
+    services = Services(
         settings=settings,
         engine=engine,
         registries=registries,
@@ -256,7 +263,28 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
             sessions, registries, utc_now, allow_private=settings.webhook_allow_private
         ),
         webhook_sender=sender,
+        scheduler=Scheduler(LeaseKeeper(sessions, utc_now)),
     )
+    schedule_jobs(services, staging)
+    return services
+
+
+def schedule_jobs(services: Services, staging: StagingArea) -> None:
+    """Every background job of an app process, each added once here (see
+    ``services.scheduler`` for what a job is and how to wake one)."""
+    settings = services.settings
+    interval = settings.maintenance_interval
+    scheduler = services.scheduler
+    scheduler.add(staging_sweep_job(staging, utc_now, interval))
+    scheduler.add(
+        blob_gc_job(services.integrity, timedelta(seconds=settings.blob_grace_seconds), interval)
+    )
+    # Every process sends the outbox (claims keep a delivery to one sender); a commit that
+    # wrote deliveries wakes the job, so they go out at once, after the answer.
+    scheduler.add(
+        PeriodicJob(WEBHOOK_JOB, settings.webhook_poll_seconds, services.webhook_sender.run_due)
+    )
+    services.webhook_sender.wake = lambda: scheduler.wake(WEBHOOK_JOB)
 
 
 def build_backup(settings: Settings) -> BackupService:

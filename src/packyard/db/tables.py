@@ -462,3 +462,15 @@ class WebhookAttemptRow(Base):
     response_body: Mapped[str] = mapped_column(Text, default="")
     duration_ms: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class LeaseRow(Base):
+    """Who runs a once-per-cluster job (``services.scheduler``) until when. A process may
+    take a lease whose ``expires_at`` has passed, or renew its own; ``db.leases`` does
+    either in one statement."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

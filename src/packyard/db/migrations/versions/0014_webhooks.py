@@ -1,7 +1,7 @@
 """Webhooks: subscriptions, the outbox of deliveries, and their attempts.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-06 16:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from packyard.db.tables import UTCDateTime
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
