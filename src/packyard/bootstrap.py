@@ -43,6 +43,7 @@ from packyard.services.oidc import OidcService
 from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.organizations import OrganizationService
 from packyard.services.packages import PackageService
+from packyard.services.provenance import ProvenanceService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
 from packyard.services.search import SearchService
@@ -80,6 +81,7 @@ class Services:
     search: SearchService
     access: ReadAccess
     integrity: IntegrityService
+    provenance: ProvenanceService
     blobs: BlobStore
     # packyard import / export.
     importing: ImportService
@@ -218,6 +220,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         publishing=publishing,
         index=IndexService(sessions, composite_index),
         downloads=DownloadService(sessions, blobs, counter, composite_index),
+        provenance=ProvenanceService(sessions, composite_index),
         composites=composites,
         http=http,
         packages=PackageService(

@@ -38,6 +38,11 @@ from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
 from packyard.dists.metadata import CoreMetadata
 from packyard.services import metrics
+from packyard.services.attestations import (
+    VerifiedProvenance,
+    parse_attestations,
+    verify_attestations,
+)
 from packyard.services.composites import source_upstream_slugs
 from packyard.services.lifecycle import refuse_closed_project
 from packyard.services.registries import RegistryService
@@ -110,25 +115,27 @@ class PublishService:
         """Inspect, store and record ``staged`` in ``registry``; the staged file is consumed.
 
         ``verify`` is called with the file's metadata before anything is stored (the upload
-        API compares the form's claims with it); ``attestations`` (PEP 740 JSON) is kept
-        with a newly recorded file; ``provenance`` is given by an import; ``publisher``
-        (trusted publishing) is recorded with a new file.
+        API compares the form's claims with it); ``attestations`` (PEP 740 JSON) are
+        verified (``services.attestations``) and kept with a newly recorded file, with the
+        provenance object they make; ``provenance`` is given by an import; ``publisher``
+        (trusted publishing) is recorded with a new file, and must be who signed the
+        attestations.
 
         Raises InvalidDistribution for a bad file, Conflict when the name is taken by other
-        bytes, and whatever ``verify`` raises.
+        bytes, InvalidRequest for attestations that do not verify, and whatever ``verify``
+        raises.
         """
         try:
             inspection = inspect_distribution(staged.path, staged.filename, self._limits)
             if verify is not None:
                 verify(inspection.metadata)
+            verified = _verified(attestations, staged, publisher)
             existing = self._existing(registry, staged, inspection)
             if existing is not None:
                 result = PublishResult(existing, created=False)
             else:
                 self._store_blobs(staged, inspection)
-                result = self._record(
-                    registry, staged, inspection, attestations, provenance, publisher
-                )
+                result = self._record(registry, staged, inspection, verified, provenance, publisher)
             metrics.record_publish(staged.size, created=result.created)
             return result
         finally:
@@ -168,11 +175,13 @@ class PublishService:
         registry: Registry,
         staged: StagedFile,
         inspection: Inspection,
-        attestations: str | None = None,
+        verified: tuple[str, VerifiedProvenance] | None = None,
         provenance: Provenance | None = None,
         publisher: Publisher | None = None,
     ) -> PublishResult:
+        attestations = None if verified is None else verified[0]
         values = _package_values(registry, staged, inspection, self._now(), attestations)
+        values["provenance"] = None if verified is None else verified[1].provenance_json
         values["published_by"] = publisher_json(publisher)
         if provenance is not None:
             values["created_at"] = provenance.uploaded_at
@@ -193,6 +202,17 @@ class PublishService:
                 raise
             return PublishResult(existing, created=False)
         return PublishResult(package_from_values(values), created=True)
+
+
+def _verified(
+    attestations: str | None, staged: StagedFile, publisher: Publisher | None
+) -> tuple[str, VerifiedProvenance] | None:
+    """The attestations as sent and what their verification made, None without any."""
+    if attestations is None:
+        return None
+    parsed = parse_attestations(attestations)
+    verified = verify_attestations(parsed, staged.filename, staged.digests.sha256, publisher)
+    return None if verified is None else (attestations, verified)
 
 
 def _matching_seq(

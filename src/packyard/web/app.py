@@ -52,7 +52,9 @@ def create_app(services: Services) -> ASGIApp:
     gate (Host, authentication before the body, small bodies: web.gate), and the fast path
     for cached index reads (web.simple.cached_reads)."""
     app = create_framework_app(services)
-    fast_path = IndexFastPath(app, services.access, app.state.index_pages)
+    fast_path = IndexFastPath(
+        app, services.access, app.state.index_pages, services.settings.base_url
+    )
     gate = RequestGate(fast_path, services.settings, services.tokens, app.state.auth_limiter)
     layered = observed(HeaderSizeLimit(ResponseHeaders(gate)), services)
     return _behind_trusted_proxies(layered, services.settings)
