@@ -44,7 +44,8 @@ def cached_install(
     env.pop("UV_NO_CACHE", None)
     if installer == "pip":
         command = [sys.executable, "-m", "pip", "--python", venv.python, "install"]
-        command += ["--cache-dir", str(cache)]
+        # pip caches only what it fetched over HTTPS or from a trusted host.
+        command += ["--cache-dir", str(cache), "--trusted-host", "127.0.0.1"]
     else:
         command = [uv_executable(), "pip", "install", "--python", venv.python]
         command += ["--cache-dir", str(cache)]
