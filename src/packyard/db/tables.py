@@ -139,7 +139,7 @@ class PackageRow(Base):
     members_json: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
     yanked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     attestations: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # The PEP 740 provenance object, only for attestations that were verified (0012).
+    # The PEP 740 provenance object, only for attestations that were verified (0014).
     provenance: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Where an imported file came from ("packyard import"); None for a publish.
     imported_from: Mapped[str | None] = mapped_column(Text, nullable=True)
