@@ -14,6 +14,7 @@ import pytest
 
 from packyard.bootstrap import Services, build_services, make_blob_store
 from packyard.core.models import Registry
+from packyard.core.permissions import OPERATOR
 from packyard.db.engine import change_counter, make_session_factory
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.upstream_pypi import PypiUpstream
@@ -140,7 +141,7 @@ def test_changed_upstreams_are_seen_by_the_next_read(
     publish(services, "team-b", Dist("app", "2.0"), tmp_path)
     composite = create_composite(services, "acme", "All", ["team-a", "team-b"])
     assert len(filenames(composite_index, composite, "app")) == 2
-    services.composites.set_upstreams(composite, ["team-a"])
+    services.composites.set_upstreams(composite, ["team-a"], OPERATOR)
     assert composite_index.cached_version(composite, "app") is None
     assert composite_index.cached_version(current(services, composite), "app") is None
     changed = current(services, composite)

@@ -13,6 +13,7 @@ from packyard.bootstrap import Services, build_services
 from packyard.core.composite import PYPI, PypiFiles
 from packyard.core.errors import InvalidRequest, ValidationFailed
 from packyard.core.models import RegistryType
+from packyard.core.permissions import OPERATOR
 from packyard.services.composites import UNCHANGED
 from packyard.settings import Settings
 from tests.support.operator import create_composite, create_registry
@@ -74,10 +75,10 @@ def test_replacing_upstreams_bumps_the_serial_and_refuses_the_composite_itself(
     services: Services,
 ) -> None:
     composite = create_composite(services, "acme", "All", ["team-a"])
-    settings = services.composites.set_upstreams(composite, ["pypi", "acme/team-b"])
+    settings = services.composites.set_upstreams(composite, ["pypi", "acme/team-b"], OPERATOR)
     assert [u.slug for u in settings.upstreams] == ["pypi", "team-b"]
     with pytest.raises(ValidationFailed, match="itself"):
-        services.composites.set_upstreams(composite, ["all"])
+        services.composites.set_upstreams(composite, ["all"], OPERATOR)
     assert services.registries.find_registry("acme", "all").serial == 1
 
 
@@ -85,22 +86,27 @@ def test_settings_are_updated_one_field_at_a_time(services: Services) -> None:
     composite = create_composite(services, "acme", "All", ["team-a", "pypi"])
     composites = services.composites
     updated = composites.update_settings(
-        composite, public_overrides=["My_Lib", "my-lib"], min_release_age="12 hours"
+        composite, OPERATOR, public_overrides=["My_Lib", "my-lib"], min_release_age="12 hours"
     )
     assert updated.policy.public_overrides == frozenset({"my-lib"})
     assert updated.policy.min_release_age == timedelta(hours=12)
     updated = composites.update_settings(
-        composite, pypi_files="cache", cooldown_exempt=["Urgent.Fix"], public_overrides=UNCHANGED
+        composite,
+        OPERATOR,
+        pypi_files="cache",
+        cooldown_exempt=["Urgent.Fix"],
+        public_overrides=UNCHANGED,
     )
     assert updated.policy.pypi_files is PypiFiles.CACHE
     assert updated.policy.cooldown_exempt == frozenset({"urgent-fix"})
     assert updated.policy.public_overrides == frozenset({"my-lib"})
     assert (
-        composites.update_settings(composite, min_release_age=None).policy.min_release_age is None
+        composites.update_settings(composite, OPERATOR, min_release_age=None).policy.min_release_age
+        is None
     )
-    assert composites.update_settings(composite, min_release_age=60).policy.min_release_age == (
-        timedelta(minutes=1)
-    )
+    assert composites.update_settings(
+        composite, OPERATOR, min_release_age=60
+    ).policy.min_release_age == (timedelta(minutes=1))
 
 
 @pytest.mark.parametrize(
@@ -109,7 +115,7 @@ def test_settings_are_updated_one_field_at_a_time(services: Services) -> None:
 def test_bad_settings_are_refused(services: Services, change: dict[str, object]) -> None:
     composite = create_composite(services, "acme", "All", ["team-a"])
     with pytest.raises(ValidationFailed):
-        services.composites.update_settings(composite, **change)  # type: ignore[arg-type]
+        services.composites.update_settings(composite, OPERATOR, **change)  # type: ignore[arg-type]
 
 
 def test_composite_cannot_be_public(services: Services) -> None:
@@ -122,4 +128,4 @@ def test_source_registry_has_no_composite_settings(services: Services) -> None:
     with pytest.raises(InvalidRequest, match="source registry"):
         services.composites.settings(source)
     with pytest.raises(InvalidRequest):
-        services.composites.update_settings(source, pypi_files="cache")
+        services.composites.update_settings(source, OPERATOR, pypi_files="cache")

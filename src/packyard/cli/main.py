@@ -1,5 +1,5 @@
 """``packyard``: serve, org, registry, token, user, db, quickstart, fsck, gc, import, export,
-backup, restore, yank, unyank, project-status.
+backup, restore, yank, unyank, project-status, audit.
 
 Every command honours ``PACKYARD_DATA_DIR``, ``PACKYARD_DATABASE_URL`` and
 ``PACKYARD_STORAGE_URL`` and accepts ``--data-dir``. Results go to stdout (``--json`` for
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from packyard.cli import integrity, lifecycle, moving, serving
+from packyard.cli.audit import audit
 from packyard.cli.common import data_dir_option, json_option, load_settings, with_services
 from packyard.cli.output import print_json, registry_dict, token_dict
 from packyard.cli.quickstart import quickstart
@@ -143,7 +144,7 @@ def registry_create(
         fields = RegistryFields.every(name, public=public, description=description)
         created = services.registries.create(OPERATOR, organization, fields)
     if policy is not None:
-        services.oidc.save_policy(created, policy)
+        services.oidc.save_policy(created, policy, OPERATOR)
     if as_json:
         print_json(registry_dict(created))
     else:
@@ -381,6 +382,7 @@ def search(services: Services, organization: str, query: str, limit: int, as_jso
 
 
 main.add_command(quickstart)
+main.add_command(audit)
 moving.register(main)
 lifecycle.register(main)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from packyard.cli.common import with_services
+from packyard.core.permissions import OPERATOR
 
 if TYPE_CHECKING:
     from packyard.bootstrap import Services
@@ -38,5 +39,5 @@ def registry_update(
     if oidc_policy is None:
         raise click.UsageError("Nothing to change: give --oidc-policy FILE")
     found = services.registries.find_registry(organization, registry_slug)
-    services.oidc.save_policy(found, read_policy(oidc_policy))
+    services.oidc.save_policy(found, read_policy(oidc_policy), OPERATOR)
     click.echo(found.slug)

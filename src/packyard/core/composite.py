@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from packyard.core.errors import InvalidRequest, ValidationFailed
 from packyard.core.names import normalize_project
@@ -78,6 +78,20 @@ class CompositeSettings:
     @property
     def uses_pypi(self) -> bool:
         return any(u.is_pypi for u in self.upstreams)
+
+
+def settings_fields(settings: CompositeSettings) -> dict[str, Any]:
+    """A composite's configuration as plain fields: what REST shows and the audit log
+    compares."""
+    policy = settings.policy
+    age = policy.min_release_age
+    return {
+        "upstreams": [u.slug for u in settings.upstreams],
+        "public_overrides": sorted(policy.public_overrides),
+        "pypi_files": policy.pypi_files.value,
+        "min_release_age": None if age is None else int(age.total_seconds()),
+        "cooldown_exempt": sorted(policy.cooldown_exempt),
+    }
 
 
 class ResolvableFile(Protocol):

@@ -47,6 +47,7 @@ _LEVEL_NEEDED = {
     Scope.WRITE_TEAMS: AccessLevel.FULL,
     Scope.DELETE_PACKAGES: AccessLevel.FULL,
     Scope.DELETE_REGISTRIES: AccessLevel.FULL,
+    Scope.READ_AUDIT_EVENTS: AccessLevel.FULL,  # organization-wide: admins only
 }
 # The kinds whose scopes apply to every registry of their organization.
 _SCOPED_KINDS = frozenset({PrincipalKind.API_TOKEN, PrincipalKind.USER})

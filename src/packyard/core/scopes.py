@@ -14,6 +14,8 @@ class Scope(StrEnum):
     DELETE_PACKAGES = "delete_packages"
     READ_TEAMS = "read_teams"
     WRITE_TEAMS = "write_teams"
+    # The audit log: organization admins and their tokens only (core.permissions).
+    READ_AUDIT_EVENTS = "read_audit_events"
 
 
 def parse_scopes(values: list[str]) -> frozenset[Scope]:

@@ -364,3 +364,46 @@ class ServerSecretRow(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
+
+
+class AuditEventRow(Base):
+    """One entry of an organization's audit log (``core.events``), written in the
+    transaction of the change it records. Registries and users may go; their events stay,
+    so nothing here points at them with a foreign key."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_organization_seq", "organization_id", "seq"),
+        {"sqlite_autoincrement": True},
+    )
+
+    # seq orders the log and is its cursor (it only grows); id is the public UUID.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[dict[str, Any]] = mapped_column(JSON)
+    actor_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(200))
+    subject_name: Mapped[str] = mapped_column(String(500), default="")
+    registry_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    registry_slug: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeaseRow(Base):
+    """Who runs a once-per-cluster job (``services.scheduler``) until when. A process may
+    take a lease whose ``expires_at`` has passed, or renew its own; ``db.leases`` does
+    either in one statement."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

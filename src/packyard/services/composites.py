@@ -27,8 +27,10 @@ from packyard.core.composite import (
     edit_upstreams,
     normalized_names,
     parse_duration,
+    settings_fields,
 )
 from packyard.core.errors import InvalidRequest, ValidationFailed
+from packyard.core.events import EventType, Subject, changed_fields
 from packyard.core.models import Principal, Registry, RegistryType
 from packyard.core.names import slugify
 from packyard.core.permissions import Disclosure, require
@@ -39,7 +41,13 @@ from packyard.db import composites as queries
 from packyard.db.composites import settings_from
 from packyard.db.members import grant_on_create
 from packyard.db.registries import add_registry, bump_serial
-from packyard.services.registries import RegistryService, ensure_private, slug_taken
+from packyard.services.events import record
+from packyard.services.registries import (
+    RegistryService,
+    ensure_private,
+    record_registry_created,
+    slug_taken,
+)
 
 MAX_UPSTREAMS = 50
 
@@ -100,6 +108,8 @@ class CompositeService:
                 grant_on_create(
                     session, organization.id, registry.id, (), principal.user_id, self._now()
                 )
+                record_registry_created(session, principal, registry, self._now())
+                _record_settings(session, principal, registry, None, self._now())
         except IntegrityError:
             raise slug_taken(slugify(fields.name or ""), organization.slug) from None
         return registry
@@ -125,7 +135,7 @@ class CompositeService:
             principal, organization_slug, registry_slug, fields, disclosure
         )
         if settings:
-            self.update_settings(changed, **settings)
+            self.update_settings(changed, principal, **settings)
         return changed
 
     def change_upstreams(
@@ -135,7 +145,7 @@ class CompositeService:
         ``write_registries`` on the composite."""
         require(principal, Scope.WRITE_REGISTRIES, registry, Disclosure.INSTALLER)
         current = [upstream.slug for upstream in self.settings(registry).upstreams]
-        return self.set_upstreams(registry, edit_upstreams(current, action, slug))
+        return self.set_upstreams(registry, edit_upstreams(current, action, slug), principal)
 
     def settings(self, registry: Registry) -> CompositeSettings:
         """The upstreams (with their current serials) and policy of a composite.
@@ -146,18 +156,24 @@ class CompositeService:
         with self._sessions() as session:
             return queries.load_settings(session, registry.id)
 
-    def set_upstreams(self, registry: Registry, upstreams: Sequence[str]) -> CompositeSettings:
-        """Replace the ordered upstream list; raises ValidationFailed (422) for a bad one."""
+    def set_upstreams(
+        self, registry: Registry, upstreams: Sequence[str], by: Principal
+    ) -> CompositeSettings:
+        """Replace the ordered upstream list; raises ValidationFailed (422) for a bad one.
+        ``by`` is the caller, already allowed ``write_registries`` on the composite."""
         require_composite(registry)
         with self._sessions.begin() as session:
+            before = queries.load_settings(session, registry.id)
             resolved = _resolve_upstreams(session, registry, upstreams)
             queries.replace_upstreams(session, registry.id, resolved)
             bump_serial(session, registry.id)
+            _record_settings(session, by, registry, before, self._now())
         return self.settings(registry)
 
     def update_settings(
         self,
         registry: Registry,
+        by: Principal,
         *,
         public_overrides: Sequence[str] | Unchanged = UNCHANGED,
         pypi_files: str | Unchanged = UNCHANGED,
@@ -181,9 +197,35 @@ class CompositeService:
             values["cooldown_exempt"] = normalized_names(cooldown_exempt)
         if values:
             with self._sessions.begin() as session:
+                before = queries.load_settings(session, registry.id)
                 queries.change_settings(session, registry.id, values)
                 bump_serial(session, registry.id)
+                _record_settings(session, by, registry, before, self._now())
         return self.settings(registry)
+
+
+def _record_settings(
+    session: Session,
+    by: Principal,
+    registry: Registry,
+    before: CompositeSettings | None,
+    now: datetime,
+) -> None:
+    """REGISTRY_UPSTREAMS_UPDATED with the upstreams and settings that changed."""
+    session.flush()
+    after = settings_fields(queries.load_settings(session, registry.id))
+    changes = changed_fields({} if before is None else settings_fields(before), after)
+    if changes:
+        record(
+            session,
+            by,
+            EventType.REGISTRY_UPSTREAMS_UPDATED,
+            organization_id=registry.organization_id,
+            subject=Subject("registry", registry.id, registry.slug),
+            registry=registry,
+            changes=changes,
+            now=now,
+        )
 
 
 def require_composite(registry: Registry) -> None:

@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import Conflict, InvalidRequest, NotFound
+from packyard.core.events import EventType, Subject, changed_fields
 from packyard.core.lifecycle import ACTIVE, ProjectState, ProjectStatus, checked_reason
 from packyard.core.models import PackageFile, Principal, Registry, RegistryType
 from packyard.core.names import looks_like_id, normalize_project, normalize_version
@@ -26,6 +27,7 @@ from packyard.core.scopes import Scope
 from packyard.db import lifecycle as queries
 from packyard.db.packages import package_by_id
 from packyard.db.registries import bump_serial
+from packyard.services.events import record, record_package
 from packyard.services.registries import RegistryService
 
 # Full access to a registry: what a status needs (the scopes a team's full access grants on
@@ -68,13 +70,16 @@ class LifecycleService:
         registry = self._target(principal, organization, registry_slug, disclosure)
         stored_reason = _checked_reason(reason)
         with self._sessions.begin() as session:
-            changed = looks_like_id(package_id) and queries.set_file_yank(
+            known = looks_like_id(package_id)
+            before = package_by_id(session, registry.id, package_id) if known else None
+            changed = known and queries.set_file_yank(
                 session, registry.id, package_id, stored_reason
             )
             found = package_by_id(session, registry.id, package_id) if changed else None
-            if found is None:
+            if found is None or before is None:
                 raise NotFound(f"No package {package_id!r} in registry {registry.slug!r}")
             bump_serial(session, registry.id)
+            self._record_yank(session, principal, registry, found.package, before.package)
             return registry, found.package
 
     def yank_release(
@@ -102,6 +107,9 @@ class LifecycleService:
                 )
             bump_serial(session, registry.id)
             files = [package_by_id(session, registry.id, i) for i in ids]
+            for file in files:
+                if file is not None:
+                    self._record_yank(session, principal, registry, file.package)
         return ReleaseFiles(
             registry,
             project,
@@ -143,10 +151,39 @@ class LifecycleService:
         state = ProjectState(_parsed_status(status), _checked_reason(reason, "status") or "")
         name = normalize_project(project)
         with self._sessions.begin() as session:
-            self._known_state(session, registry, name)
+            before = self._known_state(session, registry, name)
             queries.set_project_state(session, registry.id, name, state, self._now())
             bump_serial(session, registry.id)
+            changes = changed_fields(
+                {"status": before.status.value, "reason": before.reason},
+                {"status": state.status.value, "reason": state.reason},
+            )
+            if changes:
+                record(
+                    session,
+                    principal,
+                    EventType.PROJECT_STATUS_CHANGED,
+                    organization_id=registry.organization_id,
+                    subject=Subject("project", name, name),
+                    registry=registry,
+                    changes=changes,
+                    now=self._now(),
+                )
         return state
+
+    def _record_yank(
+        self,
+        session: Session,
+        principal: Principal,
+        registry: Registry,
+        after: PackageFile,
+        before: PackageFile | None = None,
+    ) -> None:
+        yanked = after.yanked_reason is not None
+        event_type = EventType.PACKAGE_YANKED if yanked else EventType.PACKAGE_UNYANKED
+        old = None if before is None else before.yanked_reason
+        changes = changed_fields({"yanked_reason": old}, {"yanked_reason": after.yanked_reason})
+        record_package(session, principal, event_type, registry, after, self._now(), changes)
 
     @staticmethod
     def _known_state(session: Session, registry: Registry, project: str) -> ProjectState:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound, TokenExchangeFailed, Unauthenticated
+from packyard.core.events import EventType, Subject
 from packyard.core.models import Principal, PrincipalKind, Publisher, Registry
 from packyard.core.names import is_slug
 from packyard.core.oidc_policy import Policy, parse_policy
@@ -37,6 +38,7 @@ from packyard.db.tables import (
     OrganizationRow,
     RegistryRow,
 )
+from packyard.services.events import record
 from packyard.services.oidc_keys import OidcVerifier, VerifiedToken, unverified_claims
 from packyard.services.registries import RegistryService
 
@@ -100,17 +102,19 @@ class OidcService:
     def set_policy(self, principal: Principal, registry: Registry, text: str | None) -> None:
         """``save_policy`` for a caller who must hold write_registries on the registry."""
         require(principal, Scope.WRITE_REGISTRIES, registry, Disclosure.INSTALLER)
-        self.save_policy(registry, text)
+        self.save_policy(registry, text, principal)
 
-    def save_policy(self, registry: Registry, text: str | None) -> None:
-        """Store (or, for None or blank text, remove) a registry's policy; the caller has
-        checked that it may update the registry. Raises ValidationFailed for a policy that
-        does not parse."""
+    def save_policy(self, registry: Registry, text: str | None, by: Principal) -> None:
+        """Store (or, for None or blank text, remove) a registry's policy; ``by`` has been
+        allowed to update the registry. Raises ValidationFailed for a policy that does not
+        parse."""
         with self._sessions.begin() as session:
             row = session.get(OidcPolicyRow, registry.id)
+            before = None if row is None else row.text
             if text is None or not text.strip():
                 if row is not None:
                     session.delete(row)
+                    self._record_policy(session, by, registry, before, None)
                 return
             parse_policy(text)
             if row is None:
@@ -120,6 +124,27 @@ class OidcService:
             else:
                 row.text = text
                 row.updated_at = self._now()
+            if before != text:
+                self._record_policy(session, by, registry, before, text)
+
+    def _record_policy(
+        self,
+        session: Session,
+        by: Principal,
+        registry: Registry,
+        before: str | None,
+        after: str | None,
+    ) -> None:
+        record(
+            session,
+            by,
+            EventType.REGISTRY_OIDC_POLICY_UPDATED,
+            organization_id=registry.organization_id,
+            subject=Subject("registry", registry.id, registry.slug),
+            registry=registry,
+            changes={"oidc_policy": (before, after)},
+            now=self._now(),
+        )
 
     # One-phase ------------------------------------------------------------------------
 

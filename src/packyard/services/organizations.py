@@ -10,11 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound
+from packyard.core.events import EventType, Subject, changed_fields
 from packyard.core.models import Organization, OrganizationSwitches, Principal
 from packyard.core.permissions import Disclosure, require_admin
 from packyard.core.scopes import Scope
 from packyard.db.members import switches_from_row
 from packyard.db.tables import MembershipRow, OrganizationRow, UserRow
+from packyard.services.events import record
 from packyard.services.registries import RegistryService
 
 SWITCHES = frozenset(
@@ -72,9 +74,21 @@ class OrganizationService:
             row = session.get(OrganizationRow, organization.id)
             if row is None:
                 raise NotFound(f"No organization {organization_slug!r}")
+            before = {name: getattr(row, name) for name in sorted(SWITCHES)}
             for name in SWITCHES & changes.keys():
                 setattr(row, name, bool(changes[name]))
             switches = switches_from_row(row)
+            changed = changed_fields(before, {name: getattr(row, name) for name in SWITCHES})
+            if changed:
+                record(
+                    session,
+                    principal,
+                    EventType.ORGANIZATION_UPDATED,
+                    organization_id=organization.id,
+                    subject=Subject("organization", organization.id, organization.slug),
+                    changes=changed,
+                    now=self._now(),
+                )
         return OrganizationSettings(organization, switches)
 
     def users(self, principal: Principal, organization_slug: str) -> list[OrganizationUser]:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import Conflict, InvalidRequest, NotFound
+from packyard.core.events import EventType, changed_fields
 from packyard.core.index import version_key
 from packyard.core.models import (
     ArchiveMember,
@@ -38,6 +39,7 @@ from packyard.db.search import refresh_project
 from packyard.services.attestations import AttestationSummary
 from packyard.services.attestations import summaries_from_provenance as summaries
 from packyard.services.downloads import DownloadCounter
+from packyard.services.events import package_identity, record_package
 from packyard.services.registries import RegistryService
 
 DEFAULT_PER_PAGE = 30
@@ -199,15 +201,15 @@ class PackageService:
             principal, organization, registry_slug, Scope.DELETE_PACKAGES, disclosure
         )
         with self._sessions.begin() as session:
-            project = (
-                queries.delete_package(session, registry.id, package_id)
-                if looks_like_id(package_id)
-                else None
-            )
+            doomed = _found(session, registry, package_id).package
+            project = queries.delete_package(session, registry.id, package_id)
             if project is None:
                 raise _no_package(registry, package_id)
             bump_serial(session, registry.id)
             refresh_project(session, registry.id, project)
+            record_package(
+                session, principal, EventType.PACKAGE_DELETED, registry, doomed, self._now()
+            )
 
     def copy_package(
         self,
@@ -245,6 +247,15 @@ class PackageService:
                 bump_serial(session, destination.id)
                 refresh_project(session, destination.id, copy.package.project)
                 details = self._details(session, destination, copy)
+                record_package(
+                    session,
+                    principal,
+                    EventType.PACKAGE_COPIED,
+                    destination,
+                    copy.package,
+                    self._now(),
+                    changed_fields({}, {**package_identity(copy.package), "from": source.slug}),
+                )
         except IntegrityError:
             # A concurrent copy or publish of the same file name won the race.
             with self._sessions() as session:

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import Conflict, InvalidRequest
+from packyard.core.events import EventType
 from packyard.core.models import PackageFile, Principal, Publisher, Registry, RegistryType
-from packyard.core.permissions import Disclosure
+from packyard.core.permissions import OPERATOR, Disclosure
 from packyard.core.publishers import publisher_json
 from packyard.core.scopes import Scope
 from packyard.db import packages as queries
@@ -44,6 +45,7 @@ from packyard.services.attestations import (
     verify_attestations,
 )
 from packyard.services.composites import source_upstream_slugs
+from packyard.services.events import record_package
 from packyard.services.lifecycle import refuse_closed_project
 from packyard.services.registries import RegistryService
 from packyard.services.staging import StagedFile, StagingArea
@@ -110,16 +112,16 @@ class PublishService:
         verify: Callable[[CoreMetadata], None] | None = None,
         attestations: str | None = None,
         provenance: Provenance | None = None,
-        publisher: Publisher | None = None,
+        by: Principal = OPERATOR,
     ) -> PublishResult:
         """Inspect, store and record ``staged`` in ``registry``; the staged file is consumed.
 
         ``verify`` is called with the file's metadata before anything is stored (the upload
         API compares the form's claims with it); ``attestations`` (PEP 740 JSON) are
         verified (``services.attestations``) and kept with a newly recorded file, with the
-        provenance object they make; ``provenance`` is given by an import; ``publisher``
-        (trusted publishing) is recorded with a new file, and must be who signed the
-        attestations.
+        provenance object they make; ``provenance`` is given by an import; ``by`` is who
+        publishes (already authorized), its publisher (trusted publishing) recorded with a
+        new file, and it must be who signed the attestations.
 
         Raises InvalidDistribution for a bad file, Conflict when the name is taken by other
         bytes, InvalidRequest for attestations that do not verify, and whatever ``verify``
@@ -129,13 +131,13 @@ class PublishService:
             inspection = inspect_distribution(staged.path, staged.filename, self._limits)
             if verify is not None:
                 verify(inspection.metadata)
-            verified = _verified(attestations, staged, publisher)
+            verified = _verified(attestations, staged, by.publisher)
             existing = self._existing(registry, staged, inspection)
             if existing is not None:
                 result = PublishResult(existing, created=False)
             else:
                 self._store_blobs(staged, inspection)
-                result = self._record(registry, staged, inspection, verified, provenance, publisher)
+                result = self._record(registry, staged, inspection, verified, provenance, by)
             metrics.record_publish(staged.size, created=result.created)
             return result
         finally:
@@ -177,12 +179,12 @@ class PublishService:
         inspection: Inspection,
         verified: tuple[str, VerifiedProvenance] | None = None,
         provenance: Provenance | None = None,
-        publisher: Publisher | None = None,
+        by: Principal = OPERATOR,
     ) -> PublishResult:
         attestations = None if verified is None else verified[0]
         values = _package_values(registry, staged, inspection, self._now(), attestations)
         values["provenance"] = None if verified is None else verified[1].provenance_json
-        values["published_by"] = publisher_json(publisher)
+        values["published_by"] = publisher_json(by.publisher)
         if provenance is not None:
             values["created_at"] = provenance.uploaded_at
             values["imported_from"] = provenance.source
@@ -195,13 +197,17 @@ class PublishService:
                 queries.insert_package(session, values)
                 bump_serial(session, registry.id)
                 refresh_project(session, registry.id, values["project"])
+                package = package_from_values(values)
+                record_package(
+                    session, by, EventType.PACKAGE_CREATED, registry, package, self._now()
+                )
         except IntegrityError:
             # A concurrent publish of the same file name won the race.
             existing = self._existing(registry, staged)
             if existing is None:
                 raise
             return PublishResult(existing, created=False)
-        return PublishResult(package_from_values(values), created=True)
+        return PublishResult(package, created=True)
 
 
 def _verified(

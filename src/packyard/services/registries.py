@@ -16,9 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound, ValidationFailed
+from packyard.core.events import EventType, Subject, changed_fields, registry_state
 from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.names import is_slug, slugify
 from packyard.core.permissions import (
+    OPERATOR,
     Disclosure,
     allowed,
     authentication_required,
@@ -30,6 +32,7 @@ from packyard.core.scopes import Scope
 from packyard.db import registries as queries
 from packyard.db.members import grant_on_create
 from packyard.db.tables import OrganizationRow
+from packyard.services.events import record
 
 
 class RegistryService:
@@ -37,7 +40,9 @@ class RegistryService:
         self._sessions = sessions
         self._now = now
 
-    def create_organization(self, slug: str, name: str | None = None) -> Organization:
+    def create_organization(
+        self, slug: str, name: str | None = None, by: Principal = OPERATOR
+    ) -> Organization:
         """Create an organization; raises ValidationFailed for a bad or taken slug."""
         if not is_slug(slug):
             raise ValidationFailed(
@@ -49,6 +54,16 @@ class RegistryService:
         try:
             with self._sessions.begin() as session:
                 session.add(row)
+                session.flush()
+                record(
+                    session,
+                    by,
+                    EventType.ORGANIZATION_CREATED,
+                    organization_id=row.id,
+                    subject=Subject("organization", row.id, slug),
+                    changes=changed_fields({}, {"slug": slug, "name": row.name}),
+                    now=row.created_at,
+                )
         except IntegrityError:
             raise ValidationFailed(f"Organization {slug!r} already exists") from None
         return queries.organization_from_row(row)
@@ -166,6 +181,7 @@ class RegistryService:
                     principal.user_id,
                     self._now(),
                 )
+                record_registry_created(session, principal, created, self._now())
                 return created
         except IntegrityError:
             raise slug_taken(slugify(valid.name or ""), organization.slug) from None
@@ -188,7 +204,9 @@ class RegistryService:
         ensure_private(registry.type, bool(valid.public))
         try:
             with self._sessions.begin() as session:
-                return queries.change_registry(session, registry, valid)
+                changed = queries.change_registry(session, registry, valid)
+                record_registry_changed(session, principal, registry, changed, self._now())
+                return changed
         except IntegrityError:
             raise slug_taken(slugify(valid.name or ""), organization_slug) from None
 
@@ -207,7 +225,60 @@ class RegistryService:
         )
         with self._sessions.begin() as session:
             queries.delete_registry(session, registry.id)
+            record(
+                session,
+                principal,
+                EventType.REGISTRY_DELETED,
+                organization_id=registry.organization_id,
+                subject=_subject(registry),
+                registry=registry,
+                changes=changed_fields(registry_state(registry), {}),
+                now=self._now(),
+            )
         return registry
+
+
+def _subject(registry: Registry) -> Subject:
+    return Subject("registry", registry.id, registry.slug)
+
+
+def record_registry_created(
+    session: Session, principal: Principal, registry: Registry, now: datetime
+) -> None:
+    """The audit entry of a new registry, source or composite."""
+    record(
+        session,
+        principal,
+        EventType.REGISTRY_CREATED,
+        organization_id=registry.organization_id,
+        subject=_subject(registry),
+        registry=registry,
+        changes=changed_fields({}, registry_state(registry)),
+        now=now,
+    )
+
+
+def record_registry_changed(
+    session: Session, principal: Principal, before: Registry, after: Registry, now: datetime
+) -> None:
+    """REGISTRY_UPDATED with the fields that changed, and REGISTRY_VISIBILITY_CHANGED too
+    when it went public or private (Buildkite logs both)."""
+    changes = changed_fields(registry_state(before), registry_state(after))
+    if not changes:
+        return
+    for event_type in (EventType.REGISTRY_UPDATED, EventType.REGISTRY_VISIBILITY_CHANGED):
+        if event_type is EventType.REGISTRY_VISIBILITY_CHANGED and "public" not in changes:
+            continue
+        record(
+            session,
+            principal,
+            event_type,
+            organization_id=after.organization_id,
+            subject=_subject(after),
+            registry=after,
+            changes=changes,
+            now=now,
+        )
 
 
 def ensure_private(registry_type: RegistryType, public: bool) -> None:

@@ -9,12 +9,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound, ValidationFailed
+from packyard.core.events import EventType, Subject, changed_fields
 from packyard.core.models import (
     AccessLevel,
     Organization,
@@ -32,6 +34,7 @@ from packyard.core.permissions import (
 )
 from packyard.core.scopes import Scope
 from packyard.db.tables import MembershipRow, TeamMemberRow, TeamRegistryRow, TeamRow, UserRow
+from packyard.services.events import record
 from packyard.services.registries import RegistryService
 
 MAX_NAME_LENGTH = 200
@@ -151,6 +154,10 @@ class TeamService:
                             created_at=now,
                         )
                     )
+                created = team_from_row(row)
+                self._record(
+                    session, principal, EventType.TEAM_CREATED, created, {}, _state(created)
+                )
         except IntegrityError:
             raise ValidationFailed(
                 f"A team with slug {row.slug!r} already exists in {organization_slug!r}"
@@ -178,7 +185,16 @@ class TeamService:
                 if "default" in fields.given and fields.default is not None:
                     row.is_default = fields.default
                 session.flush()
-                return team_from_row(row)
+                changed = team_from_row(row)
+                self._record(
+                    session,
+                    principal,
+                    EventType.TEAM_UPDATED,
+                    changed,
+                    _state(team),
+                    _state(changed),
+                )
+                return changed
         except IntegrityError:
             raise ValidationFailed(f"Another team is already called {fields.name!r}") from None
 
@@ -190,6 +206,7 @@ class TeamService:
             session.execute(delete(TeamMemberRow).where(TeamMemberRow.team_id == team.id))
             session.execute(delete(TeamRegistryRow).where(TeamRegistryRow.team_id == team.id))
             session.execute(delete(TeamRow).where(TeamRow.id == team.id))
+            self._record(session, principal, EventType.TEAM_DELETED, team, _state(team), {})
         return team
 
     # Members.
@@ -222,6 +239,8 @@ class TeamService:
             )
             session.add(row)
             session.flush()
+            after = {"user": user.email, "role": chosen.value}
+            self._record(session, principal, EventType.TEAM_MEMBER_CREATED, team, {}, after)
             return _member(row, user)
 
     def change_member(
@@ -231,7 +250,10 @@ class TeamService:
         chosen = _role(role)
         with self._sessions.begin() as session:
             row, user = _membership(session, team, user_id)
+            before = {"user": user.email, "role": row.role}
             row.role = chosen.value
+            after = {"user": user.email, "role": chosen.value}
+            self._record(session, principal, EventType.TEAM_MEMBER_UPDATED, team, before, after)
             return _member(row, user)
 
     def remove_member(
@@ -241,8 +263,10 @@ class TeamService:
         next request."""
         team = self._team(principal, organization_slug, team_id, Scope.WRITE_TEAMS)
         with self._sessions.begin() as session:
-            row, _ = _membership(session, team, user_id)
+            row, user = _membership(session, team, user_id)
+            before = {"user": user.email, "role": row.role}
             session.delete(row)
+            self._record(session, principal, EventType.TEAM_MEMBER_DELETED, team, before, {})
 
     # Registry access.
 
@@ -280,6 +304,7 @@ class TeamService:
         chosen = _level(level)
         with self._sessions.begin() as session:
             row = session.get(TeamRegistryRow, (team.id, registry.id))
+            before = {} if row is None else {"access_level": row.access_level}
             if row is None:
                 row = TeamRegistryRow(
                     team_id=team.id,
@@ -289,6 +314,10 @@ class TeamService:
                 )
                 session.add(row)
             row.access_level = chosen.value
+            after = {"access_level": chosen.value}
+            self._record(
+                session, principal, EventType.TEAM_REGISTRY_CREATED, team, before, after, registry
+            )
             return TeamAccess(team, registry, chosen, row.created_at)
 
     def revoke(
@@ -299,7 +328,11 @@ class TeamService:
             row = session.get(TeamRegistryRow, (team.id, registry.id))
             if row is None:
                 raise NotFound(f"Team {team.slug!r} has no access to {registry.slug!r}")
+            before = {"access_level": row.access_level}
             session.delete(row)
+            self._record(
+                session, principal, EventType.TEAM_REGISTRY_DELETED, team, before, {}, registry
+            )
 
     def _grantable(
         self, principal: Principal, organization_slug: str, registry_slug: str, team_id: str
@@ -309,6 +342,27 @@ class TeamService:
         )
         team = self._team(principal, organization_slug, team_id, Scope.WRITE_TEAMS)
         return registry, team
+
+    def _record(
+        self,
+        session: Session,
+        principal: Principal,
+        event_type: EventType,
+        team: Team,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        registry: Registry | None = None,
+    ) -> None:
+        record(
+            session,
+            principal,
+            event_type,
+            organization_id=team.organization_id,
+            subject=Subject("team", team.id, team.slug),
+            registry=registry,
+            changes=changed_fields(before, after),
+            now=self._now(),
+        )
 
     def teams_of_organization(self, organization: Organization) -> list[Team]:
         """Every team of the organization (for pages that filter with the predicate)."""
@@ -392,3 +446,13 @@ def _validate(fields: TeamFields, *, create: bool) -> None:
         problems.append("privacy: must be 'visible' or 'secret'")
     if problems:
         raise ValidationFailed("The team's fields are not acceptable", problems)
+
+
+def _state(team: Team) -> dict[str, Any]:
+    return {
+        "name": team.name,
+        "slug": team.slug,
+        "description": team.description,
+        "privacy": team.privacy.value,
+        "default": team.default,
+    }

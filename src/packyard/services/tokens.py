@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound, PermissionDenied, Unauthenticated, ValidationFailed
+from packyard.core.events import EventType, Subject, changed_fields
 from packyard.core.models import Principal, PrincipalKind, Registry, Token
 from packyard.core.names import looks_like_id
 from packyard.core.permissions import (
@@ -34,6 +35,7 @@ from packyard.core.permissions import (
 from packyard.core.scopes import Scope
 from packyard.db import tokens as queries
 from packyard.db.tokens import hash_secret
+from packyard.services.events import record
 from packyard.services.oidc import MINTED_PREFIX, OidcService
 from packyard.services.oidc_keys import looks_like_jwt
 from packyard.services.registries import RegistryService
@@ -141,6 +143,10 @@ class TokenService:
             principal, organization_slug, Scope.READ_PACKAGES, disclosure
         )
         with self._sessions.begin() as session:
+            # Recorded first: a token revoking itself is still there to name the actor.
+            token = queries.token_by_id(session, token_id) if looks_like_id(token_id) else None
+            if token is not None:
+                self._record(session, principal, EventType.API_ACCESS_TOKEN_DELETED, token)
             if not queries.delete_access_token(
                 session, organization.id, token_id, _only_own(principal)
             ):
@@ -172,7 +178,7 @@ class TokenService:
         """Mint a read-only token for the registry."""
         registry = self._manageable(principal, organization_slug, registry_slug, disclosure)
         issued = self._issue(
-            principal, registry.organization_id, registry.id, frozenset(), description
+            principal, registry.organization_id, registry, frozenset(), description
         )
         return registry, issued
 
@@ -205,8 +211,18 @@ class TokenService:
         registry = self._manageable(principal, organization_slug, registry_slug, disclosure)
         cleaned = _checked_description(description)
         with self._sessions.begin() as session:
+            before = _found(
+                queries.registry_token(session, registry.id, token_id), registry, token_id
+            )
             token = queries.describe_registry_token(session, registry.id, token_id, cleaned)
             token = _found(token, registry, token_id)
+            changes = changed_fields(
+                {"description": before.description}, {"description": token.description}
+            )
+            if changes:
+                self._record(
+                    session, principal, EventType.REGISTRY_TOKEN_UPDATED, token, registry, changes
+                )
         return registry, self._with_usage(token)
 
     def revoke_registry_token(
@@ -220,6 +236,9 @@ class TokenService:
         """Delete a registry token: it stops working with the next request."""
         registry = self._manageable(principal, organization_slug, registry_slug, disclosure)
         with self._sessions.begin() as session:
+            token = queries.registry_token(session, registry.id, token_id)
+            if token is not None:
+                self._record(session, principal, EventType.REGISTRY_TOKEN_DELETED, token, registry)
             if not looks_like_id(token_id) or not queries.delete_registry_token(
                 session, registry.id, token_id
             ):
@@ -242,6 +261,14 @@ class TokenService:
         if principal.token_id is None:
             raise authentication_required(Disclosure.API)
         with self._sessions.begin() as session:
+            token = queries.token_by_id(session, principal.token_id)
+            if token is not None:
+                deleted = (
+                    EventType.API_ACCESS_TOKEN_DELETED
+                    if token.registry_id is None
+                    else EventType.REGISTRY_TOKEN_DELETED
+                )
+                self._record(session, principal, deleted, token)
             queries.delete_token(session, principal.token_id)
 
     def _manageable(
@@ -259,7 +286,7 @@ class TokenService:
         self,
         creator: Principal,
         organization_id: str,
-        registry_id: str | None,
+        registry: Registry | None,
         scopes: frozenset[Scope],
         description: str,
         user_id: str | None = None,
@@ -270,7 +297,7 @@ class TokenService:
                 session,
                 queries.NewToken(
                     organization_id=organization_id,
-                    registry_id=registry_id,
+                    registry_id=registry.id if registry is not None else None,
                     secret_sha256=hash_secret(secret),
                     scopes=scopes,
                     description=_checked_description(description),
@@ -280,7 +307,37 @@ class TokenService:
                     user_id=user_id,
                 ),
             )
+            created = (
+                EventType.API_ACCESS_TOKEN_CREATED
+                if registry is None
+                else EventType.REGISTRY_TOKEN_CREATED
+            )
+            fields = {"description": token.description, "scopes": sorted(token.scopes)}
+            if user_id is not None:
+                fields["user_id"] = user_id
+            # Never the secret: the log names the token by id and description only.
+            self._record(session, creator, created, token, registry, changed_fields({}, fields))
         return IssuedToken(token, secret)
+
+    def _record(
+        self,
+        session: Session,
+        principal: Principal,
+        event_type: EventType,
+        token: Token,
+        registry: Registry | None = None,
+        changes: dict[str, tuple[object, object]] | None = None,
+    ) -> None:
+        record(
+            session,
+            principal,
+            event_type,
+            organization_id=token.organization_id,
+            subject=Subject("token", token.id, token.description),
+            registry=registry,
+            changes=changes,
+            now=self._now(),
+        )
 
     def _with_usage(self, token: Token) -> Token:
         pending = self.usage.pending(token.id)

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from packyard.core.errors import InvalidRequest
-from packyard.core.models import Publisher, Registry
+from packyard.core.models import Principal, Registry
 from packyard.core.names import normalize_project, normalize_version
 from packyard.dists.metadata import CoreMetadata
 from packyard.services.attestations import parse_attestations
@@ -137,7 +137,7 @@ def publish_upload(
     registry: Registry,
     form: UploadForm,
     staged: StagedFile,
-    publisher: Publisher | None = None,
+    by: Principal,
 ) -> PublishResult:
     """Check what the form promises about ``staged``, then publish it; ``staged`` is consumed.
 
@@ -156,5 +156,5 @@ def publish_upload(
         staged,
         verify=lambda metadata: check_release(form, metadata),
         attestations=form.attestations,
-        publisher=publisher,
+        by=by,
     )

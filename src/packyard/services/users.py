@@ -27,7 +27,9 @@ from packyard.core.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from packyard.core.models import ANONYMOUS, Organization, Principal
+from packyard.core.events import Actor, Change, EventType, Subject, changed_fields
+from packyard.core.models import ANONYMOUS, Organization, Principal, PrincipalKind
+from packyard.core.permissions import OPERATOR
 from packyard.db.members import user_in
 from packyard.db.tables import (
     MembershipRow,
@@ -36,6 +38,7 @@ from packyard.db.tables import (
     UserRow,
     UserSessionRow,
 )
+from packyard.services.events import record
 from packyard.services.registries import RegistryService
 
 MIN_PASSWORD_LENGTH = 8
@@ -131,7 +134,13 @@ class UserService:
         return self._csrf_key
 
     def create_user(
-        self, email: str, organization_slug: str, password: str, *, admin: bool = False
+        self,
+        email: str,
+        organization_slug: str,
+        password: str,
+        *,
+        admin: bool = False,
+        by: Principal = OPERATOR,
     ) -> User:
         """Create a user who belongs to the organization (as an admin when ``admin``).
 
@@ -158,6 +167,9 @@ class UserService:
                         user_id=row.id, organization_id=organization.id, admin=admin, created_at=now
                     )
                 )
+                session.flush()
+                changes = changed_fields({}, {"email": address, "admin": admin})
+                _record_user(session, by, EventType.USER_CREATED, row, now, changes)
         except IntegrityError:
             raise ValidationFailed(f"A user with email {address!r} already exists") from None
         return User(row.id, row.email, row.created_at)
@@ -180,8 +192,18 @@ class UserService:
             self._verify(self._decoy_hash, password)
             raise Unauthenticated(WRONG_CREDENTIALS)
         if not self._verify(row.password_hash, password):
+            with self._sessions.begin() as session:
+                _record_user(session, _self(row), EventType.USER_SIGN_IN_FAILED, row, self._now())
             raise Unauthenticated(WRONG_CREDENTIALS)
         return self._start_session(row)
+
+    def note_locked(self, email: str) -> None:
+        """Record that sign-ins to ``email`` are now being held back (the web layer's
+        throttle decided so); nothing for an unknown email."""
+        with self._sessions.begin() as session:
+            row = session.scalar(select(UserRow).where(UserRow.email == normalize_email(email)))
+            if row is not None:
+                _record_user(session, _self(row), EventType.USER_LOCKED, row, self._now())
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
@@ -208,6 +230,7 @@ class UserService:
                     expires_at=expires_at,
                 )
             )
+            _record_user(session, _self(row), EventType.USER_SIGNED_IN, row, now)
         return NewSession(secret, expires_at)
 
     def signed_in(self, secret: str | None) -> SignedIn | None:
@@ -289,3 +312,33 @@ def _check_password(password: str) -> None:
         raise ValidationFailed(f"A password needs at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise ValidationFailed(f"A password may have at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def _self(row: UserRow) -> Actor:
+    """A person acting for themselves (signing in)."""
+    return Actor(kind=PrincipalKind.USER.value, id=row.id, name=row.email)
+
+
+def _record_user(
+    session: Session,
+    by: Principal | Actor,
+    event_type: EventType,
+    row: UserRow,
+    now: datetime,
+    changes: dict[str, Change] | None = None,
+) -> None:
+    """One entry in each organization the user belongs to: a person is not an
+    organization's, and each organization's admins see what concerns their members."""
+    organizations = session.scalars(
+        select(MembershipRow.organization_id).where(MembershipRow.user_id == row.id)
+    ).all()
+    for organization_id in organizations:
+        record(
+            session,
+            by,
+            event_type,
+            organization_id=organization_id,
+            subject=Subject("user", row.id, row.email),
+            changes=changes,
+            now=now,
+        )

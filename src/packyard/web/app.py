@@ -17,6 +17,7 @@ from packyard.bootstrap import Services
 from packyard.settings import Settings
 from packyard.web.api import (
     access_token,
+    audit,
     instructions,
     lifecycle,
     oidc,
@@ -33,6 +34,7 @@ from packyard.web.errors import install_error_handlers
 from packyard.web.gate import RequestGate
 from packyard.web.limits import HeaderSizeLimit
 from packyard.web.observability.layer import observed
+from packyard.web.origin import RequestOrigin
 from packyard.web.response_headers import ResponseHeaders
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
@@ -46,7 +48,8 @@ log = logging.getLogger(__name__)
 
 def create_app(services: Services) -> ASGIApp:
     """The application behind plain-ASGI layers, outermost first: the trusted proxy's
-    client address and scheme (when PACKYARD_TRUSTED_PROXIES names one), the observer
+    client address and scheme (when PACKYARD_TRUSTED_PROXIES names one), the request's
+    origin for the audit log (web.origin), the observer
     (request ids, metrics, the access log, health and /metrics: web.observability), the
     header-size limit, the headers every response gets (web.response_headers), the request
     gate (Host, authentication before the body, small bodies: web.gate), and the fast path
@@ -57,7 +60,7 @@ def create_app(services: Services) -> ASGIApp:
     )
     gate = RequestGate(fast_path, services.settings, services.tokens, app.state.auth_limiter)
     layered = observed(HeaderSizeLimit(ResponseHeaders(gate)), services)
-    return _behind_trusted_proxies(layered, services.settings)
+    return _behind_trusted_proxies(RequestOrigin(layered), services.settings)
 
 
 def _behind_trusted_proxies(app: ASGIApp, settings: Settings) -> ASGIApp:
@@ -76,9 +79,11 @@ def create_framework_app(services: Services) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         flusher = asyncio.create_task(_flush_download_counts(services))
+        await services.scheduler.start()
         try:
             yield
         finally:
+            await services.scheduler.stop()
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
@@ -108,6 +113,7 @@ def create_framework_app(services: Services) -> FastAPI:
     app.include_router(teams.access_router)
     app.include_router(oidc.router)
     app.include_router(api_search.router)
+    app.include_router(audit.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
     install_docs(app)  # before the UI: its /static/docs mount must come before /static

@@ -120,7 +120,9 @@ class SignInThrottle:
                 seconds,
             )
 
-    def failed(self, client: str, email: str) -> None:
+    def failed(self, client: str, email: str) -> bool:
+        """Count a failure; True when it is the one that starts the delays (the account
+        is now locked for this address: the audit log records it)."""
         key = (client_key(client), email)
         now = self._clock()
         with self._lock:
@@ -131,6 +133,7 @@ class SignInThrottle:
             if len(self._failures) > MAX_TRACKED_CLIENTS:
                 kept = sorted(self._failures.items(), key=lambda item: item[1], reverse=True)
                 self._failures = dict(kept[:KEPT_AFTER_EVICTION])
+        return count + 1 == FREE_SIGN_IN_FAILURES
 
     def succeeded(self, client: str, email: str) -> None:
         with self._lock:

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from packyard.core.errors import InvalidRequest
-from packyard.core.models import Principal, Publisher, Registry
+from packyard.core.models import Principal, Registry
 from packyard.core.permissions import Disclosure, authentication_required
 from packyard.services.packages import DEFAULT_PER_PAGE, MAX_PER_PAGE, PackagePage, PackageQuery
 from packyard.services.publishing import PublishResult
@@ -59,23 +59,22 @@ async def _publish_target(
     organization: str,
     registry: str,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> tuple[Registry, Publisher | None]:
-    """The registry to publish into and, through trusted publishing, who publishes. The
+) -> tuple[Registry, Principal]:
+    """The registry to publish into and who publishes. The
     caller is authenticated and authorized in one worker-thread trip
     (``web.auth.authorized``), before the body is read. As on every REST route, an
     anonymous caller is asked for a Bearer token."""
     services = services_of(request)
 
-    def authorize(principal: Principal) -> tuple[Registry, Publisher | None]:
+    def authorize(principal: Principal) -> tuple[Registry, Principal]:
         if principal.is_anonymous:
             raise authentication_required(Disclosure.API)
-        found = services.publishing.authorize(principal, organization, registry)
-        return found, principal.publisher
+        return services.publishing.authorize(principal, organization, registry), principal
 
     return await authorized(request, services.tokens, authorize)
 
 
-PublishTarget = Annotated[tuple[Registry, Publisher | None], Depends(_publish_target)]
+PublishTarget = Annotated[tuple[Registry, Principal], Depends(_publish_target)]
 
 
 @router.post(
@@ -96,15 +95,13 @@ async def publish_package(
     request: Request, organization: str, registry: str, target: PublishTarget
 ) -> schemas.PublishedPackage:
     publishing = services_of(request).publishing
-    found, publisher = target
+    found, principal = target
 
     def publish(form: ReceivedForm) -> PublishResult:
         if form.file is None:
             raise InvalidRequest('No file in the request: send it as the form field "file"')
         attestations = form.get(ATTESTATION_FIELD)
-        return publishing.publish(
-            found, form.file, attestations=attestations or None, publisher=publisher
-        )
+        return publishing.publish(found, form.file, attestations=attestations or None, by=principal)
 
     # The body's last bytes are parsed and the file published in one worker-thread trip.
     result = await receive_form_then(

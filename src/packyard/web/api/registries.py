@@ -94,7 +94,7 @@ async def create_registry(
             services.registries.create, principal, organization, fields, Disclosure.API
         )
     if policy is not None:
-        await run_in_threadpool(services.oidc.save_policy, created, policy)
+        await run_in_threadpool(services.oidc.save_policy, created, policy, principal)
     return await _out(request, created)
 
 
@@ -151,7 +151,7 @@ async def update_registry(
         Disclosure.API,
     )
     if "oidc_policy" in body.model_fields_set:
-        await run_in_threadpool(services_of(request).oidc.save_policy, changed, policy)
+        await run_in_threadpool(services_of(request).oidc.save_policy, changed, policy, principal)
     return await _out(request, changed)
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from packyard.core.composite import CompositeSettings
+from packyard.core.composite import CompositeSettings, settings_fields
 from packyard.core.models import Registry
 from packyard.core.permissions import Disclosure
 from packyard.core.scopes import Scope
@@ -39,15 +39,7 @@ class UpstreamList(BaseModel):
 
 def composite_json(settings: CompositeSettings) -> dict[str, Any]:
     """The fields a composite's registry object carries (REST answers)."""
-    policy = settings.policy
-    age = policy.min_release_age
-    return {
-        "upstreams": [u.slug for u in settings.upstreams],
-        "public_overrides": sorted(policy.public_overrides),
-        "pypi_files": policy.pypi_files.value,
-        "min_release_age": None if age is None else int(age.total_seconds()),
-        "cooldown_exempt": sorted(policy.cooldown_exempt),
-    }
+    return settings_fields(settings)
 
 
 async def _registry(request: Request, organization: str, registry: str, scope: Scope) -> Registry:
@@ -81,5 +73,6 @@ async def put_upstreams(
 ) -> UpstreamList:
     target = await _registry(request, organization, registry, Scope.WRITE_REGISTRIES)
     composites = services_of(request).composites
-    settings = await run_in_threadpool(composites.set_upstreams, target, body.upstreams)
+    principal = await api_principal(request)
+    settings = await run_in_threadpool(composites.set_upstreams, target, body.upstreams, principal)
     return UpstreamList(upstreams=[u.slug for u in settings.upstreams])

@@ -44,13 +44,10 @@ async def upload(request: Request, organization: str, registry: str) -> Response
 async def _upload(request: Request, organization: str, registry: str) -> Response:
     services = services_of(request)
     publishing = services.publishing
-    target, publisher = await authorized(
+    target, principal = await authorized(
         request,
         services.tokens,
-        lambda principal: (
-            publishing.authorize(principal, organization, registry),
-            principal.publisher,
-        ),
+        lambda principal: (publishing.authorize(principal, organization, registry), principal),
     )
 
     def publish(received: ReceivedForm) -> PublishResult:
@@ -59,7 +56,7 @@ async def _upload(request: Request, organization: str, registry: str) -> Respons
                 f'No file in the upload: send it as the form field "{CONTENT_FIELD}"'
             )
         form = UploadForm.from_fields(received.fields)
-        return publish_upload(publishing, target, form, received.file, publisher)
+        return publish_upload(publishing, target, form, received.file, principal)
 
     # The body's last bytes are parsed and the file published in one worker-thread trip.
     result = await receive_form_then(

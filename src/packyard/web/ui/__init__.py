@@ -12,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from packyard.web.ui import (
     accounts,
+    audit,
     composites,
     lifecycle,
     packages,
@@ -36,6 +37,7 @@ ROUTERS = (
     tokens.router,
     teams.router,
     search.router,
+    audit.router,
 )
 
 

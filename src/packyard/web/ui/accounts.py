@@ -100,7 +100,8 @@ async def _throttled_sign_in(request: Request, email: str, password: str) -> New
     try:
         session = await run_in_threadpool(users.sign_in, email, password)
     except Unauthenticated:
-        throttle.failed(client, address)
+        if throttle.failed(client, address):
+            await run_in_threadpool(users.note_locked, address)
         limiter.failed(client)
         raise
     throttle.succeeded(client, address)

@@ -1,0 +1,105 @@
+"""Queries on the audit log: appending an entry, and reading an organization's entries
+newest first, by keyset pages on ``audit_events.seq`` (which only grows)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from packyard.core.events import (
+    Actor,
+    AuditEntry,
+    AuditFilter,
+    EventType,
+    Origin,
+    Subject,
+    actor_from_json,
+)
+from packyard.db.tables import AuditEventRow, TokenRow, UserRow
+
+
+def append(
+    session: Session,
+    organization_id: str,
+    event_type: EventType,
+    actor: Actor,
+    subject: Subject,
+    registry: tuple[str, str] | None,
+    origin: Origin,
+    changes: dict[str, Any],
+    now: datetime,
+) -> AuditEntry:
+    """Add one entry to the organization's log; ``registry`` is (id, slug)."""
+    row = AuditEventRow(
+        id=str(uuid.uuid4()),
+        organization_id=organization_id,
+        type=event_type.value,
+        actor=actor.as_json(),
+        actor_id=actor.id,
+        subject_type=subject.type,
+        subject_id=subject.id,
+        subject_name=subject.name[:500],
+        registry_id=registry[0] if registry else None,
+        registry_slug=registry[1] if registry else None,
+        client_address=origin.address,
+        user_agent=origin.user_agent,
+        changes=changes,
+        occurred_at=now,
+    )
+    session.add(row)
+    session.flush()  # the seq, for the entry returned
+    return entry_from_row(row)
+
+
+def token_description(session: Session, token_id: str) -> str | None:
+    return session.scalar(select(TokenRow.description).where(TokenRow.id == token_id))
+
+
+def user_email(session: Session, user_id: str) -> str | None:
+    return session.scalar(select(UserRow.email).where(UserRow.id == user_id))
+
+
+def entries(
+    session: Session,
+    organization_id: str,
+    wanted: AuditFilter,
+    before_seq: int | None,
+    limit: int,
+) -> list[AuditEntry]:
+    """The organization's entries matching ``wanted``, newest first, older than
+    ``before_seq`` when given (the cursor), at most ``limit``."""
+    query = select(AuditEventRow).where(AuditEventRow.organization_id == organization_id)
+    if before_seq is not None:
+        query = query.where(AuditEventRow.seq < before_seq)
+    if wanted.types:
+        query = query.where(AuditEventRow.type.in_(sorted(t.value for t in wanted.types)))
+    if wanted.registry_slug is not None:
+        query = query.where(AuditEventRow.registry_slug == wanted.registry_slug)
+    if wanted.actor_id is not None:
+        query = query.where(AuditEventRow.actor_id == wanted.actor_id)
+    if wanted.since is not None:
+        query = query.where(AuditEventRow.occurred_at >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(AuditEventRow.occurred_at < wanted.until)
+    rows = session.scalars(query.order_by(AuditEventRow.seq.desc()).limit(limit))
+    return [entry_from_row(row) for row in rows]
+
+
+def entry_from_row(row: AuditEventRow) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        seq=row.seq,
+        organization_id=row.organization_id,
+        type=EventType(row.type),
+        actor=actor_from_json(row.actor),
+        subject=Subject(row.subject_type, row.subject_id, row.subject_name),
+        registry_id=row.registry_id,
+        registry_slug=row.registry_slug,
+        origin=Origin(row.client_address, row.user_agent),
+        changes={name: (pair[0], pair[1]) for name, pair in (row.changes or {}).items()},
+        occurred_at=row.occurred_at,
+    )

@@ -1,0 +1,126 @@
+"""Recording what changed: the one function every state change calls in its transaction.
+
+``record(session, by, EventType.X, ...)`` appends an audit entry (``core.events``) in the
+caller's transaction, so the log cannot disagree with the data: the change and its entry
+commit together or not at all. The actor comes from the caller's Principal (a token's
+description and a user's email are looked up here); the client address and user agent
+from ``core.events.ORIGIN``, which the web layer sets per request. Never pass a secret in
+``changes``.
+
+Other helpers (lifecycle, retention, ...) call ``record`` too; nothing else writes the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from packyard.core.events import (
+    ORIGIN,
+    Actor,
+    AuditEntry,
+    Change,
+    EventType,
+    Subject,
+    bare_actor,
+    changed_fields,
+)
+from packyard.core.models import PackageFile, Principal, PrincipalKind, Registry
+from packyard.db import audit as queries
+
+
+def record(
+    session: Session,
+    by: Principal | Actor,
+    event_type: EventType,
+    *,
+    organization_id: str,
+    subject: Subject,
+    now: datetime,
+    registry: Registry | None = None,
+    changes: Mapping[str, Change] | None = None,
+) -> AuditEntry:
+    """Append one audit entry in ``session``'s transaction and return it."""
+    actor = by if isinstance(by, Actor) else actor_of(session, by)
+    return queries.append(
+        session,
+        organization_id,
+        event_type,
+        actor,
+        subject,
+        (registry.id, registry.slug) if registry is not None else None,
+        ORIGIN.get(),
+        _jsonable(changes or {}),
+        now,
+    )
+
+
+def record_package(
+    session: Session,
+    by: Principal | Actor,
+    event_type: EventType,
+    registry: Registry,
+    package: PackageFile,
+    now: datetime,
+    changes: Mapping[str, Change] | None = None,
+) -> AuditEntry:
+    """Record an event about one file of ``registry`` (published, deleted, copied,
+    yanked, unyanked); the changes default to the file's identity as "after" (or "before",
+    for a deletion)."""
+    if changes is None:
+        identity = package_identity(package)
+        gone = event_type is EventType.PACKAGE_DELETED
+        changes = changed_fields(identity if gone else {}, {} if gone else identity)
+    return record(
+        session,
+        by,
+        event_type,
+        organization_id=registry.organization_id,
+        subject=Subject("package", package.id, package.filename),
+        registry=registry,
+        changes=changes,
+        now=now,
+    )
+
+
+def package_identity(package: PackageFile) -> dict[str, Any]:
+    return {
+        "name": package.name,
+        "version": package.version,
+        "filename": package.filename,
+        "sha256": package.digests.sha256,
+    }
+
+
+def actor_of(session: Session, principal: Principal) -> Actor:
+    """Who ``principal`` is, as the log names them: a token with its description, a user
+    with their email, an OIDC identity with its issuer and subject."""
+    actor = bare_actor(principal)
+    if actor.id is None or principal.kind is PrincipalKind.OIDC:
+        return actor
+    if principal.token_id is not None:
+        name = queries.token_description(session, principal.token_id)
+    else:
+        name = queries.user_email(session, actor.id)
+    return Actor(kind=actor.kind, id=actor.id, name=name)
+
+
+def _jsonable(changes: Mapping[str, Change]) -> dict[str, list[Any]]:
+    """``{field: [before, after]}`` with values JSON can hold (sets become sorted lists,
+    anything else unknown its text)."""
+    return {name: [_plain(before), _plain(after)] for name, (before, after) in changes.items()}
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
