@@ -40,13 +40,14 @@ from packyard.services.importing import ImportService
 from packyard.services.index import IndexService
 from packyard.services.integrity import IntegrityService
 from packyard.services.lifecycle import LifecycleService
-from packyard.services.maintenance import blob_gc_job, staging_sweep_job
+from packyard.services.maintenance import blob_gc_job, retention_job, staging_sweep_job
 from packyard.services.oidc import OidcService
 from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.organizations import OrganizationService
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
+from packyard.services.retention import RetentionService
 from packyard.services.scheduler import LeaseKeeper, Scheduler
 from packyard.services.search import SearchService
 from packyard.services.staging import StagingArea
@@ -91,6 +92,8 @@ class Services:
     oidc: OidcService
     # The audit log (written by services.events.record in each change's transaction).
     audit: AuditService
+    # Retention policies of source registries (docs/retention.md).
+    retention: RetentionService
     # Background jobs (services.scheduler): started by the app's lifespan only.
     scheduler: Scheduler
 
@@ -186,7 +189,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     blobs = make_blob_store(settings.effective_storage_url, s3_redirect=settings.s3_redirect)
     registries = RegistryService(sessions=sessions, now=utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
-    counter = DownloadCounter(sessions)
+    counter = DownloadCounter(sessions, utc_now)
     composites = CompositeService(sessions=sessions, registries=registries, now=utc_now)
     http = UpstreamHttp(settings)
     pypi = PypiUpstream(
@@ -217,6 +220,9 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     # One counter (one dedicated connection) for every cache validated by it.
     changes = change_counter(engine)
     composite_index = CompositeIndexService(sessions, composites, pypi, utc_now, changes)
+    packages = PackageService(
+        sessions=sessions, registries=registries, counter=counter, now=utc_now
+    )
     services = Services(
         settings=settings,
         engine=engine,
@@ -227,9 +233,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         downloads=DownloadService(sessions, blobs, counter, composite_index),
         composites=composites,
         http=http,
-        packages=PackageService(
-            sessions=sessions, registries=registries, counter=counter, now=utc_now
-        ),
+        packages=packages,
         lifecycle=LifecycleService(sessions, registries, utc_now),
         users=UserService(sessions, registries, utc_now),
         teams=TeamService(sessions, registries, utc_now),
@@ -242,6 +246,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         exporting=ExportService(sessions, registries, blobs, utc_now),
         oidc=oidc,
         audit=AuditService(sessions, registries),
+        retention=RetentionService(sessions, registries, packages, utc_now),
         scheduler=Scheduler(LeaseKeeper(sessions, utc_now)),
     )
     schedule_jobs(services, staging)
@@ -258,6 +263,7 @@ def schedule_jobs(services: Services, staging: StagingArea) -> None:
     scheduler.add(
         blob_gc_job(services.integrity, timedelta(seconds=settings.blob_grace_seconds), interval)
     )
+    scheduler.add(retention_job(services.retention, interval))
 
 
 def build_backup(settings: Settings) -> BackupService:
