@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from tests.support.moving import import_json
 DAY = 24 * 3600
 
 
-def import_aged(registry: Registry, folder: Path, dists: list[tuple[Dist, float]]) -> None:
+def import_aged(registry: Registry, folder: Path, dists: Sequence[tuple[Dist, float]]) -> None:
     """Import each wheel of ``dists`` into ``registry``, uploaded that many days ago."""
     folder.mkdir(parents=True, exist_ok=True)
     for dist, days_ago in dists:
