@@ -159,10 +159,12 @@ class PublishService:
             return _same_bytes_or_conflict(queries.package_by_seq(session, seq), staged)
 
     def _store_blobs(self, staged: StagedFile, inspection: Inspection) -> None:
+        """The file and its metadata, stored together (one wait on the disk for both)."""
+        metadata: dict[str, bytes] = {}
         if inspection.wheel_metadata is not None:
             key = hashlib.sha256(inspection.wheel_metadata).hexdigest()
-            self._blobs.put_bytes(key, inspection.wheel_metadata)
-        self._blobs.put_file(staged.digests.sha256, staged.path)
+            metadata[key] = inspection.wheel_metadata
+        self._blobs.put_all({staged.digests.sha256: staged.path}, metadata)
 
     def _record(
         self,
