@@ -4,6 +4,7 @@ real run, and the run's deletions taking the user's delete path."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -154,3 +155,26 @@ def test_a_reader_may_not_preview_or_run_retention(
     reader.call("POST", f"/registries/{registry}/retention/run", expect=403)
     reader.call("POST", f"/registries/{registry}/retention/preview", expect=403)
     assert reader.call("GET", f"/registries/{registry}/retention").json()["keep_latest"] == 1
+
+
+def test_the_command_line_sets_previews_and_runs_a_policy(
+    admin: Api, registry: str, tmp_path: Path
+) -> None:
+    yard = admin.yard
+    import_aged(admin.registry(registry), tmp_path, [(Dist("cmd", v), 9) for v in "123"])
+    org = admin.organization
+    yard.cli("retention", "set", org, registry, "--keep-latest", "1", "--exempt", "other-*")
+    rest = admin.call("GET", f"/registries/{registry}/retention").json()
+    assert (rest["keep_latest"], rest["exempt"]) == (1, ["other-*"])
+
+    planned = json.loads(yard.cli("retention", "preview", org, registry, "--json").stdout)
+    assert planned["files"] == preview(admin, registry)["files"]
+    assert filenames(planned) == _wheels("cmd", "1", "2")
+    done = json.loads(yard.cli("retention", "run", org, registry, "--json").stdout)
+    assert filenames(done) == filenames(planned)
+    assert done["files_deleted"] == 2
+    assert index_files(admin, registry, "cmd") == _wheels("cmd", "3")
+
+    refused = yard.cli("retention", "set", org, registry, "--keep-latest", "0", check=False)
+    assert refused.returncode == 1
+    assert "keep_latest must be at least 1" in refused.stderr

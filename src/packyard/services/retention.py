@@ -99,7 +99,9 @@ class RetentionService:
         registry = self._source_registry(principal, organization, registry_slug, disclosure)
         problems = policy_problems(policy)
         if problems:
-            raise ValidationFailed("The retention policy was not saved", problems)
+            raise ValidationFailed(
+                "The retention policy was not saved: " + "; ".join(problems), problems
+            )
         with self._sessions.begin() as session:
             queries.put_policy(session, registry.id, policy, self._now())
         return policy
