@@ -19,6 +19,7 @@ from packyard import __version__
 from packyard.blobs.base import BlobStore
 from packyard.blobs.local import LocalBlobStore
 from packyard.core.errors import InvalidRequest
+from packyard.db.blob_locks import blob_locks_for
 from packyard.db.engine import (
     change_counter,
     make_engine,
@@ -186,6 +187,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
             "The database schema is missing or out of date: run `packyard db upgrade`"
         )
     sessions = make_session_factory(engine)
+    blob_locks = blob_locks_for(engine)
     blobs = make_blob_store(settings.effective_storage_url, s3_redirect=settings.s3_redirect)
     registries = RegistryService(sessions=sessions, now=utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
@@ -216,6 +218,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         staging=staging,
         now=utc_now,
         limits=ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
+        blob_locks=blob_locks,
     )
     # One counter (one dedicated connection) for every cache validated by it.
     changes = change_counter(engine)
@@ -240,7 +243,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         organizations=OrganizationService(sessions, registries, utc_now),
         search=SearchService(sessions, registries),
         access=ReadAccess(sessions, tokens, registries, changes),
-        integrity=IntegrityService(sessions, blobs, utc_now),
+        integrity=IntegrityService(sessions, blobs, utc_now, blob_locks),
         blobs=blobs,
         importing=ImportService(sessions, registries, publishing, utc_now),
         exporting=ExportService(sessions, registries, blobs, utc_now),
