@@ -19,6 +19,7 @@ from packyard import __version__
 from packyard.blobs.base import BlobStore
 from packyard.blobs.local import LocalBlobStore
 from packyard.core.errors import InvalidRequest
+from packyard.db.blob_locks import blob_locks_for
 from packyard.db.engine import (
     change_counter,
     make_engine,
@@ -40,7 +41,7 @@ from packyard.services.importing import ImportService
 from packyard.services.index import IndexService
 from packyard.services.integrity import IntegrityService
 from packyard.services.lifecycle import LifecycleService
-from packyard.services.maintenance import blob_gc_job, staging_sweep_job
+from packyard.services.maintenance import blob_gc_job, retention_job, staging_sweep_job
 from packyard.services.oidc import OidcService
 from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.organizations import OrganizationService
@@ -48,6 +49,7 @@ from packyard.services.packages import PackageService
 from packyard.services.provenance import ProvenanceService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
+from packyard.services.retention import RetentionService
 from packyard.services.scheduler import LeaseKeeper, Scheduler
 from packyard.services.search import SearchService
 from packyard.services.staging import StagingArea
@@ -93,6 +95,8 @@ class Services:
     oidc: OidcService
     # The audit log (written by services.events.record in each change's transaction).
     audit: AuditService
+    # Retention policies of source registries (docs/retention.md).
+    retention: RetentionService
     # Background jobs (services.scheduler): started by the app's lifespan only.
     scheduler: Scheduler
 
@@ -185,10 +189,11 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
             "The database schema is missing or out of date: run `packyard db upgrade`"
         )
     sessions = make_session_factory(engine)
+    blob_locks = blob_locks_for(engine)
     blobs = make_blob_store(settings.effective_storage_url, s3_redirect=settings.s3_redirect)
     registries = RegistryService(sessions=sessions, now=utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
-    counter = DownloadCounter(sessions)
+    counter = DownloadCounter(sessions, utc_now)
     composites = CompositeService(sessions=sessions, registries=registries, now=utc_now)
     http = UpstreamHttp(settings)
     pypi = PypiUpstream(
@@ -215,10 +220,14 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         staging=staging,
         now=utc_now,
         limits=ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
+        blob_locks=blob_locks,
     )
     # One counter (one dedicated connection) for every cache validated by it.
     changes = change_counter(engine)
     composite_index = CompositeIndexService(sessions, composites, pypi, utc_now, changes)
+    packages = PackageService(
+        sessions=sessions, registries=registries, counter=counter, now=utc_now
+    )
     services = Services(
         settings=settings,
         engine=engine,
@@ -230,21 +239,20 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         provenance=ProvenanceService(sessions, composite_index),
         composites=composites,
         http=http,
-        packages=PackageService(
-            sessions=sessions, registries=registries, counter=counter, now=utc_now
-        ),
+        packages=packages,
         lifecycle=LifecycleService(sessions, registries, utc_now),
         users=UserService(sessions, registries, utc_now),
         teams=TeamService(sessions, registries, utc_now),
         organizations=OrganizationService(sessions, registries, utc_now),
         search=SearchService(sessions, registries),
         access=ReadAccess(sessions, tokens, registries, changes),
-        integrity=IntegrityService(sessions, blobs, utc_now),
+        integrity=IntegrityService(sessions, blobs, utc_now, blob_locks),
         blobs=blobs,
         importing=ImportService(sessions, registries, publishing, utc_now),
         exporting=ExportService(sessions, registries, blobs, utc_now),
         oidc=oidc,
         audit=AuditService(sessions, registries),
+        retention=RetentionService(sessions, registries, packages, utc_now),
         scheduler=Scheduler(LeaseKeeper(sessions, utc_now)),
     )
     schedule_jobs(services, staging)
@@ -261,6 +269,7 @@ def schedule_jobs(services: Services, staging: StagingArea) -> None:
     scheduler.add(
         blob_gc_job(services.integrity, timedelta(seconds=settings.blob_grace_seconds), interval)
     )
+    scheduler.add(retention_job(services.retention, interval))
 
 
 def build_backup(settings: Settings) -> BackupService:

@@ -46,6 +46,8 @@ DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
 PAGE_SIZE = 50
 MAX_FILTER_LENGTH = 200
+# Files deleted per transaction by ``delete_packages`` (a retention run).
+DELETE_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,15 +203,45 @@ class PackageService:
             principal, organization, registry_slug, Scope.DELETE_PACKAGES, disclosure
         )
         with self._sessions.begin() as session:
-            doomed = _found(session, registry, package_id).package
-            project = queries.delete_package(session, registry.id, package_id)
-            if project is None:
+            _found(session, registry, package_id)
+            if not self._delete(session, principal, registry, [package_id]):
                 raise _no_package(registry, package_id)
-            bump_serial(session, registry.id)
+
+    def delete_packages(
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        package_ids: list[str],
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> list[PackageFile]:
+        """Remove many packages of one registry (``delete_packages``): the same steps as
+        ``delete_package`` for each (index serial, search, audit events), one transaction
+        per batch of DELETE_BATCH so that readers and writers never wait long. Returns the
+        packages deleted; ids no longer there are skipped."""
+        registry = self._registries.registry_for(
+            principal, organization, registry_slug, Scope.DELETE_PACKAGES, disclosure
+        )
+        deleted: list[PackageFile] = []
+        for start in range(0, len(package_ids), DELETE_BATCH):
+            with self._sessions.begin() as session:
+                batch = package_ids[start : start + DELETE_BATCH]
+                deleted += self._delete(session, principal, registry, batch)
+        return deleted
+
+    def _delete(
+        self, session: Session, principal: Principal, registry: Registry, package_ids: list[str]
+    ) -> list[PackageFile]:
+        doomed = queries.delete_packages(session, registry.id, package_ids)
+        if not doomed:
+            return doomed
+        bump_serial(session, registry.id)
+        for project in sorted({p.project for p in doomed}):
             refresh_project(session, registry.id, project)
-            record_package(
-                session, principal, EventType.PACKAGE_DELETED, registry, doomed, self._now()
-            )
+        now = self._now()
+        for package in doomed:
+            record_package(session, principal, EventType.PACKAGE_DELETED, registry, package, now)
+        return doomed
 
     def copy_package(
         self,

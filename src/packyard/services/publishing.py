@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,7 @@ from packyard.core.permissions import OPERATOR, Disclosure
 from packyard.core.publishers import publisher_json
 from packyard.core.scopes import Scope
 from packyard.db import packages as queries
+from packyard.db.blob_locks import BlobLocks
 from packyard.db.packages import package_from_values
 from packyard.db.registries import bump_serial
 from packyard.db.search import refresh_project
@@ -78,9 +80,11 @@ class PublishService:
         blobs: BlobStore,
         staging: StagingArea,
         now: Callable[[], datetime],
+        blob_locks: BlobLocks,
         limits: ArchiveLimits = DEFAULT_LIMITS,
     ) -> None:
         self._sessions = sessions
+        self._blob_locks = blob_locks
         self._registries = registries
         self._blobs = blobs
         self.staging = staging
@@ -136,8 +140,12 @@ class PublishService:
             if existing is not None:
                 result = PublishResult(existing, created=False)
             else:
-                self._store_blobs(staged, inspection)
-                result = self._record(registry, staged, inspection, verified, provenance, by)
+                blobs, metadata = _blobs_of(staged, inspection)
+                # Held until the row is committed: the collector cannot remove a blob
+                # this publish is about to reference (db.blob_locks).
+                with self._blob_locks.publishing([*blobs, *metadata]):
+                    self._blobs.put_all(blobs, metadata)
+                    result = self._record(registry, staged, inspection, verified, provenance, by)
             metrics.record_publish(staged.size, created=result.created)
             return result
         finally:
@@ -165,12 +173,6 @@ class PublishService:
             if seq is None:
                 return None
             return _same_bytes_or_conflict(queries.package_by_seq(session, seq), staged)
-
-    def _store_blobs(self, staged: StagedFile, inspection: Inspection) -> None:
-        if inspection.wheel_metadata is not None:
-            key = hashlib.sha256(inspection.wheel_metadata).hexdigest()
-            self._blobs.put_bytes(key, inspection.wheel_metadata)
-        self._blobs.put_file(staged.digests.sha256, staged.path)
 
     def _record(
         self,
@@ -286,3 +288,15 @@ def _package_values(
         "downloads_count": 0,
         "created_at": now,
     }
+
+
+def _blobs_of(
+    staged: StagedFile, inspection: Inspection
+) -> tuple[dict[str, Path], dict[str, bytes]]:
+    """The blobs a publish stores, by key: the file, and a wheel's METADATA (stored
+    together: one wait on the disk for both)."""
+    metadata: dict[str, bytes] = {}
+    if inspection.wheel_metadata is not None:
+        key = hashlib.sha256(inspection.wheel_metadata).hexdigest()
+        metadata[key] = inspection.wheel_metadata
+    return {staged.digests.sha256: staged.path}, metadata

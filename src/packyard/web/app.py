@@ -23,6 +23,7 @@ from packyard.web.api import (
     oidc,
     packages,
     registries,
+    retention,
     teams,
     tokens,
     upstreams,
@@ -103,6 +104,7 @@ def create_framework_app(services: Services) -> FastAPI:
     app.state.sign_in_throttle = SignInThrottle()
     install_error_handlers(app)
     app.include_router(registries.router)
+    app.include_router(retention.router)
     app.include_router(packages.router)
     app.include_router(lifecycle.router)
     app.include_router(instructions.router)
