@@ -19,7 +19,7 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 from bench.load import run_load
-from bench.servers import free_port, spawn, stop_process, wait_ready
+from bench.servers import Target, free_port, spawn, stop_process, wait_ready
 
 _BODY = b"x" * int(os.environ.get("BENCH_CEILING_BODY_BYTES", "4096"))
 _HEADERS = [
@@ -91,3 +91,16 @@ def run_ceiling(
         finally:
             stop_process(process)
     return results
+
+
+def null_target(workdir: Path, workers: int) -> Target:
+    """``app`` with an empty body as an upload target: twine against it is what twine itself
+    can do, the server costing (almost) nothing (the ceiling for publishing)."""
+    process, base = start_bare_server(workdir, 0, workers, "null")
+    return Target(
+        name="do-nothing ASGI app", version="-", mode="raw ASGI on uvicorn", base_url=base,
+        root_path="/", project_prefix="/", pid=process.pid, index_url=base,
+        twine_url=f"{base}/", twine_user="u",
+        twine_password="p",  # noqa: S106 (the null server checks nothing)
+        stop_callback=lambda: stop_process(process),
+    )  # fmt: skip

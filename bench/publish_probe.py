@@ -40,19 +40,6 @@ Measure = Callable[[int], dict[str, Any]]
 MEASURES = ["null", "pypiserver", "packyard-twine", "packyard-rest", "base-twine", "base-rest"]
 
 
-def _start_null(workdir: Path) -> Any:
-    from bench.ceiling import start_bare_server
-    from bench.servers import Target, stop_process
-
-    process, base = start_bare_server(workdir, 0, 1, "null")
-    return Target(
-        name="null", version="-", mode="raw ASGI on uvicorn", base_url=base, root_path="/",
-        project_prefix="/", pid=process.pid, index_url=base, twine_url=f"{base}/",
-        twine_user="u", twine_password="p",  # noqa: S106 (the null server checks nothing)
-        stop_callback=lambda: stop_process(process),
-    )  # fmt: skip
-
-
 def _client_cpu_seconds() -> float:
     """This process's CPU time plus that of its finished children (twine, once waited for)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -82,7 +69,9 @@ def _measures(args: argparse.Namespace, workdir: Path, files: list[Path]) -> dic
     wanted = set(args.only or MEASURES)
     measures: dict[str, Measure] = {}
     if "null" in wanted:
-        null = _start_null(workdir)
+        from bench.ceiling import null_target
+
+        null = null_target(workdir, 1)
         atexit_stops.append(null.stop)
         measures["null"] = lambda _round: _timed(
             null.pid, lambda: scenarios.twine_upload(twine, null, files), len(files)

@@ -6,7 +6,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-PACKYARD = "Packyard"
+PACKYARD = "Packyard"  # the embedded default, as a new user runs it (access log on)
+QUIET = "Packyard, no access log"
+POSTGRES = "Packyard on PostgreSQL"
+POSTGRES_S3 = "Packyard on PostgreSQL + S3"
+VARIANTS = (QUIET, POSTGRES, POSTGRES_S3)
+NGINX = "nginx (static files)"
+WITHOUT_FSYNC = "Packyard without fsync (eatmydata)"
 PEERS = ("pypiserver", "devpi-server")
 
 
@@ -54,7 +60,8 @@ def _reads_section(results: dict[str, Any]) -> list[str]:
                     f"{_num(row['p50_ms'], 2)} | {_num(row['p99_ms'], 2)} | {row['non_2xx']} | "
                     f"{row['errors']} | {_num(row['cpu_ms_per_request'], 3)} |"
                 )
-    peers = [p for p in PEERS if p in results["servers"]]
+    lines += _variant_ratios(results, "reads")
+    peers = [p for p in (*PEERS, NGINX) if p in results["servers"]]
     if peers:
         lines += ["", "Ratios, Packyard ÷ peer (req/s: higher is better; p99 and CPU: lower).", ""]
         lines += [
@@ -75,6 +82,63 @@ def _reads_section(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _variant_ratios(results: dict[str, Any], what: str) -> list[str]:
+    """req/s of each Packyard variant ÷ the embedded default's, cell by cell."""
+    variants = [v for v in VARIANTS if v in results["servers"]]
+    if PACKYARD not in results["servers"] or not variants:
+        return []
+    lines = ["", f"Packyard's variants ÷ the embedded default (req/s, {what}).", ""]
+    lines += ["| variant | cell | ratio |", "|---|---|---:|"]
+    for variant in variants:
+        for cell, base in _cells(results, PACKYARD, what).items():
+            theirs = _cells(results, variant, what).get(cell)
+            if theirs is not None:
+                lines.append(f"| {variant} | {cell} | {_ratio(theirs, base)} |")
+    return lines
+
+
+def _cells(results: dict[str, Any], server: str, what: str) -> dict[str, float]:
+    """req/s by cell ("project c=64") of the reads or downloads of ``server``."""
+    data = results["servers"].get(server, {}).get(what, {})
+    if what == "downloads":
+        return {f"files c={row['concurrency']}": row["rps"] for row in data}
+    return {f"{kind} c={row['concurrency']}": row["rps"] for kind, rows in data.items()
+            for row in rows}  # fmt: skip
+
+
+def _downloads_section(results: dict[str, Any]) -> list[str]:
+    servers = [s for s, data in results["servers"].items() if data.get("downloads")]
+    if not servers:
+        return []
+    lines = [
+        "## File downloads",
+        "",
+        "wrk over every file the project pages link to (wheels and sdists of a few KiB), as "
+        "pip fetches them, with each server's read credentials; one pass first.",
+        "",
+        "| server | files | concurrency | req/s | p50 ms | p99 ms | non-2xx | errors | "
+        "CPU ms/req |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for server in servers:
+        for row in results["servers"][server]["downloads"]:
+            lines.append(
+                f"| {server} | {row['paths']} | {row['concurrency']} | {_num(row['rps'])} | "
+                f"{_num(row['p50_ms'], 2)} | {_num(row['p99_ms'], 2)} | {row['non_2xx']} | "
+                f"{row['errors']} | {_num(row['cpu_ms_per_request'], 3)} |"
+            )
+    theirs = _cells(results, "pypiserver", "downloads")
+    if theirs:
+        lines += ["", "Ratios, req/s ÷ pypiserver's.", "", "| server | cell | ratio |",
+                  "|---|---|---:|"]  # fmt: skip
+        for server in servers:
+            if server == "pypiserver":
+                continue
+            for cell, rps in _cells(results, server, "downloads").items():
+                lines.append(f"| {server} | {cell} | {_ratio(rps, theirs.get(cell))} |")
+    return lines
+
+
 def _ceiling_section(results: dict[str, Any]) -> list[str]:
     bare = results.get("ceiling")
     if not bare:
@@ -89,16 +153,20 @@ def _ceiling_section(results: dict[str, Any]) -> list[str]:
         "code costs.",
         "",
         "| page | body bytes | concurrency | req/s | p50 ms | p99 ms | CPU ms/req | "
-        "Packyard's share |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "Packyard's share (default: access log on) | without access log |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, row in bare.items():
-        ours = _load_for(results, PACKYARD, kind, row["concurrency"])
-        share = f"{ours['rps'] / row['rps']:.0%}" if ours and row["rps"] else "—"
+        if kind not in ("root", "project"):
+            continue
+        shares = []
+        for server in (PACKYARD, QUIET):
+            ours = _load_for(results, server, kind, row["concurrency"])
+            shares.append(f"{ours['rps'] / row['rps']:.0%}" if ours and row["rps"] else "—")
         lines.append(
             f"| {kind} | {row['body_bytes']:,} | {row['concurrency']} | {_num(row['rps'])} | "
             f"{_num(row['p50_ms'], 2)} | {_num(row['p99_ms'], 2)} | "
-            f"{_num(row['cpu_ms_per_request'], 3)} | {share} |"
+            f"{_num(row['cpu_ms_per_request'], 3)} | {shares[0]} | {shares[1]} |"
         )
     return lines
 
@@ -135,7 +203,9 @@ def _publish_section(results: dict[str, Any]) -> list[str]:
         "",
         f"The whole corpus ({results['corpus']['files']} files) in one client run: "
         "`twine upload` of every file (one process, files one after another), and for "
-        "Packyard its REST endpoint from one keep-alive HTTP client, one file after another.",
+        "Packyard its REST endpoint from one keep-alive HTTP client, one file after another. "
+        f"{WITHOUT_FSYNC} is the embedded default with every fsync made a no-op "
+        "(`LD_PRELOAD` of Debian's eatmydata; never a way to run it): what durability costs.",
         "",
         "| server | client | files | seconds | files/s |",
         "|---|---|---:|---:|---:|",
@@ -149,6 +219,25 @@ def _publish_section(results: dict[str, Any]) -> list[str]:
                 )
             else:
                 lines.append(f"| {server} | {client} | — | — | {outcome.get('error', '—')} |")
+    null = results.get("ceiling", {}).get("twine", {})
+    if "files_per_second" in null:
+        lines.append(
+            f"| do-nothing ASGI app (ceiling) | twine | {null['files']} | "
+            f"{_num(null['seconds'], 2)} | {_num(null['files_per_second'])} |"
+        )
+    if results.get("fsync"):
+        f = results["fsync"]
+        lines += [
+            "",
+            f"fsync on this disk: {_num(f['file_ms'], 2)} ms a file, "
+            f"{_num(f['folder_ms'], 2)} ms a folder, one after another; a file and its metadata "
+            f"flushed together, renamed and their folders flushed together: "
+            f"{_num(f['pair_together_ms'], 2)} ms; one after the other: "
+            f"{_num(f['pair_one_by_one_ms'], 2)} ms (bench/fsync_cost.py, medians of "
+            f"{f['rounds']}). Packyard waits for the "
+            "disk before it answers 200 (the file, its metadata, their folders, the database "
+            "commit); pypiserver and devpi answer without flushing.",
+        ]
     huge = results["sizes"]["huge_bytes"] / 1024**2
     lines += [
         "",
@@ -248,7 +337,11 @@ def _composite_section(results: dict[str, Any]) -> list[str]:
     ]
 
 
-def render(results: dict[str, Any], targets: list[tuple[str, str, str]]) -> str:
+def render(
+    results: dict[str, Any],
+    targets: list[tuple[str, str, str]],
+    issue_20: list[tuple[str, str, str]] | None = None,
+) -> str:
     machine = results["machine"]
     lines = [
         "# Benchmarks",
@@ -271,11 +364,15 @@ def render(results: dict[str, Any], targets: list[tuple[str, str, str]]) -> str:
         lines.append(f"| {server} | {data['version']} | {data['mode']} |")
     for note in results.get("notes", []):
         lines += ["", f"Note: {note}"]
+    if issue_20:
+        lines += ["", "## Targets (issue 20)", "", "| target | result | met |", "|---|---|---|"]
+        lines += [f"| {name} | {value} | {met} |" for name, value, met in issue_20]
     lines += ["", "## Targets (issue 8)", "", "| target | result | met |", "|---|---|---|"]
     lines += [f"| {name} | {value} | {met} |" for name, value, met in targets]
     lines += [""]
-    for section in (_reads_section, _ceiling_section, _publish_section, _install_section,
-                    _scale_section, _composite_section, _profile_section):  # fmt: skip
+    for section in (_reads_section, _ceiling_section, _downloads_section, _publish_section,
+                    _install_section, _scale_section, _composite_section,
+                    _profile_section):  # fmt: skip
         part = section(results)
         if part:
             lines += [*part, ""]

@@ -1,12 +1,17 @@
-"""The benchmark harness: ``python3 bench/run.py`` (full run, about 15 minutes, writes
-``docs/benchmarks.md``) or ``python3 bench/run.py --smoke`` (tiny sizes, seconds, Packyard
-only unless ``--with-peers``; writes ``bench/results/smoke.md``).
+"""The benchmark harness: ``python3 bench/run.py`` (full run, about 25 minutes, writes
+``docs/benchmarks.md``) or ``python3 bench/run.py --smoke`` (tiny sizes, a few minutes,
+Packyard only unless ``--with-peers``; writes ``bench/results/smoke.md``).
 
 It sets up ``.venv`` like ``scripts/test.py`` and re-runs itself there, installs the peers
 at pinned versions under ``bench/.work/venvs``, builds the corpus, then runs every server in
-turn, alone on the machine's loopback, through the same scenarios: publish the corpus,
-index reads under load, pip and uv installs, one huge upload; then Packyard's scale and
-composite cases. Results go to ``bench/results/<mode>.json`` and the Markdown report.
+turn, alone on the machine's loopback, through the same scenarios: publish the corpus
+(twine, and Packyard's REST endpoint), index reads under load, file downloads under load,
+pip and uv installs. The servers: Packyard on the embedded default (access log on, its
+default, and off), on PostgreSQL with local blobs and on PostgreSQL with an S3 protocol
+server; pypiserver, devpi-server, nginx serving Packyard's index as static files, and a
+do-nothing ASGI app on uvicorn (the ceiling). Then issue 8's cases on the embedded
+default: profiles, composite, one huge upload, 100,000 projects. Results go to
+``bench/results/<mode>.json`` and the Markdown report.
 """
 
 from __future__ import annotations
@@ -98,6 +103,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--with-peers", action="store_true", help="smoke: run the peers too")
     parser.add_argument("--skip-peers", action="store_true", help="full: Packyard alone")
     parser.add_argument("--no-wrk", action="store_true", help="use bench/loadgen.py, not wrk")
+    parser.add_argument(
+        "--packyard", nargs="*", metavar="VARIANT", default=None,
+        help="run only these Packyard variants (names as in the report); the smoke run's "
+        "default is 'Packyard' alone (the embedded default), the full run's all of them",
+    )  # fmt: skip
     parser.add_argument("--output", type=Path, default=None, help="where the report goes")
     parser.add_argument("--workdir", type=Path, default=None, help="default bench/.work/<mode>")
     return parser.parse_args(argv)
@@ -116,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         ROOT / "bench" / "results" / "smoke.md" if args.smoke else ROOT / "docs" / "benchmarks.md"
     )
     with_peers = args.with_peers if args.smoke else not args.skip_peers
-    use_wrk = not args.no_wrk and _ensure_wrk(install=not args.smoke)
+    if not args.smoke:
+        _ensure_system_packages()
+    use_wrk = not args.no_wrk and shutil.which("wrk") is not None
     started = time.monotonic()
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -125,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": asdict(sizes),
         "load_generator": _tool_version(["wrk", "-v"]) if use_wrk else "bench/loadgen.py",
     }
-    run_all(results, sizes, workdir, ROOT / "bench" / ".work" / "venvs", with_peers, use_wrk)
+    run_all(
+        results, sizes, workdir, ROOT / "bench" / ".work" / "venvs", with_peers, use_wrk,
+        args.packyard if args.packyard is not None or not args.smoke else ["Packyard"],
+    )  # fmt: skip
     results["duration_seconds"] = time.monotonic() - started
     from bench import report, targets
 
@@ -133,19 +148,20 @@ def main(argv: list[str] | None = None) -> int:
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / f"{mode}.json").write_text(json.dumps(results, indent=2, default=str))
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report.render(results, targets.evaluate(results)))
+    output.write_text(
+        report.render(results, targets.evaluate(results), targets.evaluate_issue_20(results))
+    )
     print(f"Report written to {output}")
     return 0
 
 
-def _ensure_wrk(install: bool) -> bool:
-    """wrk from Debian's packages; installed when missing and allowed (root, full run)."""
-    if shutil.which("wrk"):
-        return True
-    if install and shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "update", "-qq"], check=False, timeout=300)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, timeout=300)
-    return shutil.which("wrk") is not None
+def _ensure_system_packages() -> None:
+    """The benchmark's system packages (scripts/_system.py), installed when missing (a full
+    run; the smoke run uses what is there)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from _system import BENCH_REQUIREMENTS, ensure_system_packages  # type: ignore[import-not-found]
+
+    ensure_system_packages(BENCH_REQUIREMENTS, "The benchmark")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ huge upload, and pip/uv installs from cold caches. Each returns plain data for t
 
 from __future__ import annotations
 
+import re
 import statistics
 import subprocess
 import tempfile
@@ -11,6 +12,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from tests.support.clients import make_venv
@@ -20,6 +22,8 @@ from bench.load import LoadResult, run_load
 from bench.servers import Target
 
 TWINE_TIMEOUT_SECONDS = 900
+_ANCHOR = re.compile(r"<a [^>]*>")
+_HREF = re.compile(r'href="([^"]+)"')
 
 
 def warm_up(target: Target, paths: list[str]) -> None:
@@ -44,6 +48,42 @@ def index_reads(
             )  # fmt: skip
             results[kind].append(asdict(result) | {"rps": result.rps})
     return results
+
+
+def linked_paths(client: httpx.Client, page_path: str, with_metadata: bool = False) -> list[str]:
+    """The paths of the files a project page links to (on its own server), and with
+    ``with_metadata`` their ``.metadata`` files where the page announces one."""
+    page = client.get(page_path, headers={"Accept": "text/html"}).raise_for_status().text
+    base = str(client.base_url).rstrip("/") + page_path
+    paths: list[str] = []
+    for anchor in _ANCHOR.findall(page):
+        match = _HREF.search(anchor)
+        if match is None:
+            continue
+        url = urlsplit(urljoin(base, match.group(1).replace("&amp;", "&")))
+        paths.append(url.path)
+        if with_metadata and "data-core-metadata=" in anchor:
+            paths.append(url.path + ".metadata")
+    return paths
+
+
+def downloads(
+    target: Target, projects: list[str], concurrencies: list[int], seconds: float,
+    workdir: Path, use_wrk: bool,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """File downloads under load: every file the project pages link to, round-robin, as
+    pip fetches them (the server's read credentials; one pass first to warm caches)."""
+    with httpx.Client(base_url=target.base_url, headers=target.read_headers, timeout=60) as c:
+        paths = [p for project in projects for p in linked_paths(c, target.project_path(project))]
+    warm_up(target, paths)
+    rows = []
+    for concurrency in concurrencies:
+        result = run_load(
+            target.base_url, paths, target.read_headers, concurrency, seconds, target.pid,
+            workdir / target.name, use_wrk,
+        )  # fmt: skip
+        rows.append(asdict(result) | {"rps": result.rps, "paths": len(paths)})
+    return rows
 
 
 def load_result(data: dict[str, Any]) -> LoadResult:

@@ -2,8 +2,11 @@
 and what the harness needs to drive them: index paths, credentials, twine's upload URL,
 and the pid whose process tree is measured.
 
-Packyard runs as ``packyard serve --workers 2 --no-access-log`` (uvicorn with uvloop and
-httptools, one worker per core). The peers live in ``bench/peers.py``.
+Packyard runs as ``packyard serve --workers 2`` (uvicorn with uvloop and httptools, one
+worker per core; the access log on, its default) on the embedded default (SQLite and a
+blob folder) or on the scale-out backends of ``bench/backends.py``; one variant runs with
+``--no-access-log`` to show what the log costs. The peers live in ``bench/peers.py`` and
+``bench/nginx_static.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.backends import Backend
 from tests.support.server import PackyardServer, free_port
+
+from bench.backends import describe
 
 READY_TIMEOUT_SECONDS = 60
 ORGANIZATION = "bench"
@@ -117,16 +123,26 @@ class Packyard:
         workers: int = 2,
         name: str = "Packyard",
         extra_env: dict[str, str] | None = None,
+        access_log: bool = True,
+        backend: Backend | None = None,
     ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
+        env = {**(backend.server_env() if backend else {}), **(extra_env or {})}
         self.server = PackyardServer(
             data_dir=workdir / "data",
             log_path=workdir / "server.log",
             workers=workers,
-            extra_env=extra_env or {},
+            extra_env=env,
+            access_log=access_log,
         )
+        if "PACKYARD_DATABASE_URL" in env:
+            self.server.cli("db", "upgrade")
         self.workers = workers
         self.name = name
+        self.access_log = access_log
+        self.backend = describe(
+            backend.database if backend else "sqlite", backend.storage if backend else "local"
+        )
 
     def setup_data(self) -> tuple[str, str, str]:
         """Create the organization and registry; returns (registry slug, write, read)."""
@@ -150,8 +166,9 @@ class Packyard:
         return Target(
             name=self.name,
             version=packyard_version(),
-            mode=f"`packyard serve --workers {self.workers} --no-access-log` (uvicorn, uvloop, "
-            "httptools; SQLite WAL, local blob folder)",
+            mode=f"`packyard serve --workers {self.workers}"
+            f"{'' if self.access_log else ' --no-access-log'}` (uvicorn, uvloop, httptools; "
+            f"access log {'on' if self.access_log else 'off'}; {self.backend})",
             base_url=base,
             root_path=f"{prefix}/simple/",
             project_prefix=f"{prefix}/simple/",

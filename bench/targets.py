@@ -1,10 +1,20 @@
-"""Issue 8's targets, checked against one run's results: (target, figure, verdict)."""
+"""Issue 8's and issue 20's targets, checked against one run's results: (target, figure,
+verdict)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bench.report import PACKYARD, _load_for
+from bench.report import (
+    NGINX,
+    PACKYARD,
+    PEERS,
+    POSTGRES,
+    POSTGRES_S3,
+    QUIET,
+    WITHOUT_FSYNC,
+    _load_for,
+)  # fmt: skip
 
 Row = tuple[str, str, str]
 
@@ -64,7 +74,7 @@ def _installs(results: dict[str, Any]) -> list[Row]:
         peers = {
             name: data.get("installs", {}).get(client, {}).get("median_seconds")
             for name, data in results["servers"].items()
-            if name != PACKYARD
+            if name in PEERS
         }
         mine = ours.get("median_seconds")
         known = {k: v for k, v in peers.items() if v}
@@ -100,6 +110,67 @@ def _scale(results: dict[str, Any]) -> list[Row]:
     )  # fmt: skip
     rss = max(scale["rss_idle_mib"], scale["rss_after_mib"])
     rows.append(("RSS < 300 MB", f"{rss * 1.048576:.0f} MB", _verdict(rss * 1.048576 < 300)))
+    return rows
+
+
+def _rps(results: dict[str, Any], server: str, kind: str, c: int) -> float | None:
+    row = _load_for(results, server, kind, c)
+    return row["rps"] if row else None
+
+
+def _download_rps(results: dict[str, Any], server: str, c: int) -> float | None:
+    rows = results["servers"].get(server, {}).get("downloads", [])
+    return next((row["rps"] for row in rows if row["concurrency"] == c), None)
+
+
+def _at_least(name: str, ours: float | None, theirs: float | None, factor: float,
+              unit: str) -> Row:  # fmt: skip
+    if not ours or not theirs:
+        return (name, "not measured", "n/a")
+    ratio = ours / theirs
+    return (name, f"{ratio:.2f}x ({ours:,.0f} vs {theirs:,.0f} {unit})", _verdict(ratio >= factor))
+
+
+def evaluate_issue_20(results: dict[str, Any]) -> list[Row]:
+    c = max(results["sizes"]["concurrencies"])
+    rows: list[Row] = []
+    for kind in ("project", "root"):
+        for server in (POSTGRES, POSTGRES_S3):
+            rows.append(_at_least(
+                f"{server}: {kind} pages at c={c} ≥ 80% of the embedded default's",
+                _rps(results, server, kind, c), _rps(results, PACKYARD, kind, c), 0.8,
+                "req/s"))  # fmt: skip
+    for kind in ("project", "root"):
+        bare = results.get("ceiling", {}).get(kind)
+        rows.append(_at_least(
+            f"embedded, default configuration: {kind} pages at c={c} ≥ 70% of the do-nothing "
+            "ceiling", _rps(results, PACKYARD, kind, c), bare["rps"] if bare else None, 0.7,
+            "req/s"))  # fmt: skip
+        rows.append(_at_least(
+            f"access log on costs ≤ 10% of {kind} page reads (c={c})",
+            _rps(results, PACKYARD, kind, c), _rps(results, QUIET, kind, c), 0.9,
+            "req/s"))  # fmt: skip
+    for client in ("pip", "uv"):
+        nginx = results["servers"].get(NGINX, {}).get("installs", {}).get(client, {})
+        for server in (PACKYARD, POSTGRES, POSTGRES_S3):
+            ours = results["servers"].get(server, {}).get("installs", {}).get(client, {})
+            name = f"{server}: `{client} install` no slower than from nginx's static files"
+            if "median_seconds" not in ours or "median_seconds" not in nginx:
+                rows.append((name, "not measured", "n/a"))
+                continue
+            mine, floor = ours["median_seconds"], nginx["median_seconds"]
+            rows.append((name, f"{mine:.2f} s vs {floor:.2f} s", _verdict(mine <= floor)))
+    for server in (PACKYARD, POSTGRES, POSTGRES_S3, WITHOUT_FSYNC):
+        ours = results["servers"].get(server, {}).get("publish", {}).get("twine", {})
+        theirs = results["servers"].get("pypiserver", {}).get("publish", {}).get("twine", {})
+        rows.append(_at_least(
+            f"{server}: twine ≥ 1x pypiserver's files/s", ours.get("files_per_second"),
+            theirs.get("files_per_second"), 1.0, "files/s"))  # fmt: skip
+    for server in (PACKYARD, POSTGRES, POSTGRES_S3):
+        rows.append(_at_least(
+            f"{server}: file downloads at c={c} ≥ 5x pypiserver's req/s",
+            _download_rps(results, server, c), _download_rps(results, "pypiserver", c), 5.0,
+            "req/s"))  # fmt: skip
     return rows
 
 

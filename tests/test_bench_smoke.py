@@ -20,11 +20,13 @@ def test_benchmark_smoke_mode_writes_a_complete_report(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     text = report.read_text()
-    for heading in ("## Targets", "## Index reads", "## Publishing", "## One huge upload",
-                    "## pip and uv", "## Scale", "## Composite registry"):  # fmt: skip
+    for heading in ("## Targets", "## Index reads", "## File downloads", "## Publishing",
+                    "## One huge upload", "## pip and uv", "## Scale",
+                    "## Composite registry"):  # fmt: skip
         assert heading in text
     assert "| project | Packyard | 8 |" in text
     assert "| Packyard | REST | 14 |" in text
+    assert "| Packyard | 14 | 8 |" in text  # downloads of every file the pages link to
     assert "failed" not in text
 
 

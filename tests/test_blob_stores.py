@@ -76,6 +76,18 @@ def test_storing_twice_is_idempotent(store: BlobStore, tmp_path: Path) -> None:
     assert b"".join(store.read(_key(data))) == data
 
 
+def test_put_all_stores_files_and_bytes_together(store: BlobStore, tmp_path: Path) -> None:
+    wheel, metadata, known = b"wheel " * 500, b"Metadata-Version: 2.1\n", b"stored before"
+    store.put_bytes(_key(known), known)
+    staged, staged_known = _staged(tmp_path, wheel), _staged(tmp_path, known)
+    store.put_all({_key(wheel): staged, _key(known): staged_known}, {_key(metadata): metadata})
+    assert not staged.exists(), "put_all consumes the staged files"
+    assert not staged_known.exists(), "a file already stored is consumed too"
+    for data in (wheel, metadata, known):
+        assert b"".join(store.read(_key(data))) == data
+    assert {blob.key for blob in store.iter_blobs()} == {_key(wheel), _key(metadata), _key(known)}
+
+
 def test_missing_blob(store: BlobStore) -> None:
     missing = _key(b"never stored")
     assert store.size(missing) is None

@@ -40,6 +40,8 @@ def _as_cluster_owner(args: list[str]) -> list[str]:
 class PostgresCluster:
     port: int = field(default_factory=free_port)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="packyard-pg-")))
+    # Tests trade durability for speed; the benchmark runs PostgreSQL as deployed (fsync on).
+    durable: bool = False
 
     @property
     def admin_url(self) -> str:
@@ -63,11 +65,10 @@ class PostgresCluster:
                 "UTF8",
             ]
         )
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=300"
-        )
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
+        if not self.durable:
+            options += "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        options += "-c max_connections=300"
         self._run(
             [
                 str(bin_dir / "pg_ctl"),

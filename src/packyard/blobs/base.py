@@ -3,7 +3,7 @@ suite in ``tests/test_blob_stores.py``; nothing else in Packyard knows which one
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +32,11 @@ class BlobStore(Protocol):
 
     def put_bytes(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key``; idempotent like ``put_file``."""
+
+    def put_all(self, files: Mapping[str, Path], data: Mapping[str, bytes]) -> None:
+        """Store several blobs, as ``put_file`` (key -> path) and ``put_bytes`` (key -> bytes)
+        would, waiting for them together rather than one after another: all are stored
+        when it returns (a publish stores a wheel and its metadata this way)."""
 
     def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """Yield the blob's bytes from ``start`` up to ``end`` (exclusive; None for the end)

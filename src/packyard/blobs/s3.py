@@ -8,8 +8,9 @@ variables and files, as boto3 reads them.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 from botocore.exceptions import ClientError
 
 from packyard.blobs.base import StoredBlob
+from packyard.core.durability import run_at_once
 from packyard.core.errors import InsufficientStorage
 
 if TYPE_CHECKING:
@@ -118,6 +120,13 @@ class S3BlobStore:
             self._client.put_object(Bucket=self._bucket, Key=self._object_key(key), Body=data)
         except ClientError as error:
             raise _translated(error) from error
+
+    def put_all(self, files: Mapping[str, Path], data: Mapping[str, bytes]) -> None:
+        calls: list[Callable[[], None]] = [
+            functools.partial(self.put_file, key, path) for key, path in files.items()
+        ]
+        calls += [functools.partial(self.put_bytes, key, blob) for key, blob in data.items()]
+        run_at_once(calls)
 
     def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         if end is not None and end <= start:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -73,6 +74,8 @@ class RegistryRow(Base):
     # rendered pages are keyed by it, so every process sees a change at once.
     serial: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Bytes its files may take at most (docs/retention.md, "Quotas"); None for no limit.
+    quota_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
 
 
 class TokenRow(Base):
@@ -139,11 +142,16 @@ class PackageRow(Base):
     members_json: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
     yanked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     attestations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The PEP 740 provenance object, only for attestations that were verified (0015).
+    provenance: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Where an imported file came from ("packyard import"); None for a publish.
     imported_from: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Who published it through trusted publishing: the issuer and identifying claims.
     published_by: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     downloads_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Set with the download counts' flush (services.downloads); retention's
+    # ``not_downloaded_days`` rule reads it.
+    last_downloaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -474,3 +482,47 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RetentionPolicyRow(Base):
+    """A source registry's retention policy (``core.retention``); no row, no policy."""
+
+    __tablename__ = "retention_policies"
+
+    registry_id: Mapped[str] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True
+    )
+    keep_latest: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    prereleases_max_age_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    not_downloaded_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    exempt: Mapped[list[str]] = mapped_column(JSON, default=list)
+    min_age_hours: Mapped[float] = mapped_column(Float, default=1.0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RetentionRunRow(Base):
+    """The summary of one real retention run of a registry: when, what started it, how
+    many files and bytes it deleted."""
+
+    __tablename__ = "retention_runs"
+    __table_args__ = (Index("ix_retention_runs_registry_started", "registry_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    registry_id: Mapped[str] = mapped_column(ForeignKey("registries.id", ondelete="CASCADE"))
+    trigger: Mapped[str] = mapped_column(String(20))  # "schedule" or "request"
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    files_deleted: Mapped[int] = mapped_column(Integer)
+    bytes_deleted: Mapped[int] = mapped_column(BigInteger)
+
+
+class PypiCachedFileRow(Base):
+    """A file (or PEP 658 metadata) fetched from PyPI and kept in the blob store for
+    composites with ``pypi_files=cache``: its size and when it was last served, so the
+    cache can be held under its cap by evicting the least recently used."""
+
+    __tablename__ = "pypi_cached_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -23,6 +23,7 @@ from packyard.web.api import (
     oidc,
     packages,
     registries,
+    retention,
     teams,
     tokens,
     upstreams,
@@ -56,7 +57,9 @@ def create_app(services: Services) -> ASGIApp:
     gate (Host, authentication before the body, small bodies: web.gate), and the fast path
     for cached index reads (web.simple.cached_reads)."""
     app = create_framework_app(services)
-    fast_path = IndexFastPath(app, services.access, app.state.index_pages)
+    fast_path = IndexFastPath(
+        app, services.access, app.state.index_pages, services.settings.base_url
+    )
     gate = RequestGate(fast_path, services.settings, services.tokens, app.state.auth_limiter)
     layered = observed(HeaderSizeLimit(ResponseHeaders(gate)), services)
     return _behind_trusted_proxies(
@@ -104,6 +107,7 @@ def create_framework_app(services: Services) -> FastAPI:
     app.state.sign_in_throttle = SignInThrottle()
     install_error_handlers(app)
     app.include_router(registries.router)
+    app.include_router(retention.router)
     app.include_router(packages.router)
     app.include_router(lifecycle.router)
     app.include_router(instructions.router)

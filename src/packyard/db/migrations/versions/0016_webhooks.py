@@ -1,7 +1,7 @@
 """Webhooks: subscriptions, the outbox of deliveries, and their attempts.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06 16:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from packyard.db.tables import UTCDateTime
 
-revision = "0014"
-down_revision = "0013"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
