@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,7 @@ import pytest
 
 from tests.support.builders import Dist, wheel_bytes, write_wheel
 from tests.support.driver import Organization, Registry
-from tests.support.integrity import blob_store_of, fsck, gc
+from tests.support.integrity import blob_store_of, fsck, gc, services_of
 
 
 @pytest.fixture
@@ -140,3 +141,47 @@ def test_gc_beside_concurrent_publishes_never_removes_a_referenced_blob(
     for dist in published:
         response = registry.get(f"../files/{dist.wheel_filename}", writer)
         assert response.status_code == 200
+
+
+def test_bytes_published_again_between_the_gc_check_and_the_removal_survive(
+    registry: Registry, writer: str, tmp_path: Path
+) -> None:
+    """The interleaving forced: gc has decided the orphan goes, and right then the same
+    bytes are published again (another process, through the server). The publish either
+    finishes first (it must not: it would be left without its blob) or waits for gc and
+    stores the bytes anew."""
+    dist = Dist("raced", "1.0")
+    _delete(writer, _publish(registry, writer, dist, tmp_path))
+    answers: list[int] = []
+
+    def publish_again() -> None:
+        again = tmp_path / "again"
+        again.mkdir()
+        with write_wheel(dist, again).open("rb") as handle:
+            answers.append(
+                httpx.post(
+                    registry.publish_url,
+                    headers={"Authorization": f"Bearer {writer}"},
+                    files={"file": (dist.wheel_filename, handle)},
+                    timeout=60,
+                ).status_code
+            )
+
+    publisher = threading.Thread(target=publish_again)
+
+    def interleave(key: str) -> None:
+        if key == _key(dist):
+            publisher.start()
+            # Long enough for the publish to finish here, were nothing holding it back.
+            publisher.join(timeout=3)
+
+    with services_of(registry.yard) as services:
+        report = services.integrity.gc(timedelta(0), on_removing=interleave)
+    publisher.join()
+    assert _key(dist) in report.removed  # the orphan was removed...
+    assert answers == [200]
+    response = registry.get(f"../files/{dist.wheel_filename}", writer)
+    assert response.status_code == 200
+    assert response.content == wheel_bytes(dist)  # ...and the new publish's bytes are there
+    code, checked = fsck(registry.yard)
+    assert code == 0, checked["problems"]

@@ -9,14 +9,17 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.support.backends import Backend
 from tests.support.builders import Dist, wheel_bytes, write_wheel
-from tests.support.driver import Organization, Registry
+from tests.support.driver import Organization, Registry, api
 from tests.support.integrity import blob_store_of
+from tests.support.rest import ALL_SCOPES
+from tests.support.retention import import_aged, index_files, set_policy
 from tests.support.server import PackyardServer
 from tests.support.waiting import eventually
 
@@ -93,3 +96,20 @@ def test_staged_files_of_dead_uploads_are_swept_at_start_up(
         assert live.read_bytes() == b"partial wheel bytes"
     finally:
         server.stop()
+
+
+def test_a_retention_policy_is_applied_on_the_schedule(org: Organization, tmp_path: Path) -> None:
+    admin = api(org, org.token(*ALL_SCOPES))
+    slug = admin.create_registry("Scheduled")["slug"]
+    import_aged(admin.registry(slug), tmp_path, [(Dist("nightly", v), 3) for v in ("1", "2", "3")])
+    set_policy(admin, slug, keep_latest=1)
+
+    def ran() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = admin.call("GET", f"/registries/{slug}/retention/runs").json()
+        return [r for r in found if r["files_deleted"]]
+
+    [summary] = eventually(ran, 20, "the schedule never applied the policy")
+    assert summary["trigger"] == "schedule"
+    assert summary["files_deleted"] == 2
+    assert summary["bytes_deleted"] == sum(len(wheel_bytes(Dist("nightly", v))) for v in "12")
+    assert index_files(admin, slug, "nightly") == [Dist("nightly", "3").wheel_filename]

@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from click.testing import CliRunner
 
@@ -15,6 +15,9 @@ from packyard.blobs.base import BlobStore
 from packyard.bootstrap import make_blob_store
 from packyard.cli.main import main
 from tests.support.server import PackyardServer
+
+if TYPE_CHECKING:
+    from packyard.bootstrap import Services
 
 
 def run_cli(yard: PackyardServer, *args: str) -> tuple[int, str]:
@@ -53,3 +56,23 @@ def blob_store_of(yard: PackyardServer) -> Iterator[BlobStore]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextmanager
+def services_of(yard: PackyardServer) -> Iterator[Services]:
+    """The services of ``yard``'s data built in this process (another process beside the
+    server, as ``packyard gc`` is), for a test that must step into one of their calls."""
+    from packyard.bootstrap import build_services
+    from packyard.settings import Settings
+
+    settings = Settings(
+        data_dir=yard.data_dir,
+        database_url=yard.extra_env.get("PACKYARD_DATABASE_URL"),
+        storage_url=yard.extra_env.get("PACKYARD_STORAGE_URL"),
+    )
+    with blob_store_of(yard):  # its AWS credentials in the environment meanwhile
+        services = build_services(settings, migrate=False)
+        try:
+            yield services
+        finally:
+            services.close()

@@ -71,6 +71,7 @@ class StoredPackage:
     metadata: dict[str, Any]
     description: str | None
     members: list[ArchiveMember]
+    provenance: str | None = None  # the verified PEP 740 provenance object (JSON)
 
 
 def package_from_row(row: PackageRow) -> PackageFile:
@@ -139,6 +140,7 @@ def stored(row: PackageRow) -> StoredPackage:
         metadata=dict(row.metadata_json or {}),
         description=row.description,
         members=[ArchiveMember(str(path), int(size)) for path, size in row.members_json],
+        provenance=row.provenance,
     )
 
 
@@ -184,18 +186,31 @@ def package_by_filename(session: Session, registry_id: str, filename: str) -> St
     return None if row is None else stored(row)
 
 
-def delete_package(session: Session, registry_id: str, package_id: str) -> str | None:
-    """The project of the package deleted; None when there was none."""
-    project: str | None = session.scalar(
-        delete(PackageRow)
-        .where(PackageRow.registry_id == registry_id, PackageRow.id == package_id)
-        .returning(PackageRow.project)
-    )
-    return project
+def delete_packages(
+    session: Session, registry_id: str, package_ids: list[str]
+) -> list[PackageFile]:
+    """Delete these packages of the registry in one statement; the packages deleted (ids
+    already gone are left out)."""
+    rows = session.execute(
+        select(*(getattr(PackageRow, c) for c in _COLUMNS)).where(
+            PackageRow.registry_id == registry_id, PackageRow.id.in_(package_ids)
+        )
+    ).all()
+    found = [package_from_values(dict(row._mapping)) for row in rows]
+    if found:
+        session.execute(
+            delete(PackageRow).where(
+                PackageRow.registry_id == registry_id,
+                PackageRow.id.in_([p.id for p in found]),
+            )
+        )
+    return found
 
 
 # Columns a copy takes over unchanged; identity, place, time and counts are its own.
-_OWN_COLUMNS = frozenset({"seq", "id", "registry_id", "created_at", "downloads_count"})
+_OWN_COLUMNS = frozenset(
+    {"seq", "id", "registry_id", "created_at", "downloads_count", "last_downloaded_at"}
+)
 
 
 def add_copy(

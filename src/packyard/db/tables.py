@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -73,6 +74,8 @@ class RegistryRow(Base):
     # rendered pages are keyed by it, so every process sees a change at once.
     serial: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Bytes its files may take at most (docs/retention.md, "Quotas"); None for no limit.
+    quota_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
 
 
 class TokenRow(Base):
@@ -139,11 +142,16 @@ class PackageRow(Base):
     members_json: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
     yanked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     attestations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The PEP 740 provenance object, only for attestations that were verified (0015).
+    provenance: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Where an imported file came from ("packyard import"); None for a publish.
     imported_from: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Who published it through trusted publishing: the issuer and identifying claims.
     published_by: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     downloads_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Set with the download counts' flush (services.downloads); retention's
+    # ``not_downloaded_days`` rule reads it.
+    last_downloaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -395,6 +403,75 @@ class AuditEventRow(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class WebhookRow(Base):
+    """A webhook subscription of a registry (or, with no registry, of every registry of
+    its organization). The secret is kept as given: it signs every request."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    registry_id: Mapped[str | None] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookDeliveryRow(Base):
+    """One message to one hook (the outbox): written in the transaction of its event,
+    then sent by the delivery job. ``claim`` marks the rows a process is sending; a claim
+    lasts until ``next_attempt_at``, so a process killed mid-send loses nothing."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_hook_seq", "webhook_id", "seq"),
+        {"sqlite_autoincrement": True},
+    )
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[str] = mapped_column(String(36), unique=True)  # the webhook-id header
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claim: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookAttemptRow(Base):
+    """One request of a delivery and what came back (status, headers, the first KiB)."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    request_headers: Mapped[dict[str, str]] = mapped_column(JSON)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_headers: Mapped[dict[str, str]] = mapped_column(JSON)
+    response_body: Mapped[str] = mapped_column(Text, default="")
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class LeaseRow(Base):
     """Who runs a once-per-cluster job (``services.scheduler``) until when. A process may
     take a lease whose ``expires_at`` has passed, or renew its own; ``db.leases`` does
@@ -405,3 +482,47 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RetentionPolicyRow(Base):
+    """A source registry's retention policy (``core.retention``); no row, no policy."""
+
+    __tablename__ = "retention_policies"
+
+    registry_id: Mapped[str] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True
+    )
+    keep_latest: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    prereleases_max_age_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    not_downloaded_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    exempt: Mapped[list[str]] = mapped_column(JSON, default=list)
+    min_age_hours: Mapped[float] = mapped_column(Float, default=1.0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RetentionRunRow(Base):
+    """The summary of one real retention run of a registry: when, what started it, how
+    many files and bytes it deleted."""
+
+    __tablename__ = "retention_runs"
+    __table_args__ = (Index("ix_retention_runs_registry_started", "registry_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    registry_id: Mapped[str] = mapped_column(ForeignKey("registries.id", ondelete="CASCADE"))
+    trigger: Mapped[str] = mapped_column(String(20))  # "schedule" or "request"
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    files_deleted: Mapped[int] = mapped_column(Integer)
+    bytes_deleted: Mapped[int] = mapped_column(BigInteger)
+
+
+class PypiCachedFileRow(Base):
+    """A file (or PEP 658 metadata) fetched from PyPI and kept in the blob store for
+    composites with ``pypi_files=cache``: its size and when it was last served, so the
+    cache can be held under its cap by evicting the least recently used."""
+
+    __tablename__ = "pypi_cached_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

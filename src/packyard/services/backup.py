@@ -33,6 +33,7 @@ from sqlalchemy import create_engine
 from packyard.blobs.base import BlobStore
 from packyard.blobs.local import LocalBlobStore
 from packyard.core.errors import InvalidRequest
+from packyard.db.blob_locks import FileBlobLocks
 from packyard.db.engine import make_session_factory
 from packyard.db.snapshot import install_copy, integrity_problems, online_backup
 from packyard.services.import_model import Phase, Progress
@@ -135,7 +136,9 @@ def _integrity(
     backup never changes it) and a blob store."""
     engine = create_engine(f"sqlite:///file:{database}?mode=ro&uri=true")
     try:
-        yield IntegrityService(make_session_factory(engine), blobs, now)
+        # Checking takes no lock; the lock folder is only made if something collects.
+        locks = FileBlobLocks(database.parent / "locks")
+        yield IntegrityService(make_session_factory(engine), blobs, now, locks)
     finally:
         engine.dispose()
 

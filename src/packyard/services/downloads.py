@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import update
@@ -32,8 +33,9 @@ from packyard.services.composite_index import CompositeIndexService
 
 
 class DownloadCounter:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
         self._sessions = sessions
+        self._now = now
         self._pending: Counter[str] = Counter()
         self._lock = threading.Lock()
 
@@ -52,13 +54,19 @@ class DownloadCounter:
             pending, self._pending = self._pending, Counter()
         if not pending:
             return
+        # When they were downloaded, to within a flush interval (retention's
+        # ``not_downloaded_days`` rule needs no more).
+        now = self._now()
         try:
             with self._sessions.begin() as session:
                 for package_id, increment in sorted(pending.items()):
                     session.execute(
                         update(PackageRow)
                         .where(PackageRow.id == package_id)
-                        .values(downloads_count=PackageRow.downloads_count + increment)
+                        .values(
+                            downloads_count=PackageRow.downloads_count + increment,
+                            last_downloaded_at=now,
+                        )
                     )
         except Exception:
             with self._lock:  # keep the counts for the next flush

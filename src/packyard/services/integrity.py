@@ -4,12 +4,14 @@
 reports blobs nothing references (orphans: harmless, left by a publish that crashed after
 storing its blob, or by deletes). ``gc`` removes orphans older than a grace period.
 
-Why the grace period makes ``gc`` safe beside publishing: a publish stores its blob (which
-refreshes the blob's modification time even when the bytes were already there) before it
-records the row, and takes far less than the grace period between the two. ``gc`` only
-deletes a blob that is unreferenced *and* was last stored before ``now - grace``, checked
-again right before the delete; a blob a publish is about to reference was stored moments
-ago, so it is never collected.
+Why ``gc`` is safe beside publishing: content addressing lets a publish reuse a blob
+``gc`` has just found unreferenced (storing existing bytes only refreshes their
+modification time). A publish holds its blobs' lock (``db.blob_locks``, shared) from
+storing them until its row is committed; ``gc`` removes a blob only under that key's
+exclusive lock, and only when it was last stored before ``now - grace``, checked under the
+lock. A publish that stored the bytes before refreshed them (kept); one that comes later
+waits for the lock, finds them gone and stores them anew. The grace period also spares
+blobs written by processes that take no lock (the PyPI cache, imports of old versions).
 
 Blobs are referenced by package rows (the file and, for wheels, its METADATA) and by the
 cached PyPI answers of composite registries (files and metadata kept with
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.blobs.base import BlobStore
 from packyard.core.retention import DEFAULT_GC_GRACE
+from packyard.db.blob_locks import BlobLocks
 from packyard.db.tables import OrganizationRow, PackageRow, PypiProjectRow, RegistryRow
 
 
@@ -62,11 +65,16 @@ class GcReport:
 
 class IntegrityService:
     def __init__(
-        self, sessions: sessionmaker[Session], blobs: BlobStore, now: Callable[[], datetime]
+        self,
+        sessions: sessionmaker[Session],
+        blobs: BlobStore,
+        now: Callable[[], datetime],
+        locks: BlobLocks,
     ) -> None:
         self._sessions = sessions
         self._blobs = blobs
         self._now = now
+        self._locks = locks
 
     def fsck(self, *, verify_hashes: bool = True) -> FsckReport:
         """Check every recorded file's blob (presence, size and, unless ``verify_hashes``
@@ -92,9 +100,17 @@ class IntegrityService:
         report.orphans.sort()
         return report
 
-    def gc(self, grace: timedelta = DEFAULT_GC_GRACE, *, dry_run: bool = False) -> GcReport:
+    def gc(
+        self,
+        grace: timedelta = DEFAULT_GC_GRACE,
+        *,
+        dry_run: bool = False,
+        on_removing: Callable[[str], None] | None = None,
+    ) -> GcReport:
         """Remove blobs no row references that were last stored before ``now - grace``.
-        Returns what was removed (or would be, with ``dry_run``)."""
+        Returns what was removed (or would be, with ``dry_run``). ``on_removing`` is called
+        with each key decided on, under its lock, right before the removal (the race test
+        publishes the same bytes there)."""
         report = GcReport()
         cutoff = self._now() - grace
         candidates: list[str] = []
@@ -106,16 +122,29 @@ class IntegrityService:
                 candidates.append(blob.key)
         referenced = self.referenced_keys()
         for key in candidates:
-            if key in referenced:
-                continue
-            # Checked again at the last moment: a publish may have just stored it again.
+            if key not in referenced and self._remove(key, cutoff, dry_run, on_removing):
+                report.removed.append(key)
+        return report
+
+    def _remove(
+        self,
+        key: str,
+        cutoff: datetime,
+        dry_run: bool,
+        on_removing: Callable[[str], None] | None,
+    ) -> bool:
+        with self._locks.collecting(key) as held:
+            if not held:
+                return False  # being published right now: referenced soon
+            # Checked again under the lock: a publish may have just stored it again.
             modified = self._blobs.modified(key)
             if modified is None or modified >= cutoff:
-                continue
+                return False
+            if on_removing is not None:
+                on_removing(key)
             if not dry_run:
                 self._blobs.delete(key)
-            report.removed.append(key)
-        return report
+            return True
 
     def referenced_keys(self) -> set[str]:
         """Every blob key some row refers to."""

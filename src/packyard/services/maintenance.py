@@ -1,5 +1,6 @@
 """The maintenance jobs every app process schedules (``services.scheduler``): the staging
-sweep (files of uploads and imports whose process died) and the blob garbage collector.
+sweep (files of uploads and imports whose process died), the blob garbage collector and
+the registries' retention policies.
 Each is a plain function of the services it tidies, so the command line (``packyard gc``)
 and the scheduler run the same code."""
 
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta
 
 from packyard.core.retention import DEAD_STAGING_AGE
 from packyard.services.integrity import IntegrityService
+from packyard.services.retention import RetentionService
 from packyard.services.scheduler import PeriodicJob
 from packyard.services.staging import StagingArea
 
@@ -18,6 +20,7 @@ log = logging.getLogger(__name__)
 
 STAGING_SWEEP = "staging-sweep"
 BLOB_GC = "blob-gc"
+RETENTION = "retention"
 
 
 def staging_sweep_job(
@@ -44,3 +47,9 @@ def blob_gc_job(integrity: IntegrityService, grace: timedelta, interval: float) 
             log.info("Blob GC removed %d blobs nothing references", len(report.removed))
 
     return PeriodicJob(BLOB_GC, interval, collect, once_per_cluster=True)
+
+
+def retention_job(retention: RetentionService, interval: float) -> PeriodicJob:
+    """Apply every registry's retention policy (``RetentionService.run_all``); once per
+    cluster."""
+    return PeriodicJob(RETENTION, interval, retention.run_all, once_per_cluster=True)

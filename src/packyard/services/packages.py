@@ -11,7 +11,7 @@ content-addressed, so nothing is written to the blob store.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,8 @@ from packyard.core.scopes import Scope
 from packyard.db import packages as queries
 from packyard.db.registries import bump_serial
 from packyard.db.search import refresh_project
+from packyard.services.attestations import AttestationSummary
+from packyard.services.attestations import summaries_from_provenance as summaries
 from packyard.services.downloads import DownloadCounter
 from packyard.services.events import package_identity, record_package
 from packyard.services.registries import RegistryService
@@ -44,6 +46,8 @@ DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
 PAGE_SIZE = 50
 MAX_FILTER_LENGTH = 200
+# Files deleted per transaction by ``delete_packages`` (a retention run).
+DELETE_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,8 @@ class PackageDetails:
     description: str | None
     members: list[ArchiveMember]
     siblings: list[Release]  # every file of the same project, newest version first
+    # Its verified PEP 740 attestations (empty: published without any).
+    attestations: list[AttestationSummary] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,15 +203,45 @@ class PackageService:
             principal, organization, registry_slug, Scope.DELETE_PACKAGES, disclosure
         )
         with self._sessions.begin() as session:
-            doomed = _found(session, registry, package_id).package
-            project = queries.delete_package(session, registry.id, package_id)
-            if project is None:
+            _found(session, registry, package_id)
+            if not self._delete(session, principal, registry, [package_id]):
                 raise _no_package(registry, package_id)
-            bump_serial(session, registry.id)
+
+    def delete_packages(
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        package_ids: list[str],
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> list[PackageFile]:
+        """Remove many packages of one registry (``delete_packages``): the same steps as
+        ``delete_package`` for each (index serial, search, audit events), one transaction
+        per batch of DELETE_BATCH so that readers and writers never wait long. Returns the
+        packages deleted; ids no longer there are skipped."""
+        registry = self._registries.registry_for(
+            principal, organization, registry_slug, Scope.DELETE_PACKAGES, disclosure
+        )
+        deleted: list[PackageFile] = []
+        for start in range(0, len(package_ids), DELETE_BATCH):
+            with self._sessions.begin() as session:
+                batch = package_ids[start : start + DELETE_BATCH]
+                deleted += self._delete(session, principal, registry, batch)
+        return deleted
+
+    def _delete(
+        self, session: Session, principal: Principal, registry: Registry, package_ids: list[str]
+    ) -> list[PackageFile]:
+        doomed = queries.delete_packages(session, registry.id, package_ids)
+        if not doomed:
+            return doomed
+        bump_serial(session, registry.id)
+        for project in sorted({p.project for p in doomed}):
             refresh_project(session, registry.id, project)
-            record_package(
-                session, principal, EventType.PACKAGE_DELETED, registry, doomed, self._now()
-            )
+        now = self._now()
+        for package in doomed:
+            record_package(session, principal, EventType.PACKAGE_DELETED, registry, package, now)
+        return doomed
 
     def copy_package(
         self,
@@ -287,6 +323,7 @@ class PackageService:
             siblings=sorted(
                 siblings, key=lambda s: (version_key(s.version), s.filename), reverse=True
             ),
+            attestations=[] if found.provenance is None else summaries(found.provenance),
         )
 
     def _counted(self, package: PackageFile) -> PackageFile:

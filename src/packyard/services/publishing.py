@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -26,11 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import Conflict, InvalidRequest
 from packyard.core.events import EventType
-from packyard.core.models import PackageFile, Principal, Registry, RegistryType
+from packyard.core.models import PackageFile, Principal, Publisher, Registry, RegistryType
 from packyard.core.permissions import OPERATOR, Disclosure
 from packyard.core.publishers import publisher_json
 from packyard.core.scopes import Scope
 from packyard.db import packages as queries
+from packyard.db.blob_locks import BlobLocks
 from packyard.db.packages import package_from_values
 from packyard.db.registries import bump_serial
 from packyard.db.search import refresh_project
@@ -39,6 +41,11 @@ from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
 from packyard.dists.metadata import CoreMetadata
 from packyard.services import metrics
+from packyard.services.attestations import (
+    VerifiedProvenance,
+    parse_attestations,
+    verify_attestations,
+)
 from packyard.services.composites import source_upstream_slugs
 from packyard.services.events import record_package
 from packyard.services.lifecycle import refuse_closed_project
@@ -73,9 +80,11 @@ class PublishService:
         blobs: BlobStore,
         staging: StagingArea,
         now: Callable[[], datetime],
+        blob_locks: BlobLocks,
         limits: ArchiveLimits = DEFAULT_LIMITS,
     ) -> None:
         self._sessions = sessions
+        self._blob_locks = blob_locks
         self._registries = registries
         self._blobs = blobs
         self.staging = staging
@@ -112,24 +121,31 @@ class PublishService:
         """Inspect, store and record ``staged`` in ``registry``; the staged file is consumed.
 
         ``verify`` is called with the file's metadata before anything is stored (the upload
-        API compares the form's claims with it); ``attestations`` (PEP 740 JSON) is kept
-        with a newly recorded file; ``provenance`` is given by an import; ``by`` is who
+        API compares the form's claims with it); ``attestations`` (PEP 740 JSON) are
+        verified (``services.attestations``) and kept with a newly recorded file, with the
+        provenance object they make; ``provenance`` is given by an import; ``by`` is who
         publishes (already authorized), its publisher (trusted publishing) recorded with a
-        new file.
+        new file, and it must be who signed the attestations.
 
         Raises InvalidDistribution for a bad file, Conflict when the name is taken by other
-        bytes, and whatever ``verify`` raises.
+        bytes, InvalidRequest for attestations that do not verify, and whatever ``verify``
+        raises.
         """
         try:
             inspection = inspect_distribution(staged.path, staged.filename, self._limits)
             if verify is not None:
                 verify(inspection.metadata)
+            verified = _verified(attestations, staged, by.publisher)
             existing = self._existing(registry, staged, inspection)
             if existing is not None:
                 result = PublishResult(existing, created=False)
             else:
-                self._store_blobs(staged, inspection)
-                result = self._record(registry, staged, inspection, attestations, provenance, by)
+                blobs, metadata = _blobs_of(staged, inspection)
+                # Held until the row is committed: the collector cannot remove a blob
+                # this publish is about to reference (db.blob_locks).
+                with self._blob_locks.publishing([*blobs, *metadata]):
+                    self._blobs.put_all(blobs, metadata)
+                    result = self._record(registry, staged, inspection, verified, provenance, by)
             metrics.record_publish(staged.size, created=result.created)
             return result
         finally:
@@ -158,24 +174,18 @@ class PublishService:
                 return None
             return _same_bytes_or_conflict(queries.package_by_seq(session, seq), staged)
 
-    def _store_blobs(self, staged: StagedFile, inspection: Inspection) -> None:
-        """The file and its metadata, stored together (one wait on the disk for both)."""
-        metadata: dict[str, bytes] = {}
-        if inspection.wheel_metadata is not None:
-            key = hashlib.sha256(inspection.wheel_metadata).hexdigest()
-            metadata[key] = inspection.wheel_metadata
-        self._blobs.put_all({staged.digests.sha256: staged.path}, metadata)
-
     def _record(
         self,
         registry: Registry,
         staged: StagedFile,
         inspection: Inspection,
-        attestations: str | None = None,
+        verified: tuple[str, VerifiedProvenance] | None = None,
         provenance: Provenance | None = None,
         by: Principal = OPERATOR,
     ) -> PublishResult:
+        attestations = None if verified is None else verified[0]
         values = _package_values(registry, staged, inspection, self._now(), attestations)
+        values["provenance"] = None if verified is None else verified[1].provenance_json
         values["published_by"] = publisher_json(by.publisher)
         if provenance is not None:
             values["created_at"] = provenance.uploaded_at
@@ -200,6 +210,17 @@ class PublishService:
                 raise
             return PublishResult(existing, created=False)
         return PublishResult(package, created=True)
+
+
+def _verified(
+    attestations: str | None, staged: StagedFile, publisher: Publisher | None
+) -> tuple[str, VerifiedProvenance] | None:
+    """The attestations as sent and what their verification made, None without any."""
+    if attestations is None:
+        return None
+    parsed = parse_attestations(attestations)
+    verified = verify_attestations(parsed, staged.filename, staged.digests.sha256, publisher)
+    return None if verified is None else (attestations, verified)
 
 
 def _matching_seq(
@@ -267,3 +288,15 @@ def _package_values(
         "downloads_count": 0,
         "created_at": now,
     }
+
+
+def _blobs_of(
+    staged: StagedFile, inspection: Inspection
+) -> tuple[dict[str, Path], dict[str, bytes]]:
+    """The blobs a publish stores, by key: the file, and a wheel's METADATA (stored
+    together: one wait on the disk for both)."""
+    metadata: dict[str, bytes] = {}
+    if inspection.wheel_metadata is not None:
+        key = hashlib.sha256(inspection.wheel_metadata).hexdigest()
+        metadata[key] = inspection.wheel_metadata
+    return {staged.digests.sha256: staged.path}, metadata

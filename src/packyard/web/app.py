@@ -23,9 +23,11 @@ from packyard.web.api import (
     oidc,
     packages,
     registries,
+    retention,
     teams,
     tokens,
     upstreams,
+    webhooks,
 )
 from packyard.web.api import search as api_search
 from packyard.web.auth_limits import FailedAuthLimiter, SignInThrottle
@@ -55,10 +57,14 @@ def create_app(services: Services) -> ASGIApp:
     gate (Host, authentication before the body, small bodies: web.gate), and the fast path
     for cached index reads (web.simple.cached_reads)."""
     app = create_framework_app(services)
-    fast_path = IndexFastPath(app, services.access, app.state.index_pages)
+    fast_path = IndexFastPath(
+        app, services.access, app.state.index_pages, services.settings.base_url
+    )
     gate = RequestGate(fast_path, services.settings, services.tokens, app.state.auth_limiter)
     layered = observed(HeaderSizeLimit(ResponseHeaders(gate)), services)
-    return _behind_trusted_proxies(RequestOrigin(layered), services.settings)
+    return _behind_trusted_proxies(
+        RequestOrigin(layered, services.settings.base_url), services.settings
+    )
 
 
 def _behind_trusted_proxies(app: ASGIApp, settings: Settings) -> ASGIApp:
@@ -101,6 +107,7 @@ def create_framework_app(services: Services) -> FastAPI:
     app.state.sign_in_throttle = SignInThrottle()
     install_error_handlers(app)
     app.include_router(registries.router)
+    app.include_router(retention.router)
     app.include_router(packages.router)
     app.include_router(lifecycle.router)
     app.include_router(instructions.router)
@@ -112,6 +119,7 @@ def create_framework_app(services: Services) -> FastAPI:
     app.include_router(oidc.router)
     app.include_router(api_search.router)
     app.include_router(audit.router)
+    app.include_router(webhooks.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
     install_docs(app)  # before the UI: its /static/docs mount must come before /static

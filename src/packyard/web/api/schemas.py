@@ -344,3 +344,59 @@ class ProjectStatusBody(BaseModel):
 class Deleted(BaseModel):
     id: str
     deleted: Literal[True] = True
+
+
+class RetentionPolicyIn(BaseModel):
+    """A registry's retention policy (docs/retention.md); any rule may be null (off)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keep_latest: int | None = Field(
+        default=None, ge=1, description="Keep the newest N releases of each project"
+    )
+    prereleases_max_age_days: int | None = Field(
+        default=None, ge=0, description="Delete pre-releases and dev releases older than D days"
+    )
+    not_downloaded_days: int | None = Field(
+        default=None, ge=0, description="Delete releases not downloaded for D days"
+    )
+    exempt: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description='Project name globs, or "glob==version-glob", never deleted',
+    )
+    min_age_hours: float = Field(
+        default=1.0, ge=0, description="Never delete a file younger than this"
+    )
+
+
+class RetentionPolicyOut(RetentionPolicyIn):
+    pass
+
+
+class RetentionFileOut(BaseModel):
+    id: str
+    project: str
+    version: str
+    filename: str
+    size: int
+    reason: str = Field(description="The rule that deletes it")
+
+
+class RetentionPreviewOut(BaseModel):
+    policy: RetentionPolicyOut | None
+    files_count: int
+    bytes: int
+    files: list[RetentionFileOut]
+
+
+class RetentionRunOut(BaseModel):
+    trigger: Literal["schedule", "request"]
+    started_at: datetime
+    finished_at: datetime
+    files_deleted: int
+    bytes_deleted: int
+
+
+class RetentionRunResult(RetentionRunOut):
+    files: list[RetentionFileOut]

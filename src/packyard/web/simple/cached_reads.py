@@ -21,6 +21,7 @@ from packyard.core.errors import Unauthenticated
 from packyard.core.names import normalize_project
 from packyard.services.access import ReadAccess
 from packyard.web.auth import credential_from_header
+from packyard.web.deps import scope_base_url
 from packyard.web.observability.requests import ROUTE_KEY
 from packyard.web.simple.pages import Answer, IndexPages
 
@@ -35,10 +36,12 @@ class IndexFastPath:
         app: ASGIApp,
         access: ReadAccess,
         pages: IndexPages,
+        configured_base_url: str | None = None,
     ) -> None:
         self.app = app
         self._access = access
         self._pages = pages
+        self._base_url = configured_base_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -75,7 +78,8 @@ class IndexFastPath:
         media_type = self._pages.media_type(accept)
         if media_type is None:
             return None
-        page = self._pages.cached(registry, project, media_type)
+        base = scope_base_url(scope, self._base_url)
+        page = self._pages.cached(registry, project, media_type, base)
         if page is None:
             return None
         return self._pages.answer(page, media_type, if_none_match)

@@ -1,0 +1,206 @@
+"""Retention policies of source registries: set and read them, preview what one deletes,
+run it on demand or on the schedule, and keep each real run's summary.
+
+The preview and the run call the same pure decision (``core.retention.doomed_files``) on
+the same facts, so a run deletes exactly what a preview just before it listed; the run
+deletes through ``PackageService.delete_packages``, the use case a user's delete takes,
+so index serials, search and audit events follow as they do for a user's delete. The
+scheduled run acts as the server's operator and is a once-per-cluster job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from packyard.core.errors import InvalidRequest, ValidationFailed
+from packyard.core.models import Principal, Registry, RegistryType
+from packyard.core.permissions import OPERATOR, Disclosure
+from packyard.core.retention import (
+    Doomed,
+    RetentionPolicy,
+    RetentionRun,
+    doomed_files,
+    policy_problems,
+)
+from packyard.core.scopes import Scope
+from packyard.db import retention as queries
+from packyard.services.packages import PackageService
+from packyard.services.registries import RegistryService
+
+log = logging.getLogger(__name__)
+
+SCHEDULE = "schedule"
+REQUEST = "request"
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPreview:
+    """What a policy deletes now: the files (each with its rule) and their bytes."""
+
+    policy: RetentionPolicy | None
+    files: list[Doomed]
+
+    @property
+    def bytes(self) -> int:
+        return sum(d.file.size for d in self.files)
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionOutcome:
+    """A real run: its summary and the files it deleted."""
+
+    run: RetentionRun
+    files: list[Doomed]
+
+
+class RetentionService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        registries: RegistryService,
+        packages: PackageService,
+        now: Callable[[], datetime],
+    ) -> None:
+        self._sessions = sessions
+        self._registries = registries
+        self._packages = packages
+        self._now = now
+
+    def policy(
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> RetentionPolicy | None:
+        """The registry's policy (``read_registries``), None when it has none."""
+        registry = self._registries.registry_for(
+            principal, organization, registry_slug, Scope.READ_REGISTRIES, disclosure
+        )
+        with self._sessions() as session:
+            return queries.policy_of(session, registry.id)
+
+    def set_policy(
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        policy: RetentionPolicy,
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> RetentionPolicy:
+        """Replace the registry's policy (``write_registries``, full access). Raises
+        InvalidRequest for a composite registry, ValidationFailed naming each problem of the
+        policy."""
+        registry = self._source_registry(principal, organization, registry_slug, disclosure)
+        problems = policy_problems(policy)
+        if problems:
+            raise ValidationFailed(
+                "The retention policy was not saved: " + "; ".join(problems), problems
+            )
+        with self._sessions.begin() as session:
+            queries.put_policy(session, registry.id, policy, self._now())
+        return policy
+
+    def preview(
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> RetentionPreview:
+        """What the registry's policy would delete now (``write_registries``); nothing
+        changes."""
+        registry = self._source_registry(principal, organization, registry_slug, disclosure)
+        return self._decide(registry)
+
+    def run(
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
+        trigger: str = REQUEST,
+    ) -> RetentionOutcome:
+        """Apply the registry's policy now (``write_registries`` and ``delete_packages``):
+        delete what ``preview`` lists, record the run's summary and return it."""
+        registry = self._source_registry(principal, organization, registry_slug, disclosure)
+        started = self._now()
+        decided = self._decide(registry)
+        deleted = self._packages.delete_packages(
+            principal,
+            organization,
+            registry_slug,
+            [d.file.package_id for d in decided.files],
+            disclosure,
+        )
+        gone = {p.id for p in deleted}
+        files = [d for d in decided.files if d.file.package_id in gone]
+        run = RetentionRun(
+            trigger, started, self._now(), len(files), sum(d.file.size for d in files)
+        )
+        with self._sessions.begin() as session:
+            queries.add_run(session, registry.id, run)
+        return RetentionOutcome(run, files)
+
+    def runs(
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> list[RetentionRun]:
+        """The registry's latest run summaries, newest first (``read_registries``)."""
+        registry = self._registries.registry_for(
+            principal, organization, registry_slug, Scope.READ_REGISTRIES, disclosure
+        )
+        with self._sessions() as session:
+            return queries.runs_of(session, registry.id)
+
+    def run_all(self) -> int:
+        """The scheduled job: apply every registry's policy as the operator; one failing
+        registry does not stop the others. Returns how many files were deleted."""
+        with self._sessions() as session:
+            targets = queries.registries_with_policies(session)
+        deleted = 0
+        for organization, registry_slug in targets:
+            try:
+                outcome = self.run(OPERATOR, organization, registry_slug, trigger=SCHEDULE)
+            except Exception:
+                log.exception("Retention of %s/%s failed", organization, registry_slug)
+                continue
+            deleted += outcome.run.files_deleted
+            if outcome.run.files_deleted:
+                log.info(
+                    "Retention deleted %d files (%d bytes) of %s/%s",
+                    outcome.run.files_deleted,
+                    outcome.run.bytes_deleted,
+                    organization,
+                    registry_slug,
+                )
+        return deleted
+
+    def _source_registry(
+        self, principal: Principal, organization: str, registry_slug: str, disclosure: Disclosure
+    ) -> Registry:
+        registry = self._registries.registry_for(
+            principal, organization, registry_slug, Scope.WRITE_REGISTRIES, disclosure
+        )
+        if registry.type is not RegistryType.SOURCE:
+            raise InvalidRequest(
+                "Retention policies apply to source registries; a composite registry holds "
+                "no files of its own"
+            )
+        return registry
+
+    def _decide(self, registry: Registry) -> RetentionPreview:
+        with self._sessions() as session:
+            policy = queries.policy_of(session, registry.id)
+            files = queries.retained_files(session, registry.id) if policy else []
+        if policy is None:
+            return RetentionPreview(None, [])
+        return RetentionPreview(policy, doomed_files(policy, files, self._now()))
