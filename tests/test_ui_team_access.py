@@ -429,3 +429,33 @@ def test_a_registry_out_of_reach_answers_as_one_that_does_not_exist(
     hidden, unknown = _hidden_and_unknown(side, person, what, what.prepare(world, side))
     assert hidden[0] in (303, 403, 404)
     assert hidden == unknown
+
+
+def test_switches_letting_writers_delete_give_them_the_delete_forms(world: World) -> None:
+    side = world.sides[True]
+    admin, writer = side.admin, side.sessions["read_and_write"]
+    switches = form_to(
+        admin.get(TEAMS.format(org=side.org)).text, ORG.format(org=side.org) + "/settings"
+    )
+    assert switches is not None
+    doomed, package = _doomed_registry(world, side), _package(world, side)
+    pages = {"registry": SETTINGS.format(**doomed), "package": PKG.format(**package)}
+    actions = {
+        "registry": REG.format(**doomed) + "/delete",
+        "package": PKG.format(**package) + "/delete",
+    }
+    for kind, page in pages.items():
+        assert form_to(writer.get(page).text, actions[kind]) is None
+    turned = {"members_can_delete_packages": "on", "members_can_delete_registries": "on"}
+    assert admin.submit(switches, **turned).status_code == 303
+    try:
+        for kind, page in pages.items():
+            form = form_to(writer.get(page).text, actions[kind])
+            assert form is not None, kind
+            typed = {"confirm_name": doomed["name"]} if kind == "registry" else {}
+            assert writer.submit(form, **typed).status_code == 303
+        assert writer.get(pages["registry"]).status_code == 404
+        assert writer.get(pages["package"]).status_code == 404
+    finally:
+        off = {"members_can_delete_packages": False, "members_can_delete_registries": False}
+        org_call(side.people.root, "PATCH", "", json=off)
