@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -40,12 +40,14 @@ from packyard.services.importing import ImportService
 from packyard.services.index import IndexService
 from packyard.services.integrity import IntegrityService
 from packyard.services.lifecycle import LifecycleService
+from packyard.services.maintenance import blob_gc_job, staging_sweep_job
 from packyard.services.oidc import OidcService
 from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.organizations import OrganizationService
 from packyard.services.packages import PackageService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
+from packyard.services.scheduler import LeaseKeeper, Scheduler
 from packyard.services.search import SearchService
 from packyard.services.staging import StagingArea
 from packyard.services.teams import TeamService
@@ -89,6 +91,8 @@ class Services:
     oidc: OidcService
     # The audit log (written by services.events.record in each change's transaction).
     audit: AuditService
+    # Background jobs (services.scheduler): started by the app's lifespan only.
+    scheduler: Scheduler
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         """What ``/readyz`` asks: each returns when its dependency answers, else raises."""
@@ -213,7 +217,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     # One counter (one dedicated connection) for every cache validated by it.
     changes = change_counter(engine)
     composite_index = CompositeIndexService(sessions, composites, pypi, utc_now, changes)
-    return Services(
+    services = Services(
         settings=settings,
         engine=engine,
         registries=registries,
@@ -238,6 +242,21 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         exporting=ExportService(sessions, registries, blobs, utc_now),
         oidc=oidc,
         audit=AuditService(sessions, registries),
+        scheduler=Scheduler(LeaseKeeper(sessions, utc_now)),
+    )
+    schedule_jobs(services, staging)
+    return services
+
+
+def schedule_jobs(services: Services, staging: StagingArea) -> None:
+    """Every background job of an app process, each added once here (see
+    ``services.scheduler`` for what a job is and how to wake one)."""
+    settings = services.settings
+    interval = settings.maintenance_interval
+    scheduler = services.scheduler
+    scheduler.add(staging_sweep_job(staging, utc_now, interval))
+    scheduler.add(
+        blob_gc_job(services.integrity, timedelta(seconds=settings.blob_grace_seconds), interval)
     )
 
 

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from packyard.core.retention import DEFAULT_GC_GRACE
+
 ONE_GIB = 1024**3
 
 
@@ -54,6 +56,11 @@ class Settings(BaseSettings):
     oidc_issuers: str = ""
     oidc_audience: str | None = None
     readiness_timeout: float = 2.0  # seconds /readyz waits for the database and blob store
+    # Background work (services.scheduler, docs/retention.md): how often each process runs
+    # the maintenance jobs (staging sweep, blob GC, retention policies, PyPI cache cap),
+    # and how long a blob nothing references is kept after it was last stored.
+    maintenance_interval: float = Field(default=300.0, gt=0)
+    blob_grace_seconds: int = Field(default=int(DEFAULT_GC_GRACE.total_seconds()), ge=0)
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -393,3 +393,15 @@ class AuditEventRow(Base):
     user_agent: Mapped[str | None] = mapped_column(String(500), nullable=True)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeaseRow(Base):
+    """Who runs a once-per-cluster job (``services.scheduler``) until when. A process may
+    take a lease whose ``expires_at`` has passed, or renew its own; ``db.leases`` does
+    either in one statement."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,6 +12,7 @@ import errno
 import os
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -77,3 +78,16 @@ class StagingArea:
 
     def discard(self, staged: StagedFile) -> None:
         staged.path.unlink(missing_ok=True)
+
+    def sweep(self, older_than: datetime) -> int:
+        """Remove staged files last written before ``older_than``: those of uploads,
+        imports and PyPI fetches whose process died. Returns how many were removed; a file
+        another process removes meanwhile is not an error."""
+        removed = 0
+        cutoff = older_than.timestamp()
+        for path in self.directory.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed

@@ -77,9 +77,11 @@ def create_framework_app(services: Services) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         flusher = asyncio.create_task(_flush_download_counts(services))
+        await services.scheduler.start()
         try:
             yield
         finally:
+            await services.scheduler.stop()
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
