@@ -195,6 +195,7 @@ class Page:
     path: str
     prepare: Prepare = _registry
     listed: bool = False  # 200 when the registries page lists the registry, 404 when not
+    linked_from: str | None = None  # a page that links to it for exactly those it answers
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,7 @@ SEEN = ("200 200 200 200 200 404 303", SAME)  # (teams on, teams off)
 FULL = ("303 403 303 403 403 404 403", "303 403 403 403 403 403 403")
 ADMIN = ("303 403 403 403 403 404 403", "303 403 403 403 403 403 403")
 ORG_ADMIN = ("303 403 403 403 403 403 403",) * 2
+ORG_ADMIN_PAGE = ("200 403 403 403 403 403 303",) * 2
 TEAM_MAINTAINER = ("303 303 403 403 403 403 403",) * 2
 # route -> (the page or form, answers for PERSONS with teams on, with teams off): the rows
 # of docs/security.md's UI table. Publishing has no form in the UI (n/a).
@@ -231,7 +233,11 @@ TABLE: dict[str, tuple[Page | Action, str, str]] = {
     ),
     "package page": (Page(PKG, _package), *SEEN),
     "download": (Page(PKG + "/download", _package), *SEEN),
-    "teams page": (Page(TEAMS), SAME, SAME),
+    "teams page": (Page(TEAMS, linked_from=ORG + "/packages"), SAME, SAME),
+    "audit log page": (
+        Page(ORG + "/audit", linked_from=ORG + "/packages"),
+        *ORG_ADMIN_PAGE,
+    ),
     "delete package": (Action(PKG, PKG + "/delete", _package), *FULL),
     "yank": (Action(PKG, PKG + "/yank", _package, lambda s, t: {"reason": "broken"}), *FULL),
     "unyank": (Action(PKG, PKG + "/unyank", _yanked_package), *FULL),
@@ -349,8 +355,14 @@ def test_every_ui_route_answers_every_person_as_documented(
     side = world.sides[teams_enabled]
     expected = _expected(on if teams_enabled else off)
     if isinstance(what, Page):
-        answered = {p: _look(side, p, what, what.prepare(world, side)) for p in PERSONS}
+        target = what.prepare(world, side)
+        answered = {p: _look(side, p, what, target) for p in PERSONS}
         assert answered == expected
+        if what.linked_from is not None:
+            link = f'href="{what.path.format(**target)}"'
+            source = what.linked_from.format(**target)
+            linked = {p: link in side.sessions[p].get(source).text for p in PERSONS}
+            assert linked == {p: status == 200 for p, status in expected.items()}
         return
     sent = {p: _send(side, p, what, what.prepare(world, side)) for p in PERSONS}
     assert {p: status for p, (status, _) in sent.items()} == expected
@@ -363,7 +375,7 @@ def test_every_ui_route_answers_every_person_as_documented(
 def test_the_matrix_size_is_reported() -> None:
     # routes x persons (anonymous included) x (teams on, teams off): each answer checked,
     # and for every form also whether the person's page shows it.
-    assert len(TABLE) * len(PERSONS) * 2 == 364
+    assert len(TABLE) * len(PERSONS) * 2 == 378
 
 
 def _unknown(text: str, slug: str) -> str:
@@ -417,3 +429,33 @@ def test_a_registry_out_of_reach_answers_as_one_that_does_not_exist(
     hidden, unknown = _hidden_and_unknown(side, person, what, what.prepare(world, side))
     assert hidden[0] in (303, 403, 404)
     assert hidden == unknown
+
+
+def test_switches_letting_writers_delete_give_them_the_delete_forms(world: World) -> None:
+    side = world.sides[True]
+    admin, writer = side.admin, side.sessions["read_and_write"]
+    switches = form_to(
+        admin.get(TEAMS.format(org=side.org)).text, ORG.format(org=side.org) + "/settings"
+    )
+    assert switches is not None
+    doomed, package = _doomed_registry(world, side), _package(world, side)
+    pages = {"registry": SETTINGS.format(**doomed), "package": PKG.format(**package)}
+    actions = {
+        "registry": REG.format(**doomed) + "/delete",
+        "package": PKG.format(**package) + "/delete",
+    }
+    for kind, page in pages.items():
+        assert form_to(writer.get(page).text, actions[kind]) is None
+    turned = {"members_can_delete_packages": "on", "members_can_delete_registries": "on"}
+    assert admin.submit(switches, **turned).status_code == 303
+    try:
+        for kind, page in pages.items():
+            form = form_to(writer.get(page).text, actions[kind])
+            assert form is not None, kind
+            typed = {"confirm_name": doomed["name"]} if kind == "registry" else {}
+            assert writer.submit(form, **typed).status_code == 303
+        assert writer.get(pages["registry"]).status_code == 404
+        assert writer.get(pages["package"]).status_code == 404
+    finally:
+        off = {"members_can_delete_packages": False, "members_can_delete_registries": False}
+        org_call(side.people.root, "PATCH", "", json=off)

@@ -230,7 +230,8 @@ async def registry_page(
     tabs = [
         (key, title)
         for key, title, types in REGISTRY_TABS
-        if registry.type in types and (key != "settings" or access.can_manage)
+        # Settings also for those who may only delete the registry (a switch lets writers).
+        if registry.type in types and (key != "settings" or access.can_manage or access.can_delete)
     ]
     if tab not in {key for key, _ in tabs}:
         tab = "releases"
