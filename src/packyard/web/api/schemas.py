@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from packyard.core.models import RegistryType
 from packyard.core.registries import (
@@ -108,7 +108,7 @@ class RegistryCreate(CompositeSettingsIn):
     )
     public: bool = False
     type: RegistryType = RegistryType.SOURCE
-    quota_bytes: int | None = Field(
+    quota_bytes: StrictInt | None = Field(
         default=None, ge=0, description="Source only: bytes its files may take; null for none"
     )
     upstreams: list[str] | None = Field(
@@ -135,7 +135,7 @@ class RegistryUpdate(CompositeSettingsIn):
     emoji: str | None = Field(default=None, max_length=EMOJI_MAX)
     color: str | None = Field(default=None, max_length=COLOR_MAX)
     public: bool | None = None
-    quota_bytes: int | None = Field(default=None, ge=0, description="null removes the quota")
+    quota_bytes: StrictInt | None = Field(default=None, ge=0, description="null removes the quota")
     oidc_policy: str | None = _OIDC_POLICY
 
 
@@ -354,7 +354,8 @@ class Deleted(BaseModel):
 class RetentionPolicyIn(BaseModel):
     """A registry's retention policy (docs/retention.md); any rule may be null (off)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Strict: true is not a number of days.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     keep_latest: int | None = Field(
         default=None, ge=1, description="Keep the newest N releases of each project"
