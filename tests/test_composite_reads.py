@@ -15,7 +15,7 @@ import pytest
 from packyard.bootstrap import Services, build_services, make_blob_store
 from packyard.core.models import Registry
 from packyard.core.permissions import OPERATOR
-from packyard.db.engine import change_counter, make_session_factory
+from packyard.db.engine import make_session_factory
 from packyard.services.composite_index import CompositeIndexService
 from packyard.services.upstream_pypi import PypiUpstream
 from packyard.settings import Settings
@@ -63,9 +63,7 @@ def composite_index(services: Services, fake: FakePypi, clock: Clock) -> Composi
     pypi = PypiUpstream(
         sessions, services.http, fake.url, TTL, clock, blobs, settings.staging_dir, 1024**2
     )
-    return CompositeIndexService(
-        sessions, services.composites, pypi, clock, change_counter(services.engine)
-    )
+    return CompositeIndexService(sessions, services.composites, pypi, clock, services.changes)
 
 
 def publish(services: Services, registry: str, dist: Dist, directory: Path) -> None:

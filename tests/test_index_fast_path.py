@@ -9,8 +9,6 @@ test when called, to show which reads it answers on its own and which it hands o
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,12 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.types import Receive, Scope, Send
 
 from packyard.bootstrap import Services, build_services
 from packyard.settings import Settings
 from packyard.web.app import create_framework_app
 from packyard.web.simple.cached_reads import IndexFastPath
+from tests.support.asgi import Refusing, asgi_request, basic
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Organization
 from tests.support.operator import create_composite, create_registry, registry_token
@@ -127,35 +125,10 @@ def services(tmp_path: Path) -> Iterator[Services]:
     built.close()
 
 
-class _Refusing:
-    """Stands where the application would: any request reaching it fails the test."""
-
-    def __init__(self) -> None:
-        self.reached: list[str] = []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.reached.append(scope["path"])
-        await send({"type": "http.response.start", "status": 599, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-
-def _basic(secret: str) -> str:
-    return "Basic " + base64.b64encode(f"x:{secret}".encode()).decode()
-
-
-def _get(app: object, path: str, **headers: str) -> httpx.Response:
-    async def call() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            return await client.get(path, headers=headers)
-
-    return asyncio.run(call())
-
-
-def _fast_paths(services: Services) -> tuple[FastAPI, IndexFastPath, _Refusing]:
+def _fast_paths(services: Services) -> tuple[FastAPI, IndexFastPath, Refusing]:
     app = create_framework_app(services)
     state = app.state
-    refusing = _Refusing()
+    refusing = Refusing()
     fast = IndexFastPath(refusing, services.access, state.index_pages)
     return app, fast, refusing
 
@@ -163,13 +136,13 @@ def _fast_paths(services: Services) -> tuple[FastAPI, IndexFastPath, _Refusing]:
 def test_a_warm_read_is_answered_without_the_application(services: Services) -> None:
     app, fast, refusing = _fast_paths(services)
     secret = registry_token(services, "acme", "dev")
-    auth = _basic(secret)
-    warm = _get(app, "/acme/dev/pypi/simple/", authorization=auth)
+    auth = basic(secret)
+    warm = asgi_request(app, "/acme/dev/pypi/simple/", authorization=auth)
     assert warm.status_code == 200
-    answered = _get(fast, "/acme/dev/pypi/simple/", authorization=auth)
+    answered = asgi_request(fast, "/acme/dev/pypi/simple/", authorization=auth)
     assert refusing.reached == []
     assert _comparable(answered) == _comparable(warm)
-    not_modified = _get(
+    not_modified = asgi_request(
         fast,
         "/acme/dev/pypi/simple/",
         authorization=auth,
@@ -182,8 +155,8 @@ def test_a_warm_read_is_answered_without_the_application(services: Services) -> 
 def test_reads_it_cannot_answer_go_to_the_application(services: Services) -> None:
     app, fast, refusing = _fast_paths(services)
     secret = registry_token(services, "acme", "dev")
-    auth = _basic(secret)
-    assert _get(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
+    auth = basic(secret)
+    assert asgi_request(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
     handed_on = [
         ("/acme/dev/pypi/simple/", {}),  # anonymous: never read before
         ("/acme/dev/pypi/simple/", {"authorization": "Basic !!"}),  # malformed
@@ -195,7 +168,7 @@ def test_reads_it_cannot_answer_go_to_the_application(services: Services) -> Non
         ("/acme/other/pypi/simple/", {"authorization": auth}),
     ]
     for path, headers in handed_on:
-        assert _get(fast, path, **headers).status_code == 599, (path, headers)
+        assert asgi_request(fast, path, **headers).status_code == 599, (path, headers)
     assert len(refusing.reached) == len(handed_on)
 
 
@@ -204,13 +177,13 @@ def test_a_change_elsewhere_sends_the_next_read_to_the_application(
 ) -> None:
     app, fast, _ = _fast_paths(services)
     secret = registry_token(services, "acme", "dev")
-    auth = _basic(secret)
-    assert _get(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
-    assert _get(fast, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
+    auth = basic(secret)
+    assert asgi_request(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
+    assert asgi_request(fast, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
     database = services.settings.resolved_data_dir / "packyard.sqlite3"
     with sqlite3.connect(database) as other_process:
         other_process.execute("DELETE FROM tokens")
-    assert _get(fast, "/acme/dev/pypi/simple/", authorization=auth).status_code == 599
+    assert asgi_request(fast, "/acme/dev/pypi/simple/", authorization=auth).status_code == 599
 
 
 def _composite(services: Services, tmp_path: Path) -> str:
@@ -228,10 +201,10 @@ def test_a_warm_composite_read_is_answered_without_the_application(
     services: Services, tmp_path: Path, page: str
 ) -> None:
     app, fast, refusing = _fast_paths(services)
-    auth = _basic(_composite(services, tmp_path))
-    warm = _get(app, f"/acme/all/pypi/simple/{page}", authorization=auth)
+    auth = basic(_composite(services, tmp_path))
+    warm = asgi_request(app, f"/acme/all/pypi/simple/{page}", authorization=auth)
     assert warm.status_code == 200
-    answered = _get(fast, f"/acme/all/pypi/simple/{page}", authorization=auth)
+    answered = asgi_request(fast, f"/acme/all/pypi/simple/{page}", authorization=auth)
     assert refusing.reached == []
     assert _comparable(answered) == _comparable(warm)
 
@@ -240,31 +213,35 @@ def test_a_composite_read_after_an_upload_to_its_upstream_goes_to_the_applicatio
     services: Services, tmp_path: Path
 ) -> None:
     app, fast, refusing = _fast_paths(services)
-    auth = _basic(_composite(services, tmp_path))
+    auth = basic(_composite(services, tmp_path))
     path = "/acme/all/pypi/simple/fast-demo/"
-    assert _get(app, path, authorization=auth).status_code == 200
-    assert _get(fast, path, authorization=auth).status_code == 200
-    assert _get(fast, "/acme/all/pypi/simple/never-read/", authorization=auth).status_code == 599
+    assert asgi_request(app, path, authorization=auth).status_code == 200
+    assert asgi_request(fast, path, authorization=auth).status_code == 200
+    assert (
+        asgi_request(fast, "/acme/all/pypi/simple/never-read/", authorization=auth).status_code
+        == 599
+    )
     database = services.settings.resolved_data_dir / "packyard.sqlite3"
     with sqlite3.connect(database) as other_process:  # as an upload in another worker would
         other_process.execute("UPDATE registries SET serial = serial + 1 WHERE slug = 'dev'")
     # Another page read meanwhile: the caller's access is cached again, the page's version
     # (computed before the change) must not be trusted.
-    assert _get(app, "/acme/all/pypi/simple/", authorization=auth).status_code == 200
-    assert _get(fast, path, authorization=auth).status_code == 599
+    assert asgi_request(app, "/acme/all/pypi/simple/", authorization=auth).status_code == 200
+    assert asgi_request(fast, path, authorization=auth).status_code == 599
     assert refusing.reached == ["/acme/all/pypi/simple/never-read/", path]
 
 
 def test_a_rate_limited_client_with_a_valid_token_is_still_served(services: Services) -> None:
     app, fast, _refusing = _fast_paths(services)
     secret = registry_token(services, "acme", "dev")
-    auth = _basic(secret)
-    assert _get(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
-    wrong = _basic("wrong")
+    auth = basic(secret)
+    assert asgi_request(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
+    wrong = basic("wrong")
     statuses = [
-        _get(app, "/acme/dev/pypi/simple/", authorization=wrong).status_code for _ in range(6)
+        asgi_request(app, "/acme/dev/pypi/simple/", authorization=wrong).status_code
+        for _ in range(6)
     ]
     assert statuses[-1] == 429
     # Only failures are limited (security probe F3): from the cache and from the app.
-    assert _get(fast, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
-    assert _get(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
+    assert asgi_request(fast, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
+    assert asgi_request(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200

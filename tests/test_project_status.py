@@ -14,6 +14,7 @@ from pypi_simple import ProjectPage, ProjectStatus
 from tests.support.builders import Dist, write_sdist, write_wheel
 from tests.support.clients import INSTALLERS, Installer, Venv
 from tests.support.driver import Api, Organization, Registry, api
+from tests.support.fake_pypi import FakePypi, wheel_file
 from tests.support.lifecycle import project_json
 from tests.support.rest import ALL_SCOPES
 
@@ -151,3 +152,39 @@ def test_the_cli_sets_and_prints_a_project_status(
     refused = registry.yard.cli("project-status", *where, "--set", "retired", check=False)
     assert refused.returncode != 0
     assert "retired" in refused.stderr
+
+
+def test_a_composite_serves_no_file_of_a_project_quarantined_in_its_source(
+    corg: Organization, fake_pypi: FakePypi, tmp_path: Path
+) -> None:
+    """The composite follows each source: a quarantined project's files are neither listed
+    nor downloadable through it, and its name still hides PyPI's (no dependency confusion)."""
+    name = f"{corg.slug}-tainted"
+    fake_pypi.add(name, wheel_file(Dist(name, "99.0")))
+    admin = api(corg, corg.token(*ALL_SCOPES))
+    token = admin.token or ""
+    source, other = corg.registry("Source"), corg.registry("Other")
+    first = write_wheel(Dist(name, "1.0"), tmp_path)
+    admin.publish(source.slug, first)
+    admin.publish(other.slug, write_wheel(Dist(name, "2.0"), tmp_path))
+    composite = corg.composite("All", source.slug, other.slug, "pypi")
+
+    def served() -> list[str]:
+        files = project_json(composite, token, name).json()["files"]
+        return [f["filename"].split("-")[1] for f in files]
+
+    assert served() == ["1.0", "2.0"]
+    assert composite.get(f"../files/{first.name}", token).status_code == 200
+
+    set_status(admin, source, name, status="quarantined", reason="malware report")
+    assert served() == ["2.0"]
+    assert composite.get(f"../files/{first.name}", token).status_code == 404
+
+    set_status(admin, other, name, status="quarantined")
+    document = project_json(composite, token, name).json()
+    assert document["files"] == []
+    assert document["project-status"]["status"] == "quarantined"
+
+    set_status(admin, source, name, status="active")
+    set_status(admin, other, name, status="active")
+    assert served() == ["1.0", "2.0"]

@@ -18,7 +18,7 @@ from tests.support.backends import Backend
 from tests.support.browser import PASSWORD, browser, create_user, new_page, screenshot, sign_in
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Organization, Registry, api, new_organization
-from tests.support.oidc_issuer import OidcIssuer, registry_with_policy, rsa_key
+from tests.support.oidc_issuer import OidcIssuer, registry_with_policy, rsa_key, server_trusting
 from tests.support.server import PackyardServer
 
 __all__ = ["browser"]  # the fixture, imported for this module
@@ -55,12 +55,8 @@ def issuer() -> Iterator[OidcIssuer]:
 def yard(
     tmp_path_factory: pytest.TempPathFactory, backend: Backend, issuer: OidcIssuer
 ) -> Iterator[PackyardServer]:
-    server = backend.new_server(
-        tmp_path_factory.mktemp("yard"), extra_env={"PACKYARD_OIDC_ISSUERS": issuer.url}
-    )
-    server.start()
-    yield server
-    server.stop()
+    with server_trusting(backend, tmp_path_factory.mktemp("yard"), issuer) as server:
+        yield server
 
 
 def trusting_registry(org: Organization, issuer: OidcIssuer, name: str, **kw: str) -> Registry:

@@ -13,15 +13,15 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 import httpx
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from packyard import __version__
 from packyard.blobs.base import BlobStore
 from packyard.blobs.local import LocalBlobStore
 from packyard.core.errors import InvalidRequest
 from packyard.db.blob_locks import blob_locks_for
+from packyard.db.changes import ChangeCounter, change_counter
 from packyard.db.engine import (
-    change_counter,
     make_engine,
     make_session_factory,
     schema_is_current,
@@ -46,20 +46,26 @@ from packyard.services.oidc import OidcService
 from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.organizations import OrganizationService
 from packyard.services.packages import PackageService
+from packyard.services.provenance import ProvenanceService
 from packyard.services.publishing import PublishService
 from packyard.services.registries import RegistryService
 from packyard.services.retention import RetentionService
-from packyard.services.scheduler import LeaseKeeper, Scheduler
+from packyard.services.scheduler import LeaseKeeper, PeriodicJob, Scheduler
 from packyard.services.search import SearchService
 from packyard.services.staging import StagingArea
 from packyard.services.teams import TeamService
 from packyard.services.tokens import TokenService
 from packyard.services.upstream_pypi import PypiUpstream
 from packyard.services.users import UserService
+from packyard.services.webhook_delivery import WebhookSender
+from packyard.services.webhooks import WebhookService
 from packyard.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
+
+
+WEBHOOK_JOB = "webhook-delivery"
 
 
 class SchemaNotReady(RuntimeError):
@@ -85,6 +91,7 @@ class Services:
     search: SearchService
     access: ReadAccess
     integrity: IntegrityService
+    provenance: ProvenanceService
     blobs: BlobStore
     # packyard import / export.
     importing: ImportService
@@ -93,10 +100,15 @@ class Services:
     oidc: OidcService
     # The audit log (written by services.events.record in each change's transaction).
     audit: AuditService
+    # Webhooks: subscriptions and the outbox (services.webhooks), and its sender.
+    webhooks: WebhookService
+    webhook_sender: WebhookSender
     # Retention policies of source registries (docs/retention.md).
     retention: RetentionService
     # Background jobs (services.scheduler): started by the app's lifespan only.
     scheduler: Scheduler
+    # What validates every in-memory cache across processes (followed in the lifespan).
+    changes: ChangeCounter
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         """What ``/readyz`` asks: each returns when its dependency answers, else raises."""
@@ -117,6 +129,7 @@ class Services:
         self.flush_buffers()
         self.http.close()
         self.oidc.close()
+        self.webhook_sender.close()
         self.engine.dispose()
 
 
@@ -220,8 +233,16 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         limits=ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
         blob_locks=blob_locks,
     )
+    sender = WebhookSender(
+        sessions,
+        utc_now,
+        allow_private=settings.webhook_allow_private,
+        retry_scale=settings.webhook_retry_scale,
+    )
+    event.listen(sessions, "after_commit", sender.committed)
+    event.listen(sessions, "after_rollback", sender.rolled_back)
     # One counter (one dedicated connection) for every cache validated by it.
-    changes = change_counter(engine)
+    changes = change_counter(engine, settings.change_recheck_seconds)
     composite_index = CompositeIndexService(sessions, composites, pypi, utc_now, changes)
     packages = PackageService(
         sessions=sessions, registries=registries, counter=counter, now=utc_now
@@ -234,6 +255,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         publishing=publishing,
         index=IndexService(sessions, composite_index),
         downloads=DownloadService(sessions, blobs, counter, composite_index),
+        provenance=ProvenanceService(sessions, composite_index),
         composites=composites,
         http=http,
         packages=packages,
@@ -248,7 +270,12 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         importing=ImportService(sessions, registries, publishing, utc_now),
         exporting=ExportService(sessions, registries, blobs, utc_now),
         oidc=oidc,
+        changes=changes,
         audit=AuditService(sessions, registries),
+        webhooks=WebhookService(
+            sessions, registries, utc_now, allow_private=settings.webhook_allow_private
+        ),
+        webhook_sender=sender,
         retention=RetentionService(sessions, registries, packages, utc_now),
         scheduler=Scheduler(LeaseKeeper(sessions, utc_now)),
     )
@@ -266,6 +293,12 @@ def schedule_jobs(services: Services, staging: StagingArea) -> None:
     scheduler.add(
         blob_gc_job(services.integrity, timedelta(seconds=settings.blob_grace_seconds), interval)
     )
+    # Every process sends the outbox (claims keep a delivery to one sender); a commit that
+    # wrote deliveries wakes the job, so they go out at once, after the answer.
+    scheduler.add(
+        PeriodicJob(WEBHOOK_JOB, settings.webhook_poll_seconds, services.webhook_sender.run_due)
+    )
+    services.webhook_sender.wake = lambda: scheduler.wake(WEBHOOK_JOB)
     scheduler.add(retention_job(services.retention, interval))
 
 

@@ -38,11 +38,23 @@ class Settings(BaseSettings):
     # Failed authentications allowed per client address and minute (and in a burst); past
     # them the address gets 429 until its budget refills.
     auth_failures_per_minute: int = 120
+    # Webhooks may be sent to loopback, private and link-local addresses (tests, a private
+    # network the operator trusts); refused by default (server-side request forgery).
+    webhook_allow_private: bool = False
+    # How often each process looks for deliveries due again (retries); new ones are sent
+    # at once after their commit.
+    webhook_poll_seconds: float = 2.0
+    # Multiplies the retry schedule's waits (tests shorten it; 1 is Standard Webhooks').
+    webhook_retry_scale: float = 1.0
     # An archive whose members add up to more is refused (a zip bomb by absolute size).
     max_expanded_bytes: int = 16 * ONE_GIB
     # With S3 storage: answer downloads with a redirect to a short-lived presigned URL.
     s3_redirect: bool = False
     download_count_flush_seconds: float = 2.0
+    # PostgreSQL: how often each process re-reads the server's transaction snapshot, the
+    # safety net under change notifications (db/changes.py): a write made outside
+    # Packyard (psql) reaches every cache within this many seconds.
+    change_recheck_seconds: float = Field(default=10.0, gt=0)
     # Operating it (docs/operations.md): /metrics, its optional bearer token, the logs.
     metrics: bool = True
     metrics_token: SecretStr | None = None

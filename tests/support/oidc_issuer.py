@@ -8,8 +8,11 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,8 +20,10 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from tests.support.backends import Backend
 from tests.support.driver import Organization, Registry, api
 from tests.support.http_stub import Answer, handler_for
+from tests.support.server import PackyardServer
 
 REQUEST_TOKEN = "actions-request-token"  # what the job's runtime sends as Bearer
 
@@ -131,3 +136,14 @@ def registry_with_policy(org: Organization, name: str, policy: str) -> Registry:
     admin = api(org, org.token("write_registries", "read_registries"))
     created = admin.create_registry(name, oidc_policy=policy)
     return admin.registry(created["slug"])
+
+
+@contextmanager
+def server_trusting(backend: Backend, root: Path, issuer: OidcIssuer) -> Iterator[PackyardServer]:
+    """A running server of ``backend`` that trusts ``issuer``'s tokens."""
+    server = backend.new_server(root, extra_env={"PACKYARD_OIDC_ISSUERS": issuer.url})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

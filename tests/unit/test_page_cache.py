@@ -13,8 +13,8 @@ PAGE = 1_000
 COST = PAGE + ENTRY_OVERHEAD_BYTES
 
 
-def _key(project: str) -> tuple[str, int, str, str]:
-    return ("registry-id", 1, project, "text/html")
+def _key(project: str) -> tuple[str, int, str, str, str]:
+    return ("registry-id", 1, project, "text/html", "http://127.0.0.1")
 
 
 def _body(project: str, size: int = PAGE) -> bytes:

@@ -87,11 +87,13 @@ def test_a_form_contradicting_the_metadata_is_refused(
 
 def test_attestations_must_be_a_json_array_of_objects() -> None:
     check_attestations(UploadForm())
+    check_attestations(UploadForm(attestations="[]"))
     with pytest.raises(InvalidRequest, match="not a JSON array"):
-        check_attestations(UploadForm(attestations='{"version": 1}'))
+        check_attestations(UploadForm(attestations='[{"version": 1}, 2]'))
+    with pytest.raises(InvalidRequest, match="not valid JSON"):
+        check_attestations(UploadForm(attestations="[{"))
 
 
-def test_attestations_this_registry_cannot_verify_are_refused() -> None:
-    """PEP 740: an index that cannot verify an attestation must refuse the upload."""
-    with pytest.raises(InvalidRequest, match="cannot verify"):
+def test_attestations_that_are_not_pep_740_objects_are_refused_before_verifying() -> None:
+    with pytest.raises(InvalidRequest, match=r"^Invalid attestations .*attestation 1 is malformed"):
         check_attestations(UploadForm(attestations='[{"version": 1}]'))

@@ -68,6 +68,8 @@ class Origin:
 
     address: str | None = None
     user_agent: str | None = None
+    # The server's public base URL as this request reached it (links in webhook bodies).
+    base_url: str | None = None
 
 
 # Origin is frozen, so sharing the default is safe.

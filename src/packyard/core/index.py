@@ -36,6 +36,9 @@ class IndexFile:
     source: str | None = None
     url: str | None = None
     provenance: str | None = None
+    # A file of a source registry published with verified PEP 740 attestations: the page
+    # links the registry's Integrity API for it.
+    has_provenance: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,8 @@ class ProjectState:
 
 
 ACTIVE = ProjectState(ProjectStatus.ACTIVE, "")
+# What a composite shows of a project quarantined in its source upstreams.
+QUARANTINED = ProjectState(ProjectStatus.QUARANTINED, "")
 
 
 def checked_reason(reason: str, what: str) -> str:

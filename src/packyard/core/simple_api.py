@@ -11,3 +11,5 @@ HTML_LEGACY = "text/html"
 METADATA_SUFFIX = ".metadata"
 # The slug that names the public PyPI among a composite registry's upstreams.
 PYPI_UPSTREAM = "pypi"
+# PEP 740's Integrity API answers in this media type.
+INTEGRITY_V1 = "application/vnd.pypi.integrity.v1+json"

@@ -6,9 +6,6 @@ worker processes can share one file: writers wait for each other instead of fail
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -45,28 +42,6 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
-
-
-def change_counter(engine: Engine) -> Callable[[], int] | None:
-    """A cheap way to learn whether the database changed, or None where there is none.
-
-    For a SQLite file: ``PRAGMA data_version`` on a dedicated connection that never
-    writes. Its value changes whenever any other connection, in any process, commits a
-    change, and reading it costs microseconds and no query planning. Caches validated by
-    it are never stale, whichever process made the change.
-    """
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
-        return None
-    connection = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
-    lock = threading.Lock()
-
-    def data_version() -> int:
-        with lock:
-            value: int = connection.execute("PRAGMA data_version").fetchone()[0]
-        return value
-
-    return data_version
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -18,13 +18,16 @@ from sqlalchemy.orm import Session, aliased
 
 from packyard.core.composite import PYPI, Upstream
 from packyard.core.index import IndexFile
+from packyard.core.lifecycle import ProjectStatus
 from packyard.core.models import Principal, Registry
 from packyard.db import tokens
+from packyard.db.lifecycle import quarantined_file
 from packyard.db.registries import REGISTRY_BY_SLUGS, registry_from_row
 from packyard.db.tables import (
     CompositeSettingsRow,
     CompositeUpstreamRow,
     PackageRow,
+    ProjectStatusRow,
     PypiProjectRow,
     RegistryRow,
     TokenRow,
@@ -68,6 +71,7 @@ INDEX_FILE_COLUMNS = (
     PackageRow.requires_python,
     PackageRow.core_metadata_sha256,
     PackageRow.yanked_reason,
+    PackageRow.provenance.is_not(None).label("has_provenance"),
 )
 
 
@@ -90,6 +94,8 @@ class IndexFileRow(Protocol):
     def core_metadata_sha256(self) -> str | None: ...
     @property
     def yanked_reason(self) -> str | None: ...
+    @property
+    def has_provenance(self) -> bool: ...
 
 
 def index_file_from_row(row: IndexFileRow) -> IndexFile:
@@ -103,6 +109,7 @@ def index_file_from_row(row: IndexFileRow) -> IndexFile:
         core_metadata_sha256=row.core_metadata_sha256,
         yanked_reason=row.yanked_reason,
         yanked=row.yanked_reason is not None,
+        has_provenance=bool(row.has_provenance),
     )
 
 
@@ -184,6 +191,9 @@ class CompositeProject:
     settings_row: CompositeSettingsRow | None
     private: dict[str, list[IndexFile]]  # source registry id -> its files of the project
     pypi_row: PypiProjectRow | None  # PyPI's cached answer for the project, if any
+    # Source registries where the project is quarantined (PEP 792): their files are in
+    # ``private`` (the name is still taken there) but must not be served.
+    quarantined: frozenset[str] = frozenset()
 
 
 def composite_project(session: Session, composite_id: str, project: str) -> CompositeProject:
@@ -194,6 +204,7 @@ def composite_project(session: Session, composite_id: str, project: str) -> Comp
     private: dict[str, list[IndexFile]] = defaultdict(list)
     pypi_row: PypiProjectRow | None = None
     settings_row: CompositeSettingsRow | None = None
+    quarantined: set[str] = set()
     for row in rows:
         settings_row = row.CompositeSettingsRow
         if row.position is None:
@@ -205,7 +216,11 @@ def composite_project(session: Session, composite_id: str, project: str) -> Comp
         upstreams[row.position] = Upstream(row.upstream_slug, row.upstream_id, row.upstream_serial)
         if row.filename is not None:
             private[row.upstream_id].append(index_file_from_row(row))
-    return CompositeProject(list(upstreams.values()), settings_row, private, pypi_row)
+        if row.upstream_status == ProjectStatus.QUARANTINED.value:
+            quarantined.add(row.upstream_id)
+    return CompositeProject(
+        list(upstreams.values()), settings_row, private, pypi_row, frozenset(quarantined)
+    )
 
 
 # The composite's row, its settings, each upstream in order with its serial, the
@@ -221,6 +236,7 @@ _COMPOSITE_PROJECT = (
         _UPSTREAM.slug.label("upstream_slug"),
         _UPSTREAM.serial.label("upstream_serial"),
         PypiProjectRow,
+        ProjectStatusRow.status.label("upstream_status"),
         *INDEX_FILE_COLUMNS,
     )
     .select_from(RegistryRow)
@@ -230,6 +246,13 @@ _COMPOSITE_PROJECT = (
     .outerjoin(
         PackageRow,
         and_(PackageRow.registry_id == _LINK.upstream_id, PackageRow.project == _PROJECT),
+    )
+    .outerjoin(
+        ProjectStatusRow,
+        and_(
+            ProjectStatusRow.registry_id == _LINK.upstream_id,
+            ProjectStatusRow.project == _PROJECT,
+        ),
     )
     .outerjoin(
         PypiProjectRow,
@@ -242,3 +265,20 @@ _COMPOSITE_PROJECT = (
     .where(RegistryRow.id == bindparam("composite_id", type_=String))
     .order_by(_LINK.position)
 )
+
+
+def stored_provenance(
+    session: Session, registry_id: str, project: str, version: str, filename: str
+) -> str | None:
+    """The verified PEP 740 provenance of a file of a source registry, None when the file
+    has none, is not there under that project and version, or its project is quarantined."""
+    statement = select(PackageRow.provenance).where(
+        PackageRow.registry_id == registry_id,
+        PackageRow.filename == filename,
+        PackageRow.project == project,
+        PackageRow.version == version,
+    )
+    provenance = session.scalar(statement)
+    if provenance is None or quarantined_file(session, registry_id, filename):
+        return None
+    return provenance

@@ -71,6 +71,7 @@ class StoredPackage:
     metadata: dict[str, Any]
     description: str | None
     members: list[ArchiveMember]
+    provenance: str | None = None  # the verified PEP 740 provenance object (JSON)
 
 
 def package_from_row(row: PackageRow) -> PackageFile:
@@ -139,6 +140,7 @@ def stored(row: PackageRow) -> StoredPackage:
         metadata=dict(row.metadata_json or {}),
         description=row.description,
         members=[ArchiveMember(str(path), int(size)) for path, size in row.members_json],
+        provenance=row.provenance,
     )
 
 

@@ -142,6 +142,8 @@ class PackageRow(Base):
     members_json: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
     yanked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     attestations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The PEP 740 provenance object, only for attestations that were verified (0015).
+    provenance: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Where an imported file came from ("packyard import"); None for a publish.
     imported_from: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Who published it through trusted publishing: the issuer and identifying claims.
@@ -399,6 +401,75 @@ class AuditEventRow(Base):
     user_agent: Mapped[str | None] = mapped_column(String(500), nullable=True)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookRow(Base):
+    """A webhook subscription of a registry (or, with no registry, of every registry of
+    its organization). The secret is kept as given: it signs every request."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    registry_id: Mapped[str | None] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookDeliveryRow(Base):
+    """One message to one hook (the outbox): written in the transaction of its event,
+    then sent by the delivery job. ``claim`` marks the rows a process is sending; a claim
+    lasts until ``next_attempt_at``, so a process killed mid-send loses nothing."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_hook_seq", "webhook_id", "seq"),
+        {"sqlite_autoincrement": True},
+    )
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[str] = mapped_column(String(36), unique=True)  # the webhook-id header
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claim: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookAttemptRow(Base):
+    """One request of a delivery and what came back (status, headers, the first KiB)."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    request_headers: Mapped[dict[str, str]] = mapped_column(JSON)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_headers: Mapped[dict[str, str]] = mapped_column(JSON)
+    response_body: Mapped[str] = mapped_column(Text, default="")
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class LeaseRow(Base):

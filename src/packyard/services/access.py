@@ -4,10 +4,11 @@ remembered while the database is unchanged.
 Every index and file request must learn who is calling and which registry (with its
 serial) they may read. ``TokenService.authenticate`` and ``RegistryService.registry_for``
 answer that in two queries; here one query answers it, and the answer is kept in memory
-tagged with the database's change counter (``db.engine.change_counter``). A cached answer
-is used only while that counter is unchanged, so a revoked token, a changed scope or a
-new upload is seen by the very next request in every process. Where the database offers
-no counter (PostgreSQL), nothing is cached and each request costs the one query.
+tagged with the database's change counter (``db.changes``: SQLite's ``data_version``,
+PostgreSQL's notifications). A cached answer is used only while that counter is
+unchanged, so a revoked token, a changed scope or a new upload is seen by the very next
+request in every process. While there is no counter, nothing is cached and each request
+costs the one query.
 
 Only successes are cached or answered here: any miss (unknown token, unknown registry,
 access refused) goes through the services' own checks, which raise the exact errors.
@@ -37,7 +38,7 @@ class ReadAccess:
         sessions: sessionmaker[Session],
         tokens: TokenService,
         registries: RegistryService,
-        change_counter: Callable[[], int] | None,
+        change_counter: Callable[[], int | None],
         max_entries: int = 10_000,
     ) -> None:
         self._sessions = sessions

@@ -14,7 +14,7 @@ already rendered is served without a query: a version is used only while the dat
 change counter is unchanged (``services.memo.CounterValidatedMemo``), so any commit in any
 process (an upload, a yank, new upstreams or settings, a refreshed PyPI answer) forgets
 it, and only until the PyPI answer it used goes stale or a file held back by a cooldown
-comes of age. Where the database has no counter (PostgreSQL) nothing is remembered.
+comes of age. While there is no counter (``db.changes``) nothing is remembered.
 
 File URLs: ``locate`` says which upstream serves a file; ``services.downloads`` serves it.
 """
@@ -48,6 +48,7 @@ from packyard.core.index import (
     Versioned,
     project_page,
 )
+from packyard.core.lifecycle import QUARANTINED
 from packyard.core.models import Registry
 from packyard.core.simple_api import METADATA_SUFFIX
 from packyard.db import index as queries
@@ -67,6 +68,8 @@ class _Resolved:
     pypi_digest: str
     # Until when the answer stands unless the database changes; None: no time limit.
     valid_until: datetime | None
+    # Every source upstream that has the project has it quarantined: a page of no files.
+    quarantined: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +89,7 @@ class CompositeIndexService:
         composites: CompositeService,
         pypi: PypiUpstream,
         now: Callable[[], datetime],
-        change_counter: Callable[[], int] | None,
+        change_counter: Callable[[], int | None],
         max_remembered: int = 10_000,
     ) -> None:
         self._sessions = sessions
@@ -138,7 +141,9 @@ class CompositeIndexService:
         resolved = self._resolve(registry, project)
         link = resolved.settings.policy.pypi_files is PypiFiles.LINK
         page = project_page(
-            project, (_index_file(file, upstream, link) for file, upstream in resolved.files)
+            project,
+            (_index_file(file, upstream, link) for file, upstream in resolved.files),
+            QUARANTINED if resolved.quarantined else None,
         )
         served = [f.filename for f in page.files]
         version = _version(registry, resolved.settings, resolved.pypi_digest, served)
@@ -166,6 +171,15 @@ class CompositeIndexService:
                 return self._pypi_download(file, resolved.settings, filename)
             return upstream
         raise NotFound(f"No file {filename!r} in registry {registry.slug!r}")
+
+    def source_upstream(self, registry: Registry, project: str, filename: str) -> Upstream | None:
+        """The source upstream the composite serves ``filename`` of ``project`` from; None
+        when no source upstream does (PyPI's, or none). Fetches no file."""
+        resolved = self._resolve(registry, project)
+        for file, upstream in resolved.files:
+            if file.filename == filename and not isinstance(file, PypiFile):
+                return upstream
+        return None
 
     def _pypi_download(
         self, file: PypiFile, settings: CompositeSettings, filename: str
@@ -196,18 +210,29 @@ class CompositeIndexService:
                     raise
                 log.warning("Serving %r without PyPI's files: PyPI is unreachable", project)
                 valid_until = self._now()  # ask PyPI again on the next request
+        # A quarantined project's files still take its name (PyPI's stays hidden) but are
+        # never served (PEP 792), as in the source registry itself.
         answers: list[tuple[Upstream, Sequence[IndexFile | PypiFile] | None]] = [
-            (u, pypi_files if u.is_pypi else private.get(u.registry_id or "", []))
+            (u, pypi_files if u.is_pypi else _servable(private, loaded.quarantined, u))
             for u in settings.upstreams
         ]
         now = self._now()
         files = resolve_project(project, answers, settings.policy, now)
+        if not files and has_private and loaded.quarantined:
+            return _Resolved([], settings, digest, valid_until, quarantined=True)
         if not files:
             raise NotFound(f"No project {project!r} in registry {registry.slug!r}")
         coming_of_age = cooldown_ends(project, pypi_files or [], settings.policy, now)
         if coming_of_age is not None:
             valid_until = coming_of_age if valid_until is None else min(valid_until, coming_of_age)
         return _Resolved(files, settings, digest, valid_until)
+
+
+def _servable(
+    private: dict[str, list[IndexFile]], quarantined: frozenset[str], upstream: Upstream
+) -> list[IndexFile]:
+    registry_id = upstream.registry_id or ""
+    return [] if registry_id in quarantined else private.get(registry_id, [])
 
 
 def _index_file(file: IndexFile | PypiFile, upstream: Upstream, link: bool) -> IndexFile:

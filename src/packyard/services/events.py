@@ -7,11 +7,17 @@ description and a user's email are looked up here); the client address and user 
 from ``core.events.ORIGIN``, which the web layer sets per request. Never pass a secret in
 ``changes``.
 
+For the events a webhook can hear (``core.webhooks.FROM_AUDIT``), ``record`` also writes
+one delivery row per subscribed hook in the same transaction (the outbox), with the body
+fixed then; ``services.webhook_delivery`` sends it after the commit, which the session's
+``info[ENQUEUED]`` tells the delivery job to look at at once (``bootstrap``).
+
 Other helpers (lifecycle, retention, ...) call ``record`` too; nothing else writes the log.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -29,7 +35,13 @@ from packyard.core.events import (
     changed_fields,
 )
 from packyard.core.models import PackageFile, Principal, PrincipalKind, Registry
+from packyard.core.webhooks import FROM_AUDIT, WebhookEvent, package_json
 from packyard.db import audit as queries
+from packyard.db import webhooks as hooks_queries
+
+# Set in a session's ``info`` when it wrote a delivery: after its commit, the delivery job
+# is woken (``bootstrap``).
+ENQUEUED = "packyard_webhooks_enqueued"
 
 
 def record(
@@ -42,10 +54,13 @@ def record(
     now: datetime,
     registry: Registry | None = None,
     changes: Mapping[str, Change] | None = None,
+    webhook: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one audit entry in ``session``'s transaction and return it."""
+    """Append one audit entry in ``session``'s transaction and return it; ``webhook`` is
+    what a webhook body says of the subject (``{"package": ...}``), for the events hooks
+    can hear."""
     actor = by if isinstance(by, Actor) else actor_of(session, by)
-    return queries.append(
+    entry = queries.append(
         session,
         organization_id,
         event_type,
@@ -56,6 +71,30 @@ def record(
         _jsonable(changes or {}),
         now,
     )
+    hook_event = FROM_AUDIT.get(event_type)
+    if hook_event is not None and webhook is not None:
+        body = {"event": hook_event.value, **webhook, "sender": actor.as_json()}
+        registry_id = None if registry is None else registry.id
+        enqueue_for_subscribers(session, organization_id, registry_id, hook_event, body, now)
+    return entry
+
+
+def enqueue_for_subscribers(
+    session: Session,
+    organization_id: str,
+    registry_id: str | None,
+    event: WebhookEvent,
+    body: Mapping[str, Any],
+    now: datetime,
+) -> int:
+    """Write a delivery of ``body`` for each active hook that hears ``event``; how many."""
+    hooks = hooks_queries.subscribers(session, organization_id, registry_id, event)
+    text = json.dumps(body, separators=(",", ":"))
+    for hook_id in hooks:
+        hooks_queries.enqueue(session, hook_id, event, text, now)
+    if hooks:
+        session.info[ENQUEUED] = True
+    return len(hooks)
 
 
 def record_package(
@@ -83,6 +122,7 @@ def record_package(
         registry=registry,
         changes=changes,
         now=now,
+        webhook={"package": package_json(package, registry, ORIGIN.get().base_url)},
     )
 
 

@@ -1,10 +1,11 @@
 """``CounterValidatedMemo``: answers remembered while the database is unchanged.
 
-``db.engine.change_counter`` changes whenever any connection, in any process, commits; an
-answer remembered with the counter's value is used only while the counter still has it,
-so a memo like this is never stale whichever process made the change. Read the counter
-(``counter()``) *before* the queries an answer comes from, so that a change committed
-meanwhile forgets it. Where the database has no counter (PostgreSQL), nothing is kept.
+``db.changes.change_counter`` changes whenever anything is committed, by any process (SQLite:
+``data_version``; PostgreSQL: notifications); an answer remembered with the counter's
+value is used only while the counter still has it, so a memo like this is never stale
+whichever process made the change. Read the counter (``counter()``) *before* the queries
+an answer comes from, so that a change committed meanwhile forgets it. While the counter
+is None (no counter, or PostgreSQL's listener not connected), nothing is kept.
 
 Looking up costs no query and no I/O: cheap enough for the event loop.
 """
@@ -19,19 +20,17 @@ V = TypeVar("V")
 
 
 class CounterValidatedMemo(Generic[K, V]):
-    def __init__(self, change_counter: Callable[[], int] | None, max_entries: int) -> None:
+    def __init__(self, change_counter: Callable[[], int | None], max_entries: int) -> None:
         self._change_counter = change_counter
         self._max_entries = max_entries
         self._entries: dict[K, tuple[int, V]] = {}
 
     def counter(self) -> int | None:
-        """The counter's value now, to pass to ``put``; None where there is no counter."""
-        return None if self._change_counter is None else self._change_counter()
+        """The counter's value now, to pass to ``put``; None: remember nothing."""
+        return self._change_counter()
 
     def get(self, key: K) -> V | None:
         """What was remembered under ``key``, if the database has not changed since."""
-        if self._change_counter is None:
-            return None
         hit = self._entries.get(key)
         if hit is None or hit[0] != self._change_counter():
             return None

@@ -51,6 +51,7 @@ IDENTIFYING_CLAIMS = (
     "workflow_ref",
     "ref",
     "project_path",
+    "ci_config_ref_uri",  # GitLab: the pipeline file, matched against attestations
     "pipeline_slug",
     "build_number",
     "organization_slug",

@@ -11,7 +11,7 @@ content-addressed, so nothing is written to the blob store.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,8 @@ from packyard.core.scopes import Scope
 from packyard.db import packages as queries
 from packyard.db.registries import bump_serial
 from packyard.db.search import refresh_project
+from packyard.services.attestations import AttestationSummary
+from packyard.services.attestations import summaries_from_provenance as summaries
 from packyard.services.downloads import DownloadCounter
 from packyard.services.events import package_identity, record_package
 from packyard.services.registries import RegistryService
@@ -87,6 +89,8 @@ class PackageDetails:
     description: str | None
     members: list[ArchiveMember]
     siblings: list[Release]  # every file of the same project, newest version first
+    # Its verified PEP 740 attestations (empty: published without any).
+    attestations: list[AttestationSummary] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +323,7 @@ class PackageService:
             siblings=sorted(
                 siblings, key=lambda s: (version_key(s.version), s.filename), reverse=True
             ),
+            attestations=[] if found.provenance is None else summaries(found.provenance),
         )
 
     def _counted(self, package: PackageFile) -> PackageFile:

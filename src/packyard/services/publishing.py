@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.blobs.base import BlobStore
 from packyard.core.errors import Conflict, InvalidRequest, QuotaExceeded
 from packyard.core.events import EventType
-from packyard.core.models import PackageFile, Principal, Registry, RegistryType
+from packyard.core.models import PackageFile, Principal, Publisher, Registry, RegistryType
 from packyard.core.permissions import OPERATOR, Disclosure
 from packyard.core.publishers import publisher_json
 from packyard.core.scopes import Scope
@@ -41,6 +41,11 @@ from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
 from packyard.dists.metadata import CoreMetadata
 from packyard.services import metrics
+from packyard.services.attestations import (
+    VerifiedProvenance,
+    parse_attestations,
+    verify_attestations,
+)
 from packyard.services.composites import source_upstream_slugs
 from packyard.services.events import record_package
 from packyard.services.lifecycle import refuse_closed_project
@@ -116,18 +121,21 @@ class PublishService:
         """Inspect, store and record ``staged`` in ``registry``; the staged file is consumed.
 
         ``verify`` is called with the file's metadata before anything is stored (the upload
-        API compares the form's claims with it); ``attestations`` (PEP 740 JSON) is kept
-        with a newly recorded file; ``provenance`` is given by an import; ``by`` is who
+        API compares the form's claims with it); ``attestations`` (PEP 740 JSON) are
+        verified (``services.attestations``) and kept with a newly recorded file, with the
+        provenance object they make; ``provenance`` is given by an import; ``by`` is who
         publishes (already authorized), its publisher (trusted publishing) recorded with a
-        new file.
+        new file, and it must be who signed the attestations.
 
         Raises InvalidDistribution for a bad file, Conflict when the name is taken by other
-        bytes, and whatever ``verify`` raises.
+        bytes, InvalidRequest for attestations that do not verify, and whatever ``verify``
+        raises.
         """
         try:
             inspection = inspect_distribution(staged.path, staged.filename, self._limits)
             if verify is not None:
                 verify(inspection.metadata)
+            verified = _verified(attestations, staged, by.publisher)
             existing = self._existing(registry, staged, inspection)
             if existing is not None:
                 result = PublishResult(existing, created=False)
@@ -140,9 +148,7 @@ class PublishService:
                 # this publish is about to reference (db.blob_locks).
                 with self._blob_locks.publishing([*blobs, *metadata]):
                     self._blobs.put_all(blobs, metadata)
-                    result = self._record(
-                        registry, staged, inspection, attestations, provenance, by
-                    )
+                    result = self._record(registry, staged, inspection, verified, provenance, by)
             metrics.record_publish(staged.size, created=result.created)
             return result
         finally:
@@ -176,11 +182,13 @@ class PublishService:
         registry: Registry,
         staged: StagedFile,
         inspection: Inspection,
-        attestations: str | None = None,
+        verified: tuple[str, VerifiedProvenance] | None = None,
         provenance: Provenance | None = None,
         by: Principal = OPERATOR,
     ) -> PublishResult:
+        attestations = None if verified is None else verified[0]
         values = _package_values(registry, staged, inspection, self._now(), attestations)
+        values["provenance"] = None if verified is None else verified[1].provenance_json
         values["published_by"] = publisher_json(by.publisher)
         if provenance is not None:
             values["created_at"] = provenance.uploaded_at
@@ -207,6 +215,17 @@ class PublishService:
                 raise
             return PublishResult(existing, created=False)
         return PublishResult(package, created=True)
+
+
+def _verified(
+    attestations: str | None, staged: StagedFile, publisher: Publisher | None
+) -> tuple[str, VerifiedProvenance] | None:
+    """The attestations as sent and what their verification made, None without any."""
+    if attestations is None:
+        return None
+    parsed = parse_attestations(attestations)
+    verified = verify_attestations(parsed, staged.filename, staged.digests.sha256, publisher)
+    return None if verified is None else (attestations, verified)
 
 
 def _matching_seq(

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import NotFound, ValidationFailed
-from packyard.core.events import EventType, Subject, changed_fields, registry_state
+from packyard.core.events import ORIGIN, EventType, Subject, changed_fields, registry_state
 from packyard.core.models import Organization, Principal, Registry, RegistryType
 from packyard.core.names import is_slug, slugify
 from packyard.core.permissions import (
@@ -29,6 +29,7 @@ from packyard.core.permissions import (
 )
 from packyard.core.registries import RegistryFields, check
 from packyard.core.scopes import Scope
+from packyard.core.webhooks import registry_json
 from packyard.db import registries as queries
 from packyard.db.members import grant_on_create
 from packyard.db.tables import OrganizationRow
@@ -266,6 +267,7 @@ def record_registry_changed(
     changes = changed_fields(registry_state(before), registry_state(after))
     if not changes:
         return
+    base_url = ORIGIN.get().base_url
     for event_type in (EventType.REGISTRY_UPDATED, EventType.REGISTRY_VISIBILITY_CHANGED):
         if event_type is EventType.REGISTRY_VISIBILITY_CHANGED and "public" not in changes:
             continue
@@ -278,6 +280,10 @@ def record_registry_changed(
             registry=after,
             changes=changes,
             now=now,
+            webhook={
+                "registry": registry_json(after, base_url),
+                "changes": {name: list(pair) for name, pair in changes.items()},
+            },
         )
 
 

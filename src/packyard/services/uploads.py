@@ -5,8 +5,9 @@ An upload is a multipart form: ``:action=file_upload``, ``protocol_version=1``, 
 pipeline as every publish (``PublishService.publish``); this module adds only what the form
 itself promises, each check a function of its own:
 
-    check_action -> check_digests (against the staged bytes) -> check_attestations
+    check_action -> check_digests (against the staged bytes) -> check_attestations (their form)
                  -> publish, with check_release against the metadata read from the file
+                    and the attestations verified (``services.attestations``)
 
 The metadata recorded is always the file's own; the form's copy is only compared. Fields a
 tool sends that are not checked here are accepted and ignored, repeated keys included, so a
@@ -16,7 +17,6 @@ To check another field, add a function here and call it from ``publish_upload``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -24,6 +24,7 @@ from packyard.core.errors import InvalidRequest
 from packyard.core.models import Principal, Registry
 from packyard.core.names import normalize_project, normalize_version
 from packyard.dists.metadata import CoreMetadata
+from packyard.services.attestations import parse_attestations
 from packyard.services.publishing import PublishResult, PublishService
 from packyard.services.staging import StagedFile
 
@@ -102,28 +103,11 @@ def check_digests(form: UploadForm, staged: StagedFile) -> None:
 
 
 def check_attestations(form: UploadForm) -> None:
-    """Raise InvalidRequest for any attestation: PEP 740 says an index that cannot verify
-    one MUST reject the upload, and Packyard does not verify them yet (an empty array, or
-    none, is accepted)."""
-    if form.attestations is None:
-        return
-    try:
-        parsed = json.loads(form.attestations)
-    except ValueError:
-        raise _invalid_attestations("not valid JSON (PEP 740 wants a JSON array)") from None
-    if not isinstance(parsed, list) or not all(isinstance(item, dict) for item in parsed):
-        raise _invalid_attestations("not a JSON array of attestation objects (PEP 740)")
-    if parsed:
-        raise _invalid_attestations(
-            "this registry cannot verify PEP 740 attestations yet, and an index that cannot "
-            "verify them must refuse them; publish without them (twine without "
-            "--attestations, uv publish --no-attestations)"
-        )
-
-
-def _invalid_attestations(why: str) -> InvalidRequest:
-    # Warehouse's wording, which publishing tools show as is.
-    return InvalidRequest(f"Invalid attestations supplied during upload: {why}")
+    """Raise InvalidRequest for ``attestations`` that are not PEP 740 attestation objects,
+    before the file is inspected; ``PublishService.publish`` verifies them (none, or an
+    empty array, is accepted)."""
+    if form.attestations is not None:
+        parse_attestations(form.attestations)
 
 
 def check_release(form: UploadForm, metadata: CoreMetadata) -> None:

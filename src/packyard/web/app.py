@@ -27,6 +27,7 @@ from packyard.web.api import (
     teams,
     tokens,
     upstreams,
+    webhooks,
 )
 from packyard.web.api import search as api_search
 from packyard.web.auth_limits import FailedAuthLimiter, SignInThrottle
@@ -40,8 +41,10 @@ from packyard.web.response_headers import ResponseHeaders
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
 from packyard.web.simple.cache import RenderedPageCache
+from packyard.web.simple.cached_files import FileFastPath
 from packyard.web.simple.cached_reads import IndexFastPath
 from packyard.web.simple.pages import IndexPages
+from packyard.web.simple.small_files import SmallFiles
 from packyard.web.ui import install_ui
 
 log = logging.getLogger(__name__)
@@ -53,13 +56,19 @@ def create_app(services: Services) -> ASGIApp:
     origin for the audit log (web.origin), the observer
     (request ids, metrics, the access log, health and /metrics: web.observability), the
     header-size limit, the headers every response gets (web.response_headers), the request
-    gate (Host, authentication before the body, small bodies: web.gate), and the fast path
-    for cached index reads (web.simple.cached_reads)."""
+    gate (Host, authentication before the body, small bodies: web.gate), and the fast paths
+    for cached index reads (web.simple.cached_reads) and located files
+    (web.simple.cached_files)."""
     app = create_framework_app(services)
-    fast_path = IndexFastPath(app, services.access, app.state.index_pages)
+    files = FileFastPath(app, services.access, services.downloads, app.state.small_files)
+    fast_path = IndexFastPath(
+        files, services.access, app.state.index_pages, services.settings.base_url
+    )
     gate = RequestGate(fast_path, services.settings, services.tokens, app.state.auth_limiter)
     layered = observed(HeaderSizeLimit(ResponseHeaders(gate)), services)
-    return _behind_trusted_proxies(RequestOrigin(layered), services.settings)
+    return _behind_trusted_proxies(
+        RequestOrigin(layered, services.settings.base_url), services.settings
+    )
 
 
 def _behind_trusted_proxies(app: ASGIApp, settings: Settings) -> ASGIApp:
@@ -77,15 +86,20 @@ def _behind_trusted_proxies(app: ASGIApp, settings: Settings) -> ASGIApp:
 def create_framework_app(services: Services) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        flusher = asyncio.create_task(_flush_download_counts(services))
+        # The change counter's listener (PostgreSQL) keeps every cache exact.
+        tasks = [
+            asyncio.create_task(_flush_download_counts(services)),
+            asyncio.create_task(services.changes.follow()),
+        ]
         await services.scheduler.start()
         try:
             yield
         finally:
             await services.scheduler.stop()
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await run_in_threadpool(services.close)
 
     app = FastAPI(
@@ -98,6 +112,7 @@ def create_framework_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     app.state.index_pages = IndexPages(services.index, RenderedPageCache())
+    app.state.small_files = SmallFiles()
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)
     app.state.sign_in_throttle = SignInThrottle()
     install_error_handlers(app)
@@ -115,6 +130,7 @@ def create_framework_app(services: Services) -> FastAPI:
     app.include_router(oidc.router)
     app.include_router(api_search.router)
     app.include_router(audit.router)
+    app.include_router(webhooks.router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
     install_docs(app)  # before the UI: its /static/docs mount must come before /static

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from packyard.bootstrap import Services
 
@@ -18,3 +19,10 @@ def base_url(request: Request) -> str:
     if configured:
         return configured.rstrip("/")
     return str(request.base_url).rstrip("/")
+
+
+def scope_base_url(scope: Scope, configured: str | None) -> str:
+    """``base_url`` for a plain ASGI layer that has no ``Request``."""
+    if configured:
+        return configured.rstrip("/")
+    return str(Request(scope).base_url).rstrip("/")

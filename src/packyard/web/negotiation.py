@@ -73,3 +73,14 @@ def _parse_item(item: str) -> tuple[str, float]:
             if not 0 <= quality <= 1:
                 quality = 0.0
     return media_range, quality
+
+
+def accepts(accept: str | None, media_type: str) -> bool:
+    """Whether an Accept header allows ``media_type`` (no header allows anything)."""
+    if not accept or not accept.strip():
+        return True
+    ranges = [
+        _parse_item(item) for item in accept[:MAX_ACCEPT_LENGTH].split(",")[:MAX_ACCEPT_ITEMS]
+    ]
+    match = _best_match(media_type, ranges)
+    return match is not None and match[0] > 0

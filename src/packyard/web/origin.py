@@ -17,8 +17,9 @@ READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class RequestOrigin:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, base_url: str | None) -> None:
         self.app = app
+        self._base_url = (base_url or "").rstrip("/") or None  # PACKYARD_BASE_URL
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Reads change nothing, and the index fast path should not pay for this.
@@ -31,9 +32,19 @@ class RequestOrigin:
             Origin(
                 address=str(client[0]) if client else None,
                 user_agent=trimmed_user_agent(agent.decode("latin-1")) if agent else None,
+                base_url=self._base_url or _request_base(scope),
             )
         )
         try:
             await self.app(scope, receive, send)
         finally:
             ORIGIN.reset(token)
+
+
+def _request_base(scope: Scope) -> str | None:
+    """``scheme://host`` as the request reached us (the gate refuses a Host this server
+    does not answer to before any route runs)."""
+    host = next((v for k, v in scope.get("headers", ()) if k == b"host"), None)
+    if host is None:
+        return None
+    return f"{scope.get('scheme', 'http')}://{host.decode('latin-1')}{scope.get('root_path', '')}"

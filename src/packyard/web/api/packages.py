@@ -30,6 +30,9 @@ router = APIRouter(
 )
 
 FILE_FIELD = "file"
+# PEP 740 attestations of the file (a JSON array of attestation objects, one object, or a
+# Sigstore bundle), verified before anything is stored.
+ATTESTATION_FIELD = "attestation_bundle"
 CURSOR_PATTERN = r"^[0-9]{1,18}$"
 
 _UPLOAD_BODY = {
@@ -40,7 +43,10 @@ _UPLOAD_BODY = {
                 "schema": {
                     "type": "object",
                     "required": [FILE_FIELD],
-                    "properties": {FILE_FIELD: {"type": "string", "format": "binary"}},
+                    "properties": {
+                        FILE_FIELD: {"type": "string", "format": "binary"},
+                        ATTESTATION_FIELD: {"type": "string", "format": "binary"},
+                    },
                 }
             }
         },
@@ -74,8 +80,10 @@ PublishTarget = Annotated[tuple[Registry, Principal], Depends(_publish_target)]
 @router.post(
     "",
     summary="Publish a wheel or sdist (write_packages)",
-    description="Send the file as multipart form field `file`. Publishing the same bytes "
-    "again answers the existing package; other bytes under a taken name answer 409.",
+    description="Send the file as multipart form field `file`, and optionally its PEP 740 "
+    "attestations as `attestation_bundle` (verified; 400 when they do not verify). "
+    "Publishing the same bytes again answers the existing package; other bytes under a "
+    "taken name answer 409.",
     openapi_extra=_UPLOAD_BODY,
     responses={
         **CONFLICT,
@@ -92,10 +100,17 @@ async def publish_package(
     def publish(form: ReceivedForm) -> PublishResult:
         if form.file is None:
             raise InvalidRequest('No file in the request: send it as the form field "file"')
-        return publishing.publish(found, form.file, by=principal)
+        attestations = form.get(ATTESTATION_FIELD)
+        return publishing.publish(found, form.file, attestations=attestations or None, by=principal)
 
     # The body's last bytes are parsed and the file published in one worker-thread trip.
-    result = await receive_form_then(request, publishing.staging, frozenset({FILE_FIELD}), publish)
+    result = await receive_form_then(
+        request,
+        publishing.staging,
+        frozenset({FILE_FIELD}),
+        publish,
+        frozenset({ATTESTATION_FIELD}),
+    )
     return published_package(base_url(request), found, result.package)
 
 

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 from packyard.services import metrics
 
-Key = tuple[str, int, str, str]
+# (registry id, version, project, media type, base URL): pages link PEP 740 provenance by
+# absolute URL, so a page answered under another host name is another page.
+Key = tuple[str, int, str, str, str]
 
 # What an entry costs besides its body: key tuple, RenderedPage, ETag, the dict's links.
 ENTRY_OVERHEAD_BYTES = 400

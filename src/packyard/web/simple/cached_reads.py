@@ -18,15 +18,18 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from packyard.core.errors import Unauthenticated
+from packyard.core.models import Registry
 from packyard.core.names import normalize_project
 from packyard.services.access import ReadAccess
 from packyard.web.auth import credential_from_header
+from packyard.web.deps import scope_base_url
 from packyard.web.observability.requests import ROUTE_KEY
 from packyard.web.simple.pages import Answer, IndexPages
 
 # The templates of the routes whose answers this layer gives, for metrics and the log.
 ROOT_ROUTE = "/{organization}/{registry}/pypi/simple/"
 PROJECT_ROUTE = "/{organization}/{registry}/pypi/simple/{project}/"
+_INDEX_HEADERS = frozenset({b"authorization", b"accept", b"if-none-match"})
 
 
 class IndexFastPath:
@@ -35,10 +38,12 @@ class IndexFastPath:
         app: ASGIApp,
         access: ReadAccess,
         pages: IndexPages,
+        configured_base_url: str | None = None,
     ) -> None:
         self.app = app
         self._access = access
         self._pages = pages
+        self._base_url = configured_base_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -57,40 +62,45 @@ class IndexFastPath:
         if located is None:
             return None
         organization, registry_slug, project = located
-        authorization = accept = if_none_match = None
-        # The first of a repeated header counts, as with Starlette's ``headers.get``.
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = authorization or value.decode("latin-1")
-            elif name == b"accept":
-                accept = accept or value.decode("latin-1")
-            elif name == b"if-none-match":
-                if_none_match = if_none_match or value.decode("latin-1")
-        usable, secret = self._credential(authorization)
-        if not usable:
-            return None
-        registry = self._access.cached(secret, organization, registry_slug)
+        headers = first_headers(scope, _INDEX_HEADERS)
+        registry = cached_registry(self._access, headers, organization, registry_slug)
         if registry is None:
             return None
-        media_type = self._pages.media_type(accept)
+        media_type = self._pages.media_type(headers.get(b"accept"))
         if media_type is None:
             return None
-        page = self._pages.cached(registry, project, media_type)
+        base = scope_base_url(scope, self._base_url)
+        page = self._pages.cached(registry, project, media_type, base)
         if page is None:
             return None
-        return self._pages.answer(page, media_type, if_none_match)
+        return self._pages.answer(page, media_type, headers.get(b"if-none-match"))
 
-    def _credential(self, authorization: str | None) -> tuple[bool, str | None]:
-        """(usable, secret): the secret to look up (None: anonymous), or not usable here,
-        to be left to the app, which answers malformed credentials with their error."""
-        if not authorization:
-            return True, None
+
+def first_headers(scope: Scope, wanted: frozenset[bytes]) -> dict[bytes, str]:
+    """The ``wanted`` request headers; the first of a repeated header counts, as with
+    Starlette's ``headers.get``."""
+    found: dict[bytes, str] = {}
+    for name, value in scope["headers"]:
+        if name in wanted and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
+
+
+def cached_registry(
+    access: ReadAccess, headers: dict[bytes, str], organization: str, registry: str
+) -> Registry | None:
+    """The registry, if the request's credential may read it by a cached answer; None
+    otherwise, malformed credentials included: the app answers those with their error."""
+    authorization = headers.get(b"authorization")
+    secret = None
+    if authorization:
         try:
             # Valid credentials are never limited; a wrong one finds nothing in the cache
             # and goes on to the app, which counts the failure (web.auth_limits).
-            return True, credential_from_header(authorization)
+            secret = credential_from_header(authorization)
         except Unauthenticated:
-            return False, None
+            return None
+    return access.cached(secret, organization, registry)
 
 
 def _index_path(scope: Scope) -> tuple[str, str, str] | None:

@@ -2,7 +2,10 @@
 lives (a PyPI file a composite links to, ``pypi_files=link``), or a blob from whichever
 store holds it (a PyPI file a composite caches is a blob like any other).
 
-A local store is served with ``FileResponse`` (sendfile, ranges). A remote store either
+A local store is served with ``FileResponse`` (ranges; the server sends the file itself
+where it offers ``http.response.pathsend``), a small file's whole-file answers from memory
+(``small_files.py``); the routes and the plain-ASGI layer (``cached_files.py``) answer
+with the same ``local_file_response``. A remote store either
 redirects to a short-lived presigned URL (clients drop credentials on cross-origin
 redirects; the URL needs none) or is streamed through, with single-range support so pip
 and uv can read just the part of a wheel they need.
@@ -11,14 +14,17 @@ and uv can read just the part of a wheel they need.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from packyard.core.errors import NotFound
 from packyard.core.index import Download
 from packyard.services.downloads import DownloadService
+from packyard.web.simple.small_files import SmallFiles
 
 CONTENT_TYPES = {
     ".whl": "application/zip",
@@ -27,6 +33,7 @@ CONTENT_TYPES = {
     ".metadata": "application/octet-stream",
 }
 PUBLIC_SHARED_SECONDS = 300
+_PATHSEND = "http.response.pathsend"
 _SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -38,13 +45,37 @@ def _media_type(filename: str) -> str:
 
 
 async def file_response(
-    request: Request, downloads: DownloadService, download: Download, *, public: bool
+    request: Request,
+    downloads: DownloadService,
+    download: Download,
+    *,
+    public: bool,
+    small: SmallFiles,
 ) -> Response:
     if download.redirect_url is not None:
         return RedirectResponse(download.redirect_url, status_code=302)
     if download.blob_key is None:
         raise NotFound(f"The cached bytes of {download.filename!r} are missing")
     blob_key = download.blob_key
+    path = downloads.local_path(blob_key)
+    if path is not None:
+        local = local_file_response(download, path, public, small)
+        if local is None:
+            raise _missing(download.filename)
+        return local
+    redirect = await run_in_threadpool(downloads.redirect_url, blob_key, download.filename)
+    if redirect is not None:
+        return RedirectResponse(redirect, status_code=302, headers={"Cache-Control": "no-store"})
+    size = download.size
+    if size is None:
+        size = await run_in_threadpool(downloads.blob_size, blob_key)
+    if size is None:
+        raise _missing(download.filename)
+    headers = _file_headers(download, blob_key, public)
+    return _streamed(request, downloads, blob_key, download.filename, size, headers)
+
+
+def _file_headers(download: Download, blob_key: str, public: bool) -> dict[str, str]:
     # A file's bytes never change, but it can be deleted or its registry made private:
     # shared caches keep a public file PUBLIC_SHARED_SECONDS at most (clients a year).
     visibility = f"public, s-maxage={PUBLIC_SHARED_SECONDS}" if public else "private"
@@ -54,25 +85,60 @@ async def file_response(
     }
     if not download.is_metadata:
         headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
-    path = downloads.local_path(blob_key)
-    if path is not None:
-        try:
-            # One stat here, handed on: FileResponse would otherwise stat in a thread.
-            stat = path.stat()
-        except FileNotFoundError:
-            raise _missing(download.filename) from None
-        return FileResponse(
-            path, media_type=_media_type(download.filename), headers=headers, stat_result=stat
-        )
-    redirect = await run_in_threadpool(downloads.redirect_url, blob_key, download.filename)
-    if redirect is not None:
-        return RedirectResponse(redirect, status_code=302, headers={"Cache-Control": "no-store"})
-    size = download.size
-    if size is None:
-        size = await run_in_threadpool(downloads.blob_size, blob_key)
-    if size is None:
-        raise _missing(download.filename)
-    return _streamed(request, downloads, blob_key, download.filename, size, headers)
+    return headers
+
+
+def local_file_response(
+    download: Download, path: Path, public: bool, small: SmallFiles
+) -> Response | None:
+    """The answer for a blob of the local store at ``path``; None when it is missing. No
+    I/O but one ``stat``: safe on the event loop."""
+    assert download.blob_key is not None
+    try:
+        # One stat here, handed on: FileResponse would otherwise stat in a thread.
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    file = FileResponse(
+        path,
+        media_type=_media_type(download.filename),
+        headers=_file_headers(download, download.blob_key, public),
+        stat_result=stat,
+    )
+    if not small.fits(stat.st_size):
+        return file
+    return _SmallFile(file, path, download.blob_key, small)
+
+
+class _SmallFile(Response):
+    """A small file's ``FileResponse`` whose whole-file answers (a GET without ``Range``)
+    are sent from memory, with the same status and headers; anything else is the file's."""
+
+    def __init__(self, file: FileResponse, path: Path, blob_key: str, small: SmallFiles) -> None:
+        # Not Response.__init__: the status and headers are the file's, as they are.
+        self._file = file
+        self._path = path
+        self._blob_key = blob_key
+        self._small = small
+        self.status_code = file.status_code
+        self.raw_headers = file.raw_headers
+        self.background = None
+        self.body = b""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "GET" or _ranged(scope) or _PATHSEND in scope.get("extensions", {}):
+            await self._file(scope, receive, send)
+            return
+        body = self._small.get(self._blob_key)
+        if body is None:
+            body = await run_in_threadpool(self._path.read_bytes)
+            self._small.put(self._blob_key, body)
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _ranged(scope: Scope) -> bool:
+    return any(name == b"range" for name, _ in scope["headers"])
 
 
 def _streamed(

@@ -3,9 +3,10 @@ the plain-ASGI layer for cached reads (``cached_reads.py``) and by the routes
 (``routes.py``) alike, so that both answer with the same bytes and headers by
 construction.
 
-- The cache key is (registry id, version, project, media type), the version being what
-  ``services.index`` answers with: a source registry's serial, a composite's own version.
-  ``""`` as the project names the registry's project list.
+- The cache key is (registry id, version, project, media type, base URL), the version
+  being what ``services.index`` answers with: a source registry's serial, a composite's
+  own version. ``""`` as the project names the registry's project list. The base URL
+  (``PACKYARD_BASE_URL``, else the request's) makes PEP 740 ``provenance`` URLs absolute.
 - ``cached`` finds a page already rendered without a query (safe on the event loop).
 - ``render`` runs in the thread pool: the service's answer, rendered once however many
   requests ask at the same time (``SingleFlight``), stored in the page cache.
@@ -53,22 +54,25 @@ class IndexPages:
                 self._media_types[key] = chosen
             return chosen
 
-    def cached(self, registry: Registry, project: str, media_type: str) -> RenderedPage | None:
+    def cached(
+        self, registry: Registry, project: str, media_type: str, base: str
+    ) -> RenderedPage | None:
         """The page already rendered, when its version is known without a query."""
         version = self._index.cached_version(registry, project)
         if version is None:
             return None
-        return self.cache.get((registry.id, version, project, media_type))
+        return self.cache.get((registry.id, version, project, media_type, base))
 
-    def render(self, registry: Registry, project: str, media_type: str) -> RenderedPage:
+    def render(self, registry: Registry, project: str, media_type: str, base: str) -> RenderedPage:
         """The page, rendered unless already cached under its version. Queries: run it in
         the thread pool. Raises what ``services.index`` raises (NotFound, UpstreamError)."""
         if project:
             page = self._index.project_page(registry, project)
-            key = (registry.id, page.version, project, media_type)
-            return self._stored(key, lambda: render_project_page(page.value, media_type))
+            key = (registry.id, page.version, project, media_type, base)
+            integrity = f"{base}/{registry.organization_slug}/{registry.slug}/pypi/integrity"
+            return self._stored(key, lambda: render_project_page(page.value, media_type, integrity))
         listing = self._index.project_list(registry)
-        key = (registry.id, listing.version, project, media_type)
+        key = (registry.id, listing.version, project, media_type, base)
         return self._stored(key, lambda: render_project_list(listing.value, media_type))
 
     def _stored(self, key: Key, make: Callable[[], bytes]) -> RenderedPage:

@@ -93,8 +93,11 @@ def _json_entries(names: list[str]) -> str:
     return ",".join([f'{{"name":{encode_basestring(name)}}}' for name in names])
 
 
-def render_project_page(page: ProjectPage, media_type: str) -> bytes:
+def render_project_page(page: ProjectPage, media_type: str, integrity: str = "") -> bytes:
+    """The page; ``integrity`` is the absolute URL of the registry's Integrity API, which
+    PEP 740 ``provenance`` links point into."""
     status = page.status or ACTIVE
+    provenance = [_provenance_url(integrity, page.name, f) for f in page.files]
     if media_type == JSON_V1:
         project_status = {"status": status.status.value}
         if status.reason:
@@ -105,10 +108,10 @@ def render_project_page(page: ProjectPage, media_type: str) -> bytes:
                 "name": page.name,
                 "project-status": project_status,
                 "versions": page.versions,
-                "files": [_file_json(f) for f in page.files],
+                "files": [_file_json(f, p) for f, p in zip(page.files, provenance, strict=True)],
             }
         )
-    links = "".join(_file_anchor(f) for f in page.files)
+    links = "".join(_file_anchor(f, p) for f, p in zip(page.files, provenance, strict=True))
     meta = f'    <meta name="pypi:project-status" content="{status.status.value}">\n'
     if status.reason:
         meta += f'    <meta name="pypi:project-status-reason" content="{escape(status.reason)}">\n'
@@ -119,7 +122,14 @@ def upload_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _file_json(file: IndexFile) -> dict[str, Any]:
+def _provenance_url(integrity: str, project: str, file: IndexFile) -> str | None:
+    if not file.has_provenance:
+        return file.provenance  # PyPI's own, for its files in a composite
+    parts = (project, file.version, file.filename)
+    return f"{integrity}/{'/'.join(quote(p, safe='') for p in parts)}/provenance"
+
+
+def _file_json(file: IndexFile, provenance: str | None) -> dict[str, Any]:
     metadata: dict[str, str] | bool = (
         {"sha256": file.core_metadata_sha256} if file.core_metadata_sha256 else False
     )
@@ -135,15 +145,15 @@ def _file_json(file: IndexFile) -> dict[str, Any]:
     }
     if file.upload_time is not None:
         document["upload-time"] = upload_time(file.upload_time)
-    if file.provenance is not None:
-        document["provenance"] = file.provenance
+    if provenance is not None:
+        document["provenance"] = provenance
     if file.source is not None:
         # PEP 691 reserves keys with a leading underscore for the index's own use.
         document[SOURCE_KEY] = file.source
     return document
 
 
-def _file_anchor(file: IndexFile) -> str:
+def _file_anchor(file: IndexFile, provenance: str | None) -> str:
     href = file.url or file_href(file.filename)
     # Every value is escaped, hashes too: a composite's upstream supplies them.
     attributes = [f'href="{escape(href)}#sha256={escape(file.sha256)}"']
@@ -155,8 +165,8 @@ def _file_anchor(file: IndexFile) -> str:
         attributes.append(f'data-dist-info-metadata="{value}"')
     if file.yanked:
         attributes.append(f'data-yanked="{escape(file.yanked_reason or "")}"')
-    if file.provenance is not None:
-        attributes.append(f'data-provenance="{escape(file.provenance)}"')
+    if provenance is not None:
+        attributes.append(f'data-provenance="{escape(provenance)}"')
     if file.source is not None:
         attributes.append(f'{SOURCE_ATTRIBUTE}="{escape(file.source)}"')
     return f"    <a {' '.join(attributes)}>{escape(file.filename)}</a><br/>\n"

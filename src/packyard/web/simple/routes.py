@@ -8,7 +8,9 @@ new upload is seen at once by pip and uv). Cached reads usually never get here: 
 ASGI layer (``cached_reads.py``) answers them through the same ``IndexPages``.
 
 Files go through ``DownloadService``, which answers for source and composite registries
-alike and decides what counts as a download; ``files.py`` sends the bytes.
+alike and decides what counts as a download; ``files.py`` sends the bytes. A file of a
+source registry already located is usually answered by the plain ASGI layer
+(``cached_files.py``), through the same ``DownloadService`` and ``files.py``.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from starlette.responses import RedirectResponse, Response
 from packyard.core.errors import NotAcceptable
 from packyard.core.models import Registry
 from packyard.core.names import normalize_project
+from packyard.core.simple_api import INTEGRITY_V1
 from packyard.web.auth import credential_from_header, failed_authentications_limited
 from packyard.web.deps import base_url, services_of
 from packyard.web.errors import error_response
-from packyard.web.negotiation import SUPPORTED
+from packyard.web.negotiation import SUPPORTED, accepts
 from packyard.web.simple.files import file_response
 from packyard.web.simple.pages import IndexPages
 
@@ -64,9 +67,10 @@ async def _index_page(request: Request, organization: str, registry: str, projec
     if normalized != project:
         location = f"/{organization}/{registry}/pypi/simple/{quote(normalized)}/"
         return RedirectResponse(location, status_code=301)
-    page = pages.cached(target, project, media_type)
+    base = base_url(request)
+    page = pages.cached(target, project, media_type, base)
     if page is None:
-        page = await run_in_threadpool(pages.render, target, project, media_type)
+        page = await run_in_threadpool(pages.render, target, project, media_type, base)
     status, headers, body = pages.answer(page, media_type, request.headers.get("if-none-match"))
     response = Response(body, status_code=status)
     response.raw_headers = headers
@@ -107,4 +111,19 @@ async def download_file(
     if download is None:
         download = await run_in_threadpool(downloads.locate, target, filename)
     downloads.count(download, method=request.method, ranged="range" in request.headers)
-    return await file_response(request, downloads, download, public=target.public)
+    small = request.app.state.small_files
+    return await file_response(request, downloads, download, public=target.public, small=small)
+
+
+@router.get("/{organization}/{registry}/pypi/integrity/{project}/{version}/{filename}/provenance")
+async def provenance(
+    request: Request, organization: str, registry: str, project: str, version: str, filename: str
+) -> Response:
+    """PEP 740's Integrity API: the provenance of a file published with attestations."""
+    if not accepts(request.headers.get("accept"), INTEGRITY_V1):
+        return error_response(NotAcceptable(f"The provenance is served as {INTEGRITY_V1} only"))
+    target = await _readable_registry(request, organization, registry)
+    body = await run_in_threadpool(
+        services_of(request).provenance.provenance, target, project, version, filename
+    )
+    return Response(body, media_type=INTEGRITY_V1, headers={"Cache-Control": "no-cache"})

@@ -21,6 +21,7 @@ from packyard.web.ui import (
     settings,
     teams,
     tokens,
+    webhooks,
 )
 from packyard.web.ui.common import HERE, Templates
 from packyard.web.ui.presenting import ReadmeRenderer
@@ -38,6 +39,7 @@ ROUTERS = (
     teams.router,
     search.router,
     audit.router,
+    webhooks.router,
 )
 
 

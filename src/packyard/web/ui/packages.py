@@ -1,5 +1,5 @@
-"""The package page (About this version, the details block, tabs Installation, Contents
-and Details), its Download button and Delete."""
+"""The package page (About this version, the details block, tabs Installation, Contents,
+Details and Attestations), its Download button and Delete."""
 
 from __future__ import annotations
 
@@ -24,7 +24,14 @@ from packyard.web.ui.registries import REGISTRY_PATH, readable_registry, registr
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 PACKAGE_PATH = REGISTRY_PATH + "/packages/{package_id}"
-PACKAGE_TABS = (("install", "Installation"), ("contents", "Contents"), ("details", "Details"))
+PACKAGE_TABS = (
+    ("install", "Installation"),
+    ("contents", "Contents"),
+    ("details", "Details"),
+    ("attestations", "Attestations"),
+)
+# Where a person looks up a Rekor entry by its log index.
+REKOR_SEARCH = "https://search.sigstore.dev/?logIndex="
 LICENSE_CLASSIFIER = "License :: "
 
 
@@ -106,6 +113,7 @@ async def show_package(
         statuses=[s.value for s in ProjectStatus],
         can_set_status=all(allowed(principal, s, target) for s in REGISTRY_ADMIN_SCOPES),
         published_by=package.published_by and describe_publisher(package.published_by),
+        rekor_search=REKOR_SEARCH,
     )
 
 
@@ -118,7 +126,8 @@ async def download_package(
     downloads = services_of(request).downloads
     download = await run_in_threadpool(downloads.locate_package, target, package_id)
     downloads.count(download, method=request.method, ranged="range" in request.headers)
-    return await file_response(request, downloads, download, public=False)
+    small = request.app.state.small_files
+    return await file_response(request, downloads, download, public=False, small=small)
 
 
 @router.post(PACKAGE_PATH + "/delete")

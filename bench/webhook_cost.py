@@ -1,0 +1,154 @@
+"""What a webhook costs a publish: ``python3 bench/webhook_cost.py [--concurrency 8]``.
+
+Issue 16 asks that publishing with a webhook configured is not measurably slower: the
+delivery row is written in the publish transaction and sent after the answer. This runs
+``packyard serve --workers 2`` (SQLite, local blobs) and, in each round, publishes the same
+files through REST at the given concurrency into two fresh registries, one without hooks
+and one whose hook (``package.created``) posts to a receiver on loopback; the two take turns
+first. It reports files/s and the median and 95th percentile of a publish's latency for
+each, the median over rounds, and checks the receiver got one delivery per hooked file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.corpus import build_corpus  # noqa: E402
+from bench.servers import Packyard  # noqa: E402
+
+ORGANIZATION = "bench-hooks"
+
+
+class Receiver:
+    """Counts the POSTs it answers (204)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with lock:
+                    receiver.count += 1
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+
+def publish_all(url: str, token: str, files: list[Path], concurrency: int) -> dict[str, float]:
+    """Publish ``files`` with ``concurrency`` clients; files/s and latency percentiles."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    local = threading.local()
+
+    def one(path: Path) -> None:
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = httpx.Client(
+                headers={"Authorization": f"Bearer {token}"}, timeout=120
+            )
+        started = time.monotonic()
+        with path.open("rb") as handle:
+            answer = client.post(url, files={"file": (path.name, handle)})
+        elapsed = time.monotonic() - started
+        if answer.status_code != 200:
+            raise RuntimeError(f"{path.name}: {answer.status_code} {answer.text[:200]}")
+        with lock:
+            latencies.append(elapsed)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, files))
+    wall = time.monotonic() - started
+    ordered = sorted(latencies)
+    return {
+        "files_per_second": len(files) / wall,
+        "p50_ms": 1000 * ordered[len(ordered) // 2],
+        "p95_ms": 1000 * ordered[int(len(ordered) * 0.95) - 1],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--concurrency", type=int, default=8, choices=range(1, 17))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--projects", type=int, default=60, help="files: 2 per project")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / ".work" / "webhooks")
+    args = parser.parse_args(argv)
+    corpus = build_corpus(args.workdir / "corpus", args.projects, 1, 0)
+    files = [f for f in corpus.files if "bench-app" not in f.name]
+    receiver = Receiver()
+    env = {"PACKYARD_WEBHOOK_ALLOW_PRIVATE": "true"}
+    packyard = Packyard(args.workdir / f"run-{int(time.time())}", extra_env=env)
+    packyard.server.cli("org", "create", ORGANIZATION)
+    token = packyard.server.cli(
+        "token", "create", ORGANIZATION, "--scope", "write_registries",
+        "--scope", "read_packages", "--scope", "write_packages",
+    ).stdout.strip()  # fmt: skip
+    packyard.server.start()
+    base = f"{packyard.server.base_url}/v2/packages/organizations/{ORGANIZATION}/registries"
+    auth = {"Authorization": f"Bearer {token}"}
+    results: dict[str, list[dict[str, float]]] = {"without hook": [], "with hook": []}
+    try:
+        for round_number in range(args.rounds):
+            order = ["without hook", "with hook"]
+            if round_number % 2:
+                order.reverse()
+            for kind in order:
+                name = f"{kind} {round_number}"
+                slug = httpx.post(base, headers=auth, json={"name": name}).json()["slug"]
+                if kind == "with hook":
+                    hook = {"url": receiver.url, "events": ["package.created"]}
+                    made = httpx.post(f"{base}/{slug}/webhooks", headers=auth, json=hook)
+                    made.raise_for_status()
+                url = f"{base}/{slug}/packages"
+                results[kind].append(publish_all(url, token, files, args.concurrency))
+        deadline = time.monotonic() + 30
+        expected = args.rounds * len(files)
+        while receiver.count < expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        packyard.server.stop()
+    report: dict[str, Any] = {
+        "concurrency": args.concurrency,
+        "files_per_round": len(files),
+        "rounds": args.rounds,
+        "deliveries_received": receiver.count,
+        "deliveries_expected": args.rounds * len(files),
+    }
+    for kind, rounds in results.items():
+        report[kind] = {
+            key: round(statistics.median(r[key] for r in rounds), 1) for key in rounds[0]
+        }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,286 @@
+"""Queries on webhooks and their outbox: subscriptions, enqueuing a delivery in the
+transaction of its event, claiming due deliveries (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL; on SQLite the claiming UPDATE takes the write lock first), recording attempts,
+and keeping the newest ``KEPT_DELIVERIES`` finished deliveries per hook."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from packyard.core.webhooks import (
+    KEPT_DELIVERIES,
+    Attempt,
+    Delivery,
+    DeliveryState,
+    Webhook,
+    WebhookEvent,
+)
+from packyard.db.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
+
+
+def webhook_from_row(row: WebhookRow) -> Webhook:
+    return Webhook(
+        id=row.id,
+        organization_id=row.organization_id,
+        registry_id=row.registry_id,
+        url=row.url,
+        description=row.description,
+        events=frozenset(WebhookEvent(e) for e in row.events),
+        active=row.active,
+        disabled_reason=row.disabled_reason,
+        created_at=row.created_at,
+    )
+
+
+def add_webhook(
+    session: Session,
+    organization_id: str,
+    registry_id: str | None,
+    url: str,
+    description: str,
+    events: frozenset[WebhookEvent],
+    secret: str,
+    now: datetime,
+) -> Webhook:
+    row = WebhookRow(
+        id=str(uuid.uuid4()),
+        organization_id=organization_id,
+        registry_id=registry_id,
+        url=url,
+        description=description,
+        events=sorted(e.value for e in events),
+        secret=secret,
+        active=True,
+        disabled_reason=None,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return webhook_from_row(row)
+
+
+def webhook_row(session: Session, registry_id: str, webhook_id: str) -> WebhookRow | None:
+    return session.scalar(
+        select(WebhookRow).where(WebhookRow.id == webhook_id, WebhookRow.registry_id == registry_id)
+    )
+
+
+def webhooks_of(session: Session, registry_id: str) -> list[Webhook]:
+    rows = session.scalars(
+        select(WebhookRow)
+        .where(WebhookRow.registry_id == registry_id)
+        .order_by(WebhookRow.created_at, WebhookRow.id)
+    )
+    return [webhook_from_row(row) for row in rows]
+
+
+def subscribers(
+    session: Session, organization_id: str, registry_id: str | None, event: WebhookEvent
+) -> list[str]:
+    """The active hooks that hear ``event`` of the registry: its own, and the
+    organization's hooks for every registry."""
+    where: ColumnElement[bool] = WebhookRow.registry_id.is_(None)
+    if registry_id is not None:
+        where = or_(where, WebhookRow.registry_id == registry_id)
+    rows = session.execute(
+        select(WebhookRow.id, WebhookRow.events).where(
+            WebhookRow.organization_id == organization_id, WebhookRow.active.is_(True), where
+        )
+    ).all()
+    return [hook_id for hook_id, events in rows if event.value in events]
+
+
+def enqueue(
+    session: Session, webhook_id: str, event: WebhookEvent, body: str, now: datetime
+) -> str:
+    """Add a pending delivery, due now; its id is the message id (``webhook-id``)."""
+    delivery_id = str(uuid.uuid4())
+    session.add(
+        WebhookDeliveryRow(
+            id=delivery_id,
+            webhook_id=webhook_id,
+            event=event.value,
+            body=body,
+            state=DeliveryState.PENDING.value,
+            attempts=0,
+            next_attempt_at=now,
+            claim=None,
+            created_at=now,
+        )
+    )
+    return delivery_id
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery this process is to send now, with what it is sent to and signed with."""
+
+    id: str
+    webhook_id: str
+    event: str
+    body: str
+    attempts: int  # including this one
+    url: str
+    secret: str
+
+
+def claim_due(
+    session: Session, claim: str, now: datetime, lease_until: datetime, limit: int
+) -> list[Claimed]:
+    """Mark up to ``limit`` due deliveries as this process's (``claim``) until
+    ``lease_until`` and return them. Another process neither sees them as due nor, on
+    PostgreSQL, waits for them (SKIP LOCKED); on SQLite the UPDATE holds the write lock."""
+    due = (
+        select(WebhookDeliveryRow.seq)
+        .where(
+            WebhookDeliveryRow.state == DeliveryState.PENDING.value,
+            WebhookDeliveryRow.next_attempt_at <= now,
+        )
+        .order_by(WebhookDeliveryRow.next_attempt_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    session.execute(
+        update(WebhookDeliveryRow)
+        .where(WebhookDeliveryRow.seq.in_(due.scalar_subquery()))
+        .values(
+            claim=claim,
+            next_attempt_at=lease_until,
+            attempts=WebhookDeliveryRow.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(
+        select(WebhookDeliveryRow, WebhookRow.url, WebhookRow.secret)
+        .join(WebhookRow, WebhookRow.id == WebhookDeliveryRow.webhook_id)
+        .where(
+            WebhookDeliveryRow.claim == claim,
+            WebhookDeliveryRow.state == DeliveryState.PENDING.value,
+        )
+    ).all()
+    return [
+        Claimed(d.id, d.webhook_id, d.event, d.body, d.attempts, url, secret)
+        for d, url, secret in rows
+    ]
+
+
+def finish_attempt(
+    session: Session,
+    claimed: Claimed,
+    attempt: Attempt,
+    state: DeliveryState,
+    next_attempt_at: datetime | None,
+    disable_reason: str | None,
+) -> None:
+    """Record an attempt and the delivery's new state; ``disable_reason`` turns the hook
+    off (410 Gone). Then drop the hook's finished deliveries past the newest kept."""
+    session.add(
+        WebhookAttemptRow(
+            delivery_id=claimed.id,
+            number=attempt.number,
+            at=attempt.at,
+            request_headers=dict(attempt.request_headers),
+            status=attempt.status,
+            response_headers=dict(attempt.response_headers),
+            response_body=attempt.response_body,
+            duration_ms=attempt.duration_ms,
+            error=attempt.error,
+        )
+    )
+    session.execute(
+        update(WebhookDeliveryRow)
+        .where(WebhookDeliveryRow.id == claimed.id)
+        .values(state=state.value, next_attempt_at=next_attempt_at, claim=None)
+    )
+    if disable_reason is not None:
+        session.execute(
+            update(WebhookRow)
+            .where(WebhookRow.id == claimed.webhook_id)
+            .values(active=False, disabled_reason=disable_reason)
+        )
+    _prune(session, claimed.webhook_id)
+
+
+def _prune(session: Session, webhook_id: str) -> None:
+    oldest_kept = session.scalar(
+        select(WebhookDeliveryRow.seq)
+        .where(WebhookDeliveryRow.webhook_id == webhook_id)
+        .order_by(WebhookDeliveryRow.seq.desc())
+        .offset(KEPT_DELIVERIES - 1)
+        .limit(1)
+    )
+    if oldest_kept is None:
+        return
+    session.execute(
+        delete(WebhookDeliveryRow).where(
+            WebhookDeliveryRow.webhook_id == webhook_id,
+            WebhookDeliveryRow.seq < oldest_kept,
+            WebhookDeliveryRow.state != DeliveryState.PENDING.value,
+        )
+    )
+
+
+def deliveries(session: Session, webhook_id: str, limit: int = KEPT_DELIVERIES) -> list[Delivery]:
+    """The hook's newest deliveries, newest first, each with its attempts in order."""
+    rows = session.scalars(
+        select(WebhookDeliveryRow)
+        .where(WebhookDeliveryRow.webhook_id == webhook_id)
+        .order_by(WebhookDeliveryRow.seq.desc())
+        .limit(limit)
+    ).all()
+    attempts = _attempts(session, [r.id for r in rows])
+    return [
+        Delivery(
+            id=r.id,
+            webhook_id=r.webhook_id,
+            event=WebhookEvent(r.event),
+            body=r.body,
+            state=DeliveryState(r.state),
+            attempts=attempts.get(r.id, []),
+            next_attempt_at=r.next_attempt_at if r.state == DeliveryState.PENDING.value else None,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+def delivery_body(session: Session, webhook_id: str, delivery_id: str) -> tuple[str, str] | None:
+    """(event, body) of one delivery of the hook."""
+    found = session.execute(
+        select(WebhookDeliveryRow.event, WebhookDeliveryRow.body).where(
+            WebhookDeliveryRow.webhook_id == webhook_id, WebhookDeliveryRow.id == delivery_id
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+def _attempts(session: Session, delivery_ids: Sequence[str]) -> dict[str, list[Attempt]]:
+    if not delivery_ids:
+        return {}
+    rows = session.scalars(
+        select(WebhookAttemptRow)
+        .where(WebhookAttemptRow.delivery_id.in_(delivery_ids))
+        .order_by(WebhookAttemptRow.id)
+    )
+    found: dict[str, list[Attempt]] = {}
+    for row in rows:
+        found.setdefault(row.delivery_id, []).append(
+            Attempt(
+                number=row.number,
+                at=row.at,
+                request_headers=row.request_headers,
+                status=row.status,
+                response_headers=row.response_headers,
+                response_body=row.response_body,
+                duration_ms=row.duration_ms,
+                error=row.error,
+            )
+        )
+    return found

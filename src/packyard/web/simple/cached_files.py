@@ -1,0 +1,82 @@
+"""Files of the local store answered in plain ASGI, before the framework sees the request.
+
+pip and uv fetch a ``.metadata`` file (PEP 658) for every candidate they consider and then
+the distributions they install; when the caller's access is cached (``ReadAccess``) and
+the file already located at the registry's serial (``DownloadService.cached``), the answer
+needs no query, and this layer sends it through ``files.local_file_response``, as the
+route does (``routes.download_file``), counting the download by the same rule
+(``DownloadService.count``).
+
+Anything else (another path or method, a credential that is new, wrong or rate-limited, a
+file not located yet, a composite's file, a PyPI link, a remote store, a missing blob)
+goes on to the application unchanged.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from packyard.services.access import ReadAccess
+from packyard.services.downloads import DownloadService
+from packyard.web.observability.requests import ROUTE_KEY
+from packyard.web.simple.cached_reads import cached_registry, first_headers
+from packyard.web.simple.files import local_file_response
+from packyard.web.simple.small_files import SmallFiles
+
+# The template of the route whose answers this layer gives, for metrics and the log.
+FILE_ROUTE = "/{organization}/{registry}/pypi/files/{filename}"
+_FILE_HEADERS = frozenset({b"authorization", b"range"})
+
+
+class FileFastPath:
+    def __init__(
+        self, app: ASGIApp, access: ReadAccess, downloads: DownloadService, small: SmallFiles
+    ) -> None:
+        self.app = app
+        self._access = access
+        self._downloads = downloads
+        self._small = small
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            response = self._cached_response(scope)
+            if response is not None:
+                scope[ROUTE_KEY] = FILE_ROUTE
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _cached_response(self, scope: Scope) -> Response | None:
+        """The answer to a file read answerable without a query, or None."""
+        located = _file_path(scope)
+        if located is None:
+            return None
+        organization, registry_slug, filename = located
+        headers = first_headers(scope, _FILE_HEADERS)
+        registry = cached_registry(self._access, headers, organization, registry_slug)
+        if registry is None:
+            return None
+        download = self._downloads.cached(registry, filename)
+        if download is None or download.redirect_url is not None or download.blob_key is None:
+            return None
+        path = self._downloads.local_path(download.blob_key)
+        if path is None:
+            return None  # a remote store: redirected or streamed by the route
+        response = local_file_response(download, path, registry.public, self._small)
+        if response is None:
+            return None  # missing bytes: the route answers the error
+        self._downloads.count(download, method=scope["method"], ranged=b"range" in headers)
+        return response
+
+
+def _file_path(scope: Scope) -> tuple[str, str, str] | None:
+    """(organization, registry, filename) of ``/org/registry/pypi/files/filename``."""
+    if scope.get("root_path"):
+        return None
+    parts = scope["path"].split("/")
+    if len(parts) != 6 or parts[3] != "pypi" or parts[4] != "files":
+        return None
+    if not parts[1] or not parts[2] or not parts[5]:
+        return None
+    return parts[1], parts[2], parts[5]

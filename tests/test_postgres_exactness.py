@@ -1,0 +1,195 @@
+"""Two app processes on one PostgreSQL database: each caches access, pages and files in
+memory (validated by change notifications, db/changes.py), and a change made through one
+is seen by the other on its very next request: a new version, a revoked token, a registry
+made private, a composite's new upstream list; a write made outside Packyard (psql) is
+seen once the safety net re-reads the server's snapshot.
+
+Every check first reads through the second process twice, so that its answer is cached
+(the second read is the fast path's), then changes through the first, then reads once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from tests.support.backends import Backend
+from tests.support.builders import Dist, write_wheel
+from tests.support.driver import Organization, Registry, new_organization
+from tests.support.postgres import PostgresCluster
+from tests.support.server import PackyardServer
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.backend_independent
+
+JSON = "application/vnd.pypi.simple.v1+json"
+# The safety net's period: long for the tests of notifications (it must not be what
+# makes them pass), short for the test of the safety net itself.
+NOTIFICATIONS_ONLY = "3600"
+QUICK_RECHECK = "0.5"
+
+
+def _start_pair(
+    cluster: PostgresCluster, root: Path, recheck_seconds: str
+) -> tuple[PackyardServer, PackyardServer]:
+    """Two processes on two ports: one database, one blob folder, separate data folders."""
+    shared = {
+        "PACKYARD_STORAGE_URL": (root / "blobs").as_uri(),
+        "PACKYARD_CHANGE_RECHECK_SECONDS": recheck_seconds,
+    }
+    first = Backend("postgresql", "local", postgres=cluster).new_server(root / "a", shared)
+    second = PackyardServer(root / "b" / "data", root / "b.log", extra_env=first.extra_env)
+    first.start()
+    second.start()
+    return first, second
+
+
+@pytest.fixture(scope="module")
+def pair(
+    postgres_cluster: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[PackyardServer, PackyardServer]]:
+    servers = _start_pair(postgres_cluster, tmp_path_factory.mktemp("pg-pair"), NOTIFICATIONS_ONLY)
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def rechecking_pair(
+    postgres_cluster: PostgresCluster, tmp_path: Path
+) -> Iterator[tuple[PackyardServer, PackyardServer]]:
+    servers = _start_pair(postgres_cluster, tmp_path / "pair", QUICK_RECHECK)
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def _on(server: PackyardServer, registry: Registry) -> Registry:
+    return Registry(server, registry.organization, registry.slug)
+
+
+def _twice(registry: Registry, path: str, token: str | None) -> httpx.Response:
+    """Read twice (the second answer comes from the process's caches); the second answer."""
+    first = registry.get(path, token, headers={"Accept": JSON})
+    second = registry.get(path, token, headers={"Accept": JSON})
+    assert (first.status_code, first.content) == (second.status_code, second.content)
+    return second
+
+
+def _files(response: httpx.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return sorted(f["filename"] for f in response.json()["files"])
+
+
+def _rest(server: PackyardServer, method: str, path: str, token: str, **kw: object) -> None:
+    response = httpx.request(
+        method,
+        f"{server.base_url}{path}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+        **kw,  # type: ignore[arg-type]
+    )
+    assert response.is_success, response.text
+
+
+@pytest.fixture
+def org(pair: tuple[PackyardServer, PackyardServer]) -> Organization:
+    return new_organization(pair[0], "pg")
+
+
+def test_version_published_through_one_process_is_on_the_others_next_page(
+    pair: tuple[PackyardServer, PackyardServer], org: Organization, tmp_path: Path
+) -> None:
+    registry = org.registry("Dev")
+    token = org.token("read_packages", "write_packages")
+    registry.publish(write_wheel(Dist("app", "1.0"), tmp_path), token)
+    through_second = _on(pair[1], registry)
+    assert _files(_twice(through_second, "app/", token)) == ["app-1.0-py3-none-any.whl"]
+
+    registry.publish(write_wheel(Dist("app", "1.1"), tmp_path), token)
+    after = through_second.get("app/", token, headers={"Accept": JSON})
+    assert _files(after) == ["app-1.0-py3-none-any.whl", "app-1.1-py3-none-any.whl"]
+
+
+def test_token_revoked_through_one_process_is_refused_by_the_other_at_once(
+    pair: tuple[PackyardServer, PackyardServer], org: Organization, tmp_path: Path
+) -> None:
+    first, second = pair
+    registry = org.registry("Dev")
+    writer = org.token("read_packages", "write_packages")
+    wheel = write_wheel(Dist("app", "1.0"), tmp_path)
+    registry.publish(wheel, writer)
+    reader = org.token("read_packages")
+    through_second = _on(second, registry)
+    files = f"{second.base_url}/{org.slug}/{registry.slug}/pypi/files/{wheel.name}"
+    assert _twice(through_second, "app/", reader).status_code == 200
+    for url in (files, f"{files}.metadata"):
+        assert httpx.get(url, auth=("x", reader)).status_code == 200
+        assert (
+            httpx.get(url, auth=("x", reader)).content == httpx.get(url, auth=("x", writer)).content
+        )
+
+    _rest(first, "DELETE", "/v2/access-token", reader)
+    assert through_second.get("app/", reader).status_code == 401
+    assert httpx.get(files, auth=("x", reader)).status_code == 401
+    assert httpx.get(f"{files}.metadata", auth=("x", reader)).status_code == 401
+    assert through_second.get("app/", writer).status_code == 200
+
+
+def test_registry_made_private_through_one_process_is_refused_by_the_other_at_once(
+    pair: tuple[PackyardServer, PackyardServer], org: Organization, tmp_path: Path
+) -> None:
+    first, second = pair
+    registry = org.registry("Open", public=True)
+    admin = org.token("read_packages", "write_packages", "read_registries", "write_registries")
+    registry.publish(write_wheel(Dist("app", "1.0"), tmp_path), admin)
+    through_second = _on(second, registry)
+    assert _twice(through_second, "app/", None).status_code == 200
+
+    path = f"/v2/packages/organizations/{org.slug}/registries/{registry.slug}"
+    _rest(first, "PATCH", path, admin, json={"public": False})
+    assert through_second.get("app/").status_code == 401
+    assert through_second.get("app/", admin).status_code == 200
+
+
+def test_composite_upstreams_changed_through_one_process_are_on_the_others_next_page(
+    pair: tuple[PackyardServer, PackyardServer], org: Organization, tmp_path: Path
+) -> None:
+    first, second = pair
+    admin = org.token("read_packages", "write_packages", "read_registries", "write_registries")
+    org.registry("First").publish(write_wheel(Dist("app", "1.0"), tmp_path), admin)
+    org.registry("Second").publish(write_wheel(Dist("app", "2.0"), tmp_path), admin)
+    composite = org.composite("All", "first")
+    through_second = _on(second, composite)
+    assert _files(_twice(through_second, "app/", admin)) == ["app-1.0-py3-none-any.whl"]
+
+    path = f"/v2/packages/organizations/{org.slug}/registries/{composite.slug}/upstreams"
+    _rest(first, "PUT", path, admin, json={"upstreams": ["second", "first"]})
+    after = through_second.get("app/", admin, headers={"Accept": JSON})
+    assert _files(after) == ["app-1.0-py3-none-any.whl", "app-2.0-py3-none-any.whl"]
+
+
+def test_write_outside_packyard_reaches_every_process_through_the_safety_net(
+    rechecking_pair: tuple[PackyardServer, PackyardServer],
+) -> None:
+    """psql sends no notification: the periodic re-read of the server's snapshot finds it."""
+    org = new_organization(rechecking_pair[0], "psql")
+    registry = org.registry("Dev")
+    reader = org.token("read_packages")
+    through_second = _on(rechecking_pair[1], registry)
+    assert _twice(through_second, "", reader).status_code == 200
+    database_url = rechecking_pair[0].extra_env["PACKYARD_DATABASE_URL"].replace("+psycopg", "")
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        secret_sha256 = hashlib.sha256(reader.encode()).hexdigest()
+        connection.execute("DELETE FROM tokens WHERE secret_sha256 = %s", (secret_sha256,))
+
+    eventually(
+        lambda: through_second.get("", reader).status_code == 401,
+        30,
+        lambda: "a token deleted with psql was still accepted",
+    )

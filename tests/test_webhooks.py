@@ -1,0 +1,264 @@
+"""Webhooks (issue 16): a publish is told to each subscriber exactly once, signed two ways,
+retried until it is taken, kept with its history, and never lost to a crash; hooks never
+reach private addresses unless the operator allows it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import standardwebhooks
+
+from tests.support.backends import Backend
+from tests.support.builders import Dist, write_wheel
+from tests.support.driver import Api, Organization, api, new_organization
+from tests.support.server import PackyardServer
+from tests.support.teams import PASSWORD, create_user
+from tests.support.waiting import eventually
+from tests.support.webhook_receiver import Received, WebhookReceiver
+
+# Private addresses allowed (the receiver is on loopback); retries 100 times sooner.
+TEST_ENV = {
+    "PACKYARD_WEBHOOK_ALLOW_PRIVATE": "true",
+    "PACKYARD_WEBHOOK_RETRY_SCALE": "0.01",
+    "PACKYARD_WEBHOOK_POLL_SECONDS": "0.2",
+}
+EVERY_SCOPE = (
+    "read_registries",
+    "write_registries",
+    "delete_registries",
+    "read_packages",
+    "write_packages",
+    "delete_packages",
+    "read_audit_events",
+)
+
+
+@pytest.fixture(scope="module")
+def yard(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[PackyardServer]:
+    server = backend.new_server(tmp_path_factory.mktemp("hooks"), extra_env=TEST_ENV)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def root(yard: PackyardServer) -> Api:
+    org = new_organization(yard, "hooks")
+    return api(org, org.token(*EVERY_SCOPE))
+
+
+def hooks_path(registry: str) -> str:
+    return f"/registries/{registry}/webhooks"
+
+
+def subscribe(root: Api, registry: str, url: str, **fields: Any) -> dict[str, Any]:
+    body = {"url": url, "events": ["package.created"], **fields}
+    created: dict[str, Any] = root.call("POST", hooks_path(registry), expect=201, json=body).json()
+    return created
+
+
+def publish(root: Api, registry: str, tmp_path: Path, version: str = "1.0") -> dict[str, Any]:
+    wheel = write_wheel(Dist("hooked", version), tmp_path)
+    published: dict[str, Any] = root.publish(registry, wheel).json()
+    return published
+
+
+def deliveries(root: Api, registry: str, hook: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = root.call(
+        "GET", f"{hooks_path(registry)}/{hook}/deliveries"
+    ).json()
+    return found
+
+
+def of_event(receiver: WebhookReceiver, event: str) -> list[Received]:
+    return [r for r in receiver.received if r.headers.get("X-Packyard-Event") == event]
+
+
+def test_a_publish_is_one_delivery_that_both_verifiers_accept(root: Api, tmp_path: Path) -> None:
+    registry = root.create_registry("Hooked")["slug"]
+    with WebhookReceiver() as receiver:
+        hook = subscribe(root, registry, receiver.url)
+        package = publish(root, registry, tmp_path)
+        eventually(lambda: of_event(receiver, "package.created"), 30, "no delivery came")
+        # A ping sent after it is a barrier: once it arrives, nothing else is on its way.
+        root.call("POST", f"{hooks_path(registry)}/{hook['id']}/ping", expect=202)
+        eventually(lambda: of_event(receiver, "ping"), 30, "the ping did not come")
+        [delivery] = of_event(receiver, "package.created")
+    verified = standardwebhooks.Webhook(hook["secret"]).verify(delivery.body, delivery.headers)
+    assert verified["event"] == "package.created"
+    assert verified["package"]["id"] == package["id"]
+    assert verified["package"]["version"] == "1.0"
+    assert verified["package"]["filename"] == package["filename"]
+    assert verified["package"]["digests"]["sha256"] == package["digests"]["sha256"]
+    assert verified["package"]["registry"]["slug"] == registry
+    assert verified["sender"]["kind"] == "api_token"
+    timestamp, signature = (
+        part.split("=", 1)[1] for part in delivery.headers["X-Packyard-Signature"].split(",")
+    )
+    signed = timestamp.encode() + b"." + delivery.body
+    expected = hmac.new(hook["secret"].encode(), signed, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(signature, expected)
+
+
+def test_a_receiver_failing_twice_gets_the_event_three_times_and_the_history_shows_them(
+    yard: PackyardServer, root: Api, tmp_path: Path
+) -> None:
+    registry = root.create_registry("Flaky Receiver")["slug"]
+    with WebhookReceiver(statuses=[500, 500]) as receiver:
+        hook = subscribe(root, registry, receiver.url)
+        publish(root, registry, tmp_path)
+
+        def succeeded() -> list[dict[str, Any]]:
+            return [d for d in deliveries(root, registry, hook["id"]) if d["state"] == "succeeded"]
+
+        [delivery] = eventually(succeeded, 30, "the third attempt did not succeed")
+    assert [a["status"] for a in delivery["attempts"]] == [500, 500, 200]
+    assert len({r.headers["webhook-id"] for r in receiver.received}) == 1
+    assert len(receiver.received) == 3
+    assert delivery["attempts"][0]["response_body"] == "not now"
+    page = _signed_in_page(yard, root, registry)
+    assert page.count('class="attempt"') == 3
+    assert "Redeliver" in page
+
+
+def _signed_in_page(yard: PackyardServer, root: Api, registry: str) -> str:
+    org = Organization(yard, root.organization)
+    email = create_user(org, f"hook-admin-{registry}", admin=True)
+    with httpx.Client(base_url=yard.base_url) as client:
+        sign_in = client.get("/sign-in").text
+        token = sign_in.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        form = {"csrf_token": token, "email": email, "password": PASSWORD, "next": "/"}
+        assert client.post("/sign-in", data=form).status_code == 303
+        url = f"/organizations/{org.slug}/packages/registries/{registry}/webhooks"
+        page = client.get(url)
+        assert page.status_code == 200, page.text
+        return page.text
+
+
+def test_gone_turns_the_hook_off_and_redirects_are_not_followed(root: Api, tmp_path: Path) -> None:
+    registry = root.create_registry("Gone Away")["slug"]
+    with WebhookReceiver(statuses=[302, 410]) as receiver:
+        hook = subscribe(root, registry, receiver.url)
+        publish(root, registry, tmp_path)
+
+        def off() -> bool:
+            found = root.call("GET", f"{hooks_path(registry)}/{hook['id']}").json()
+            return not found["active"]
+
+        eventually(off, 30, "410 did not turn the hook off")
+        publish(root, registry, tmp_path, version="2.0")
+    [delivery] = deliveries(root, registry, hook["id"])
+    assert [a["status"] for a in delivery["attempts"]] == [302, 410]
+    assert delivery["state"] == "failed"
+    assert len(receiver.received) == 2  # 2.0 went to nobody: the hook is off
+    assert all(r.headers.get("X-Packyard-Event") == "package.created" for r in receiver.received)
+
+
+def test_the_secret_is_shown_once_and_never_audited(root: Api) -> None:
+    registry = root.create_registry("Secretive")["slug"]
+    chosen = "whsec_" + "A" * 43 + "="
+    hook = subscribe(root, registry, "http://127.0.0.1:9/", secret=chosen)
+    assert hook["secret"] == chosen
+    shown = root.call("GET", f"{hooks_path(registry)}/{hook['id']}").json()
+    assert "secret" not in shown
+    log = root.call(
+        "GET",
+        f"/v2/organizations/{root.organization}/audit-events",
+        params={"type": "NOTIFICATION_SERVICE_CREATED"},
+    ).json()
+    assert log["items"][0]["changes"]["url"] == [None, "http://127.0.0.1:9/"]
+    assert chosen not in json.dumps(log)
+    subscribe_bad = {"url": "http://127.0.0.1:9/", "events": ["package.created"], "secret": "x"}
+    answer = root.call("POST", hooks_path(registry), expect=422, json=subscribe_bad)
+    assert "whsec_" in answer.text
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[PackyardServer]:
+    """A server as deployed: private addresses not allowed."""
+    server = backend.new_server(tmp_path_factory.mktemp("strict"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/hook",
+        "http://[::1]/hook",
+        "http://localhost/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+    ],
+)
+def test_private_addresses_are_refused_unless_allowed(strict: PackyardServer, url: str) -> None:
+    org = new_organization(strict, "strict")
+    root = api(org, org.token(*EVERY_SCOPE))
+    registry = root.create_registry("Strict")["slug"]
+    body = {"url": url, "events": ["package.created"]}
+    refused = root.call("POST", hooks_path(registry), expect=422, json=body)
+    assert "PACKYARD_WEBHOOK_ALLOW_PRIVATE" in refused.text
+    assert root.call("GET", hooks_path(registry)).json() == []
+
+
+def test_a_server_killed_before_the_answer_came_delivers_after_restart(
+    yard: PackyardServer, root: Api, tmp_path: Path
+) -> None:
+    registry = root.create_registry("Killed Mid Send")["slug"]
+    with WebhookReceiver(hang_first=True) as receiver:
+        hook = subscribe(root, registry, receiver.url)
+        publish(root, registry, tmp_path)
+        eventually(lambda: receiver.received, 30, "the first attempt never came")
+        yard.stop(signal.SIGKILL)  # committed and sent, but the answer never recorded
+        receiver.release()
+        yard.start()
+        eventually(lambda: len(receiver.received) >= 2, 90, "nothing was sent after restart")
+
+        def done() -> bool:
+            return bool(deliveries(root, registry, hook["id"])[0]["state"] == "succeeded")
+
+        eventually(done, 30, "the delivery was not marked as delivered")
+    first, again = receiver.received[:2]
+    assert first.headers["webhook-id"] == again.headers["webhook-id"]
+    assert json.loads(again.body)["event"] == "package.created"
+
+
+def test_two_processes_send_each_delivery_once(
+    tmp_path_factory: pytest.TempPathFactory, backend: Backend, tmp_path: Path
+) -> None:
+    """Both worker processes poll the outbox all the time; claims decide who sends."""
+    pair = backend.new_server(tmp_path_factory.mktemp("pair"), extra_env=TEST_ENV, workers=2)
+    pair.start()
+    try:
+        org = new_organization(pair, "pair")
+        root = api(org, org.token(*EVERY_SCOPE))
+        registry = root.create_registry("Two Senders")["slug"]
+        with WebhookReceiver() as receiver:
+            subscribe(root, registry, receiver.url)
+            subscribe(root, registry, receiver.url + "/second")
+            for n in range(15):
+                publish(root, registry, tmp_path, version=f"1.{n}")
+            eventually(lambda: len(receiver.received) >= 30, 60, "deliveries are missing")
+            hooks = root.call("GET", hooks_path(registry)).json()
+
+            def all_recorded() -> bool:
+                states = [d["state"] for h in hooks for d in deliveries(root, registry, h["id"])]
+                return states == ["succeeded"] * 30
+
+            # Every send recorded: a second sender of any of them would have sent by now.
+            eventually(all_recorded, 30, "not every delivery was recorded as succeeded")
+            ids = [r.headers["webhook-id"] for r in receiver.received]
+    finally:
+        pair.stop()
+    assert len(ids) == 30
+    assert len(set(ids)) == 30
