@@ -103,6 +103,10 @@ class TooLarge(PackyardError):
     """The upload passed the configured size limit."""
 
 
+class QuotaExceeded(TooLarge):
+    """The file would take the registry past its storage quota (``quota_bytes``)."""
+
+
 class UpstreamError(PackyardError):
     """An upstream index is unreachable with nothing cached, or sent what we refuse (such
     as bytes that do not match the hash it announced)."""

@@ -44,6 +44,8 @@ class Registry:
     type: RegistryType
     serial: int
     created_at: datetime
+    # Bytes its files may take at most; None for no limit (docs/retention.md).
+    quota_bytes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

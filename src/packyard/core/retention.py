@@ -131,6 +131,23 @@ class RetentionRun:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectUsage:
+    name: str
+    bytes: int
+    files: int
+
+
+@dataclass(frozen=True, slots=True)
+class StorageUsage:
+    """What a registry's files take, in all and per project (largest first)."""
+
+    bytes: int
+    files: int
+    quota_bytes: int | None
+    projects: list[ProjectUsage]
+
+
+@dataclass(frozen=True, slots=True)
 class _Release:
     version: str
     files: list[RetainedFile] = field(default_factory=list)

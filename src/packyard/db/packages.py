@@ -186,6 +186,17 @@ def package_by_filename(session: Session, registry_id: str, filename: str) -> St
     return None if row is None else stored(row)
 
 
+def registry_usage(session: Session, registry_id: str) -> int:
+    """Bytes the registry's files take (each file counted where it is, though identical
+    bytes are stored once)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(PackageRow.size), 0)).where(
+            PackageRow.registry_id == registry_id
+        )
+    )
+    return int(total or 0)
+
+
 def delete_packages(
     session: Session, registry_id: str, package_ids: list[str]
 ) -> list[PackageFile]:

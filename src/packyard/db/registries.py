@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from packyard.core.models import Organization, Registry, RegistryType
 from packyard.core.names import slugify
-from packyard.core.registries import PYTHON_ECOSYSTEM, RegistryFields
+from packyard.core.registries import PYTHON_ECOSYSTEM, QUOTA, RegistryFields
 from packyard.db.tables import OrganizationRow, PackageRow, RegistryRow, TokenRow
 
 _REGISTRIES = cast(Table, RegistryRow.__table__)
@@ -64,6 +64,7 @@ def registry_from_row(row: RegistryRow, organization_slug: str) -> Registry:
         type=RegistryType(row.type),
         serial=row.serial,
         created_at=row.created_at,
+        quota_bytes=row.quota_bytes,
     )
 
 
@@ -112,6 +113,7 @@ def add_registry(
         type=registry_type.value,
         serial=0,
         created_at=now,
+        quota_bytes=fields.quota_bytes if QUOTA in fields.given else None,
     )
     session.add(row)
     session.flush()
@@ -133,6 +135,8 @@ def change_registry(session: Session, registry: Registry, fields: RegistryFields
         row.emoji = fields.emoji
     if "color" in fields.given:
         row.color = fields.color
+    if QUOTA in fields.given:
+        row.quota_bytes = fields.quota_bytes
     visibility_changes = (
         "public" in fields.given and fields.public is not None and row.public != fields.public
     )

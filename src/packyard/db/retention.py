@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from packyard.core.retention import RetainedFile, RetentionPolicy, RetentionRun
+from packyard.core.retention import ProjectUsage, RetainedFile, RetentionPolicy, RetentionRun
 from packyard.db.tables import (
     OrganizationRow,
     PackageRow,
@@ -70,6 +70,17 @@ def retained_files(session: Session, registry_id: str) -> list[RetainedFile]:
         ).where(PackageRow.registry_id == registry_id)
     ).all()
     return [RetainedFile(*row) for row in rows]
+
+
+def usage_by_project(session: Session, registry_id: str) -> list[ProjectUsage]:
+    """Bytes and files per project of the registry, largest first."""
+    rows = session.execute(
+        select(PackageRow.project, func.sum(PackageRow.size), func.count())
+        .where(PackageRow.registry_id == registry_id)
+        .group_by(PackageRow.project)
+    ).all()
+    found = [ProjectUsage(project, int(size), int(count)) for project, size, count in rows]
+    return sorted(found, key=lambda p: (-p.bytes, p.name))
 
 
 def add_run(session: Session, registry_id: str, run: RetentionRun) -> None:

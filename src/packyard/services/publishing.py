@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.blobs.base import BlobStore
-from packyard.core.errors import Conflict, InvalidRequest
+from packyard.core.errors import Conflict, InvalidRequest, QuotaExceeded
 from packyard.core.events import EventType
 from packyard.core.models import PackageFile, Principal, Publisher, Registry, RegistryType
 from packyard.core.permissions import OPERATOR, Disclosure
@@ -140,6 +140,9 @@ class PublishService:
             if existing is not None:
                 result = PublishResult(existing, created=False)
             else:
+                if registry.quota_bytes is not None:
+                    with self._sessions() as session:
+                        _check_quota(session, registry, staged.size, adding=True)
                 blobs, metadata = _blobs_of(staged, inspection)
                 # Held until the row is committed: the collector cannot remove a blob
                 # this publish is about to reference (db.blob_locks).
@@ -197,6 +200,8 @@ class PublishService:
             with self._sessions.begin() as session:
                 refuse_closed_project(session, registry, values["project"])
                 queries.insert_package(session, values)
+                if registry.quota_bytes is not None:  # again: others may have published
+                    _check_quota(session, registry, staged.size, adding=False)
                 bump_serial(session, registry.id)
                 refresh_project(session, registry.id, values["project"])
                 package = package_from_values(values)
@@ -288,6 +293,22 @@ def _package_values(
         "downloads_count": 0,
         "created_at": now,
     }
+
+
+def _check_quota(session: Session, registry: Registry, size: int, *, adding: bool) -> None:
+    """Raise QuotaExceeded when a file of ``size`` bytes takes ``registry`` past its quota
+    (``adding``: the file is not counted yet)."""
+    quota = registry.quota_bytes
+    if quota is None:
+        return
+    usage = queries.registry_usage(session, registry.id)
+    before = usage if adding else usage - size
+    if before + size > quota:
+        raise QuotaExceeded(
+            f"Registry {registry.slug!r} would exceed its storage quota of {quota} bytes: "
+            f"its files use {before} bytes and this file is {size} bytes. Delete files "
+            f"(or set a retention policy), or ask an administrator for a larger quota."
+        )
 
 
 def _blobs_of(

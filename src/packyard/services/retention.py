@@ -24,6 +24,7 @@ from packyard.core.retention import (
     Doomed,
     RetentionPolicy,
     RetentionRun,
+    StorageUsage,
     doomed_files,
     policy_problems,
 )
@@ -160,6 +161,27 @@ class RetentionService:
         )
         with self._sessions() as session:
             return queries.runs_of(session, registry.id)
+
+    def usage(
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> StorageUsage:
+        """Storage the registry's files use, per project, and its quota
+        (``read_registries``)."""
+        registry = self._registries.registry_for(
+            principal, organization, registry_slug, Scope.READ_REGISTRIES, disclosure
+        )
+        with self._sessions() as session:
+            projects = queries.usage_by_project(session, registry.id)
+        return StorageUsage(
+            bytes=sum(p.bytes for p in projects),
+            files=sum(p.files for p in projects),
+            quota_bytes=registry.quota_bytes,
+            projects=projects,
+        )
 
     def run_all(self) -> int:
         """The scheduled job: apply every registry's policy as the operator; one failing

@@ -118,6 +118,7 @@ def create_framework_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     app.include_router(registries.router)
     app.include_router(retention.router)
+    app.include_router(retention.usage_router)
     app.include_router(packages.router)
     app.include_router(lifecycle.router)
     app.include_router(instructions.router)

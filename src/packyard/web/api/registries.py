@@ -12,7 +12,7 @@ from packyard.core.errors import ValidationFailed
 from packyard.core.models import Registry, RegistryType
 from packyard.core.oidc_policy import parse_policy
 from packyard.core.permissions import Disclosure
-from packyard.core.registries import ALL_FIELDS, RegistryFields
+from packyard.core.registries import ALL_FIELDS, QUOTA, RegistryFields
 from packyard.core.scopes import Scope
 from packyard.web.api import schemas
 from packyard.web.api.common import ERRORS, PREFIX, Caller, operation_id
@@ -35,9 +35,10 @@ def _fields(
     body: schemas.RegistryCreate | schemas.RegistryUpdate, *, create: bool
 ) -> RegistryFields:
     given = ALL_FIELDS if create else ALL_FIELDS & body.model_fields_set
+    given |= {QUOTA} & body.model_fields_set
     team_ids = tuple(body.team_ids or ()) if isinstance(body, schemas.RegistryCreate) else ()
     return RegistryFields(
-        given=given, team_ids=team_ids, **body.model_dump(include=set(ALL_FIELDS))
+        given=given, team_ids=team_ids, **body.model_dump(include={*ALL_FIELDS, QUOTA})
     )
 
 

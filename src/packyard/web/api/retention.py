@@ -121,3 +121,30 @@ def _run_fields(run: RetentionRun) -> dict[str, Any]:
         "files_deleted": run.files_deleted,
         "bytes_deleted": run.bytes_deleted,
     }
+
+
+usage_router = APIRouter(
+    prefix=f"{PREFIX}/registries/{{registry}}/usage",
+    tags=["retention"],
+    responses=ERRORS,
+    generate_unique_id_function=operation_id,
+)
+
+
+@usage_router.get("", summary="Storage used, per project, and the quota (read_registries)")
+async def registry_usage(
+    request: Request, organization: str, registry: str, principal: Caller
+) -> schemas.StorageUsageOut:
+    retention = services_of(request).retention
+    usage = await run_in_threadpool(
+        retention.usage, principal, organization, registry, Disclosure.API
+    )
+    return schemas.StorageUsageOut(
+        bytes=usage.bytes,
+        files=usage.files,
+        quota_bytes=usage.quota_bytes,
+        projects=[
+            schemas.ProjectUsageOut(name=p.name, bytes=p.bytes, files=p.files)
+            for p in usage.projects
+        ],
+    )

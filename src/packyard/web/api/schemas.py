@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from packyard.core.models import RegistryType
 from packyard.core.registries import (
@@ -58,6 +58,7 @@ class RegistryOut(RegistryRef):
     color: str | None
     public: bool
     type: RegistryType
+    quota_bytes: int | None = None
     created_at: datetime
     # Composite registries only (null for source registries).
     upstreams: list[str] | None = None
@@ -107,6 +108,9 @@ class RegistryCreate(CompositeSettingsIn):
     )
     public: bool = False
     type: RegistryType = RegistryType.SOURCE
+    quota_bytes: StrictInt | None = Field(
+        default=None, ge=0, description="Source only: bytes its files may take; null for none"
+    )
     upstreams: list[str] | None = Field(
         default=None,
         max_length=100,
@@ -131,6 +135,7 @@ class RegistryUpdate(CompositeSettingsIn):
     emoji: str | None = Field(default=None, max_length=EMOJI_MAX)
     color: str | None = Field(default=None, max_length=COLOR_MAX)
     public: bool | None = None
+    quota_bytes: StrictInt | None = Field(default=None, ge=0, description="null removes the quota")
     oidc_policy: str | None = _OIDC_POLICY
 
 
@@ -349,7 +354,8 @@ class Deleted(BaseModel):
 class RetentionPolicyIn(BaseModel):
     """A registry's retention policy (docs/retention.md); any rule may be null (off)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Strict: true is not a number of days.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     keep_latest: int | None = Field(
         default=None, ge=1, description="Keep the newest N releases of each project"
@@ -396,6 +402,19 @@ class RetentionRunOut(BaseModel):
     finished_at: datetime
     files_deleted: int
     bytes_deleted: int
+
+
+class ProjectUsageOut(BaseModel):
+    name: str
+    bytes: int
+    files: int
+
+
+class StorageUsageOut(BaseModel):
+    bytes: int = Field(description="What the registry's files take")
+    files: int
+    quota_bytes: int | None
+    projects: list[ProjectUsageOut] = Field(description="Largest first")
 
 
 class RetentionRunResult(RetentionRunOut):

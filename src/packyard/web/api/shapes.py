@@ -60,6 +60,7 @@ def registry_out(base: str, registry: Registry) -> schemas.RegistryOut:
         color=registry.color,
         public=registry.public,
         type=registry.type,
+        quota_bytes=registry.quota_bytes,
         created_at=registry.created_at,
     )
 
