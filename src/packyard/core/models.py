@@ -121,6 +121,25 @@ class Team:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamMember:
+    user_id: str
+    email: str
+    name: str
+    role: TeamRole
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TeamAccess:
+    """One team's level on one registry."""
+
+    team: Team
+    registry: Registry
+    access_level: AccessLevel
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OrganizationSwitches:
     """What admins allow members in one organization (docs/security.md, "Teams")."""
 
