@@ -149,6 +149,17 @@ class OrganizationSwitches:
     members_can_delete_registries: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class OrganizationUser:
+    """A member of an organization, as its admins see them."""
+
+    id: str
+    email: str
+    name: str
+    admin: bool
+    created_at: datetime
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class MemberAccess:
     """A person's standing in one organization, loaded from the database for each request:

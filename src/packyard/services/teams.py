@@ -6,13 +6,11 @@ levels teams hold on registries. Every call checks the caller with ``core.permis
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from packyard.core.errors import ValidationFailed
 from packyard.core.events import EventType, Subject, changed_fields
@@ -36,7 +34,7 @@ from packyard.core.permissions import (
 from packyard.core.scopes import Scope
 from packyard.db import teams as queries
 from packyard.services.events import record
-from packyard.services.registries import RegistryService
+from packyard.services.scoped import ScopedService
 
 MAX_NAME_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 10_000
@@ -53,17 +51,7 @@ class TeamFields:
     default: bool | None = None
 
 
-class TeamService:
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        registries: RegistryService,
-        now: Callable[[], datetime],
-    ) -> None:
-        self._sessions = sessions
-        self._registries = registries
-        self._now = now
-
+class TeamService(ScopedService):
     def _organization(self, principal: Principal, slug: str, scope: Scope) -> Organization:
         return self._registries.organization_for(principal, slug, scope, Disclosure.API)
 

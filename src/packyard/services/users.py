@@ -40,6 +40,7 @@ from packyard.db.tables import (
 )
 from packyard.services.events import record
 from packyard.services.registries import RegistryService
+from packyard.services.scoped import ScopedService
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -92,7 +93,7 @@ def _session_id(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-class UserService:
+class UserService(ScopedService):
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -100,9 +101,7 @@ class UserService:
         now: Callable[[], datetime],
         hasher: PasswordHasher | None = None,
     ) -> None:
-        self._sessions = sessions
-        self._registries = registries
-        self._now = now
+        super().__init__(sessions, registries, now)
         self._hasher = hasher or PasswordHasher()
         self._decoy_hash: str | None = None
         self._csrf_key: bytes | None = None
