@@ -150,6 +150,25 @@ class OrganizationSwitches:
 
 
 @dataclass(frozen=True, slots=True)
+class User:
+    """A person who signs in to the web UI."""
+
+    id: str
+    email: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """One organization a user belongs to."""
+
+    organization_id: str
+    organization_slug: str
+    organization_name: str
+    admin: bool
+
+
+@dataclass(frozen=True, slots=True)
 class OrganizationUser:
     """A member of an organization, as its admins see them."""
 
