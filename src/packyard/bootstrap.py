@@ -216,7 +216,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     registries = RegistryService(sessions=sessions, now=utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
     counter = DownloadCounter(sessions, utc_now)
-    composites = CompositeService(sessions=sessions, registries=registries, now=utc_now)
+    composites = CompositeService(sessions, registries, utc_now)
     http = UpstreamHttp(settings)
     pypi_cache = PypiCache(sessions, blobs, blob_locks, utc_now, settings.pypi_cache_max_bytes)
     pypi = PypiUpstream(
