@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -111,11 +112,11 @@ def test_cache_prune_evicts_the_least_recently_used_and_an_evicted_file_is_fetch
         assert mirror.download(project, file) == file.content
     cap = len(first.content) + len(third.content)
 
-    def prune() -> dict[str, object] | None:
-        report: dict[str, object] = json.loads(
+    def prune() -> dict[str, Any]:
+        report: dict[str, Any] = json.loads(
             yard.admin("cache", "prune", "--max-bytes", str(cap), "--json")
         )
-        return report if report["evicted"] else None
+        return report if report["evicted"] else {}
 
     report = eventually(prune, IDLE_WAIT, "nothing was evicted from the PyPI cache")
     assert report["evicted_keys"] == [second.sha256]
