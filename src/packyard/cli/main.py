@@ -1,5 +1,5 @@
 """``packyard``: serve, org, registry, token, user, db, quickstart, fsck, gc, import, export,
-backup, restore, yank, unyank, project-status, audit, retention, webhooks.
+backup, restore, yank, unyank, project-status, audit, retention, cache, webhooks.
 
 Every command honours ``PACKYARD_DATA_DIR``, ``PACKYARD_DATABASE_URL`` and
 ``PACKYARD_STORAGE_URL`` and accepts ``--data-dir``. Results go to stdout (``--json`` for
@@ -16,6 +16,7 @@ import click
 
 from packyard.cli import integrity, lifecycle, moving, serving
 from packyard.cli.audit import audit
+from packyard.cli.cache import cache
 from packyard.cli.common import data_dir_option, json_option, load_settings, with_services
 from packyard.cli.output import print_json, registry_dict, token_dict
 from packyard.cli.quickstart import quickstart
@@ -386,6 +387,7 @@ def search(services: Services, organization: str, query: str, limit: int, as_jso
 main.add_command(quickstart)
 main.add_command(audit)
 main.add_command(retention)
+main.add_command(cache)
 main.add_command(webhooks)
 moving.register(main)
 lifecycle.register(main)
