@@ -61,7 +61,15 @@ def composite_index(services: Services, fake: FakePypi, clock: Clock) -> Composi
     blobs = make_blob_store(services.settings.effective_storage_url)
     settings = services.settings
     pypi = PypiUpstream(
-        sessions, services.http, fake.url, TTL, clock, blobs, settings.staging_dir, 1024**2
+        sessions,
+        services.http,
+        fake.url,
+        TTL,
+        clock,
+        blobs,
+        settings.staging_dir,
+        1024**2,
+        services.pypi_cache,
     )
     return CompositeIndexService(sessions, services.composites, pypi, clock, services.changes)
 

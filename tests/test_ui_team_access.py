@@ -214,6 +214,7 @@ ORG = "/organizations/{org}"
 REG = ORG + "/packages/registries/{registry}"
 PKG = REG + "/packages/{package}"
 SETTINGS = REG + "?tab=settings"
+RETENTION = REG + "/retention"
 TEAMS = ORG + "/teams"
 SAME = "200 200 200 200 200 200 303"
 SEEN = ("200 200 200 200 200 404 303", SAME)  # (teams on, teams off)
@@ -270,6 +271,24 @@ TABLE: dict[str, tuple[Page | Action, str, str]] = {
             _doomed_registry,
             lambda s, t: {"confirm_name": t["name"]},
         ),
+        *FULL,
+    ),
+    "retention page": (
+        Page(RETENTION, linked_from=SETTINGS),
+        "200 403 200 403 403 404 303",
+        "200 403 403 403 403 403 303",
+    ),
+    "retention policy": (
+        Action(RETENTION, RETENTION, typed=lambda s, t: {"min_age_hours": "2"}),
+        *FULL,
+    ),
+    "retention preview": (
+        Action(RETENTION, RETENTION + "/preview"),
+        "200 403 200 403 403 404 403",
+        "200 403 403 403 403 403 403",
+    ),
+    "retention run": (
+        Action(RETENTION, RETENTION + "/run", typed=lambda s, t: {"confirm": "delete"}),
         *FULL,
     ),
     "grant team": (
@@ -375,7 +394,7 @@ def test_every_ui_route_answers_every_person_as_documented(
 def test_the_matrix_size_is_reported() -> None:
     # routes x persons (anonymous included) x (teams on, teams off): each answer checked,
     # and for every form also whether the person's page shows it.
-    assert len(TABLE) * len(PERSONS) * 2 == 378
+    assert len(TABLE) * len(PERSONS) * 2 == 434
 
 
 def _unknown(text: str, slug: str) -> str:

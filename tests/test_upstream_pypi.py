@@ -55,6 +55,7 @@ def upstream(services: Services, fake: FakePypi, clock: Clock, tmp_path: Path) -
         make_blob_store(settings.effective_storage_url),
         settings.staging_dir,
         1024 * 1024,
+        services.pypi_cache,
     )
 
 

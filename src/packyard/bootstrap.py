@@ -41,13 +41,19 @@ from packyard.services.importing import ImportService
 from packyard.services.index import IndexService
 from packyard.services.integrity import IntegrityService
 from packyard.services.lifecycle import LifecycleService
-from packyard.services.maintenance import blob_gc_job, retention_job, staging_sweep_job
+from packyard.services.maintenance import (
+    blob_gc_job,
+    pypi_cache_job,
+    retention_job,
+    staging_sweep_job,
+)
 from packyard.services.oidc import OidcService
 from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.organizations import OrganizationService
 from packyard.services.packages import PackageService
 from packyard.services.provenance import ProvenanceService
 from packyard.services.publishing import PublishService
+from packyard.services.pypi_cache import PypiCache
 from packyard.services.registries import RegistryService
 from packyard.services.retention import RetentionService
 from packyard.services.scheduler import LeaseKeeper, PeriodicJob, Scheduler
@@ -83,6 +89,8 @@ class Services:
     downloads: DownloadService
     composites: CompositeService
     http: UpstreamHttp
+    # The PyPI file cache of composites: last uses buffered, pruned under its cap.
+    pypi_cache: PypiCache
     packages: PackageService
     lifecycle: LifecycleService
     users: UserService
@@ -123,7 +131,10 @@ class Services:
         try:
             self.downloads.counter.flush()
         finally:
-            self.tokens.usage.flush()
+            try:
+                self.tokens.usage.flush()
+            finally:
+                self.pypi_cache.flush()
 
     def close(self) -> None:
         self.flush_buffers()
@@ -205,8 +216,9 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     registries = RegistryService(sessions=sessions, now=utc_now)
     staging = StagingArea(settings.staging_dir, settings.max_upload_bytes)
     counter = DownloadCounter(sessions, utc_now)
-    composites = CompositeService(sessions=sessions, registries=registries, now=utc_now)
+    composites = CompositeService(sessions, registries, utc_now)
     http = UpstreamHttp(settings)
+    pypi_cache = PypiCache(sessions, blobs, blob_locks, utc_now, settings.pypi_cache_max_bytes)
     pypi = PypiUpstream(
         sessions,
         http,
@@ -216,6 +228,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         blobs,
         settings.staging_dir,
         settings.max_upload_bytes,
+        pypi_cache,
     )
     oidc = OidcService(
         sessions,
@@ -258,6 +271,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         provenance=ProvenanceService(sessions, composite_index),
         composites=composites,
         http=http,
+        pypi_cache=pypi_cache,
         packages=packages,
         lifecycle=LifecycleService(sessions, registries, utc_now),
         users=UserService(sessions, registries, utc_now),
@@ -300,6 +314,8 @@ def schedule_jobs(services: Services, staging: StagingArea) -> None:
     )
     services.webhook_sender.wake = lambda: scheduler.wake(WEBHOOK_JOB)
     scheduler.add(retention_job(services.retention, interval))
+    if settings.pypi_cache_max_bytes is not None:
+        scheduler.add(pypi_cache_job(services.pypi_cache, interval))
 
 
 def build_backup(settings: Settings) -> BackupService:

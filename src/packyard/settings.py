@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     # and how long a blob nothing references is kept after it was last stored.
     maintenance_interval: float = Field(default=300.0, gt=0)
     blob_grace_seconds: int = Field(default=int(DEFAULT_GC_GRACE.total_seconds()), ge=0)
+    # The PyPI file cache of composite registries (pypi_files=cache) is held under this
+    # many bytes by evicting the least recently used files each maintenance interval
+    # (services/pypi_cache.py); None: unbounded.
+    pypi_cache_max_bytes: int | None = Field(default=None, ge=0)
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -121,6 +121,25 @@ class Team:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamMember:
+    user_id: str
+    email: str
+    name: str
+    role: TeamRole
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TeamAccess:
+    """One team's level on one registry."""
+
+    team: Team
+    registry: Registry
+    access_level: AccessLevel
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OrganizationSwitches:
     """What admins allow members in one organization (docs/security.md, "Teams")."""
 
@@ -128,6 +147,36 @@ class OrganizationSwitches:
     members_can_create_registries: bool = True
     members_can_delete_packages: bool = False
     members_can_delete_registries: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person who signs in to the web UI."""
+
+    id: str
+    email: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """One organization a user belongs to."""
+
+    organization_id: str
+    organization_slug: str
+    organization_name: str
+    admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationUser:
+    """A member of an organization, as its admins see them."""
+
+    id: str
+    email: str
+    name: str
+    admin: bool
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True, eq=False)

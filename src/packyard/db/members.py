@@ -8,18 +8,20 @@ take effect at once, through every token they made.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from packyard.core.errors import ValidationFailed
+from packyard.core.errors import NotFound, ValidationFailed
 from packyard.core.models import (
     LEVEL_ORDER,
     AccessLevel,
     MemberAccess,
     OrganizationSwitches,
+    OrganizationUser,
     Principal,
     PrincipalKind,
     TeamRole,
@@ -32,7 +34,10 @@ from packyard.db.tables import (
     TeamMemberRow,
     TeamRegistryRow,
     TeamRow,
+    UserRow,
 )
+
+SWITCHES = frozenset(field.name for field in dataclasses.fields(OrganizationSwitches))
 
 
 def switches_from_row(row: OrganizationRow) -> OrganizationSwitches:
@@ -42,6 +47,38 @@ def switches_from_row(row: OrganizationRow) -> OrganizationSwitches:
         members_can_delete_packages=bool(row.members_can_delete_packages),
         members_can_delete_registries=bool(row.members_can_delete_registries),
     )
+
+
+def organization_switches(session: Session, organization_id: str) -> OrganizationSwitches:
+    row = session.get(OrganizationRow, organization_id)
+    return switches_from_row(row) if row is not None else OrganizationSwitches()
+
+
+def set_switches(
+    session: Session, organization_id: str, changes: Mapping[str, bool]
+) -> tuple[OrganizationSwitches, OrganizationSwitches]:
+    """Set the switches named in ``changes`` (others are ignored): before and after."""
+    row = session.get(OrganizationRow, organization_id)
+    if row is None:
+        raise NotFound(f"No organization {organization_id!r}")
+    before = switches_from_row(row)
+    for name in SWITCHES & changes.keys():
+        setattr(row, name, bool(changes[name]))
+    return before, switches_from_row(row)
+
+
+def organization_users(session: Session, organization_id: str) -> list[OrganizationUser]:
+    """The organization's people, by email."""
+    rows = session.execute(
+        select(UserRow, MembershipRow.admin)
+        .join(MembershipRow, MembershipRow.user_id == UserRow.id)
+        .where(MembershipRow.organization_id == organization_id)
+        .order_by(UserRow.email)
+    ).all()
+    return [
+        OrganizationUser(user.id, user.email, user.name or user.email, bool(admin), user.created_at)
+        for user, admin in rows
+    ]
 
 
 def member_access(session: Session, user_id: str, organization_id: str) -> MemberAccess | None:

@@ -11,7 +11,7 @@ An upstream is named by the slug of a source registry of the composite's organiz
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,11 +43,11 @@ from packyard.db.members import grant_on_create
 from packyard.db.registries import add_registry, bump_serial
 from packyard.services.events import record
 from packyard.services.registries import (
-    RegistryService,
     ensure_private,
     record_registry_created,
     slug_taken,
 )
+from packyard.services.scoped import ScopedService
 
 MAX_UPSTREAMS = 50
 
@@ -63,18 +63,7 @@ class Unchanged(enum.Enum):
 UNCHANGED = Unchanged.UNCHANGED
 
 
-class CompositeService:
-    def __init__(
-        self,
-        *,
-        sessions: sessionmaker[Session],
-        registries: RegistryService,
-        now: Callable[[], datetime],
-    ) -> None:
-        self._sessions = sessions
-        self._registries = registries
-        self._now = now
-
+class CompositeService(ScopedService):
     def create(
         self,
         principal: Principal,

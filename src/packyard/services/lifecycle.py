@@ -11,11 +11,9 @@ composites built on the registry change at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from packyard.core.errors import Conflict, InvalidRequest, NotFound
 from packyard.core.events import EventType, Subject, changed_fields
@@ -28,7 +26,7 @@ from packyard.db import lifecycle as queries
 from packyard.db.packages import package_by_id
 from packyard.db.registries import bump_serial
 from packyard.services.events import record, record_package
-from packyard.services.registries import RegistryService
+from packyard.services.scoped import ScopedService
 
 # Full access to a registry: what a status needs (the scopes a team's full access grants on
 # one registry; teams' own scopes are the organization's business, not the registry's).
@@ -46,17 +44,7 @@ class ReleaseFiles:
     files: list[PackageFile]
 
 
-class LifecycleService:
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        registries: RegistryService,
-        now: Callable[[], datetime],
-    ) -> None:
-        self._sessions = sessions
-        self._registries = registries
-        self._now = now
-
+class LifecycleService(ScopedService):
     def yank_file(
         self,
         principal: Principal,

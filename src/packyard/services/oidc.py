@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,13 +30,7 @@ from packyard.core.oidc_policy import Policy, parse_policy
 from packyard.core.permissions import Disclosure, require
 from packyard.core.publishers import publisher_from_json, publisher_json
 from packyard.core.scopes import Scope
-from packyard.db.tables import (
-    OidcMintedTokenRow,
-    OidcPolicyRow,
-    OidcUsedJtiRow,
-    OrganizationRow,
-    RegistryRow,
-)
+from packyard.db import oidc as queries
 from packyard.services.events import record
 from packyard.services.oidc_keys import OidcVerifier, VerifiedToken, unverified_claims
 from packyard.services.registries import RegistryService
@@ -92,12 +85,7 @@ class OidcService:
         if not registries:
             return {}
         with self._sessions() as session:
-            rows = session.execute(
-                select(OidcPolicyRow.registry_id, OidcPolicyRow.text).where(
-                    OidcPolicyRow.registry_id.in_([r.id for r in registries])
-                )
-            ).all()
-        return {registry_id: text for registry_id, text in rows}
+            return queries.policy_texts(session, [r.id for r in registries])
 
     def set_policy(self, principal: Principal, registry: Registry, text: str | None) -> None:
         """``save_policy`` for a caller who must hold write_registries on the registry."""
@@ -108,24 +96,13 @@ class OidcService:
         """Store (or, for None or blank text, remove) a registry's policy; ``by`` has been
         allowed to update the registry. Raises ValidationFailed for a policy that does not
         parse."""
+        wanted = text if text is not None and text.strip() else None
+        if wanted is not None:
+            parse_policy(wanted)
         with self._sessions.begin() as session:
-            row = session.get(OidcPolicyRow, registry.id)
-            before = None if row is None else row.text
-            if text is None or not text.strip():
-                if row is not None:
-                    session.delete(row)
-                    self._record_policy(session, by, registry, before, None)
-                return
-            parse_policy(text)
-            if row is None:
-                session.add(
-                    OidcPolicyRow(registry_id=registry.id, text=text, updated_at=self._now())
-                )
-            else:
-                row.text = text
-                row.updated_at = self._now()
-            if before != text:
-                self._record_policy(session, by, registry, before, text)
+            before = queries.set_policy_text(session, registry.id, wanted, self._now())
+            if before != wanted:
+                self._record_policy(session, by, registry, before, wanted)
 
     def _record_policy(
         self,
@@ -215,28 +192,16 @@ class OidcService:
         now = self._now()
         expires = now + MINTED_LIFETIME
         try:
+            minted = queries.MintedToken(
+                str(uuid.uuid4()),
+                registry_ids,
+                publisher_json(publisher_of(verified)) or {},
+                expires,
+            )
+            jti_expires = _claim_time(verified.claims["exp"]) + timedelta(minutes=1)
             with self._sessions.begin() as session:
-                session.execute(delete(OidcUsedJtiRow).where(OidcUsedJtiRow.expires_at < now))
-                session.execute(
-                    delete(OidcMintedTokenRow).where(OidcMintedTokenRow.expires_at < now)
-                )
-                session.add(
-                    OidcUsedJtiRow(
-                        issuer=verified.issuer,
-                        jti=jti,
-                        expires_at=_claim_time(verified.claims["exp"]) + timedelta(minutes=1),
-                    )
-                )
-                session.flush()
-                session.add(
-                    OidcMintedTokenRow(
-                        id=str(uuid.uuid4()),
-                        secret_sha256=_sha256(secret),
-                        registry_ids=registry_ids,
-                        publisher=publisher_json(publisher_of(verified)) or {},
-                        expires_at=expires,
-                        created_at=now,
-                    )
+                queries.add_minted_token(
+                    session, verified.issuer, jti, jti_expires, minted, _sha256(secret), now
                 )
         except IntegrityError:
             raise TokenExchangeFailed(
@@ -246,25 +211,17 @@ class OidcService:
 
     def _writable_registries(self, verified: VerifiedToken) -> list[str]:
         with self._sessions() as session:
-            rows = session.execute(
-                select(RegistryRow, OrganizationRow.slug, OidcPolicyRow.text)
-                .join(OidcPolicyRow, OidcPolicyRow.registry_id == RegistryRow.id)
-                .join(OrganizationRow, RegistryRow.organization_id == OrganizationRow.id)
-            ).all()
+            policies = queries.all_policy_texts(session)
         found = []
-        for registry_row, _slug, text in rows:
+        for registry_id, text in policies:
             scopes = _parsed(text).scopes_for(verified.issuer, verified.claims)
             if scopes is not None and Scope.WRITE_PACKAGES in scopes:
-                found.append(registry_row.id)
+                found.append(registry_id)
         return found
 
     def minted_principal(self, secret: str) -> Principal:
         with self._sessions() as session:
-            row = session.scalar(
-                select(OidcMintedTokenRow).where(
-                    OidcMintedTokenRow.secret_sha256 == _sha256(secret)
-                )
-            )
+            row = queries.minted_token(session, _sha256(secret))
         if row is None or row.expires_at <= self._now():
             raise Unauthenticated(
                 "Minted token refused: it has expired or been burned; mint a new one"
@@ -279,11 +236,7 @@ class OidcService:
     def burn(self, secret: str) -> None:
         """Revoke a minted token at once (uv calls this after publishing)."""
         with self._sessions.begin() as session:
-            session.execute(
-                delete(OidcMintedTokenRow).where(
-                    OidcMintedTokenRow.secret_sha256 == _sha256(secret)
-                )
-            )
+            queries.delete_minted_token(session, _sha256(secret))
 
 
 def _our_audience(claimed: object, base_url: str | None) -> str:

@@ -52,6 +52,15 @@ class RetentionPreview:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionOverview:
+    """What a registry's Retention page shows: its policy, latest runs and storage."""
+
+    policy: RetentionPolicy | None
+    runs: list[RetentionRun]
+    usage: StorageUsage
+
+
+@dataclass(frozen=True, slots=True)
 class RetentionOutcome:
     """A real run: its summary and the files it deleted."""
 
@@ -175,13 +184,24 @@ class RetentionService:
             principal, organization, registry_slug, Scope.READ_REGISTRIES, disclosure
         )
         with self._sessions() as session:
-            projects = queries.usage_by_project(session, registry.id)
-        return StorageUsage(
-            bytes=sum(p.bytes for p in projects),
-            files=sum(p.files for p in projects),
-            quota_bytes=registry.quota_bytes,
-            projects=projects,
-        )
+            return _usage(session, registry)
+
+    def overview(
+        self,
+        principal: Principal,
+        organization: str,
+        registry_slug: str,
+        disclosure: Disclosure = Disclosure.INSTALLER,
+    ) -> RetentionOverview:
+        """The policy, latest runs and storage of a source registry, for those who may
+        change its policy (``write_registries``, full access): the UI's Retention page."""
+        registry = self._source_registry(principal, organization, registry_slug, disclosure)
+        with self._sessions() as session:
+            return RetentionOverview(
+                queries.policy_of(session, registry.id),
+                queries.runs_of(session, registry.id),
+                _usage(session, registry),
+            )
 
     def run_all(self) -> int:
         """The scheduled job: apply every registry's policy as the operator; one failing
@@ -226,3 +246,13 @@ class RetentionService:
         if policy is None:
             return RetentionPreview(None, [])
         return RetentionPreview(policy, doomed_files(policy, files, self._now()))
+
+
+def _usage(session: Session, registry: Registry) -> StorageUsage:
+    projects = queries.usage_by_project(session, registry.id)
+    return StorageUsage(
+        bytes=sum(p.bytes for p in projects),
+        files=sum(p.files for p in projects),
+        quota_bytes=registry.quota_bytes,
+        projects=projects,
+    )

@@ -6,16 +6,13 @@ levels teams hold on registries. Every call checks the caller with ``core.permis
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from packyard.core.errors import NotFound, ValidationFailed
+from packyard.core.errors import ValidationFailed
 from packyard.core.events import EventType, Subject, changed_fields
 from packyard.core.models import (
     AccessLevel,
@@ -23,19 +20,21 @@ from packyard.core.models import (
     Principal,
     Registry,
     Team,
+    TeamAccess,
+    TeamMember,
     TeamPrivacy,
     TeamRole,
 )
-from packyard.core.names import looks_like_id, slugify
+from packyard.core.names import slugify
 from packyard.core.permissions import (
     Disclosure,
     allowed_on_team,
     require_on_team,
 )
 from packyard.core.scopes import Scope
-from packyard.db.tables import MembershipRow, TeamMemberRow, TeamRegistryRow, TeamRow, UserRow
+from packyard.db import teams as queries
 from packyard.services.events import record
-from packyard.services.registries import RegistryService
+from packyard.services.scoped import ScopedService
 
 MAX_NAME_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 10_000
@@ -52,50 +51,7 @@ class TeamFields:
     default: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TeamMember:
-    user_id: str
-    email: str
-    name: str
-    role: TeamRole
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class TeamAccess:
-    """One team's level on one registry."""
-
-    team: Team
-    registry: Registry
-    access_level: AccessLevel
-    created_at: datetime
-
-
-def team_from_row(row: TeamRow) -> Team:
-    return Team(
-        id=row.id,
-        organization_id=row.organization_id,
-        slug=row.slug,
-        name=row.name,
-        description=row.description,
-        privacy=TeamPrivacy(row.privacy),
-        default=row.is_default,
-        created_at=row.created_at,
-        created_by=row.created_by,
-    )
-
-
-class TeamService:
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        registries: RegistryService,
-        now: Callable[[], datetime],
-    ) -> None:
-        self._sessions = sessions
-        self._registries = registries
-        self._now = now
-
+class TeamService(ScopedService):
     def _organization(self, principal: Principal, slug: str, scope: Scope) -> Organization:
         return self._registries.organization_for(principal, slug, scope, Disclosure.API)
 
@@ -103,12 +59,7 @@ class TeamService:
         """The teams the caller may see, by name (``read_teams``)."""
         organization = self._organization(principal, organization_slug, Scope.READ_TEAMS)
         with self._sessions() as session:
-            rows = session.scalars(
-                select(TeamRow)
-                .where(TeamRow.organization_id == organization.id)
-                .order_by(TeamRow.name, TeamRow.id)
-            ).all()
-            teams = [team_from_row(row) for row in rows]
+            teams = queries.teams_of(session, organization.id)
         return [t for t in teams if allowed_on_team(principal, Scope.READ_TEAMS, t)]
 
     def team(self, principal: Principal, organization_slug: str, team_id: str) -> Team:
@@ -120,7 +71,7 @@ class TeamService:
     ) -> Team:
         organization = self._organization(principal, organization_slug, Scope.READ_TEAMS)
         with self._sessions() as session:
-            team = _find_team(session, organization.id, team_id)
+            team = queries.find_team(session, organization.id, team_id)
         require_on_team(principal, scope, team)
         return team
 
@@ -129,40 +80,28 @@ class TeamService:
         person, becomes its first maintainer."""
         organization = self._organization(principal, organization_slug, Scope.WRITE_TEAMS)
         _validate(fields, create=True)
-        now = self._now()
-        row = TeamRow(
+        created = Team(
             id=str(uuid.uuid4()),
             organization_id=organization.id,
             slug=slugify(fields.name or ""),
             name=(fields.name or "").strip(),
             description=fields.description or "",
-            privacy=fields.privacy or TeamPrivacy.VISIBLE.value,
-            is_default=bool(fields.default),
+            privacy=TeamPrivacy(fields.privacy or TeamPrivacy.VISIBLE.value),
+            default=bool(fields.default),
+            created_at=self._now(),
             created_by=principal.user_id,
-            created_at=now,
         )
         try:
             with self._sessions.begin() as session:
-                session.add(row)
-                session.flush()
-                if principal.user_id is not None:
-                    session.add(
-                        TeamMemberRow(
-                            team_id=row.id,
-                            user_id=principal.user_id,
-                            role=TeamRole.MAINTAINER.value,
-                            created_at=now,
-                        )
-                    )
-                created = team_from_row(row)
+                queries.insert_team(session, created)
                 self._record(
                     session, principal, EventType.TEAM_CREATED, created, {}, _state(created)
                 )
         except IntegrityError:
             raise ValidationFailed(
-                f"A team with slug {row.slug!r} already exists in {organization_slug!r}"
+                f"A team with slug {created.slug!r} already exists in {organization_slug!r}"
             ) from None
-        return team_from_row(row)
+        return created
 
     def update_team(
         self, principal: Principal, organization_slug: str, team_id: str, fields: TeamFields
@@ -170,22 +109,18 @@ class TeamService:
         """Change the fields given (``write_teams``: admins and the team's maintainers)."""
         team = self._team(principal, organization_slug, team_id, Scope.WRITE_TEAMS)
         _validate(fields, create=False)
+        values: dict[str, object] = {}
+        if "name" in fields.given and fields.name:
+            values |= {"name": fields.name.strip(), "slug": slugify(fields.name)}
+        if "description" in fields.given:
+            values["description"] = fields.description or ""
+        if "privacy" in fields.given and fields.privacy:
+            values["privacy"] = fields.privacy
+        if "default" in fields.given and fields.default is not None:
+            values["default"] = fields.default
         try:
             with self._sessions.begin() as session:
-                row = session.get(TeamRow, team.id)
-                if row is None:
-                    raise NotFound(f"No team {team_id!r}")
-                if "name" in fields.given and fields.name:
-                    row.name = fields.name.strip()
-                    row.slug = slugify(fields.name)
-                if "description" in fields.given:
-                    row.description = fields.description or ""
-                if "privacy" in fields.given and fields.privacy:
-                    row.privacy = fields.privacy
-                if "default" in fields.given and fields.default is not None:
-                    row.is_default = fields.default
-                session.flush()
-                changed = team_from_row(row)
+                changed = queries.update_team(session, team.id, values)
                 self._record(
                     session,
                     principal,
@@ -203,9 +138,7 @@ class TeamService:
         with the next request."""
         team = self._team(principal, organization_slug, team_id, Scope.WRITE_TEAMS)
         with self._sessions.begin() as session:
-            session.execute(delete(TeamMemberRow).where(TeamMemberRow.team_id == team.id))
-            session.execute(delete(TeamRegistryRow).where(TeamRegistryRow.team_id == team.id))
-            session.execute(delete(TeamRow).where(TeamRow.id == team.id))
+            queries.delete_team(session, team.id)
             self._record(session, principal, EventType.TEAM_DELETED, team, _state(team), {})
         return team
 
@@ -216,13 +149,7 @@ class TeamService:
     ) -> list[TeamMember]:
         team = self._team(principal, organization_slug, team_id, Scope.READ_TEAMS)
         with self._sessions() as session:
-            rows = session.execute(
-                select(TeamMemberRow, UserRow)
-                .join(UserRow, TeamMemberRow.user_id == UserRow.id)
-                .where(TeamMemberRow.team_id == team.id)
-                .order_by(UserRow.email)
-            ).all()
-        return [_member(m, u) for m, u in rows]
+            return queries.members_of(session, team.id)
 
     def add_member(
         self, principal: Principal, organization_slug: str, team_id: str, user_id: str, role: str
@@ -231,17 +158,10 @@ class TeamService:
         team = self._team(principal, organization_slug, team_id, Scope.WRITE_TEAMS)
         chosen = _role(role)
         with self._sessions.begin() as session:
-            user = _organization_user(session, team.organization_id, user_id)
-            if session.get(TeamMemberRow, (team.id, user.id)) is not None:
-                raise ValidationFailed(f"{user.email} is already a member of {team.name!r}")
-            row = TeamMemberRow(
-                team_id=team.id, user_id=user.id, role=chosen.value, created_at=self._now()
-            )
-            session.add(row)
-            session.flush()
-            after = {"user": user.email, "role": chosen.value}
+            member = queries.add_member(session, team, user_id, chosen, self._now())
+            after = _member_state(member)
             self._record(session, principal, EventType.TEAM_MEMBER_CREATED, team, {}, after)
-            return _member(row, user)
+            return member
 
     def change_member(
         self, principal: Principal, organization_slug: str, team_id: str, user_id: str, role: str
@@ -249,12 +169,17 @@ class TeamService:
         team = self._team(principal, organization_slug, team_id, Scope.WRITE_TEAMS)
         chosen = _role(role)
         with self._sessions.begin() as session:
-            row, user = _membership(session, team, user_id)
-            before = {"user": user.email, "role": row.role}
-            row.role = chosen.value
-            after = {"user": user.email, "role": chosen.value}
-            self._record(session, principal, EventType.TEAM_MEMBER_UPDATED, team, before, after)
-            return _member(row, user)
+            before, after = queries.set_member_role(session, team, user_id, chosen)
+            assert after is not None  # a role was given
+            self._record(
+                session,
+                principal,
+                EventType.TEAM_MEMBER_UPDATED,
+                team,
+                _member_state(before),
+                _member_state(after),
+            )
+            return after
 
     def remove_member(
         self, principal: Principal, organization_slug: str, team_id: str, user_id: str
@@ -263,10 +188,10 @@ class TeamService:
         next request."""
         team = self._team(principal, organization_slug, team_id, Scope.WRITE_TEAMS)
         with self._sessions.begin() as session:
-            row, user = _membership(session, team, user_id)
-            before = {"user": user.email, "role": row.role}
-            session.delete(row)
-            self._record(session, principal, EventType.TEAM_MEMBER_DELETED, team, before, {})
+            before, _ = queries.set_member_role(session, team, user_id, None)
+            self._record(
+                session, principal, EventType.TEAM_MEMBER_DELETED, team, _member_state(before), {}
+            )
 
     # Registry access.
 
@@ -278,16 +203,7 @@ class TeamService:
             principal, organization_slug, registry_slug, Scope.READ_REGISTRIES, Disclosure.API
         )
         with self._sessions() as session:
-            rows = session.execute(
-                select(TeamRegistryRow, TeamRow)
-                .join(TeamRow, TeamRegistryRow.team_id == TeamRow.id)
-                .where(TeamRegistryRow.registry_id == registry.id)
-                .order_by(TeamRow.name)
-            ).all()
-        found = [
-            TeamAccess(team_from_row(t), registry, AccessLevel(g.access_level), g.created_at)
-            for g, t in rows
-        ]
+            found = queries.registry_grants(session, registry)
         return [a for a in found if allowed_on_team(principal, Scope.READ_TEAMS, a.team)]
 
     def grant(
@@ -303,35 +219,33 @@ class TeamService:
         registry, team = self._grantable(principal, organization_slug, registry_slug, team_id)
         chosen = _level(level)
         with self._sessions.begin() as session:
-            row = session.get(TeamRegistryRow, (team.id, registry.id))
-            before = {} if row is None else {"access_level": row.access_level}
-            if row is None:
-                row = TeamRegistryRow(
-                    team_id=team.id,
-                    registry_id=registry.id,
-                    access_level=chosen.value,
-                    created_at=self._now(),
-                )
-                session.add(row)
-            row.access_level = chosen.value
-            after = {"access_level": chosen.value}
+            before, granted = queries.set_grant(session, team, registry, chosen, self._now())
+            assert granted is not None  # a level was given
             self._record(
-                session, principal, EventType.TEAM_REGISTRY_CREATED, team, before, after, registry
+                session,
+                principal,
+                EventType.TEAM_REGISTRY_CREATED,
+                team,
+                _level_state(before),
+                _level_state(chosen),
+                registry,
             )
-            return TeamAccess(team, registry, chosen, row.created_at)
+            return granted
 
     def revoke(
         self, principal: Principal, organization_slug: str, registry_slug: str, team_id: str
     ) -> None:
         registry, team = self._grantable(principal, organization_slug, registry_slug, team_id)
         with self._sessions.begin() as session:
-            row = session.get(TeamRegistryRow, (team.id, registry.id))
-            if row is None:
-                raise NotFound(f"Team {team.slug!r} has no access to {registry.slug!r}")
-            before = {"access_level": row.access_level}
-            session.delete(row)
+            before, _ = queries.set_grant(session, team, registry, None, self._now())
             self._record(
-                session, principal, EventType.TEAM_REGISTRY_DELETED, team, before, {}, registry
+                session,
+                principal,
+                EventType.TEAM_REGISTRY_DELETED,
+                team,
+                _level_state(before),
+                {},
+                registry,
             )
 
     def _grantable(
@@ -367,44 +281,15 @@ class TeamService:
     def teams_of_organization(self, organization: Organization) -> list[Team]:
         """Every team of the organization (for pages that filter with the predicate)."""
         with self._sessions() as session:
-            rows = session.scalars(
-                select(TeamRow).where(TeamRow.organization_id == organization.id)
-            ).all()
-            return [team_from_row(row) for row in rows]
+            return queries.teams_of(session, organization.id)
 
 
-def _find_team(session: Session, organization_id: str, team_id: str) -> Team:
-    column = TeamRow.id if looks_like_id(team_id) else TeamRow.slug
-    row = session.scalar(
-        select(TeamRow).where(TeamRow.organization_id == organization_id, column == team_id)
-    )
-    if row is None:
-        raise NotFound(f"No team {team_id!r}")
-    return team_from_row(row)
+def _member_state(member: TeamMember) -> dict[str, Any]:
+    return {"user": member.email, "role": member.role.value}
 
 
-def _organization_user(session: Session, organization_id: str, user_id: str) -> UserRow:
-    user = session.get(UserRow, user_id) if looks_like_id(user_id) else None
-    if user is None or session.get(MembershipRow, (user.id, organization_id)) is None:
-        raise ValidationFailed(
-            "Only members of the organization can join its teams",
-            [f"user_id: no member {user_id!r}"],
-        )
-    return user
-
-
-def _membership(session: Session, team: Team, user_id: str) -> tuple[TeamMemberRow, UserRow]:
-    row = session.get(TeamMemberRow, (team.id, user_id)) if looks_like_id(user_id) else None
-    user = session.get(UserRow, user_id) if row is not None else None
-    if row is None or user is None:
-        raise NotFound(f"No member {user_id!r} in team {team.slug!r}")
-    return row, user
-
-
-def _member(row: TeamMemberRow, user: UserRow) -> TeamMember:
-    return TeamMember(
-        user.id, user.email, user.name or user.email, TeamRole(row.role), row.created_at
-    )
+def _level_state(level: AccessLevel | None) -> dict[str, Any]:
+    return {} if level is None else {"access_level": level.value}
 
 
 def _role(value: str) -> TeamRole:

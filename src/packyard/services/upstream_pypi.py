@@ -38,6 +38,7 @@ from packyard.core.names import normalize_project
 from packyard.core.simple_api import JSON_V1, METADATA_SUFFIX
 from packyard.db.tables import PypiProjectRow
 from packyard.dists.filenames import parse_filename_or_none
+from packyard.services.pypi_cache import PypiCache
 
 if TYPE_CHECKING:
     import httpx
@@ -93,6 +94,7 @@ class PypiUpstream:
         blobs: BlobStore,
         staging_dir: Path,
         max_file_bytes: int,
+        cache: PypiCache,
     ) -> None:
         self._sessions = sessions
         self._client = client
@@ -102,6 +104,7 @@ class PypiUpstream:
         self._blobs = blobs
         self._staging_dir = staging_dir
         self._max_file_bytes = max_file_bytes
+        self._cache = cache
         self._failed_until: dict[str, datetime] = {}
 
     def project(self, project: str) -> PypiAnswer:
@@ -175,8 +178,22 @@ class PypiUpstream:
         expected = file.core_metadata_sha256 if metadata else file.sha256
         if expected is None:
             raise UpstreamError(f"PyPI offers no metadata file for {file.filename!r}")
-        if self._blobs.size(expected) is not None:
+        held = self._blobs.size(expected)
+        if held is not None:
+            self._cache.used(expected, held)  # in memory: the hot path writes nothing
             return expected
+        # Fetched under the key's blob lock, so the cache's pruner cannot remove the
+        # bytes between storing them and recording them (services.pypi_cache).
+        with self._cache.fetching(expected):
+            size = self._blobs.size(expected)
+            if size is None:
+                size = self._fetch(file, metadata, expected)
+            self._cache.stored(expected, size)
+        return expected
+
+    def _fetch(self, file: PypiFile, metadata: bool, expected: str) -> int:
+        """Fetch ``file`` (or its metadata) into the blob store; its size. Raises
+        UpstreamError when the bytes differ from ``expected`` or cannot be fetched."""
         url = file.url + METADATA_SUFFIX if metadata else file.url
         label = file.filename + (METADATA_SUFFIX if metadata else "")
         self._staging_dir.mkdir(parents=True, exist_ok=True)
@@ -193,8 +210,9 @@ class PypiUpstream:
                 f"Refusing {label}: PyPI sent bytes whose sha256 is {actual}, but its index "
                 f"announced {expected}. The upstream file may have been tampered with."
             )
+        size = path.stat().st_size
         self._blobs.put_file(expected, path)
-        return expected
+        return size
 
     def _download(self, url: str, label: str, handle: Any) -> str:
         import httpx

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,18 +27,20 @@ from packyard.core.errors import (
     ValidationFailed,
 )
 from packyard.core.events import Actor, Change, EventType, Subject, changed_fields
-from packyard.core.models import ANONYMOUS, Organization, Principal, PrincipalKind
-from packyard.core.permissions import OPERATOR
-from packyard.db.members import user_in
-from packyard.db.tables import (
-    MembershipRow,
-    OrganizationRow,
-    ServerSecretRow,
-    UserRow,
-    UserSessionRow,
+from packyard.core.models import (
+    ANONYMOUS,
+    Membership,
+    Organization,
+    Principal,
+    PrincipalKind,
+    User,
 )
+from packyard.core.permissions import OPERATOR
+from packyard.db import users as queries
+from packyard.db.members import user_in
 from packyard.services.events import record
 from packyard.services.registries import RegistryService
+from packyard.services.scoped import ScopedService
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -47,21 +48,6 @@ MAX_EMAIL_LENGTH = 320
 SESSION_LIFETIME = timedelta(days=14)
 CSRF_KEY_NAME = "csrf-cookie"
 WRONG_CREDENTIALS = "Wrong email or password."
-
-
-@dataclass(frozen=True, slots=True)
-class Membership:
-    organization_id: str
-    organization_slug: str
-    organization_name: str
-    admin: bool
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    id: str
-    email: str
-    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +78,7 @@ def _session_id(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-class UserService:
+class UserService(ScopedService):
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -100,9 +86,7 @@ class UserService:
         now: Callable[[], datetime],
         hasher: PasswordHasher | None = None,
     ) -> None:
-        self._sessions = sessions
-        self._registries = registries
-        self._now = now
+        super().__init__(sessions, registries, now)
         self._hasher = hasher or PasswordHasher()
         self._decoy_hash: str | None = None
         self._csrf_key: bytes | None = None
@@ -117,20 +101,18 @@ class UserService:
         and host shares, made by whichever process needs it first."""
         if self._csrf_key is None:
             with self._sessions() as session:
-                row = session.get(ServerSecretRow, CSRF_KEY_NAME)
-            if row is None:
+                value = queries.server_secret(session, CSRF_KEY_NAME)
+            if value is None:
                 try:
                     with self._sessions.begin() as session:
-                        session.add(
-                            ServerSecretRow(name=CSRF_KEY_NAME, value=secrets.token_hex(32))
-                        )
+                        queries.add_server_secret(session, CSRF_KEY_NAME, secrets.token_hex(32))
                 except IntegrityError:
                     pass  # another process made it first: use theirs
                 with self._sessions() as session:
-                    row = session.get(ServerSecretRow, CSRF_KEY_NAME)
-            if row is None:
+                    value = queries.server_secret(session, CSRF_KEY_NAME)
+            if value is None:
                 raise RuntimeError("The CSRF key could not be stored")
-            self._csrf_key = bytes.fromhex(row.value)
+            self._csrf_key = bytes.fromhex(value)
         return self._csrf_key
 
     def create_user(
@@ -150,29 +132,16 @@ class UserService:
         address = _valid_email(email)
         _check_password(password)
         organization = self._registries.get_organization(organization_slug)
-        now = self._now()
-        row = UserRow(
-            id=str(uuid.uuid4()),
-            email=address,
-            password_hash=self._hasher.hash(password),
-            failed_logins=0,
-            created_at=now,
-        )
+        user = User(str(uuid.uuid4()), address, self._now())
+        password_hash = self._hasher.hash(password)
         try:
             with self._sessions.begin() as session:
-                session.add(row)
-                session.flush()
-                session.add(
-                    MembershipRow(
-                        user_id=row.id, organization_id=organization.id, admin=admin, created_at=now
-                    )
-                )
-                session.flush()
+                queries.add_user(session, user, password_hash, organization.id, admin=admin)
                 changes = changed_fields({}, {"email": address, "admin": admin})
-                _record_user(session, by, EventType.USER_CREATED, row, now, changes)
+                _record_user(session, by, EventType.USER_CREATED, user, user.created_at, changes)
         except IntegrityError:
             raise ValidationFailed(f"A user with email {address!r} already exists") from None
-        return User(row.id, row.email, row.created_at)
+        return user
 
     def sign_in(self, email: str, password: str) -> NewSession:
         """Check the password and start a session.
@@ -184,26 +153,28 @@ class UserService:
         if len(address) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
             raise Unauthenticated(WRONG_CREDENTIALS)
         with self._sessions() as session:
-            row = session.scalar(select(UserRow).where(UserRow.email == address))
-        if row is None:
+            found = queries.account(session, address)
+        if found is None:
             # Compared against anyway, so that timing does not tell which emails exist.
             if self._decoy_hash is None:
                 self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
             self._verify(self._decoy_hash, password)
             raise Unauthenticated(WRONG_CREDENTIALS)
-        if not self._verify(row.password_hash, password):
+        user = found.user
+        if not self._verify(found.password_hash, password):
             with self._sessions.begin() as session:
-                _record_user(session, _self(row), EventType.USER_SIGN_IN_FAILED, row, self._now())
+                _record_user(session, _self(user), EventType.USER_SIGN_IN_FAILED, user, self._now())
             raise Unauthenticated(WRONG_CREDENTIALS)
-        return self._start_session(row)
+        return self._start_session(user)
 
     def note_locked(self, email: str) -> None:
         """Record that sign-ins to ``email`` are now being held back (the web layer's
         throttle decided so); nothing for an unknown email."""
         with self._sessions.begin() as session:
-            row = session.scalar(select(UserRow).where(UserRow.email == normalize_email(email)))
-            if row is not None:
-                _record_user(session, _self(row), EventType.USER_LOCKED, row, self._now())
+            found = queries.account(session, normalize_email(email))
+            if found is not None:
+                user = found.user
+                _record_user(session, _self(user), EventType.USER_LOCKED, user, self._now())
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
@@ -211,26 +182,14 @@ class UserService:
         except (VerificationError, InvalidHashError):
             return False
 
-    def _start_session(self, row: UserRow) -> NewSession:
+    def _start_session(self, user: User) -> NewSession:
         now = self._now()
         secret = secrets.token_urlsafe(32)
         expires_at = now + SESSION_LIFETIME
         with self._sessions.begin() as session:
-            session.execute(
-                delete(UserSessionRow).where(
-                    UserSessionRow.user_id == row.id, UserSessionRow.expires_at < now
-                )
-            )
-            session.add(
-                UserSessionRow(
-                    id=_session_id(secret),
-                    user_id=row.id,
-                    csrf_token=secrets.token_urlsafe(32),
-                    created_at=now,
-                    expires_at=expires_at,
-                )
-            )
-            _record_user(session, _self(row), EventType.USER_SIGNED_IN, row, now)
+            csrf_token = secrets.token_urlsafe(32)
+            queries.add_session(session, user.id, _session_id(secret), csrf_token, now, expires_at)
+            _record_user(session, _self(user), EventType.USER_SIGNED_IN, user, now)
         return NewSession(secret, expires_at)
 
     def signed_in(self, secret: str | None) -> SignedIn | None:
@@ -238,36 +197,18 @@ class UserService:
         if not secret or len(secret) > 256:
             return None
         with self._sessions() as session:
-            found = session.execute(
-                select(UserSessionRow, UserRow)
-                .join(UserRow, UserSessionRow.user_id == UserRow.id)
-                .where(UserSessionRow.id == _session_id(secret))
-            ).first()
-            if found is None:
+            live = queries.live_session(session, _session_id(secret))
+            if live is None or live.expires_at <= self._now():
                 return None
-            session_row, user_row = found
-            if session_row.expires_at <= self._now():
-                return None
-            memberships = session.execute(
-                select(MembershipRow.admin, OrganizationRow)
-                .join(OrganizationRow, MembershipRow.organization_id == OrganizationRow.id)
-                .where(MembershipRow.user_id == user_row.id)
-                .order_by(OrganizationRow.slug)
-            ).all()
-        return SignedIn(
-            user=User(user_row.id, user_row.email, user_row.created_at),
-            memberships=tuple(
-                Membership(org.id, org.slug, org.name, admin) for admin, org in memberships
-            ),
-            csrf_token=session_row.csrf_token,
-        )
+            memberships = queries.memberships(session, live.user.id)
+        return SignedIn(user=live.user, memberships=memberships, csrf_token=live.csrf_token)
 
     def sign_out(self, secret: str | None) -> None:
         """End the session (a missing or unknown one is not an error)."""
         if not secret:
             return
         with self._sessions.begin() as session:
-            session.execute(delete(UserSessionRow).where(UserSessionRow.id == _session_id(secret)))
+            queries.delete_session(session, _session_id(secret))
 
     def principal(self, signed_in: SignedIn | None, organization: Organization) -> Principal:
         """Who ``signed_in`` is in ``organization``: a member or admin with their standing
@@ -284,14 +225,7 @@ class UserService:
         organization."""
         organization = self._registries.get_organization(organization_slug)
         with self._sessions() as session:
-            found = session.scalar(
-                select(UserRow.id)
-                .join(MembershipRow, MembershipRow.user_id == UserRow.id)
-                .where(
-                    UserRow.email == normalize_email(email),
-                    MembershipRow.organization_id == organization.id,
-                )
-            )
+            found = queries.member_id(session, normalize_email(email), organization.id)
         if found is None:
             raise NotFound(f"No member {email!r} in organization {organization_slug!r}")
         return found
@@ -314,31 +248,28 @@ def _check_password(password: str) -> None:
         raise ValidationFailed(f"A password may have at most {MAX_PASSWORD_LENGTH} characters")
 
 
-def _self(row: UserRow) -> Actor:
+def _self(user: User) -> Actor:
     """A person acting for themselves (signing in)."""
-    return Actor(kind=PrincipalKind.USER.value, id=row.id, name=row.email)
+    return Actor(kind=PrincipalKind.USER.value, id=user.id, name=user.email)
 
 
 def _record_user(
     session: Session,
     by: Principal | Actor,
     event_type: EventType,
-    row: UserRow,
+    user: User,
     now: datetime,
     changes: dict[str, Change] | None = None,
 ) -> None:
     """One entry in each organization the user belongs to: a person is not an
     organization's, and each organization's admins see what concerns their members."""
-    organizations = session.scalars(
-        select(MembershipRow.organization_id).where(MembershipRow.user_id == row.id)
-    ).all()
-    for organization_id in organizations:
+    for organization_id in queries.organization_ids(session, user.id):
         record(
             session,
             by,
             event_type,
             organization_id=organization_id,
-            subject=Subject("user", row.id, row.email),
+            subject=Subject("user", user.id, user.email),
             changes=changes,
             now=now,
         )

@@ -7,9 +7,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from packyard.core.models import Team
+from packyard.core.models import Team, TeamAccess, TeamMember
 from packyard.services.organizations import OrganizationSettings
-from packyard.services.teams import TeamAccess, TeamFields, TeamMember
+from packyard.services.teams import TeamFields
 from packyard.web.api import team_schemas as s
 from packyard.web.api.common import ERRORS, PREFIX, Caller, operation_id
 from packyard.web.deps import services_of

@@ -17,6 +17,7 @@ from packyard.web.ui import (
     lifecycle,
     packages,
     registries,
+    retention,
     search,
     settings,
     teams,
@@ -40,6 +41,7 @@ ROUTERS = (
     search.router,
     audit.router,
     webhooks.router,
+    retention.router,
 )
 
 

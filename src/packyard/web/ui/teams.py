@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from packyard.core.errors import NotFound, ValidationFailed
-from packyard.core.models import Organization, Principal, Registry, Team
+from packyard.core.models import Organization, Principal, Registry, Team, TeamAccess, TeamMember
 from packyard.core.permissions import allowed_in_organization, allowed_on_team, is_admin
 from packyard.core.scopes import Scope
-from packyard.services.teams import TeamAccess, TeamFields, TeamMember
+from packyard.services.teams import TeamFields
 from packyard.web.deps import services_of
 from packyard.web.ui.common import (
     PageRoute,
