@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.blobs.base import BlobStore
@@ -27,7 +26,7 @@ from packyard.core.simple_api import METADATA_SUFFIX
 from packyard.db import index as queries
 from packyard.db.index import StoredFile
 from packyard.db.lifecycle import quarantined_file
-from packyard.db.tables import PackageRow
+from packyard.db.packages import add_downloads
 from packyard.services import metrics
 from packyard.services.composite_index import CompositeIndexService
 
@@ -59,15 +58,7 @@ class DownloadCounter:
         now = self._now()
         try:
             with self._sessions.begin() as session:
-                for package_id, increment in sorted(pending.items()):
-                    session.execute(
-                        update(PackageRow)
-                        .where(PackageRow.id == package_id)
-                        .values(
-                            downloads_count=PackageRow.downloads_count + increment,
-                            last_downloaded_at=now,
-                        )
-                    )
+                add_downloads(session, pending, now)
         except Exception:
             with self._lock:  # keep the counts for the next flush
                 self._pending.update(pending)

@@ -13,10 +13,9 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from packyard.db.tables import TokenRow
+from packyard.db.tokens import note_last_used
 
 RECORD_INTERVAL = timedelta(minutes=1)
 # Bounds memory when very many tokens are used; forgetting only costs one extra write.
@@ -62,15 +61,7 @@ class TokenUsage:
             return
         try:
             with self._sessions.begin() as session:
-                for token_id, used_at in sorted(pending.items()):
-                    session.execute(
-                        update(TokenRow)
-                        .where(
-                            TokenRow.id == token_id,
-                            or_(TokenRow.last_used_at.is_(None), TokenRow.last_used_at < used_at),
-                        )
-                        .values(last_used_at=used_at)
-                    )
+                note_last_used(session, pending)
         except Exception:
             with self._lock:
                 for token_id, used_at in pending.items():
