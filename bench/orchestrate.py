@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import glob
 import re
@@ -23,6 +24,7 @@ from bench import (
     nginx_static,
     operations_cost,
     peers,
+    publish_probe,
     report,
     sampling,
     scale,
@@ -310,6 +312,13 @@ def run_all(
             _slot(results, name, lambda n=name: _run_peer(  # type: ignore[misc]
                 results, n, corpus, huge, sizes, workdir, venvs, twine, use_wrk))  # fmt: skip
         _slot(results, "twine ceiling", lambda: _twine_ceiling(results, twine, corpus, workdir))
+        log("publishing: twine into pypiserver and Packyard taking turns (bench/publish_probe.py)")
+        _slot(results, "publish probe", lambda: results.update(publish_probe=publish_probe.run(
+            argparse.Namespace(
+                rounds=sizes.publish_rounds, only=["null", "pypiserver", "packyard-twine"],
+                baseline=None, venvs=venvs, workdir=_fresh(workdir / "publish-probe"),
+            )
+        )))  # fmt: skip
     else:
         results["notes"].append("peers not run (smoke mode): no ratios")
     log("scale case")

@@ -356,6 +356,33 @@ def _operations_section(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _publish_probe_section(results: dict[str, Any]) -> list[str]:
+    probe = results.get("publish_probe")
+    if not probe:
+        return []
+    names = {"null": "do-nothing ASGI app (twine's ceiling)", "pypiserver": "pypiserver",
+             "packyard-twine": "Packyard (embedded default)"}  # fmt: skip
+    lines = [
+        "## Publishing, servers taking turns",
+        "",
+        f"bench/publish_probe.py: `twine upload` of the same {probe['files']} files, one "
+        f"process, into each server in turn, {probe['rounds']} round(s) (Packyard: a fresh "
+        "registry each round; pypiserver: a fresh server), so the machine's other load falls "
+        "on each alike. CPU ms/file: the server's whole process tree and twine's process.",
+        "",
+        "| server | files/s (median) | each round | server CPU ms/file | twine CPU ms/file |",
+        "|---|---:|---|---:|---:|",
+    ]
+    for name, row in probe["summary"].items():
+        rounds = ", ".join(f"{value:,.1f}" for value in row["files_per_second"])
+        lines.append(
+            f"| {names.get(name, name)} | {_num(row['median_files_per_second'])} | {rounds} | "
+            f"{_num(row['median_server_cpu_ms_per_file'], 2)} | "
+            f"{_num(row['median_client_cpu_ms_per_file'], 2)} |"
+        )
+    return lines
+
+
 def _webhooks_section(results: dict[str, Any]) -> list[str]:
     measured = results.get("webhooks")
     if not measured:
@@ -416,7 +443,8 @@ def render(
     lines += [""]
     for section in (_reads_section, _ceiling_section, _downloads_section, _publish_section,
                     _install_section, _scale_section, _composite_section,
-                    _operations_section, _webhooks_section, _profile_section):  # fmt: skip
+                    _publish_probe_section, _operations_section, _webhooks_section,
+                    _profile_section):  # fmt: skip
         part = section(results)
         if part:
             lines += [*part, ""]

@@ -167,6 +167,11 @@ def evaluate_issue_20(results: dict[str, Any]) -> list[Row]:
         rows.append(_at_least(
             f"{server}: twine ≥ 1x pypiserver's files/s", ours.get("files_per_second"),
             theirs.get("files_per_second"), 1.0, "files/s"))  # fmt: skip
+    probe = results.get("publish_probe", {}).get("summary", {})
+    rows.append(_at_least(
+        "Packyard: twine ≥ 1x pypiserver's files/s (taking turns, bench/publish_probe.py)",
+        probe.get("packyard-twine", {}).get("median_files_per_second"),
+        probe.get("pypiserver", {}).get("median_files_per_second"), 1.0, "files/s"))  # fmt: skip
     for server in (PACKYARD, POSTGRES, POSTGRES_S3):
         rows.append(_at_least(
             f"{server}: file downloads at c={c} ≥ 5x pypiserver's req/s",
