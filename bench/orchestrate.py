@@ -23,6 +23,7 @@ from bench import (
     nginx_static,
     peers,
     report,
+    retention_scale,
     sampling,
     scale,
     scenarios,
@@ -315,6 +316,12 @@ def run_all(
         _fresh(workdir / "scale"), sizes.scale_projects, sizes.scale_sample,
         max(sizes.concurrencies), sizes.read_seconds, use_wrk,
     )))  # fmt: skip
+    log("retention at scale")
+    _slot(results, "retention case", lambda: results.update(
+        retention=retention_scale.run_retention_scale(
+            _fresh(workdir / "retention"), sizes.retention_files, sizes.scale_sample,
+            min(16, max(sizes.concurrencies)), sizes.read_seconds, use_wrk,
+        )))  # fmt: skip
 
 
 def _client_versions(venvs: Path | None) -> dict[str, str]:
