@@ -28,7 +28,9 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -75,10 +77,11 @@ class Scraper:
 
 
 def _start(
-    name: str, access_log: bool, corpus_files: list[Path], metrics: bool = True, log: str = "text"
-) -> tuple[Packyard, Target]:
+    workdir: Path, name: str, access_log: bool, corpus_files: list[Path], metrics: bool = True,
+    log: str = "text",
+) -> tuple[Packyard, Target]:  # fmt: skip
     env = {"PACKYARD_LOG_FORMAT": log, "PACKYARD_METRICS": "true" if metrics else "false"}
-    packyard = Packyard(WORK / name, workers=2, name=name, extra_env=env)
+    packyard = Packyard(workdir / name, workers=2, name=name, extra_env=env)
     packyard.server.access_log = access_log
     target = packyard.start(*packyard.setup_data())
     published = rest_publish(target, corpus_files)
@@ -87,14 +90,77 @@ def _start(
     return packyard, target
 
 
-def _reads(target: Target, paths: list[str], concurrency: int, seconds: float) -> LoadResult:
+def _reads(
+    target: Target, paths: list[str], concurrency: int, seconds: float, workdir: Path
+) -> LoadResult:
     result = run_load(
         target.base_url, paths, target.read_headers, concurrency, seconds, target.pid,
-        WORK / "load", use_wrk=wrk_path() is not None,
+        workdir / "load", use_wrk=wrk_path() is not None,
     )  # fmt: skip
     if result.errors or result.non_2xx:
         raise RuntimeError(f"{target.name}: {result.errors} errors, {result.non_2xx} non-2xx")
     return result
+
+
+def measure(
+    workdir: Path, *, seconds: float = 4, rounds: int = 7, concurrency: int = 64,
+    projects: int = 30, cases: Sequence[str] = (),
+) -> dict[str, Any]:  # fmt: skip
+    """Run the cases (all, or ``plain`` and ``cases``) round after round; returns each case's
+    medians (``rps``, ``cpu_ms_per_request``), every round's figures and the scrapes'
+    durations. bench/run.py puts this in its report; ``main`` prints it."""
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    corpus = build_corpus(workdir / "corpus", projects, 1, 0)
+    servers: list[Packyard] = []
+    try:
+        plain, plain_target = _start(workdir, "no-access-log", False, corpus.files)
+        servers.append(plain)
+        logged, logged_target = _start(workdir, "access-log", True, corpus.files)
+        servers.append(logged)
+        json_logged, json_target = _start(
+            workdir, "json-access-log", True, corpus.files, log="json"
+        )
+        servers.append(json_logged)
+        bare, bare_target = _start(workdir, "no-metrics", False, corpus.files, metrics=False)
+        servers.append(bare)
+        targets = {
+            "plain": plain_target, "scraped": plain_target, "access log (text)": logged_target,
+            "access log (json)": json_target, "metrics off": bare_target,
+        }  # fmt: skip
+        if cases:
+            chosen = {"plain", *cases}
+            targets = {case: target for case, target in targets.items() if case in chosen}
+        results: dict[str, list[LoadResult]] = {case: [] for case in targets}
+        scrapes: list[float] = []
+        paths = [plain_target.project_path(p) for p in corpus.projects]
+        for target in {t.base_url: t for t in targets.values()}.values():
+            warm_up(target, paths)
+        order = list(targets)
+        for round_number in range(rounds):
+            # Each round starts with another case, so no case always follows the same one.
+            shift = round_number % len(order)
+            for case in order[shift:] + order[:shift]:
+                with Scraper(targets[case].base_url, case == "scraped") as scraper:
+                    result = _reads(targets[case], paths, concurrency, seconds, workdir)
+                results[case].append(result)
+                scrapes.extend(scraper.durations)
+    finally:
+        for server in servers:
+            server.server.stop()
+    return {
+        "concurrency": concurrency, "rounds": rounds, "seconds": seconds,
+        "tool": "wrk" if wrk_path() else "bench/loadgen.py",
+        "cases": {
+            case: {
+                "rps": statistics.median(r.rps for r in figures),
+                "cpu_ms_per_request": statistics.median(r.cpu_ms_per_request for r in figures),
+                "each_round": [[r.rps, r.cpu_ms_per_request] for r in figures],
+            }
+            for case, figures in results.items()
+        },
+        "scrapes_ms": [d * 1000 for d in scrapes],
+    }  # fmt: skip
 
 
 def main() -> None:
@@ -107,69 +173,43 @@ def main() -> None:
         "--cases", default="", help="comma-separated subset of the cases (plain always runs)"
     )
     options = parser.parse_args()
-    if WORK.exists():
-        shutil.rmtree(WORK)
-    corpus = build_corpus(WORK / "corpus", options.projects, 1, 0)
-    plain, plain_target = _start("no-access-log", False, corpus.files)
-    logged, logged_target = _start("access-log", True, corpus.files)
-    json_logged, json_target = _start("json-access-log", True, corpus.files, log="json")
-    bare, bare_target = _start("no-metrics", False, corpus.files, metrics=False)
-    servers = (plain, logged, json_logged, bare)
-    targets = {
-        "plain": plain_target, "scraped": plain_target, "access log (text)": logged_target,
-        "access log (json)": json_target, "metrics off": bare_target,
-    }  # fmt: skip
-    if options.cases:
-        chosen = {"plain", *options.cases.split(",")}
-        targets = {case: target for case, target in targets.items() if case in chosen}
-    results: dict[str, list[LoadResult]] = {case: [] for case in targets}
-    scrapes: list[float] = []
-    try:
-        paths = [plain_target.project_path(p) for p in corpus.projects]
-        for target in {t.base_url: t for t in targets.values()}.values():
-            warm_up(target, paths)
-        order = list(targets)
-        for round_number in range(options.rounds):
-            # Each round starts with another case, so no case always follows the same one.
-            shift = round_number % len(order)
-            for case in order[shift:] + order[:shift]:
-                with Scraper(targets[case].base_url, case == "scraped") as scraper:
-                    result = _reads(targets[case], paths, options.concurrency, options.seconds)
-                results[case].append(result)
-                scrapes.extend(scraper.durations)
-    finally:
-        for server in servers:
-            server.server.stop()
-    _report(options, results, scrapes)
+    measured = measure(
+        WORK, seconds=options.seconds, rounds=options.rounds, concurrency=options.concurrency,
+        projects=options.projects, cases=[c for c in options.cases.split(",") if c],
+    )  # fmt: skip
+    print("\n".join(report_lines(measured)))
 
 
-def _report(
-    options: argparse.Namespace, results: dict[str, list[LoadResult]], scrapes: list[float]
-) -> None:
-    base_rps = statistics.median(r.rps for r in results["plain"])
-    base_cpu = statistics.median(r.cpu_ms_per_request for r in results["plain"])
-    tool = "wrk" if wrk_path() else "bench/loadgen.py"
-    print(f"Project pages, c={options.concurrency}, {options.rounds} rounds of "
-          f"{options.seconds:g} s, `packyard serve --workers 2`, {tool}; medians:")  # fmt: skip
-    print("| case | req/s | vs plain | server CPU µs/request | vs plain |")
-    print("|---|---|---|---|---|")
-    for case, figures in results.items():
-        rps = statistics.median(r.rps for r in figures)
-        cpu = statistics.median(r.cpu_ms_per_request for r in figures)
-        print(
+def report_lines(measured: dict[str, Any]) -> list[str]:
+    """The measurement as Markdown: medians with their ratios to ``plain``, then each round."""
+    cases = measured["cases"]
+    base_rps = cases["plain"]["rps"]
+    base_cpu = cases["plain"]["cpu_ms_per_request"]
+    lines = [
+        f"Project pages, c={measured['concurrency']}, {measured['rounds']} rounds of "
+        f"{measured['seconds']:g} s, `packyard serve --workers 2`, {measured['tool']}; medians:",
+        "",
+        "| case | req/s | vs plain | server CPU µs/request | vs plain |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for case, figures in cases.items():
+        rps, cpu = figures["rps"], figures["cpu_ms_per_request"]
+        lines.append(
             f"| {case} | {rps:,.0f} | {rps / base_rps:.3f} | {cpu * 1000:.1f} "
             f"| {cpu / base_cpu:.3f} |"
         )
-    print("Each round, req/s (server CPU µs/request):")
-    for case, figures in results.items():
-        rounds = ", ".join(f"{r.rps:,.0f} ({r.cpu_ms_per_request * 1000:.0f})" for r in figures)
-        print(f"- {case}: {rounds}")
+    lines += ["", "Each round, req/s (server CPU µs/request):", ""]
+    for case, figures in cases.items():
+        rounds = ", ".join(f"{rps:,.0f} ({cpu * 1000:.0f})" for rps, cpu in figures["each_round"])
+        lines.append(f"- {case}: {rounds}")
+    scrapes = measured["scrapes_ms"]
     if scrapes:
-        median_ms = statistics.median(scrapes) * 1000
-        print(
-            f"/metrics scrapes: {len(scrapes)}, median {median_ms:.1f} ms, "
-            f"max {max(scrapes) * 1000:.1f} ms"
-        )
+        lines += [
+            "",
+            f"/metrics scrapes: {len(scrapes)}, median {statistics.median(scrapes):.1f} ms, "
+            f"max {max(scrapes):.1f} ms",
+        ]
+    return lines
 
 
 if __name__ == "__main__":

@@ -21,12 +21,14 @@ from bench import (
     composite,
     fsync_cost,
     nginx_static,
+    operations_cost,
     peers,
     report,
     retention_scale,
     sampling,
     scale,
     scenarios,
+    webhook_cost,
 )  # fmt: skip
 from bench.backends import ScaleOut, scale_out
 from bench.corpus import Corpus, build_corpus, build_huge_wheel
@@ -315,6 +317,16 @@ def run_all(
     _slot(results, "scale case", lambda: results.update(scale=scale.run_scale(
         _fresh(workdir / "scale"), sizes.scale_projects, sizes.scale_sample,
         max(sizes.concurrencies), sizes.read_seconds, use_wrk,
+    )))  # fmt: skip
+    log("operating costs: access log, /metrics scrapes, metrics off (alternated rounds)")
+    _slot(results, "operating costs", lambda: results.update(operations=operations_cost.measure(
+        _fresh(workdir / "operations"), seconds=sizes.operations_seconds,
+        rounds=sizes.operations_rounds, projects=min(30, sizes.projects),
+    )))  # fmt: skip
+    log("webhook cost: publishing with and without a hook")
+    _slot(results, "webhook cost", lambda: results.update(webhooks=webhook_cost.measure(
+        _fresh(workdir / "webhooks"), rounds=sizes.webhook_rounds,
+        projects=min(60, sizes.projects),
     )))  # fmt: skip
     log("retention at scale")
     _slot(results, "retention case", lambda: results.update(

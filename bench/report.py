@@ -365,6 +365,50 @@ def _composite_section(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _operations_section(results: dict[str, Any]) -> list[str]:
+    measured = results.get("operations")
+    if not measured:
+        return []
+    from bench.operations_cost import report_lines
+
+    return [
+        "## What operating it costs: access log, metrics scrapes",
+        "",
+        "bench/operations_cost.py: four servers side by side (`packyard serve --workers 2`, "
+        "embedded default): no access log; the access log on (text, the default); JSON lines; "
+        "metrics off. The cases take turns round after round so the machine's other load "
+        "falls on each alike; `scraped` is the first server while `/metrics` is fetched every "
+        "second. Server CPU per request is the steadier figure.",
+        "",
+        *report_lines(measured),
+    ]
+
+
+def _webhooks_section(results: dict[str, Any]) -> list[str]:
+    measured = results.get("webhooks")
+    if not measured:
+        return []
+    lines = [
+        "## Publishing with a webhook",
+        "",
+        f"bench/webhook_cost.py: {measured['files_per_round']} files published through REST at "
+        f"c={measured['concurrency']} into a fresh registry without hooks and one whose "
+        f"`package.created` hook posts to a receiver on loopback, taking turns, "
+        f"{measured['rounds']} round(s); medians. Deliveries received: "
+        f"{measured['deliveries_received']} of {measured['deliveries_expected']}.",
+        "",
+        "| registry | files/s | p50 ms | p95 ms |",
+        "|---|---:|---:|---:|",
+    ]
+    for kind in ("without hook", "with hook"):
+        row = measured[kind]
+        lines.append(
+            f"| {kind} | {_num(row['files_per_second'])} | {_num(row['p50_ms'])} | "
+            f"{_num(row['p95_ms'])} |"
+        )
+    return lines
+
+
 def render(
     results: dict[str, Any],
     targets: list[tuple[str, str, str]],
@@ -400,7 +444,7 @@ def render(
     lines += [""]
     for section in (_reads_section, _ceiling_section, _downloads_section, _publish_section,
                     _install_section, _scale_section, _retention_section, _composite_section,
-                    _profile_section):  # fmt: skip
+                    _operations_section, _webhooks_section, _profile_section):  # fmt: skip
         part = section(results)
         if part:
             lines += [*part, ""]

@@ -95,18 +95,16 @@ def publish_all(url: str, token: str, files: list[Path], concurrency: int) -> di
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--concurrency", type=int, default=8, choices=range(1, 17))
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--projects", type=int, default=60, help="files: 2 per project")
-    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / ".work" / "webhooks")
-    args = parser.parse_args(argv)
-    corpus = build_corpus(args.workdir / "corpus", args.projects, 1, 0)
+def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 3, projects: int = 60
+            ) -> dict[str, Any]:  # fmt: skip
+    """Publish the corpus with and without a hook, round after round; returns the medians
+    (files/s, p50 and p95 ms) of each and the deliveries received (bench/run.py reports
+    it; ``main`` prints it)."""
+    corpus = build_corpus(workdir / "corpus", projects, 1, 0)
     files = [f for f in corpus.files if "bench-app" not in f.name]
     receiver = Receiver()
     env = {"PACKYARD_WEBHOOK_ALLOW_PRIVATE": "true"}
-    packyard = Packyard(args.workdir / f"run-{int(time.time())}", extra_env=env)
+    packyard = Packyard(workdir / f"run-{int(time.time())}", extra_env=env)
     packyard.server.cli("org", "create", ORGANIZATION)
     token = packyard.server.cli(
         "token", "create", ORGANIZATION, "--scope", "write_registries",
@@ -117,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     auth = {"Authorization": f"Bearer {token}"}
     results: dict[str, list[dict[str, float]]] = {"without hook": [], "with hook": []}
     try:
-        for round_number in range(args.rounds):
+        for round_number in range(rounds):
             order = ["without hook", "with hook"]
             if round_number % 2:
                 order.reverse()
@@ -129,24 +127,37 @@ def main(argv: list[str] | None = None) -> None:
                     made = httpx.post(f"{base}/{slug}/webhooks", headers=auth, json=hook)
                     made.raise_for_status()
                 url = f"{base}/{slug}/packages"
-                results[kind].append(publish_all(url, token, files, args.concurrency))
+                results[kind].append(publish_all(url, token, files, concurrency))
         deadline = time.monotonic() + 30
-        expected = args.rounds * len(files)
+        expected = rounds * len(files)
         while receiver.count < expected and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         packyard.server.stop()
     report: dict[str, Any] = {
-        "concurrency": args.concurrency,
+        "concurrency": concurrency,
         "files_per_round": len(files),
-        "rounds": args.rounds,
+        "rounds": rounds,
         "deliveries_received": receiver.count,
-        "deliveries_expected": args.rounds * len(files),
+        "deliveries_expected": rounds * len(files),
     }
-    for kind, rounds in results.items():
+    for kind, measured in results.items():
         report[kind] = {
-            key: round(statistics.median(r[key] for r in rounds), 1) for key in rounds[0]
+            key: round(statistics.median(r[key] for r in measured), 1) for key in measured[0]
         }
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--concurrency", type=int, default=8, choices=range(1, 17))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--projects", type=int, default=60, help="files: 2 per project")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / ".work" / "webhooks")
+    args = parser.parse_args(argv)
+    report = measure(
+        args.workdir, concurrency=args.concurrency, rounds=args.rounds, projects=args.projects
+    )
     print(json.dumps(report, indent=2))
 
 

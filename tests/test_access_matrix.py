@@ -253,6 +253,42 @@ def test_uploads_answer_as_documented(world: World, credential: str) -> None:
         assert response.headers["content-type"].startswith("text/plain")
 
 
+# What a GET of the registry's webhooks and of the organization-wide webhooks answers, per
+# credential: none of these holds write_registries, and a hook's URL and history are for
+# the registry's (or the organization's) admins alone; other organizations learn nothing.
+WEBHOOK_STATUS = {
+    "none": (401, 401),
+    "wrong": (401, 401),
+    "read": (403, 403),
+    "write": (403, 403),
+    "registry-token": (403, 403),
+    "other-registry-token": (404, 403),
+    "other-organization": (404, 404),
+    "revoked": (401, 401),
+    "oidc-read": (403, 403),
+    "oidc-write": (403, 403),
+    "oidc-other-registry": (404, 403),
+    "oidc-minted": (403, 404),
+}
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+def test_webhooks_answer_only_those_who_administer_them(world: World, credential: str) -> None:
+    token = world.tokens[credential]
+    organization = world.registry.organization
+    answered = tuple(
+        httpx.get(
+            world.yard.base_url + path,
+            headers={"Authorization": f"Bearer {token}"} if token else {},
+        ).status_code
+        for path in (
+            f"/v2/packages/organizations/{organization}/registries/{world.registry.slug}/webhooks",
+            f"/v2/organizations/{organization}/webhooks",
+        )
+    )
+    assert answered == WEBHOOK_STATUS[credential]
+
+
 def test_tokens_never_appear_in_responses_or_the_log(world: World) -> None:
     secrets = [t for t in world.tokens.values() if t]
     for secret in secrets:

@@ -152,6 +152,26 @@ def test_a_warm_read_is_answered_without_the_application(services: Services) -> 
     assert refusing.reached == []
 
 
+def test_a_page_rendered_for_one_host_name_is_not_served_for_another(
+    services: Services,
+) -> None:
+    # Pages carry absolute URLs made from the Host the client asked for; the fast path
+    # remembers base URLs per Host, and must not hand one host's page to another.
+    app, fast, refusing = _fast_paths(services)
+    auth = basic(registry_token(services, "acme", "dev"))
+    path = "/acme/dev/pypi/simple/"
+    assert asgi_request(app, path, authorization=auth, host="one.test").status_code == 200
+    for _ in range(2):
+        assert asgi_request(fast, path, authorization=auth, host="one.test").status_code == 200
+    assert refusing.reached == []
+    assert asgi_request(fast, path, authorization=auth, host="two.test").status_code == 599
+    assert refusing.reached == [path]
+    assert asgi_request(app, path, authorization=auth, host="two.test").status_code == 200
+    assert asgi_request(fast, path, authorization=auth, host="two.test").status_code == 200
+    assert asgi_request(fast, path, authorization=auth, host="one.test").status_code == 200
+    assert refusing.reached == [path]
+
+
 def test_reads_it_cannot_answer_go_to_the_application(services: Services) -> None:
     app, fast, refusing = _fast_paths(services)
     secret = registry_token(services, "acme", "dev")

@@ -22,14 +22,8 @@ from tests.support.driver import Api, Organization, api, new_organization
 from tests.support.server import PackyardServer
 from tests.support.teams import PASSWORD, create_user
 from tests.support.waiting import eventually
-from tests.support.webhook_receiver import Received, WebhookReceiver
+from tests.support.webhook_receiver import TEST_ENV, Received, WebhookReceiver
 
-# Private addresses allowed (the receiver is on loopback); retries 100 times sooner.
-TEST_ENV = {
-    "PACKYARD_WEBHOOK_ALLOW_PRIVATE": "true",
-    "PACKYARD_WEBHOOK_RETRY_SCALE": "0.01",
-    "PACKYARD_WEBHOOK_POLL_SECONDS": "0.2",
-}
 EVERY_SCOPE = (
     "read_registries",
     "write_registries",

@@ -11,6 +11,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+# A server's environment for tests with a receiver: private addresses allowed (the receiver
+# is on loopback), retries 100 times sooner, the outbox polled often.
+TEST_ENV = {
+    "PACKYARD_WEBHOOK_ALLOW_PRIVATE": "true",
+    "PACKYARD_WEBHOOK_RETRY_SCALE": "0.01",
+    "PACKYARD_WEBHOOK_POLL_SECONDS": "0.2",
+}
+
 
 @dataclass(frozen=True)
 class Received:

@@ -1,5 +1,5 @@
 """``packyard``: serve, org, registry, token, user, db, quickstart, fsck, gc, import, export,
-backup, restore, yank, unyank, project-status, audit, retention, cache.
+backup, restore, yank, unyank, project-status, audit, retention, cache, webhooks.
 
 Every command honours ``PACKYARD_DATA_DIR``, ``PACKYARD_DATABASE_URL`` and
 ``PACKYARD_STORAGE_URL`` and accepts ``--data-dir``. Results go to stdout (``--json`` for
@@ -22,6 +22,7 @@ from packyard.cli.output import print_json, registry_dict, token_dict
 from packyard.cli.quickstart import quickstart
 from packyard.cli.retention import retention
 from packyard.cli.trusted import OIDC_POLICY_OPTION, read_policy, registry_update
+from packyard.cli.webhooks import webhooks
 from packyard.core.composite import CompositeSpec
 from packyard.core.oidc_policy import parse_policy
 from packyard.core.permissions import OPERATOR
@@ -387,6 +388,7 @@ main.add_command(quickstart)
 main.add_command(audit)
 main.add_command(retention)
 main.add_command(cache)
+main.add_command(webhooks)
 moving.register(main)
 lifecycle.register(main)
 

@@ -11,7 +11,12 @@ import click
 from packyard.cli.common import json_option, with_services
 from packyard.cli.output import print_json
 from packyard.core.permissions import OPERATOR
-from packyard.core.retention import DEFAULT_MIN_AGE_HOURS, Doomed, RetentionPolicy
+from packyard.core.retention import (
+    DEFAULT_MIN_AGE_HOURS,
+    Doomed,
+    RetentionPolicy,
+    policy_state,
+)
 
 if TYPE_CHECKING:
     from packyard.bootstrap import Services
@@ -23,14 +28,7 @@ def retention() -> None:
 
 
 def _policy_dict(policy: RetentionPolicy | None) -> dict[str, Any]:
-    policy = policy or RetentionPolicy()
-    return {
-        "keep_latest": policy.keep_latest,
-        "prereleases_max_age_days": policy.prereleases_max_age_days,
-        "not_downloaded_days": policy.not_downloaded_days,
-        "exempt": list(policy.exempt),
-        "min_age_hours": policy.min_age_hours,
-    }
+    return policy_state(policy or RetentionPolicy())
 
 
 def _files(files: list[Doomed], as_json: bool, summary: dict[str, Any]) -> None:

@@ -33,6 +33,7 @@ class EventType(enum.StrEnum):
     REGISTRY_DELETED = "REGISTRY_DELETED"
     REGISTRY_UPSTREAMS_UPDATED = "REGISTRY_UPSTREAMS_UPDATED"
     REGISTRY_OIDC_POLICY_UPDATED = "REGISTRY_OIDC_POLICY_UPDATED"
+    REGISTRY_RETENTION_POLICY_UPDATED = "REGISTRY_RETENTION_POLICY_UPDATED"
     REGISTRY_TOKEN_CREATED = "REGISTRY_TOKEN_CREATED"
     REGISTRY_TOKEN_UPDATED = "REGISTRY_TOKEN_UPDATED"
     REGISTRY_TOKEN_DELETED = "REGISTRY_TOKEN_DELETED"
@@ -165,6 +166,7 @@ def registry_state(registry: Registry) -> dict[str, Any]:
         "color": registry.color,
         "public": registry.public,
         "type": registry.type.value,
+        "quota_bytes": registry.quota_bytes,
     }
 
 

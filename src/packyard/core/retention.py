@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
@@ -69,6 +70,17 @@ class RetentionPolicy:
             rule is not None
             for rule in (self.keep_latest, self.prereleases_max_age_days, self.not_downloaded_days)
         )
+
+
+def policy_state(policy: RetentionPolicy) -> dict[str, Any]:
+    """A policy as plain data: what the CLI prints and the audit log compares."""
+    return {
+        "keep_latest": policy.keep_latest,
+        "prereleases_max_age_days": policy.prereleases_max_age_days,
+        "not_downloaded_days": policy.not_downloaded_days,
+        "exempt": list(policy.exempt),
+        "min_age_hours": policy.min_age_hours,
+    }
 
 
 def policy_problems(policy: RetentionPolicy) -> list[str]:

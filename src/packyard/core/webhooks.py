@@ -271,3 +271,44 @@ def package_json(package: PackageFile, registry: Registry, base_url: str | None)
         "organization": {"id": registry.organization_id, "slug": registry.organization_slug},
         "registry": where,
     }
+
+
+def webhook_json(hook: Webhook) -> dict[str, Any]:
+    """A hook as REST and ``packyard webhooks --json`` show it (never its secret)."""
+    return {
+        "id": hook.id,
+        "url": hook.url,
+        "events": sorted(e.value for e in hook.events),
+        "description": hook.description,
+        "active": hook.active,
+        "disabled_reason": hook.disabled_reason,
+        "created_at": hook.created_at.isoformat(),
+    }
+
+
+def delivery_json(delivery: Delivery) -> dict[str, Any]:
+    """A delivery with every attempt, as REST and ``packyard webhooks deliveries --json``
+    show it."""
+    return {
+        "id": delivery.id,
+        "event": delivery.event.value,
+        "state": delivery.state.value,
+        "body": delivery.body,
+        "created_at": delivery.created_at.isoformat(),
+        "next_attempt_at": None
+        if delivery.next_attempt_at is None
+        else delivery.next_attempt_at.isoformat(),
+        "attempts": [
+            {
+                "number": a.number,
+                "at": a.at.isoformat(),
+                "request_headers": dict(a.request_headers),
+                "status": a.status,
+                "response_headers": dict(a.response_headers),
+                "response_body": a.response_body,
+                "duration_ms": a.duration_ms,
+                "error": a.error,
+            }
+            for a in delivery.attempts
+        ],
+    }

@@ -27,6 +27,7 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import Session
 
@@ -160,6 +161,24 @@ def duplicate_candidates(
         {"registry_id": registry_id, "filename": filename, "project": project, "version": version},
     ).all()
     return [(seq, stored) for seq, stored in found]
+
+
+def add_downloads(session: Session, counts: Mapping[str, int], now: datetime) -> None:
+    """Add the counted downloads, by package id; ``now`` is when they were downloaded."""
+    for package_id, increment in sorted(counts.items()):
+        session.execute(
+            update(PackageRow)
+            .where(PackageRow.id == package_id)
+            .values(downloads_count=PackageRow.downloads_count + increment, last_downloaded_at=now)
+        )
+
+
+def held_digests(session: Session, registry_id: str) -> dict[str, str]:
+    """The registry's files' SHA256, by filename."""
+    rows = session.execute(
+        select(PackageRow.filename, PackageRow.sha256).where(PackageRow.registry_id == registry_id)
+    )
+    return {filename: sha256 for filename, sha256 in rows}
 
 
 def package_by_seq(session: Session, seq: int) -> PackageFile:

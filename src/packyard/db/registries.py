@@ -68,6 +68,19 @@ def registry_from_row(row: RegistryRow, organization_slug: str) -> Registry:
     )
 
 
+def add_organization(session: Session, organization: Organization) -> None:
+    """The caller's transaction fails (IntegrityError) when the slug is taken."""
+    session.add(
+        OrganizationRow(
+            id=organization.id,
+            slug=organization.slug,
+            name=organization.name,
+            created_at=organization.created_at,
+        )
+    )
+    session.flush()
+
+
 def organization_by_slug(session: Session, slug: str) -> Organization | None:
     row = session.scalar(select(OrganizationRow).where(OrganizationRow.slug == slug))
     return None if row is None else organization_from_row(row)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, delete, select
+from sqlalchemy import ColumnElement, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from packyard.core.models import Principal, PrincipalKind, Token
@@ -185,3 +186,16 @@ def delete_registry_token(session: Session, registry_id: str, token_id: str) -> 
         return False
     session.delete(row)
     return True
+
+
+def note_last_used(session: Session, uses: Mapping[str, datetime]) -> None:
+    """Each token's last use, by token id, unless a later one is stored already."""
+    for token_id, used_at in sorted(uses.items()):
+        session.execute(
+            update(TokenRow)
+            .where(
+                TokenRow.id == token_id,
+                or_(TokenRow.last_used_at.is_(None), TokenRow.last_used_at < used_at),
+            )
+            .values(last_used_at=used_at)
+        )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from packyard.core.webhooks import (
@@ -65,16 +65,28 @@ def add_webhook(
     return webhook_from_row(row)
 
 
-def webhook_row(session: Session, registry_id: str, webhook_id: str) -> WebhookRow | None:
+def _placed(organization_id: str, registry_id: str | None) -> ColumnElement[bool]:
+    """A registry's own hooks, or (None) the organization-wide ones."""
+    here = (
+        WebhookRow.registry_id.is_(None)
+        if registry_id is None
+        else WebhookRow.registry_id == registry_id
+    )
+    return and_(WebhookRow.organization_id == organization_id, here)
+
+
+def webhook_row(
+    session: Session, organization_id: str, registry_id: str | None, webhook_id: str
+) -> WebhookRow | None:
     return session.scalar(
-        select(WebhookRow).where(WebhookRow.id == webhook_id, WebhookRow.registry_id == registry_id)
+        select(WebhookRow).where(WebhookRow.id == webhook_id, _placed(organization_id, registry_id))
     )
 
 
-def webhooks_of(session: Session, registry_id: str) -> list[Webhook]:
+def webhooks_of(session: Session, organization_id: str, registry_id: str | None) -> list[Webhook]:
     rows = session.scalars(
         select(WebhookRow)
-        .where(WebhookRow.registry_id == registry_id)
+        .where(_placed(organization_id, registry_id))
         .order_by(WebhookRow.created_at, WebhookRow.id)
     )
     return [webhook_from_row(row) for row in rows]

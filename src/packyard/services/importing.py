@@ -20,12 +20,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import InvalidRequest, PackyardError, UpstreamError
 from packyard.core.models import Registry, RegistryType
-from packyard.db.tables import PackageRow
+from packyard.db.packages import held_digests
 from packyard.services.import_model import (
     FetchFailed,
     FileResult,
@@ -111,12 +110,7 @@ class ImportService:
         With ``by_name`` (a dry run, which reads no bytes) a file whose source states no
         SHA256 counts as there when its name is."""
         with self._sessions() as session:
-            rows = session.execute(
-                select(PackageRow.filename, PackageRow.sha256).where(
-                    PackageRow.registry_id == target.id
-                )
-            )
-            held: dict[str, str] = {filename: sha256 for filename, sha256 in rows}
+            held = held_digests(session, target.id)
         to_fetch: list[SourceFile] = []
         for file in files:
             stored = held.get(file.filename)

@@ -32,7 +32,6 @@ from packyard.core.scopes import Scope
 from packyard.core.webhooks import registry_json
 from packyard.db import registries as queries
 from packyard.db.members import grant_on_create
-from packyard.db.tables import OrganizationRow
 from packyard.services.events import record
 
 
@@ -49,25 +48,22 @@ class RegistryService:
             raise ValidationFailed(
                 f"Organization slug {slug!r} must be lowercase letters, digits and single hyphens"
             )
-        row = OrganizationRow(
-            id=str(uuid.uuid4()), slug=slug, name=name or slug, created_at=self._now()
-        )
+        organization = Organization(str(uuid.uuid4()), slug, name or slug, self._now())
         try:
             with self._sessions.begin() as session:
-                session.add(row)
-                session.flush()
+                queries.add_organization(session, organization)
                 record(
                     session,
                     by,
                     EventType.ORGANIZATION_CREATED,
-                    organization_id=row.id,
-                    subject=Subject("organization", row.id, slug),
-                    changes=changed_fields({}, {"slug": slug, "name": row.name}),
-                    now=row.created_at,
+                    organization_id=organization.id,
+                    subject=Subject("organization", organization.id, slug),
+                    changes=changed_fields({}, {"slug": slug, "name": organization.name}),
+                    now=organization.created_at,
                 )
         except IntegrityError:
             raise ValidationFailed(f"Organization {slug!r} already exists") from None
-        return queries.organization_from_row(row)
+        return organization
 
     def get_organization(self, slug: str) -> Organization:
         with self._sessions() as session:

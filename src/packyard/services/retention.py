@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.core.errors import InvalidRequest, ValidationFailed
+from packyard.core.events import EventType, Subject, changed_fields
 from packyard.core.models import Principal, Registry, RegistryType
 from packyard.core.permissions import OPERATOR, Disclosure
 from packyard.core.retention import (
@@ -27,9 +28,11 @@ from packyard.core.retention import (
     StorageUsage,
     doomed_files,
     policy_problems,
+    policy_state,
 )
 from packyard.core.scopes import Scope
 from packyard.db import retention as queries
+from packyard.services.events import record
 from packyard.services.packages import PackageService
 from packyard.services.registries import RegistryService
 
@@ -113,7 +116,22 @@ class RetentionService:
                 "The retention policy was not saved: " + "; ".join(problems), problems
             )
         with self._sessions.begin() as session:
+            before = queries.policy_of(session, registry.id)
             queries.put_policy(session, registry.id, policy, self._now())
+            changes = changed_fields(
+                {} if before is None else policy_state(before), policy_state(policy)
+            )
+            if changes:
+                record(
+                    session,
+                    principal,
+                    EventType.REGISTRY_RETENTION_POLICY_UPDATED,
+                    organization_id=registry.organization_id,
+                    subject=Subject("registry", registry.id, registry.slug),
+                    registry=registry,
+                    changes=changes,
+                    now=self._now(),
+                )
         return policy
 
     def preview(

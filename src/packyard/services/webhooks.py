@@ -1,6 +1,9 @@
-"""Webhooks of a registry: create, list, get, change, delete, ping, their deliveries and
-redelivery. One method per use case for REST, the web UI and the command line alike, each
-needing ``write_registries`` on the registry (a hook's URL and history are its admins').
+"""Webhooks of a registry, or of a whole organization: create, list, get, change, delete,
+ping, their deliveries and redelivery. One method per use case for REST, the web UI and the
+command line alike. A registry's hooks need ``write_registries`` on the registry (a hook's
+URL and history are its admins'); an organization-wide hook (``registry_slug`` None) hears
+every registry of the organization, private ones included, so it is for organization
+admins and organization tokens holding ``write_registries`` only (``require_admin``).
 
 A secret is given (``whsec_`` + base64) or generated, and shown once, in the answer to
 create; it is never shown again nor written to the audit log. Changes are audited as
@@ -22,7 +25,7 @@ from packyard.core.errors import NotFound, ValidationFailed
 from packyard.core.events import EventType, Subject, changed_fields
 from packyard.core.models import Principal, Registry
 from packyard.core.names import looks_like_id
-from packyard.core.permissions import Disclosure
+from packyard.core.permissions import Disclosure, require_admin
 from packyard.core.scopes import Scope
 from packyard.core.webhooks import (
     MAX_DESCRIPTION_LENGTH,
@@ -57,6 +60,18 @@ class WebhookChange:
     active: bool | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """A registry's hooks, or (``registry`` None) the organization's own."""
+
+    organization_id: str
+    registry: Registry | None
+
+    @property
+    def registry_id(self) -> str | None:
+        return None if self.registry is None else self.registry.id
+
+
 class WebhookService:
     def __init__(
         self,
@@ -75,7 +90,7 @@ class WebhookService:
         self,
         principal: Principal,
         organization: str,
-        registry_slug: str,
+        registry_slug: str | None,
         url: str,
         events: Sequence[str],
         description: str = "",
@@ -84,15 +99,15 @@ class WebhookService:
     ) -> NewWebhook:
         """Subscribe ``url`` to ``events`` of the registry. Raises ValidationFailed for a
         bad URL, event or secret, or a URL that resolves to a refused address."""
-        registry = self._registry(principal, organization, registry_slug, disclosure)
+        where = self._where(principal, organization, registry_slug, disclosure)
         chosen = checked_events(events)
         target = self._checked_destination(url)
         key = new_secret() if secret is None else checked_secret(secret)
         with self._sessions.begin() as session:
             hook = queries.add_webhook(
                 session,
-                registry.organization_id,
-                registry.id,
+                where.organization_id,
+                where.registry_id,
                 target,
                 _description(description),
                 chosen,
@@ -100,7 +115,7 @@ class WebhookService:
                 self._now(),
             )
             self._record(
-                session, principal, EventType.NOTIFICATION_SERVICE_CREATED, registry, hook, None
+                session, principal, EventType.NOTIFICATION_SERVICE_CREATED, where, hook, None
             )
         return NewWebhook(hook, key)
 
@@ -108,40 +123,42 @@ class WebhookService:
         self,
         principal: Principal,
         organization: str,
-        registry_slug: str,
+        registry_slug: str | None,
         disclosure: Disclosure = Disclosure.INSTALLER,
-    ) -> tuple[Registry, list[Webhook]]:
-        registry = self._registry(principal, organization, registry_slug, disclosure)
+    ) -> list[Webhook]:
+        """The registry's own hooks (not the organization's), or the organization-wide
+        ones, oldest first."""
+        where = self._where(principal, organization, registry_slug, disclosure)
         with self._sessions() as session:
-            return registry, queries.webhooks_of(session, registry.id)
+            return queries.webhooks_of(session, where.organization_id, where.registry_id)
 
     def webhook(
         self,
         principal: Principal,
         organization: str,
-        registry_slug: str,
+        registry_slug: str | None,
         webhook_id: str,
         disclosure: Disclosure = Disclosure.INSTALLER,
-    ) -> tuple[Registry, Webhook]:
-        registry = self._registry(principal, organization, registry_slug, disclosure)
+    ) -> Webhook:
+        where = self._where(principal, organization, registry_slug, disclosure)
         with self._sessions() as session:
-            return registry, queries.webhook_from_row(_row(session, registry, webhook_id))
+            return queries.webhook_from_row(_row(session, where, webhook_id))
 
     def change(
         self,
         principal: Principal,
         organization: str,
-        registry_slug: str,
+        registry_slug: str | None,
         webhook_id: str,
         change: WebhookChange,
         disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> Webhook:
         """Change the fields given; ``active=True`` turns a hook disabled by 410 back on."""
-        registry = self._registry(principal, organization, registry_slug, disclosure)
+        where = self._where(principal, organization, registry_slug, disclosure)
         url = None if change.url is None else self._checked_destination(change.url)
         events = None if change.events is None else checked_events(change.events)
         with self._sessions.begin() as session:
-            row = _row(session, registry, webhook_id)
+            row = _row(session, where, webhook_id)
             before = queries.webhook_from_row(row)
             if url is not None:
                 row.url = url
@@ -155,7 +172,7 @@ class WebhookService:
             session.flush()
             after = queries.webhook_from_row(row)
             self._record(
-                session, principal, EventType.NOTIFICATION_SERVICE_UPDATED, registry, after, before
+                session, principal, EventType.NOTIFICATION_SERVICE_UPDATED, where, after, before
             )
             return after
 
@@ -163,32 +180,32 @@ class WebhookService:
         self,
         principal: Principal,
         organization: str,
-        registry_slug: str,
+        registry_slug: str | None,
         webhook_id: str,
         disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> None:
         """Delete the hook with its deliveries; pending ones are not sent."""
-        registry = self._registry(principal, organization, registry_slug, disclosure)
+        where = self._where(principal, organization, registry_slug, disclosure)
         with self._sessions.begin() as session:
-            row = _row(session, registry, webhook_id)
+            row = _row(session, where, webhook_id)
             hook = queries.webhook_from_row(row)
             session.delete(row)
             self._record(
-                session, principal, EventType.NOTIFICATION_SERVICE_DELETED, registry, None, hook
+                session, principal, EventType.NOTIFICATION_SERVICE_DELETED, where, None, hook
             )
 
     def ping(
         self,
         principal: Principal,
         organization: str,
-        registry_slug: str,
+        registry_slug: str | None,
         webhook_id: str,
         disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> str:
         """Queue a ``ping`` to the hook; the delivery's id."""
-        registry = self._registry(principal, organization, registry_slug, disclosure)
+        where = self._where(principal, organization, registry_slug, disclosure)
         with self._sessions.begin() as session:
-            row = _row(session, registry, webhook_id)
+            row = _row(session, where, webhook_id)
             body = {
                 "event": WebhookEvent.PING.value,
                 "webhook": {"id": row.id, "url": row.url, "events": row.events},
@@ -200,29 +217,29 @@ class WebhookService:
         self,
         principal: Principal,
         organization: str,
-        registry_slug: str,
+        registry_slug: str | None,
         webhook_id: str,
         disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> list[Delivery]:
         """The hook's newest deliveries (at most 20), newest first, with every attempt."""
-        registry = self._registry(principal, organization, registry_slug, disclosure)
+        where = self._where(principal, organization, registry_slug, disclosure)
         with self._sessions() as session:
-            row = _row(session, registry, webhook_id)
+            row = _row(session, where, webhook_id)
             return queries.deliveries(session, row.id)
 
     def redeliver(
         self,
         principal: Principal,
         organization: str,
-        registry_slug: str,
+        registry_slug: str | None,
         webhook_id: str,
         delivery_id: str,
         disclosure: Disclosure = Disclosure.INSTALLER,
     ) -> str:
         """Queue the same body again, as a new delivery; its id."""
-        registry = self._registry(principal, organization, registry_slug, disclosure)
+        where = self._where(principal, organization, registry_slug, disclosure)
         with self._sessions.begin() as session:
-            row = _row(session, registry, webhook_id)
+            row = _row(session, where, webhook_id)
             found = queries.delivery_body(session, row.id, delivery_id)
             if found is None or not looks_like_id(delivery_id):
                 raise NotFound(f"No delivery {delivery_id!r} of webhook {webhook_id!r}")
@@ -234,12 +251,20 @@ class WebhookService:
         session.info[ENQUEUED] = True
         return delivery_id
 
-    def _registry(
-        self, principal: Principal, organization: str, slug: str, disclosure: Disclosure
-    ) -> Registry:
-        return self._registries.registry_for(
-            principal, organization, slug, Scope.WRITE_REGISTRIES, disclosure
+    def _where(
+        self, principal: Principal, organization: str, slug: str | None, disclosure: Disclosure
+    ) -> _Where:
+        """Where the hooks live, once the caller may manage them there."""
+        if slug is not None:
+            registry = self._registries.registry_for(
+                principal, organization, slug, Scope.WRITE_REGISTRIES, disclosure
+            )
+            return _Where(registry.organization_id, registry)
+        found = self._registries.organization_for(
+            principal, organization, Scope.READ_REGISTRIES, disclosure
         )
+        require_admin(principal, Scope.WRITE_REGISTRIES, found.id, found.slug)
+        return _Where(found.id, None)
 
     def _checked_destination(self, url: str) -> str:
         target = checked_url(url)
@@ -253,7 +278,7 @@ class WebhookService:
         session: Session,
         principal: Principal,
         event_type: EventType,
-        registry: Registry,
+        where: _Where,
         after: Webhook | None,
         before: Webhook | None,
     ) -> None:
@@ -264,9 +289,9 @@ class WebhookService:
             session,
             principal,
             event_type,
-            organization_id=registry.organization_id,
+            organization_id=where.organization_id,
             subject=Subject("webhook", shown.id, shown.url),
-            registry=registry,
+            registry=where.registry,
             changes=changed_fields(
                 {} if before is None else _state(before), {} if after is None else _state(after)
             ),
@@ -293,10 +318,15 @@ def _description(text: str) -> str:
     return cleaned
 
 
-def _row(session: Session, registry: Registry, webhook_id: str) -> WebhookRow:
+def _row(session: Session, where: _Where, webhook_id: str) -> WebhookRow:
     row = (
-        queries.webhook_row(session, registry.id, webhook_id) if looks_like_id(webhook_id) else None
+        queries.webhook_row(session, where.organization_id, where.registry_id, webhook_id)
+        if looks_like_id(webhook_id)
+        else None
     )
     if row is None:
-        raise NotFound(f"No webhook {webhook_id!r} in registry {registry.slug!r}")
+        place = (
+            "the organization" if where.registry is None else f"registry {where.registry.slug!r}"
+        )
+        raise NotFound(f"No webhook {webhook_id!r} in {place}")
     return row

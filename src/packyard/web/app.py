@@ -131,6 +131,7 @@ def create_framework_app(services: Services) -> FastAPI:
     app.include_router(api_search.router)
     app.include_router(audit.router)
     app.include_router(webhooks.router)
+    app.include_router(webhooks.organization_router)
     app.include_router(simple_routes.router)
     app.include_router(simple_upload.router)
     install_docs(app)  # before the UI: its /static/docs mount must come before /static

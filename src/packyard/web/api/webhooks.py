@@ -1,74 +1,60 @@
-"""Webhooks of a registry (``write_registries``): create (the secret shown once), list,
-get, change, delete, ping, the newest deliveries with their attempts, and redelivery.
-Thin: ``services.webhooks`` checks the caller and owns the transactions."""
+"""Webhooks of a registry (``write_registries``) under ``.../registries/{registry}/webhooks``,
+and organization-wide ones (organization admins and organization tokens holding
+``write_registries``) under ``/v2/organizations/{organization}/webhooks``: create (the
+secret shown once), list, get, change, delete, ping, the newest deliveries with their
+attempts, and redelivery. Both sets are the same route functions, told apart by whether the
+path names a registry. Thin: ``services.webhooks`` checks the caller and owns the
+transactions."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from packyard.core.permissions import Disclosure
-from packyard.core.webhooks import Delivery, Webhook
+from packyard.core.webhooks import Delivery, Webhook, delivery_json, webhook_json
 from packyard.services.webhooks import WebhookChange
 from packyard.web.api import webhook_schemas as s
 from packyard.web.api.common import ERRORS, PREFIX, Caller, operation_id
 from packyard.web.deps import services_of
 
-router = APIRouter(
-    prefix=f"{PREFIX}/registries/{{registry}}/webhooks",
-    tags=["webhooks"],
-    responses=ERRORS,
-    generate_unique_id_function=operation_id,
-)
 API = Disclosure.API
 
 
+def _registry_path(registry: str) -> None:
+    """Declares the ``{registry}`` path parameter of the registry routes (and documents it)."""
+
+
+def _registry_of(request: Request) -> str | None:
+    """The registry the path names; None on the organization-wide routes."""
+    found = request.path_params.get("registry")
+    return None if found is None else str(found)
+
+
+Where = Annotated[str | None, Depends(_registry_of)]
+
+
 def webhook_out(hook: Webhook) -> s.WebhookOut:
-    return s.WebhookOut(
-        id=hook.id,
-        url=hook.url,
-        events=sorted(e.value for e in hook.events),
-        description=hook.description,
-        active=hook.active,
-        disabled_reason=hook.disabled_reason,
-        created_at=hook.created_at,
-    )
+    return s.WebhookOut.model_validate(webhook_json(hook))
 
 
 def delivery_out(delivery: Delivery) -> s.DeliveryOut:
-    return s.DeliveryOut(
-        id=delivery.id,
-        event=delivery.event.value,
-        state=delivery.state.value,
-        body=delivery.body,
-        created_at=delivery.created_at,
-        next_attempt_at=delivery.next_attempt_at,
-        attempts=[
-            s.AttemptOut(
-                number=a.number,
-                at=a.at,
-                request_headers=dict(a.request_headers),
-                status=a.status,
-                response_headers=dict(a.response_headers),
-                response_body=a.response_body,
-                duration_ms=a.duration_ms,
-                error=a.error,
-            )
-            for a in delivery.attempts
-        ],
-    )
+    return s.DeliveryOut.model_validate(delivery_json(delivery))
 
 
-@router.post("", summary="Create a webhook (write_registries)", status_code=201)
 async def create_webhook(
-    request: Request, organization: str, registry: str, body: s.WebhookCreate, principal: Caller
+    request: Request, organization: str, where: Where, body: s.WebhookCreate, principal: Caller
 ) -> s.NewWebhookOut:
     hooks = services_of(request).webhooks
     created = await run_in_threadpool(
         hooks.create,
         principal,
         organization,
-        registry,
+        where,
         body.url,
         body.events,
         body.description,
@@ -79,31 +65,26 @@ async def create_webhook(
     return s.NewWebhookOut(**shown, secret=created.secret)
 
 
-@router.get("", summary="List a registry's webhooks (write_registries)")
 async def list_webhooks(
-    request: Request, organization: str, registry: str, principal: Caller
+    request: Request, organization: str, where: Where, principal: Caller
 ) -> list[s.WebhookOut]:
     hooks = services_of(request).webhooks
-    _, found = await run_in_threadpool(hooks.webhooks, principal, organization, registry, API)
+    found = await run_in_threadpool(hooks.webhooks, principal, organization, where, API)
     return [webhook_out(hook) for hook in found]
 
 
-@router.get("/{webhook_id}", summary="Get a webhook (write_registries)")
 async def get_webhook(
-    request: Request, organization: str, registry: str, webhook_id: str, principal: Caller
+    request: Request, organization: str, where: Where, webhook_id: str, principal: Caller
 ) -> s.WebhookOut:
     hooks = services_of(request).webhooks
-    _, found = await run_in_threadpool(
-        hooks.webhook, principal, organization, registry, webhook_id, API
-    )
+    found = await run_in_threadpool(hooks.webhook, principal, organization, where, webhook_id, API)
     return webhook_out(found)
 
 
-@router.patch("/{webhook_id}", summary="Change a webhook (write_registries)")
 async def update_webhook(
     request: Request,
     organization: str,
-    registry: str,
+    where: Where,
     webhook_id: str,
     body: s.WebhookUpdate,
     principal: Caller,
@@ -111,63 +92,115 @@ async def update_webhook(
     hooks = services_of(request).webhooks
     change = WebhookChange(body.url, body.events, body.description, body.active)
     changed = await run_in_threadpool(
-        hooks.change, principal, organization, registry, webhook_id, change, API
+        hooks.change, principal, organization, where, webhook_id, change, API
     )
     return webhook_out(changed)
 
 
-@router.delete(
-    "/{webhook_id}",
-    summary="Delete a webhook (write_registries)",
-    status_code=204,
-    response_class=Response,
-)
 async def delete_webhook(
-    request: Request, organization: str, registry: str, webhook_id: str, principal: Caller
+    request: Request, organization: str, where: Where, webhook_id: str, principal: Caller
 ) -> Response:
     hooks = services_of(request).webhooks
-    await run_in_threadpool(hooks.delete, principal, organization, registry, webhook_id, API)
+    await run_in_threadpool(hooks.delete, principal, organization, where, webhook_id, API)
     return Response(status_code=204)
 
 
-@router.post("/{webhook_id}/ping", summary="Send a ping (write_registries)", status_code=202)
 async def ping_webhook(
-    request: Request, organization: str, registry: str, webhook_id: str, principal: Caller
+    request: Request, organization: str, where: Where, webhook_id: str, principal: Caller
 ) -> s.Queued:
     hooks = services_of(request).webhooks
-    queued = await run_in_threadpool(hooks.ping, principal, organization, registry, webhook_id, API)
+    queued = await run_in_threadpool(hooks.ping, principal, organization, where, webhook_id, API)
     return s.Queued(delivery_id=queued)
 
 
-@router.get(
-    "/{webhook_id}/deliveries",
-    summary="The newest 20 deliveries with request and response (write_registries)",
-)
 async def list_deliveries(
-    request: Request, organization: str, registry: str, webhook_id: str, principal: Caller
+    request: Request, organization: str, where: Where, webhook_id: str, principal: Caller
 ) -> list[s.DeliveryOut]:
     hooks = services_of(request).webhooks
     found = await run_in_threadpool(
-        hooks.deliveries, principal, organization, registry, webhook_id, API
+        hooks.deliveries, principal, organization, where, webhook_id, API
     )
     return [delivery_out(d) for d in found]
 
 
-@router.post(
-    "/{webhook_id}/deliveries/{delivery_id}/redeliver",
-    summary="Send a delivery's body again (write_registries)",
-    status_code=202,
-)
 async def redeliver(
     request: Request,
     organization: str,
-    registry: str,
+    where: Where,
     webhook_id: str,
     delivery_id: str,
     principal: Caller,
 ) -> s.Queued:
     hooks = services_of(request).webhooks
     queued = await run_in_threadpool(
-        hooks.redeliver, principal, organization, registry, webhook_id, delivery_id, API
+        hooks.redeliver, principal, organization, where, webhook_id, delivery_id, API
     )
     return s.Queued(delivery_id=queued)
+
+
+# (function, method, path, status, summary, organization-wide operation id)
+_ROUTES: list[tuple[Callable[..., Any], str, str, int, str, str]] = [
+    (create_webhook, "POST", "", 201, "Create a webhook", "create_organization_webhook"),
+    (list_webhooks, "GET", "", 200, "List the webhooks", "list_organization_webhooks"),
+    (get_webhook, "GET", "/{webhook_id}", 200, "Get a webhook", "get_organization_webhook"),
+    (
+        update_webhook,
+        "PATCH",
+        "/{webhook_id}",
+        200,
+        "Change a webhook",
+        "update_organization_webhook",
+    ),
+    (
+        delete_webhook,
+        "DELETE",
+        "/{webhook_id}",
+        204,
+        "Delete a webhook",
+        "delete_organization_webhook",
+    ),
+    (ping_webhook, "POST", "/{webhook_id}/ping", 202, "Send a ping", "ping_organization_webhook"),
+    (
+        list_deliveries,
+        "GET",
+        "/{webhook_id}/deliveries",
+        200,
+        "The newest 20 deliveries with request and response",
+        "list_organization_webhook_deliveries",
+    ),
+    (
+        redeliver,
+        "POST",
+        "/{webhook_id}/deliveries/{delivery_id}/redeliver",
+        202,
+        "Send a delivery's body again",
+        "redeliver_organization_webhook",
+    ),
+]
+
+
+def _router(prefix: str, who: str, organization_wide: bool) -> APIRouter:
+    built = APIRouter(
+        prefix=prefix,
+        tags=["webhooks"],
+        responses=ERRORS,
+        generate_unique_id_function=operation_id,
+        dependencies=[] if organization_wide else [Depends(_registry_path)],
+    )
+    for endpoint, method, path, status, summary, org_name in _ROUTES:
+        built.add_api_route(
+            path,
+            endpoint,
+            methods=[method],
+            status_code=status,
+            summary=f"{summary} ({who})",
+            name=org_name if organization_wide else endpoint.__name__,
+            response_class=Response if status == 204 else JSONResponse,
+        )
+    return built
+
+
+router = _router(f"{PREFIX}/registries/{{registry}}/webhooks", "write_registries", False)
+organization_router = _router(
+    "/v2/organizations/{organization}/webhooks", "organization admins", True
+)

@@ -46,7 +46,7 @@ async def _page(
 ) -> Response:
     hooks = services_of(request).webhooks
     where = (principal, registry.organization_slug, registry.slug)
-    _, found = await run_in_threadpool(hooks.webhooks, *where)
+    found = await run_in_threadpool(hooks.webhooks, *where)
     history: list[tuple[Webhook, list[Delivery]]] = []
     for hook in found:
         history.append((hook, await run_in_threadpool(hooks.deliveries, *where, hook.id)))
