@@ -24,6 +24,7 @@ from bench import (
     operations_cost,
     peers,
     report,
+    retention_scale,
     sampling,
     scale,
     scenarios,
@@ -327,6 +328,12 @@ def run_all(
         _fresh(workdir / "webhooks"), rounds=sizes.webhook_rounds,
         projects=min(60, sizes.projects),
     )))  # fmt: skip
+    log("retention at scale")
+    _slot(results, "retention case", lambda: results.update(
+        retention=retention_scale.run_retention_scale(
+            _fresh(workdir / "retention"), sizes.retention_files, sizes.scale_sample,
+            min(16, max(sizes.concurrencies)), sizes.read_seconds, use_wrk,
+        )))  # fmt: skip
 
 
 def _client_versions(venvs: Path | None) -> dict[str, str]:

@@ -256,3 +256,31 @@ def test_two_processes_send_each_delivery_once(
         pair.stop()
     assert len(ids) == 30
     assert len(set(ids)) == 30
+
+
+def test_a_retention_run_tells_hooks_of_each_deleted_file_as_a_users_delete_does(
+    root: Api, tmp_path: Path
+) -> None:
+    registry = root.create_registry("Pruned")["slug"]
+    old, by_hand, newest = (publish(root, registry, tmp_path, v) for v in ("1.0", "2.0", "3.0"))
+    with WebhookReceiver() as receiver:
+        subscribe(root, registry, receiver.url, events=["package.deleted"])
+        root.call("DELETE", f"/registries/{registry}/packages/{by_hand['id']}")
+        rules = {"keep_latest": 1, "min_age_hours": 0}
+        root.call("PUT", f"/registries/{registry}/retention", json=rules)
+        root.call("POST", f"/registries/{registry}/retention/run")
+        eventually(
+            lambda: len(of_event(receiver, "package.deleted")) == 2, 30, "deletions not told"
+        )
+        bodies = {}
+        for delivery in of_event(receiver, "package.deleted"):
+            body = json.loads(delivery.body)
+            bodies[body["package"]["id"]] = body
+    assert set(bodies) == {old["id"], by_hand["id"]}
+    # The run's delivery has the shape of the user's: the same keys, the file's own values.
+    told, by_user = bodies[old["id"]], bodies[by_hand["id"]]
+    assert told.keys() == by_user.keys()
+    assert told["package"].keys() == by_user["package"].keys()
+    assert told["package"]["filename"] == old["filename"]
+    assert told["sender"] == by_user["sender"]
+    assert newest["id"] not in bodies

@@ -10,8 +10,7 @@ transaction, on a timer and at shutdown, so several processes add up correctly.
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
+import operator
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -29,40 +28,31 @@ from packyard.db.lifecycle import quarantined_file
 from packyard.db.packages import add_downloads
 from packyard.services import metrics
 from packyard.services.composite_index import CompositeIndexService
+from packyard.services.write_buffer import WriteBuffer
 
 
 class DownloadCounter:
     def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
         self._sessions = sessions
         self._now = now
-        self._pending: Counter[str] = Counter()
-        self._lock = threading.Lock()
+        self._pending: WriteBuffer[str, int] = WriteBuffer(operator.add)
 
     def count(self, package_id: str) -> None:
         metrics.DOWNLOADS.inc()
-        with self._lock:
-            self._pending[package_id] += 1
+        self._pending.note(package_id, 1)
 
     def pending(self, package_id: str) -> int:
-        """Downloads counted in this process and not yet flushed."""
-        with self._lock:
-            return self._pending.get(package_id, 0)
+        """Downloads counted in this process and not yet written."""
+        return self._pending.get(package_id) or 0
 
     def flush(self) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, Counter()
-        if not pending:
-            return
+        self._pending.flush(self._write)
+
+    def _write(self, counts: dict[str, int]) -> None:
         # When they were downloaded, to within a flush interval (retention's
         # ``not_downloaded_days`` rule needs no more).
-        now = self._now()
-        try:
-            with self._sessions.begin() as session:
-                add_downloads(session, pending, now)
-        except Exception:
-            with self._lock:  # keep the counts for the next flush
-                self._pending.update(pending)
-            raise
+        with self._sessions.begin() as session:
+            add_downloads(session, counts, self._now())
 
 
 LOCATED_CACHE_ENTRIES = 20_000

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.db.tokens import note_last_used
+from packyard.services.write_buffer import WriteBuffer
 
 RECORD_INTERVAL = timedelta(minutes=1)
 # Bounds memory when very many tokens are used; forgetting only costs one extra write.
@@ -34,7 +35,7 @@ class TokenUsage:
         self._interval = interval
         self._lock = threading.Lock()
         self._recorded_at: dict[str, datetime] = {}
-        self._pending: dict[str, datetime] = {}
+        self._pending: WriteBuffer[str, datetime] = WriteBuffer(max)
 
     def record(self, token_id: str) -> None:
         """Note that ``token_id`` was used now (throttled; never touches the database)."""
@@ -46,24 +47,16 @@ class TokenUsage:
             if len(self._recorded_at) >= MAX_REMEMBERED_TOKENS:
                 self._recorded_at.clear()
             self._recorded_at[token_id] = now
-            self._pending[token_id] = now
+        self._pending.note(token_id, now)
 
     def pending(self, token_id: str) -> datetime | None:
         """A use noted in this process and not yet written, if any."""
-        with self._lock:
-            return self._pending.get(token_id)
+        return self._pending.get(token_id)
 
     def flush(self) -> None:
         """Write noted uses; on failure they are kept for the next flush."""
-        with self._lock:
-            pending, self._pending = self._pending, {}
-        if not pending:
-            return
-        try:
-            with self._sessions.begin() as session:
-                note_last_used(session, pending)
-        except Exception:
-            with self._lock:
-                for token_id, used_at in pending.items():
-                    self._pending.setdefault(token_id, used_at)
-            raise
+        self._pending.flush(self._write)
+
+    def _write(self, uses: dict[str, datetime]) -> None:
+        with self._sessions.begin() as session:
+            note_last_used(session, uses)
