@@ -102,6 +102,22 @@ def test_a_publish_is_one_delivery_that_both_verifiers_accept(root: Api, tmp_pat
     assert hmac.compare_digest(signature, expected)
 
 
+def test_a_hook_named_by_host_name_is_sent_to_the_checked_address_with_its_name(
+    root: Api, tmp_path: Path
+) -> None:
+    """The sender connects to an address it checked (trying each, as a connection would:
+    ``localhost`` may resolve to ::1 first, where the receiver does not listen) and keeps
+    the name in the Host header."""
+    registry = root.create_registry("Hooked By Name")["slug"]
+    with WebhookReceiver() as receiver:
+        by_name = receiver.url.replace("127.0.0.1", "localhost")
+        subscribe(root, registry, by_name)
+        publish(root, registry, tmp_path)
+        eventually(lambda: of_event(receiver, "package.created"), 30, "no delivery came")
+        [delivery] = of_event(receiver, "package.created")
+    assert delivery.headers["Host"] == by_name.split("/")[2]
+
+
 def test_a_receiver_failing_twice_gets_the_event_three_times_and_the_history_shows_them(
     yard: PackyardServer, root: Api, tmp_path: Path
 ) -> None:

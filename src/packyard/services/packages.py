@@ -10,6 +10,7 @@ content-addressed, so nothing is written to the blob store.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -47,9 +48,10 @@ MAX_PER_PAGE = 100
 PAGE_SIZE = 50
 MAX_FILTER_LENGTH = 200
 # Files deleted per transaction by ``delete_packages`` (a retention run): each commit
-# costs an fsync and drops every cached page of the registry (its serial moves), so
-# batches are large; one still holds the write lock for a fraction of a second.
-DELETE_BATCH = 2000
+# costs an fsync and drops every cached page of the registry (its serial moves, and index
+# reads re-render), so batches are large; one holds the write lock for about a second.
+DELETE_BATCH = 5000
+BATCH_PAUSE = 0.2  # seconds between two batches of a bulk delete
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +228,11 @@ class PackageService:
         )
         deleted: list[PackageFile] = []
         for start in range(0, len(package_ids), DELETE_BATCH):
+            if start:
+                # Readers of this process wait for the interpreter while a batch is
+                # prepared; a pause lets them catch up, and re-render the pages the last
+                # commit made stale, before the next.
+                time.sleep(BATCH_PAUSE)
             with self._sessions.begin() as session:
                 batch = package_ids[start : start + DELETE_BATCH]
                 deleted += self._delete(session, principal, registry, batch)

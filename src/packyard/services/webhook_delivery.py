@@ -36,7 +36,7 @@ from packyard.core.webhooks import (
 from packyard.db import webhooks as queries
 from packyard.db.webhooks import Claimed
 from packyard.services.events import ENQUEUED
-from packyard.services.webhook_addresses import destination_problem
+from packyard.services.webhook_addresses import RefusedDestination, destination
 
 log = logging.getLogger(__name__)
 
@@ -157,15 +157,29 @@ class WebhookSender:
                 delivery.attempts, at, shown, status, response_headers or {}, text, elapsed, error
             )
 
-        problem = destination_problem(delivery.url, self._allow_private)
-        if problem is not None:
-            return outcome(error=f"refused: {problem}")
         try:
-            with self._http().stream("POST", delivery.url, content=body, headers=headers) as got:
-                kept = _first_bytes(got, RESPONSE_BODY_KEPT)
-                return outcome(got.status_code, dict(got.headers), kept.decode("utf-8", "replace"))
-        except httpx.HTTPError as error:
-            return outcome(error=f"{type(error).__name__}: {error}"[:500])
+            target = destination(delivery.url, self._allow_private)
+        except RefusedDestination as refused:
+            return outcome(error=f"refused: {refused}")
+        failure: httpx.HTTPError | None = None
+        for url in target.urls:  # each checked address in turn, as a connection would
+            try:
+                with self._http().stream(
+                    "POST",
+                    url,
+                    content=body,
+                    headers={**headers, "Host": target.host_header},
+                    extensions={"sni_hostname": target.server_name},
+                ) as got:
+                    kept = _first_bytes(got, RESPONSE_BODY_KEPT)
+                    text = kept.decode("utf-8", "replace")
+                    return outcome(got.status_code, dict(got.headers), text)
+            except httpx.ConnectError as error:
+                failure = error  # nothing was sent: the next address may answer
+            except httpx.HTTPError as error:
+                failure = error
+                break
+        return outcome(error=f"{type(failure).__name__}: {failure}"[:500])
 
     def _http(self) -> httpx.Client:
         if self._client is None:
