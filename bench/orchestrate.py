@@ -26,6 +26,7 @@ from bench import (
     peers,
     publish_probe,
     report,
+    retention_scale,
     sampling,
     scale,
     scenarios,
@@ -326,6 +327,12 @@ def run_all(
         _fresh(workdir / "scale"), sizes.scale_projects, sizes.scale_sample,
         max(sizes.concurrencies), sizes.read_seconds, use_wrk,
     )))  # fmt: skip
+    log("retention at scale")
+    _slot(results, "retention case", lambda: results.update(
+        retention=retention_scale.run_retention_scale(
+            _fresh(workdir / "retention"), sizes.retention_files, sizes.scale_sample,
+            min(16, max(sizes.concurrencies)), sizes.read_seconds, use_wrk,
+        )))  # fmt: skip
     if results["smoke"] and not with_peers:
         # CI's smoke run stays short; `--smoke --with-peers` runs these too.
         results["notes"].append("operating and webhook costs not measured (smoke mode)")

@@ -10,9 +10,9 @@ pip and uv installs. The servers: Packyard on the embedded default (access log o
 default, and off), on PostgreSQL with local blobs and on PostgreSQL with an S3 protocol
 server; pypiserver, devpi-server, nginx serving Packyard's index as static files, and a
 do-nothing ASGI app on uvicorn (the ceiling). Then issue 8's cases on the embedded
-default: profiles, composite, one huge upload, 100,000 projects; and what operating it
-costs (bench/operations_cost.py: access log, /metrics scrapes; bench/webhook_cost.py: a
-publish with a hook). Results go to
+default: profiles, composite, one huge upload, 100,000 projects; issue 18's retention
+run over 100,000 files; and what operating it costs (bench/operations_cost.py: access log,
+/metrics scrapes; bench/webhook_cost.py: a publish with a hook). Results go to
 ``bench/results/<mode>.json`` and the Markdown report.
 """
 
@@ -47,6 +47,7 @@ class Sizes:
     install_runs: int
     scale_projects: int
     scale_sample: int
+    retention_files: int  # files of the registry a retention policy is applied to
     profile: bool  # py-spy a worker where targets are measured
     # bench/operations_cost.py (access log, JSON log, /metrics scrapes, metrics off: issues
     # 20 and 21) and bench/webhook_cost.py (a publish with a hook, issue 16): their rounds.
@@ -60,14 +61,14 @@ class Sizes:
 FULL = Sizes(
     projects=100, versions=2, install_deps=30, concurrencies=[1, 8, 64], read_seconds=6,
     huge_bytes=1024**3 - 1024**2, install_runs=3, scale_projects=100_000, scale_sample=5000,
-    profile=True, operations_rounds=5, operations_seconds=4, webhook_rounds=3,
-    publish_rounds=3,
+    retention_files=100_000, profile=True, operations_rounds=5, operations_seconds=4,
+    webhook_rounds=3, publish_rounds=3,
 )  # fmt: skip
 SMOKE = Sizes(
     projects=6, versions=1, install_deps=4, concurrencies=[1, 8], read_seconds=1,
     huge_bytes=4 * 1024**2, install_runs=1, scale_projects=300, scale_sample=50,
-    profile=False, operations_rounds=1, operations_seconds=1, webhook_rounds=1,
-    publish_rounds=1,
+    retention_files=400, profile=False, operations_rounds=1, operations_seconds=1,
+    webhook_rounds=1, publish_rounds=1,
 )  # fmt: skip
 
 

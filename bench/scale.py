@@ -27,15 +27,20 @@ from bench.servers import Packyard
 CREATED_AT = "2024-01-01 00:00:00.000000"
 
 
-def _rows(registry_id: str, projects: int) -> Any:
+# (version, file name suffix, filetype, python_version) of each project's files.
+Release = tuple[str, str, str, str]
+RELEASES: tuple[Release, ...] = (
+    ("1.0.0", "-py3-none-any.whl", "bdist_wheel", "py3"),
+    ("1.0.0", ".tar.gz", "sdist", "source"),
+    ("1.1.0", "-py3-none-any.whl", "bdist_wheel", "py3"),
+)
+
+
+def _rows(registry_id: str, projects: int, releases: tuple[Release, ...]) -> Any:
     for number in range(projects):
         project = f"scale-{number:06d}"
         module = project.replace("-", "_")
-        for version, suffix, filetype, pyversion in (
-            ("1.0.0", "-py3-none-any.whl", "bdist_wheel", "py3"),
-            ("1.0.0", ".tar.gz", "sdist", "source"),
-            ("1.1.0", "-py3-none-any.whl", "bdist_wheel", "py3"),
-        ):
+        for version, suffix, filetype, pyversion in releases:
             filename = f"{module}-{version}{suffix}"
             digest = hashlib.sha256(filename.encode()).hexdigest()
             metadata = digest[::-1] if filetype == "bdist_wheel" else None
@@ -46,8 +51,11 @@ def _rows(registry_id: str, projects: int) -> Any:
             )  # fmt: skip
 
 
-def bulk_load(database: Path, registry_slug: str, projects: int) -> int:
-    """Insert the rows and bump the registry's serial; returns the number of files."""
+def bulk_load(
+    database: Path, registry_slug: str, projects: int, releases: tuple[Release, ...] = RELEASES
+) -> int:
+    """Insert the rows (``releases`` for each project) and bump the registry's serial;
+    returns the number of files."""
     random.seed(20240101)
     with sqlite3.connect(database) as connection:
         (registry_id,) = connection.execute(
@@ -58,7 +66,7 @@ def bulk_load(database: Path, registry_slug: str, projects: int) -> int:
             " python_version, size, md5, sha1, sha256, sha512, blake2b_256, requires_python,"
             " core_metadata_sha256, metadata_json, description, members_json, downloads_count,"
             " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            _rows(registry_id, projects),
+            _rows(registry_id, projects, releases),
         )
         connection.execute("UPDATE registries SET serial = serial + 1 WHERE id = ?", (registry_id,))
         (files,) = connection.execute("SELECT count(*) FROM packages").fetchone()

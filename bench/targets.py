@@ -1,5 +1,5 @@
-"""Issue 8's and issue 20's targets, checked against one run's results: (target, figure,
-verdict)."""
+"""Issue 8's (with issue 18's retention rows) and issue 20's targets, checked against one
+run's results: (target, figure, verdict)."""
 
 from __future__ import annotations
 
@@ -113,6 +113,25 @@ def _scale(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _retention(results: dict[str, Any]) -> list[Row]:
+    """Issue 18: a policy applied to a large registry takes seconds and does not stall
+    index reads."""
+    retention = results.get("retention")
+    if not retention:
+        return []
+    files, run = retention["files"], retention["run_seconds"]
+    p99_without = retention["reads_without"]["p99_ms"]
+    p99_during = retention["reads_during"]["p99_ms"]
+    ratio = p99_during / p99_without if p99_without else 0.0
+    return [
+        (f"retention run at {files:,} files takes seconds (< 60 s), deleting the preview's list",
+         f"{run:.1f} s, {retention['run_files_deleted']:,} files",
+         _verdict(run < 60 and bool(retention["run_equals_preview"]))),
+        ("index p99 during a retention run ≤ 2x without",
+         f"{ratio:.2f}x ({p99_during:.1f} vs {p99_without:.1f} ms)", _verdict(ratio <= 2)),
+    ]  # fmt: skip
+
+
 def _rps(results: dict[str, Any], server: str, kind: str, c: int) -> float | None:
     row = _load_for(results, server, kind, c)
     return row["rps"] if row else None
@@ -221,6 +240,7 @@ def evaluate(results: dict[str, Any]) -> list[Row]:
     rows.append(_publishing(results))
     rows += _installs(results)
     rows += _scale(results)
+    rows += _retention(results)
     huge = results["servers"].get(PACKYARD, {}).get("huge", {})
     if "rss_growth_mib" in huge:
         growth_mb = huge["rss_growth_mib"] * 1.048576

@@ -22,7 +22,7 @@ def test_benchmark_smoke_mode_writes_a_complete_report(tmp_path: Path) -> None:
     text = report.read_text()
     for heading in ("## Targets", "## Index reads", "## File downloads", "## Publishing",
                     "## One huge upload", "## pip and uv", "## Scale",
-                    "## Composite registry"):  # fmt: skip
+                    "## Retention at scale", "## Composite registry"):  # fmt: skip
         assert heading in text
     assert "| project | Packyard | 8 |" in text
     assert "| Packyard | REST | 14 |" in text

@@ -239,6 +239,7 @@ TABLE: dict[str, tuple[Page | Action, str, str]] = {
         Page(ORG + "/audit", linked_from=ORG + "/packages"),
         *ORG_ADMIN_PAGE,
     ),
+    "organization webhooks page": (Page(ORG + "/webhooks", linked_from=TEAMS), *ORG_ADMIN_PAGE),
     "delete package": (Action(PKG, PKG + "/delete", _package), *FULL),
     "yank": (Action(PKG, PKG + "/yank", _package, lambda s, t: {"reason": "broken"}), *FULL),
     "unyank": (Action(PKG, PKG + "/unyank", _yanked_package), *FULL),
@@ -272,6 +273,11 @@ TABLE: dict[str, tuple[Page | Action, str, str]] = {
             lambda s, t: {"confirm_name": t["name"]},
         ),
         *FULL,
+    ),
+    "webhooks page": (
+        Page(REG + "/webhooks", linked_from=SETTINGS),
+        "200 403 200 403 403 404 303",
+        "200 403 403 403 403 403 303",
     ),
     "retention page": (
         Page(RETENTION, linked_from=SETTINGS),
@@ -394,7 +400,7 @@ def test_every_ui_route_answers_every_person_as_documented(
 def test_the_matrix_size_is_reported() -> None:
     # routes x persons (anonymous included) x (teams on, teams off): each answer checked,
     # and for every form also whether the person's page shows it.
-    assert len(TABLE) * len(PERSONS) * 2 == 434
+    assert len(TABLE) * len(PERSONS) * 2 == 462
 
 
 def _unknown(text: str, slug: str) -> str:

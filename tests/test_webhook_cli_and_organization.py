@@ -18,8 +18,9 @@ from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Api, Organization, api, new_organization
 from tests.support.rest import ALL_SCOPES
 from tests.support.server import PackyardServer
-from tests.support.teams import create_user, user_token
+from tests.support.teams import PASSWORD, create_user, user_token
 from tests.support.waiting import eventually
+from tests.support.web_forms import WebSession, form_to
 from tests.support.webhook_receiver import TEST_ENV, Received, WebhookReceiver
 
 EVERY_SCOPE = (*ALL_SCOPES, "read_audit_events")
@@ -225,3 +226,40 @@ def test_the_prompt_manages_organization_wide_hooks(
     assert shown["url"] == receiver.url
     yard.admin("webhooks", "delete", org, "--org-wide", hook["id"])
     assert root.call("GET", f"/v2/organizations/{org}/webhooks").json() == []
+
+
+def test_admins_manage_organization_wide_hooks_on_their_page(
+    yard: PackyardServer, org: Organization, root: Api
+) -> None:
+    page_path = f"/organizations/{org.slug}/webhooks"
+    admin, member = WebSession(yard.base_url), WebSession(yard.base_url)
+    try:
+        admin.sign_in(
+            create_user(org, "page-admin", admin=True), PASSWORD, f"/organizations/{org.slug}"
+        )
+        member.sign_in(create_user(org, "page-member"), PASSWORD, f"/organizations/{org.slug}")
+        teams = admin.get(f"/organizations/{org.slug}/teams").text
+        assert f'href="{page_path}"' in teams
+        form = form_to(admin.get(page_path).text, page_path)
+        assert form is not None
+        shown = admin.submit(
+            form, url="http://127.0.0.1:9/everywhere", description="all registries"
+        )
+        assert shown.status_code == 200, shown.text
+        [hook] = root.call("GET", f"/v2/organizations/{org.slug}/webhooks").json()
+        assert hook["url"] == "http://127.0.0.1:9/everywhere"
+        assert 'id="new-webhook-secret"' in shown.text
+        page = admin.get(page_path).text
+        assert "http://127.0.0.1:9/everywhere" in page
+        assert 'id="new-webhook-secret"' not in page  # shown once, in the answer to the form
+        refused = member.get(page_path)
+        assert refused.status_code == 403
+        assert "everywhere" not in refused.text
+        assert f'href="{page_path}"' not in member.get(f"/organizations/{org.slug}/teams").text
+        delete = form_to(page, f"{page_path}/{hook['id']}/delete")
+        assert delete is not None
+        assert admin.submit(delete).status_code == 303
+        assert root.call("GET", f"/v2/organizations/{org.slug}/webhooks").json() == []
+    finally:
+        admin.close()
+        member.close()

@@ -102,6 +102,22 @@ def test_a_publish_is_one_delivery_that_both_verifiers_accept(root: Api, tmp_pat
     assert hmac.compare_digest(signature, expected)
 
 
+def test_a_hook_named_by_host_name_is_sent_to_the_checked_address_with_its_name(
+    root: Api, tmp_path: Path
+) -> None:
+    """The sender connects to an address it checked (trying each, as a connection would:
+    ``localhost`` may resolve to ::1 first, where the receiver does not listen) and keeps
+    the name in the Host header."""
+    registry = root.create_registry("Hooked By Name")["slug"]
+    with WebhookReceiver() as receiver:
+        by_name = receiver.url.replace("127.0.0.1", "localhost")
+        subscribe(root, registry, by_name)
+        publish(root, registry, tmp_path)
+        eventually(lambda: of_event(receiver, "package.created"), 30, "no delivery came")
+        [delivery] = of_event(receiver, "package.created")
+    assert delivery.headers["Host"] == by_name.split("/")[2]
+
+
 def test_a_receiver_failing_twice_gets_the_event_three_times_and_the_history_shows_them(
     yard: PackyardServer, root: Api, tmp_path: Path
 ) -> None:
@@ -256,3 +272,31 @@ def test_two_processes_send_each_delivery_once(
         pair.stop()
     assert len(ids) == 30
     assert len(set(ids)) == 30
+
+
+def test_a_retention_run_tells_hooks_of_each_deleted_file_as_a_users_delete_does(
+    root: Api, tmp_path: Path
+) -> None:
+    registry = root.create_registry("Pruned")["slug"]
+    old, by_hand, newest = (publish(root, registry, tmp_path, v) for v in ("1.0", "2.0", "3.0"))
+    with WebhookReceiver() as receiver:
+        subscribe(root, registry, receiver.url, events=["package.deleted"])
+        root.call("DELETE", f"/registries/{registry}/packages/{by_hand['id']}")
+        rules = {"keep_latest": 1, "min_age_hours": 0}
+        root.call("PUT", f"/registries/{registry}/retention", json=rules)
+        root.call("POST", f"/registries/{registry}/retention/run")
+        eventually(
+            lambda: len(of_event(receiver, "package.deleted")) == 2, 30, "deletions not told"
+        )
+        bodies = {}
+        for delivery in of_event(receiver, "package.deleted"):
+            body = json.loads(delivery.body)
+            bodies[body["package"]["id"]] = body
+    assert set(bodies) == {old["id"], by_hand["id"]}
+    # The run's delivery has the shape of the user's: the same keys, the file's own values.
+    told, by_user = bodies[old["id"]], bodies[by_hand["id"]]
+    assert told.keys() == by_user.keys()
+    assert told["package"].keys() == by_user["package"].keys()
+    assert told["package"]["filename"] == old["filename"]
+    assert told["sender"] == by_user["sender"]
+    assert newest["id"] not in bodies

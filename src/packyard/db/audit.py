@@ -4,10 +4,11 @@ newest first, by keyset pages on ``audit_events.seq`` (which only grows)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from packyard.core.events import (
@@ -20,6 +21,34 @@ from packyard.core.events import (
     actor_from_json,
 )
 from packyard.db.tables import AuditEventRow, TokenRow, UserRow
+
+
+def _fields(
+    organization_id: str,
+    event_type: EventType,
+    actor: Actor,
+    subject: Subject,
+    registry: tuple[str, str] | None,
+    origin: Origin,
+    changes: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "organization_id": organization_id,
+        "type": event_type.value,
+        "actor": actor.as_json(),
+        "actor_id": actor.id,
+        "subject_type": subject.type,
+        "subject_id": subject.id,
+        "subject_name": subject.name[:500],
+        "registry_id": registry[0] if registry else None,
+        "registry_slug": registry[1] if registry else None,
+        "client_address": origin.address,
+        "user_agent": origin.user_agent,
+        "changes": changes,
+        "occurred_at": now,
+    }
 
 
 def append(
@@ -35,24 +64,32 @@ def append(
 ) -> AuditEntry:
     """Add one entry to the organization's log; ``registry`` is (id, slug)."""
     row = AuditEventRow(
-        id=str(uuid.uuid4()),
-        organization_id=organization_id,
-        type=event_type.value,
-        actor=actor.as_json(),
-        actor_id=actor.id,
-        subject_type=subject.type,
-        subject_id=subject.id,
-        subject_name=subject.name[:500],
-        registry_id=registry[0] if registry else None,
-        registry_slug=registry[1] if registry else None,
-        client_address=origin.address,
-        user_agent=origin.user_agent,
-        changes=changes,
-        occurred_at=now,
+        **_fields(organization_id, event_type, actor, subject, registry, origin, changes, now)
     )
     session.add(row)
     session.flush()  # the seq, for the entry returned
     return entry_from_row(row)
+
+
+def append_many(
+    session: Session,
+    organization_id: str,
+    event_type: EventType,
+    actor: Actor,
+    registry: tuple[str, str] | None,
+    origin: Origin,
+    now: datetime,
+    entries: Sequence[tuple[Subject, dict[str, Any]]],
+) -> None:
+    """Add one entry per (subject, changes), in that order, in one statement."""
+    if entries:
+        session.execute(
+            insert(AuditEventRow),
+            [
+                _fields(organization_id, event_type, actor, subject, registry, origin, c, now)
+                for subject, c in entries
+            ],
+        )
 
 
 def token_description(session: Session, token_id: str) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,20 +67,35 @@ def search_values(
 def refresh_project(session: Session, registry_id: str, project: str) -> None:
     """Make the project's search row match its newest file in the registry, or remove it
     when the registry holds none."""
+    refresh_projects(session, registry_id, [project])
+
+
+def refresh_projects(session: Session, registry_id: str, projects: Collection[str]) -> None:
+    """``refresh_project`` for many projects of the registry in three statements (a bulk
+    delete or a retention run touches thousands)."""
+    if not projects:
+        return
+    wanted = sorted(projects)
+    newest_seq = (
+        select(func.max(PackageRow.seq))
+        .where(PackageRow.registry_id == registry_id, PackageRow.project.in_(wanted))
+        .group_by(PackageRow.project)
+    )
     newest = session.execute(
-        select(PackageRow.name, PackageRow.version, PackageRow.metadata_json)
-        .where(PackageRow.registry_id == registry_id, PackageRow.project == project)
-        .order_by(PackageRow.seq.desc())
-        .limit(1)
-    ).first()
+        select(PackageRow.project, PackageRow.name, PackageRow.version, PackageRow.metadata_json)
+        .where(PackageRow.registry_id == registry_id, PackageRow.seq.in_(newest_seq))
+        .order_by(PackageRow.project)
+    ).all()
     session.execute(
         delete(SearchProjectRow).where(
-            SearchProjectRow.registry_id == registry_id, SearchProjectRow.project == project
+            SearchProjectRow.registry_id == registry_id, SearchProjectRow.project.in_(wanted)
         )
     )
-    if newest is not None:
-        values = search_values(registry_id, project, newest[0], newest[1], newest[2])
-        session.execute(insert(SearchProjectRow), values)
+    if newest:
+        session.execute(
+            insert(SearchProjectRow),
+            [search_values(registry_id, *row) for row in newest],
+        )
 
 
 def search(

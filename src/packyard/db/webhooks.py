@@ -192,7 +192,7 @@ def finish_attempt(
     disable_reason: str | None,
 ) -> None:
     """Record an attempt and the delivery's new state; ``disable_reason`` turns the hook
-    off (410 Gone). Then drop the hook's finished deliveries past the newest kept."""
+    off (410 Gone). (``prune`` then, once per hook of a batch.)"""
     session.add(
         WebhookAttemptRow(
             delivery_id=claimed.id,
@@ -217,10 +217,10 @@ def finish_attempt(
             .where(WebhookRow.id == claimed.webhook_id)
             .values(active=False, disabled_reason=disable_reason)
         )
-    _prune(session, claimed.webhook_id)
 
 
-def _prune(session: Session, webhook_id: str) -> None:
+def prune(session: Session, webhook_id: str) -> None:
+    """Drop the hook's finished deliveries past the newest ``KEPT_DELIVERIES``."""
     oldest_kept = session.scalar(
         select(WebhookDeliveryRow.seq)
         .where(WebhookDeliveryRow.webhook_id == webhook_id)

@@ -10,6 +10,7 @@ content-addressed, so nothing is written to the blob store.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -35,19 +36,22 @@ from packyard.core.permissions import Disclosure, allowed
 from packyard.core.scopes import Scope
 from packyard.db import packages as queries
 from packyard.db.registries import bump_serial
-from packyard.db.search import refresh_project
+from packyard.db.search import refresh_project, refresh_projects
 from packyard.services.attestations import AttestationSummary
 from packyard.services.attestations import summaries_from_provenance as summaries
 from packyard.services.downloads import DownloadCounter
-from packyard.services.events import package_identity, record_package
+from packyard.services.events import package_identity, record_package, record_packages
 from packyard.services.registries import RegistryService
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
 PAGE_SIZE = 50
 MAX_FILTER_LENGTH = 200
-# Files deleted per transaction by ``delete_packages`` (a retention run).
-DELETE_BATCH = 500
+# Files deleted per transaction by ``delete_packages`` (a retention run): each commit
+# costs an fsync and drops every cached page of the registry (its serial moves, and index
+# reads re-render), so batches are large; one holds the write lock for about a second.
+DELETE_BATCH = 5000
+BATCH_PAUSE = 0.2  # seconds between two batches of a bulk delete
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +228,11 @@ class PackageService:
         )
         deleted: list[PackageFile] = []
         for start in range(0, len(package_ids), DELETE_BATCH):
+            if start:
+                # Readers of this process wait for the interpreter while a batch is
+                # prepared; a pause lets them catch up, and re-render the pages the last
+                # commit made stale, before the next.
+                time.sleep(BATCH_PAUSE)
             with self._sessions.begin() as session:
                 batch = package_ids[start : start + DELETE_BATCH]
                 deleted += self._delete(session, principal, registry, batch)
@@ -236,11 +245,10 @@ class PackageService:
         if not doomed:
             return doomed
         bump_serial(session, registry.id)
-        for project in sorted({p.project for p in doomed}):
-            refresh_project(session, registry.id, project)
-        now = self._now()
-        for package in doomed:
-            record_package(session, principal, EventType.PACKAGE_DELETED, registry, package, now)
+        refresh_projects(session, registry.id, {p.project for p in doomed})
+        record_packages(
+            session, principal, EventType.PACKAGE_DELETED, registry, doomed, self._now()
+        )
         return doomed
 
     def copy_package(

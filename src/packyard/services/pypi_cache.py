@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from packyard.blobs.base import BlobStore
 from packyard.db import pypi_cache as queries
 from packyard.db.blob_locks import BlobLocks
+from packyard.services.write_buffer import Throttle, WriteBuffer
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,9 @@ class PypiCache:
         self._locks = locks
         self._now = now
         self.max_bytes = max_bytes
-        self._lock = threading.Lock()
-        self._noted_at: dict[str, datetime] = {}
-        self._pending: dict[str, tuple[datetime, int]] = {}
+        self._throttle: Throttle[str] = Throttle(NOTE_INTERVAL, MAX_REMEMBERED)
+        # (last use, size) by blob key; the later use wins.
+        self._pending: WriteBuffer[str, tuple[datetime, int]] = WriteBuffer(max)
 
     def fetching(self, key: str) -> contextlib.AbstractContextManager[None]:
         """Hold ``key`` against eviction while it is checked, fetched and recorded."""
@@ -86,29 +86,16 @@ class PypiCache:
         """Note that ``key`` (``size`` bytes) is being served now (throttled; no database
         write)."""
         now = self._now()
-        with self._lock:
-            last = self._noted_at.get(key)
-            if last is not None and now - last < NOTE_INTERVAL:
-                return
-            if len(self._noted_at) >= MAX_REMEMBERED:
-                self._noted_at.clear()
-            self._noted_at[key] = now
-            self._pending[key] = (now, size)
+        if self._throttle.due(key, now):
+            self._pending.note(key, (now, size))
 
     def flush(self) -> None:
         """Write noted uses; on failure they are kept for the next flush."""
-        with self._lock:
-            pending, self._pending = self._pending, {}
-        if not pending:
-            return
-        try:
-            with self._sessions.begin() as session:
-                queries.touch(session, pending)
-        except Exception:
-            with self._lock:
-                for key, use in pending.items():
-                    self._pending.setdefault(key, use)
-            raise
+        self._pending.flush(self._write)
+
+    def _write(self, uses: dict[str, tuple[datetime, int]]) -> None:
+        with self._sessions.begin() as session:
+            queries.touch(session, uses)
 
     def prune(self, max_bytes: int | None = None) -> PruneReport:
         """Evict least recently used files until the cache holds at most ``max_bytes``

@@ -9,14 +9,13 @@ forward.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.db.tokens import note_last_used
-from packyard.services.write_buffer import WriteBuffer
+from packyard.services.write_buffer import Throttle, WriteBuffer
 
 RECORD_INTERVAL = timedelta(minutes=1)
 # Bounds memory when very many tokens are used; forgetting only costs one extra write.
@@ -32,22 +31,14 @@ class TokenUsage:
     ) -> None:
         self._sessions = sessions
         self._now = now
-        self._interval = interval
-        self._lock = threading.Lock()
-        self._recorded_at: dict[str, datetime] = {}
+        self._throttle: Throttle[str] = Throttle(interval, MAX_REMEMBERED_TOKENS)
         self._pending: WriteBuffer[str, datetime] = WriteBuffer(max)
 
     def record(self, token_id: str) -> None:
         """Note that ``token_id`` was used now (throttled; never touches the database)."""
         now = self._now()
-        with self._lock:
-            last = self._recorded_at.get(token_id)
-            if last is not None and now - last < self._interval:
-                return
-            if len(self._recorded_at) >= MAX_REMEMBERED_TOKENS:
-                self._recorded_at.clear()
-            self._recorded_at[token_id] = now
-        self._pending.note(token_id, now)
+        if self._throttle.due(token_id, now):
+            self._pending.note(token_id, now)
 
     def pending(self, token_id: str) -> datetime | None:
         """A use noted in this process and not yet written, if any."""

@@ -36,7 +36,7 @@ from packyard.core.webhooks import (
 from packyard.db import webhooks as queries
 from packyard.db.webhooks import Claimed
 from packyard.services.events import ENQUEUED
-from packyard.services.webhook_addresses import destination_problem
+from packyard.services.webhook_addresses import RefusedDestination, destination
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=4 * TIMEOUT_SECONDS)
 BATCH = 20
 MAX_BATCHES_PER_RUN = 50  # then the job yields; it runs again at its next time
+# A woken run waits this long before claiming, so that a burst of publishes goes out in a
+# few batches (two writes each) rather than two writes per delivery, which on SQLite
+# contend for the write lock with the publishes themselves (bench/webhook_cost.py).
+COALESCE_SECONDS = 0.25
 USER_AGENT = f"packyard-webhooks/{__version__}"
 
 
@@ -57,12 +61,15 @@ class WebhookSender:
         allow_private: bool,
         retry_scale: float = 1.0,
         jitter: Callable[[], float] = random.random,
+        coalesce_seconds: float = COALESCE_SECONDS,
     ) -> None:
         self._sessions = sessions
         self._now = now
         self._allow_private = allow_private
         self._jitter = jitter
         self._retry_scale = retry_scale
+        self._coalesce_seconds = coalesce_seconds
+        self._woken = False
         self._client: httpx.Client | None = None
         # Called after a commit that wrote deliveries (bootstrap: wakes the job).
         self.wake: Callable[[], None] = lambda: None
@@ -72,6 +79,7 @@ class WebhookSender:
         transaction wrote deliveries (``services.events.ENQUEUED``), so they go out at
         once, after the answer, rather than at the next poll."""
         if session.info.pop(ENQUEUED, False):
+            self._woken = True
             self.wake()
 
     @staticmethod
@@ -80,6 +88,9 @@ class WebhookSender:
 
     def run_due(self) -> int:
         """Send what is due now; how many attempts were made."""
+        if self._woken:
+            self._woken = False
+            time.sleep(self._coalesce_seconds)
         sent = 0
         for _ in range(MAX_BATCHES_PER_RUN):
             claim = uuid.uuid4().hex
@@ -93,6 +104,8 @@ class WebhookSender:
                 with self._sessions.begin() as session:
                     for delivery, attempt in done:
                         self._record(session, delivery, attempt)
+                    for hook_id in {delivery.webhook_id for delivery in claimed}:
+                        queries.prune(session, hook_id)
             sent += len(claimed)
             if len(claimed) < BATCH:
                 break
@@ -144,15 +157,29 @@ class WebhookSender:
                 delivery.attempts, at, shown, status, response_headers or {}, text, elapsed, error
             )
 
-        problem = destination_problem(delivery.url, self._allow_private)
-        if problem is not None:
-            return outcome(error=f"refused: {problem}")
         try:
-            with self._http().stream("POST", delivery.url, content=body, headers=headers) as got:
-                kept = _first_bytes(got, RESPONSE_BODY_KEPT)
-                return outcome(got.status_code, dict(got.headers), kept.decode("utf-8", "replace"))
-        except httpx.HTTPError as error:
-            return outcome(error=f"{type(error).__name__}: {error}"[:500])
+            target = destination(delivery.url, self._allow_private)
+        except RefusedDestination as refused:
+            return outcome(error=f"refused: {refused}")
+        failure: httpx.HTTPError | None = None
+        for url in target.urls:  # each checked address in turn, as a connection would
+            try:
+                with self._http().stream(
+                    "POST",
+                    url,
+                    content=body,
+                    headers={**headers, "Host": target.host_header},
+                    extensions={"sni_hostname": target.server_name},
+                ) as got:
+                    kept = _first_bytes(got, RESPONSE_BODY_KEPT)
+                    text = kept.decode("utf-8", "replace")
+                    return outcome(got.status_code, dict(got.headers), text)
+            except httpx.ConnectError as error:
+                failure = error  # nothing was sent: the next address may answer
+            except httpx.HTTPError as error:
+                failure = error
+                break
+        return outcome(error=f"{type(failure).__name__}: {failure}"[:500])
 
     def _http(self) -> httpx.Client:
         if self._client is None:

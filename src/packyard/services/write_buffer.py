@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -62,3 +63,25 @@ class WriteBuffer(Generic[K, V]):
                     for key, value in batch.items():
                         held = self._pending.get(key)
                         self._pending[key] = value if held is None else self._merge(value, held)
+
+
+class Throttle(Generic[K]):
+    """Lets a key through at most once per ``interval`` (a token used all day is noted
+    once a minute, not per request). ``max_keys`` bounds memory: forgetting the keys only
+    lets each through once more."""
+
+    def __init__(self, interval: timedelta, max_keys: int) -> None:
+        self._interval = interval
+        self._max_keys = max_keys
+        self._lock = threading.Lock()
+        self._last: dict[K, datetime] = {}
+
+    def due(self, key: K, now: datetime) -> bool:
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < self._interval:
+                return False
+            if len(self._last) >= self._max_keys:
+                self._last.clear()
+            self._last[key] = now
+            return True
