@@ -37,9 +37,10 @@ def scope_base_url(scope: Scope, configured: str | None) -> str:
     if configured:
         return configured.rstrip("/")
     host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    server = scope.get("server")
     key = (
         scope.get("scheme"),
-        scope.get("server"),
+        None if server is None else tuple(server),  # a list from some ASGI clients
         scope.get("app_root_path", scope.get("root_path", "")),
         host,
     )
