@@ -102,6 +102,29 @@ def _reads(
     return result
 
 
+SCRAPES = 200
+
+
+def _cpu_per_scrape(target: Target) -> float:
+    """Server CPU milliseconds one ``/metrics`` scrape costs, measured on the idle server:
+    the CPU of SCRAPES scrapes one after another, less what the server spends idle over
+    the same time (its timers), divided by SCRAPES. Unlike the alternated rounds, whose
+    run-to-run spread on a shared 2-core machine is several percent, this resolves a cost
+    well under 1%."""
+    from bench import procs
+
+    with httpx.Client(timeout=10) as client:
+        client.get(f"{target.base_url}/metrics").raise_for_status()  # files opened once
+        cpu_before, started = procs.cpu_seconds(target.pid), time.perf_counter()
+        for _ in range(SCRAPES):
+            client.get(f"{target.base_url}/metrics").raise_for_status()
+        spent, elapsed = procs.cpu_seconds(target.pid) - cpu_before, time.perf_counter() - started
+    idle_before = procs.cpu_seconds(target.pid)
+    time.sleep(elapsed)
+    idle = procs.cpu_seconds(target.pid) - idle_before
+    return max(0.0, spent - idle) * 1000 / SCRAPES
+
+
 def measure(
     workdir: Path, *, seconds: float = 4, rounds: int = 7, concurrency: int = 64,
     projects: int = 30, cases: Sequence[str] = (),
@@ -145,10 +168,12 @@ def measure(
                     result = _reads(targets[case], paths, concurrency, seconds, workdir)
                 results[case].append(result)
                 scrapes.extend(scraper.durations)
+        scrape_cpu = _cpu_per_scrape(plain_target)
     finally:
         for server in servers:
             server.server.stop()
     return {
+        "scrape_cpu_ms": scrape_cpu,
         "concurrency": concurrency, "rounds": rounds, "seconds": seconds,
         "tool": "wrk" if wrk_path() else "bench/loadgen.py",
         "cases": {
@@ -180,6 +205,14 @@ def main() -> None:
     print("\n".join(report_lines(measured)))
 
 
+def scrape_share(measured: dict[str, Any]) -> float:
+    """A scrape a second's CPU as a share of the CPU the server spent per second in the
+    plain rounds (req/s x CPU per request): what it takes from a CPU-bound read load."""
+    plain = measured["cases"]["plain"]
+    busy_ms_per_second = float(plain["rps"]) * float(plain["cpu_ms_per_request"])
+    return float(measured["scrape_cpu_ms"]) / busy_ms_per_second
+
+
 def report_lines(measured: dict[str, Any]) -> list[str]:
     """The measurement as Markdown: medians with their ratios to ``plain``, then each round."""
     cases = measured["cases"]
@@ -202,6 +235,16 @@ def report_lines(measured: dict[str, Any]) -> list[str]:
     for case, figures in cases.items():
         rounds = ", ".join(f"{rps:,.0f} ({cpu * 1000:.0f})" for rps, cpu in figures["each_round"])
         lines.append(f"- {case}: {rounds}")
+    scrape_cpu = measured.get("scrape_cpu_ms")
+    if scrape_cpu is not None:
+        share = scrape_share(measured)
+        lines += [
+            "",
+            f"One scrape costs the server {scrape_cpu:.2f} ms of CPU ({SCRAPES} scrapes on the "
+            "idle server, its idle CPU over the same time subtracted); scraped every second "
+            f"that is {share:.2%} of the CPU the server spent per second serving the plain "
+            "rounds.",
+        ]
     scrapes = measured["scrapes_ms"]
     if scrapes:
         lines += [
