@@ -20,8 +20,8 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard import __version__
@@ -37,6 +37,11 @@ from packyard.db import webhooks as queries
 from packyard.db.webhooks import Claimed
 from packyard.services.events import ENQUEUED
 from packyard.services.webhook_addresses import RefusedDestination, destination
+
+if TYPE_CHECKING:
+    # Imported when a delivery is first sent: the job runs in every process, and most
+    # servers have no webhooks (httpx costs a worker about 20 MiB).
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +166,8 @@ class WebhookSender:
             target = destination(delivery.url, self._allow_private)
         except RefusedDestination as refused:
             return outcome(error=f"refused: {refused}")
+        import httpx
+
         failure: httpx.HTTPError | None = None
         for url in target.urls:  # each checked address in turn, as a connection would
             try:
@@ -183,6 +190,8 @@ class WebhookSender:
 
     def _http(self) -> httpx.Client:
         if self._client is None:
+            import httpx
+
             self._client = httpx.Client(
                 timeout=httpx.Timeout(TIMEOUT_SECONDS),
                 follow_redirects=False,
