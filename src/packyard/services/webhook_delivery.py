@@ -32,9 +32,9 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import httpcore
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard import __version__
@@ -51,7 +51,11 @@ from packyard.db.webhooks import Claimed, Finished
 from packyard.services.events import ENQUEUED
 from packyard.services.process_load import ProcessLoad
 from packyard.services.webhook_addresses import RefusedDestination, destination
-from packyard.services.webhook_http import FAILURES, WebhookHttp
+
+if TYPE_CHECKING:
+    # Imported when a delivery is first sent: the job runs in every process, and most
+    # servers have no webhooks (an HTTP client costs a worker megabytes).
+    from packyard.services.webhook_http import WebhookHttp
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +209,8 @@ class WebhookSender:
             "Accept-Encoding": "identity",
             "Content-Length": str(len(body)),
         }
+        from packyard.services.webhook_http import FAILURES, ConnectError
+
         failure: Exception | None = None
         for url in target.urls:  # each checked address in turn, as a connection would
             try:
@@ -217,7 +223,7 @@ class WebhookSender:
                     keep=RESPONSE_BODY_KEPT,
                 )
                 return outcome(got.status, got.headers, got.body.decode("utf-8", "replace"))
-            except httpcore.ConnectError as error:
+            except ConnectError as error:
                 failure = error  # nothing was sent: the next address may answer
             except FAILURES as error:
                 failure = error
@@ -226,6 +232,8 @@ class WebhookSender:
 
     def _http(self) -> WebhookHttp:
         if self._client is None:
+            from packyard.services.webhook_http import WebhookHttp
+
             self._client = WebhookHttp(TIMEOUT_SECONDS)
         return self._client
 

@@ -10,7 +10,8 @@ directly also spares the sender httpx's request and response models, about a thi
 CPU per delivery (``bench/webhook_sender_cpu.py``), which it spends while publishes wait.
 
 One pool per sender (per process): connections to a receiver are kept open between
-deliveries, and one TLS context, httpx's (the same certificates), serves every connection.
+deliveries, and one TLS context (certifi's certificates, as httpx trusts) serves every
+connection. Imported only when a process first sends (``webhook_delivery``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ import time
 import typing
 from dataclasses import dataclass
 
+import certifi
 import httpcore
-import httpx
+from httpcore import ConnectError
+
+__all__ = ["FAILURES", "Answer", "ConnectError", "WebhookHttp"]
 
 # Every error httpcore raises for the network or the receiver (never for our own faults).
 FAILURES = (
@@ -116,7 +120,7 @@ class WebhookHttp:
         self._timeout = timeout_seconds
         self._deadline = _Deadline()
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=ssl.create_default_context(cafile=certifi.where()),
             max_connections=20,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,

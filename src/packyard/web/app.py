@@ -33,11 +33,9 @@ from packyard.web.api import search as api_search
 from packyard.web.auth_limits import FailedAuthLimiter, SignInThrottle
 from packyard.web.docs_pages import install_docs
 from packyard.web.errors import install_error_handlers
+from packyard.web.front import FrontDoor
 from packyard.web.gate import RequestGate
-from packyard.web.limits import HeaderSizeLimit
-from packyard.web.observability.layer import observed
-from packyard.web.origin import RequestOrigin
-from packyard.web.response_headers import ResponseHeaders
+from packyard.web.observability.layer import observer_for
 from packyard.web.simple import routes as simple_routes
 from packyard.web.simple import upload as simple_upload
 from packyard.web.simple.cache import RenderedPageCache
@@ -52,23 +50,22 @@ log = logging.getLogger(__name__)
 
 def create_app(services: Services) -> ASGIApp:
     """The application behind plain-ASGI layers, outermost first: the trusted proxy's
-    client address and scheme (when PACKYARD_TRUSTED_PROXIES names one), the request's
-    origin for the audit log (web.origin), the observer
-    (request ids, metrics, the access log, health and /metrics: web.observability), the
-    header-size limit, the headers every response gets (web.response_headers), the request
-    gate (Host, authentication before the body, small bodies: web.gate), and the fast paths
-    for cached index reads (web.simple.cached_reads) and located files
-    (web.simple.cached_files)."""
+    client address and scheme (when PACKYARD_TRUSTED_PROXIES names one); the front door
+    (web.front: health and metrics, request ids, the header-size limit, the Host check,
+    cached index reads, the origin for the audit log, small bodies, the headers every
+    response gets, metrics and the access log, in one pass); the fast path for located
+    files (web.simple.cached_files); the framework."""
     app = create_framework_app(services)
     files = FileFastPath(app, services.access, services.downloads, app.state.small_files)
-    fast_path = IndexFastPath(
-        files, services.access, app.state.index_pages, services.settings.base_url
+    settings = services.settings
+    front = FrontDoor(
+        files,
+        observer=observer_for(services),
+        gate=RequestGate(settings, services.tokens, app.state.auth_limiter),
+        index=IndexFastPath(files, services.access, app.state.index_pages, settings.base_url),
+        base_url=settings.base_url,
     )
-    gate = RequestGate(fast_path, services.settings, services.tokens, app.state.auth_limiter)
-    layered = observed(HeaderSizeLimit(ResponseHeaders(gate)), services)
-    return _behind_trusted_proxies(
-        RequestOrigin(layered, services.settings.base_url), services.settings
-    )
+    return _behind_trusted_proxies(front, settings)
 
 
 def _behind_trusted_proxies(app: ASGIApp, settings: Settings) -> ASGIApp:

@@ -27,8 +27,9 @@ _BASE_URLS: dict[tuple[object, ...], str] = {}
 _BASE_URLS_KEPT = 64
 
 
-def scope_base_url(scope: Scope, configured: str | None) -> str:
-    """``base_url`` for a plain ASGI layer that has no ``Request``.
+def scope_base_url(scope: Scope, configured: str | None, host: bytes | None) -> str:
+    """``base_url`` for a plain ASGI layer that has no ``Request``; ``host`` is the
+    request's first Host header.
 
     The index fast path asks this for every read; building Starlette's ``URL`` each time
     cost about 6% of a cached read (issue 20's profile), so the answer is remembered per
@@ -36,7 +37,6 @@ def scope_base_url(scope: Scope, configured: str | None) -> str:
     reads."""
     if configured:
         return configured.rstrip("/")
-    host = next((value for name, value in scope["headers"] if name == b"host"), None)
     server = scope.get("server")
     key = (
         scope.get("scheme"),

@@ -1,4 +1,5 @@
-"""What every request passes before the app does any work for it, as plain ASGI middleware.
+"""What every request passes before the application does any work for it (``web.front``
+calls it for each request, in one pass over the request's head).
 
 - **Host**: absolute URLs are built from ``PACKYARD_BASE_URL`` or else from the request's
   Host, so a Host must be one this server answers to: a name in ``PACKYARD_ALLOWED_HOSTS``
@@ -12,18 +13,20 @@
   most ``MAX_SMALL_BODY_BYTES`` (413 past it, counted while it streams) and within
   ``PACKYARD_UPLOAD_IDLE_TIMEOUT`` seconds (408), then handed to the app. Uploads stream
   through to ``web.multipart``, which has its own limits.
+
+Each step raises the ``PackyardError`` its refusal answers with.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import anyio
-from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope
 
 from packyard.core.errors import (
     InvalidRequest,
-    PackyardError,
     RequestTimeout,
     TooLarge,
     Unauthenticated,
@@ -32,7 +35,6 @@ from packyard.services.tokens import TokenService
 from packyard.settings import Settings
 from packyard.web.auth import PRINCIPAL_STATE, authenticate
 from packyard.web.auth_limits import FailedAuthLimiter
-from packyard.web.errors import error_response
 
 MAX_SMALL_BODY_BYTES = 1024 * 1024
 REST_PREFIX = "/v2/"
@@ -42,13 +44,8 @@ DEFAULT_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 class RequestGate:
     def __init__(
-        self,
-        app: ASGIApp,
-        settings: Settings,
-        tokens: TokenService,
-        limiter: FailedAuthLimiter,
+        self, settings: Settings, tokens: TokenService, limiter: FailedAuthLimiter
     ) -> None:
-        self.app = app
         self._tokens = tokens
         self._limiter = limiter
         self._hosts = allowed_hosts(settings)
@@ -57,46 +54,41 @@ class RequestGate:
         self._body_seconds = settings.upload_idle_timeout
         self._base_url = (settings.base_url or "").rstrip("/")  # as web.deps.base_url
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        try:
-            self._check_host(scope, headers.get("host"))
-            if _has_small_body(headers):
-                if scope["path"].startswith(REST_PREFIX):
-                    await self._authenticate(scope, headers)
-                receive = _replay(await self._read_body(receive), receive)
-        except PackyardError as error:
-            response = error_response(error)
-            if isinstance(error, Unauthenticated | TooLarge):
-                response.headers["Connection"] = "close"  # spare both sides the body
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-    def _check_host(self, scope: Scope, host: str | None) -> None:
+    def check_host(self, scope: Scope, host: bytes | None) -> None:
+        """Raise ``InvalidRequest`` for a Host this server does not answer to."""
         if host is None or self._any_host or scope["path"] == HEALTH_CHECK:
             return
-        name = host_name(host)
+        given = host.decode("latin-1")
+        name = host_name(given)
         if name in self._hosts:
             return
         server = scope.get("server")
         if self._own_address_allowed and server and name == str(server[0]).lower():
             return
-        shown = host if len(host) <= 100 else host[:100] + "..."
+        shown = given if len(given) <= 100 else given[:100] + "..."
         raise InvalidRequest(
             f"Host {shown!r} is not a name this server answers to: set PACKYARD_BASE_URL "
             "to its public URL, or add the name to PACKYARD_ALLOWED_HOSTS"
         )
 
-    async def _authenticate(self, scope: Scope, headers: Headers) -> None:
+    async def admit_body(
+        self, scope: Scope, receive: Receive, headers: Mapping[bytes, bytes]
+    ) -> Receive:
+        """What the application should receive from: a small body read here (after the
+        caller of a REST request was authenticated), else ``receive`` itself."""
+        if not has_small_body(headers):
+            return receive
+        if scope["path"].startswith(REST_PREFIX):
+            await self._authenticate(scope, headers)
+        return _replay(await self._read_body(receive), receive)
+
+    async def _authenticate(self, scope: Scope, headers: Mapping[bytes, bytes]) -> None:
         client = scope.get("client")
         base = self._base_url or str(Request(scope).base_url).rstrip("/")
+        authorization = headers.get(b"authorization")
         principal = await authenticate(
             scope,
-            headers.get("authorization"),
+            authorization.decode("latin-1") if authorization is not None else None,
             str(client[0]) if client else "unknown",
             base,
             self._tokens,
@@ -150,11 +142,12 @@ def host_name(host: str) -> str:
     return name if name and port.isdigit() and ":" not in name else host
 
 
-def _has_small_body(headers: Headers) -> bool:
+def has_small_body(headers: Mapping[bytes, bytes]) -> bool:
     """A body arrives that is not a multipart upload."""
-    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+    if headers.get(b"content-length", b"0") == b"0" and b"transfer-encoding" not in headers:
         return False
-    return not headers.get("content-type", "").lower().startswith("multipart/form-data")
+    content_type = headers.get(b"content-type", b"").lower()
+    return not content_type.startswith(b"multipart/form-data")
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

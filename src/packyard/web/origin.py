@@ -1,50 +1,39 @@
-"""Where each request came from, for the audit log: a plain ASGI layer that sets
-``core.events.ORIGIN`` (client address and user agent) for the rest of the request.
+"""Where a request came from, for the audit log: ``core.events.ORIGIN`` (client address
+and user agent), set by ``web.front`` for the rest of a request that may change something.
 
-It sits inside the trusted-proxy layer (``web.app``), so the address is the one a trusted
-proxy forwarded when ``PACKYARD_TRUSTED_PROXIES`` names it, as everywhere else
-(``web.auth.client_address``). Services run in worker threads that inherit the request's
-context, so ``services.events.record`` reads it there.
+The front door sits inside the trusted-proxy layer (``web.app``), so the address is the
+one a trusted proxy forwarded when ``PACKYARD_TRUSTED_PROXIES`` names it, as everywhere
+else (``web.auth.client_address``). Services run in worker threads that inherit the
+request's context, so ``services.events.record`` reads it there.
 """
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from collections.abc import Mapping
 
-from packyard.core.events import ORIGIN, Origin, trimmed_user_agent
+from starlette.types import Scope
 
+from packyard.core.events import Origin, trimmed_user_agent
+
+# Reads change nothing, and the index fast path should not pay for an origin.
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class RequestOrigin:
-    def __init__(self, app: ASGIApp, base_url: str | None) -> None:
-        self.app = app
-        self._base_url = (base_url or "").rstrip("/") or None  # PACKYARD_BASE_URL
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Reads change nothing, and the index fast path should not pay for this.
-        if scope["type"] != "http" or scope["method"] in READS:
-            await self.app(scope, receive, send)
-            return
-        client = scope.get("client")
-        agent = next((v for k, v in scope.get("headers", ()) if k == b"user-agent"), None)
-        token = ORIGIN.set(
-            Origin(
-                address=str(client[0]) if client else None,
-                user_agent=trimmed_user_agent(agent.decode("latin-1")) if agent else None,
-                base_url=self._base_url or _request_base(scope),
-            )
-        )
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            ORIGIN.reset(token)
+def request_origin(scope: Scope, headers: Mapping[bytes, bytes], base_url: str | None) -> Origin:
+    """The request's origin; ``base_url`` is ``PACKYARD_BASE_URL`` without its last slash,
+    or None to take the request's own."""
+    client = scope.get("client")
+    agent = headers.get(b"user-agent")
+    return Origin(
+        address=str(client[0]) if client else None,
+        user_agent=trimmed_user_agent(agent.decode("latin-1")) if agent else None,
+        base_url=base_url or _request_base(scope, headers.get(b"host")),
+    )
 
 
-def _request_base(scope: Scope) -> str | None:
-    """``scheme://host`` as the request reached us (the gate refuses a Host this server
-    does not answer to before any route runs)."""
-    host = next((v for k, v in scope.get("headers", ()) if k == b"host"), None)
+def _request_base(scope: Scope, host: bytes | None) -> str | None:
+    """``scheme://host`` as the request reached us (the front door refuses a Host this
+    server does not answer to before any route runs)."""
     if host is None:
         return None
     return f"{scope.get('scheme', 'http')}://{host.decode('latin-1')}{scope.get('root_path', '')}"

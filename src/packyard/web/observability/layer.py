@@ -1,4 +1,5 @@
-"""Builds the observing layer for an application from the settings and services."""
+"""Builds the request observer (``requests.RequestObserver``) the front door uses, from
+the settings and services."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 from collections.abc import Callable
 
 from prometheus_client import multiprocess
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from packyard.bootstrap import Services
 from packyard.services import metrics
@@ -18,7 +19,7 @@ from packyard.web.observability.requests import Endpoint, RequestObserver
 from packyard.web.observability.tallies import RequestTallies
 
 
-def observed(app: ASGIApp, services: Services) -> RequestObserver:
+def observer_for(services: Services) -> RequestObserver:
     settings = services.settings
     endpoints: dict[str, Endpoint] = {
         "/healthz": healthz,
@@ -46,7 +47,7 @@ def observed(app: ASGIApp, services: Services) -> RequestObserver:
     if access_log is not None:
         on_shutdown.insert(0, access_log.flush)
     return RequestObserver(
-        app, endpoints, tallies=tallies, access_log=access_log, on_shutdown=on_shutdown
+        endpoints, tallies=tallies, access_log=access_log, on_shutdown=on_shutdown
     )
 
 

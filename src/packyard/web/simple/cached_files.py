@@ -20,13 +20,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from packyard.services.access import ReadAccess
 from packyard.services.downloads import DownloadService
 from packyard.web.observability.requests import ROUTE_KEY
-from packyard.web.simple.cached_reads import cached_registry, first_headers
+from packyard.web.request_head import first_headers
+from packyard.web.simple.cached_reads import cached_registry
 from packyard.web.simple.files import local_file_response
 from packyard.web.simple.small_files import SmallFiles
 
 # The template of the route whose answers this layer gives, for metrics and the log.
 FILE_ROUTE = "/{organization}/{registry}/pypi/files/{filename}"
-_FILE_HEADERS = frozenset({b"authorization", b"range"})
 
 
 class FileFastPath:
@@ -53,7 +53,7 @@ class FileFastPath:
         if located is None:
             return None
         organization, registry_slug, filename = located
-        headers = first_headers(scope, _FILE_HEADERS)
+        headers = first_headers(scope)
         registry = cached_registry(self._access, headers, organization, registry_slug)
         if registry is None:
             return None

@@ -4,9 +4,10 @@ pip and uv read ``/simple/`` pages far more often than anything else, and nearly
 read finds its page already rendered: the caller's access is cached (``ReadAccess``,
 validated by the database's change counter) and the page is cached under its version.
 Answering such a read through FastAPI costs about five times what the answer itself does
-(routing, dependency resolution, request and response objects, middleware), so this layer
-recognises those reads and answers them through ``IndexPages`` (``pages.py``), as the
-routes in ``routes.py`` do: same lookup, same answer, by construction.
+(routing, dependency resolution, request and response objects, middleware), so the front
+door (``web.front``) asks ``answer`` first, which recognises those reads and answers them
+through ``IndexPages`` (``pages.py``), as the routes in ``routes.py`` do: same lookup, same
+answer, by construction. Standalone, the class is the same as an ASGI layer.
 
 Anything else (another path or method, a redirect to the normalised name, a credential
 that is new, wrong or rate-limited, a 406, a composite page whose version is not known, a
@@ -24,12 +25,12 @@ from packyard.services.access import ReadAccess
 from packyard.web.auth import credential_from_header
 from packyard.web.deps import scope_base_url
 from packyard.web.observability.requests import ROUTE_KEY
+from packyard.web.request_head import HeadMap, first_headers
 from packyard.web.simple.pages import Answer, IndexPages
 
 # The templates of the routes whose answers this layer gives, for metrics and the log.
 ROOT_ROUTE = "/{organization}/{registry}/pypi/simple/"
 PROJECT_ROUTE = "/{organization}/{registry}/pypi/simple/{project}/"
-_INDEX_HEADERS = frozenset({b"authorization", b"accept", b"if-none-match"})
 
 
 class IndexFastPath:
@@ -47,47 +48,41 @@ class IndexFastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            answer = self._cached_answer(scope)
+            answer = self.answer(scope, first_headers(scope))
             if answer is not None:
                 status, headers, body = answer
-                scope[ROUTE_KEY] = ROOT_ROUTE if scope["path"].count("/") == 5 else PROJECT_ROUTE
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
 
-    def _cached_answer(self, scope: Scope) -> Answer | None:
-        """The response to an index read answerable from cache, or None."""
+    def answer(self, scope: Scope, headers: HeadMap) -> Answer | None:
+        """The response to an index read (GET or HEAD) answerable from cache, or None;
+        an answer is noted as its route's (``ROUTE_KEY``) for metrics and the log."""
         located = _index_path(scope)
         if located is None:
             return None
         organization, registry_slug, project = located
-        headers = first_headers(scope, _INDEX_HEADERS)
         registry = cached_registry(self._access, headers, organization, registry_slug)
         if registry is None:
             return None
-        media_type = self._pages.media_type(headers.get(b"accept"))
+        media_type = self._pages.media_type(_text(headers.get(b"accept")))
         if media_type is None:
             return None
-        base = scope_base_url(scope, self._base_url)
+        base = scope_base_url(scope, self._base_url, headers.get(b"host"))
         page = self._pages.cached(registry, project, media_type, base)
         if page is None:
             return None
-        return self._pages.answer(page, media_type, headers.get(b"if-none-match"))
+        scope[ROUTE_KEY] = PROJECT_ROUTE if project else ROOT_ROUTE
+        return self._pages.answer(page, media_type, _text(headers.get(b"if-none-match")))
 
 
-def first_headers(scope: Scope, wanted: frozenset[bytes]) -> dict[bytes, str]:
-    """The ``wanted`` request headers; the first of a repeated header counts, as with
-    Starlette's ``headers.get``."""
-    found: dict[bytes, str] = {}
-    for name, value in scope["headers"]:
-        if name in wanted and name not in found:
-            found[name] = value.decode("latin-1")
-    return found
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")
 
 
 def cached_registry(
-    access: ReadAccess, headers: dict[bytes, str], organization: str, registry: str
+    access: ReadAccess, headers: HeadMap, organization: str, registry: str
 ) -> Registry | None:
     """The registry, if the request's credential may read it by a cached answer; None
     otherwise, malformed credentials included: the app answers those with their error."""
@@ -97,7 +92,7 @@ def cached_registry(
         try:
             # Valid credentials are never limited; a wrong one finds nothing in the cache
             # and goes on to the app, which counts the failure (web.auth_limits).
-            secret = credential_from_header(authorization)
+            secret = credential_from_header(authorization.decode("latin-1"))
         except Unauthenticated:
             return None
     return access.cached(secret, organization, registry)
