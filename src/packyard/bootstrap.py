@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-import httpx
 from sqlalchemy import Engine, event, text
 
 from packyard import __version__
@@ -192,6 +191,14 @@ class UpstreamHttp:
                 self._client = None
 
 
+def _oidc_http() -> httpx.Client:
+    """The client that fetches OIDC issuers' keys, made on the first fetch (httpx is
+    imported then: see UpstreamHttp)."""
+    import httpx
+
+    return httpx.Client(timeout=10.0)
+
+
 def build_services(settings: Settings, *, migrate: bool | None = None) -> Services:
     """Build every service for ``settings``.
 
@@ -233,7 +240,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
     oidc = OidcService(
         sessions,
         registries,
-        OidcVerifier(parse_issuers(settings.oidc_issuers), httpx.Client(timeout=10.0)),
+        OidcVerifier(parse_issuers(settings.oidc_issuers), _oidc_http),
         utc_now,
     )
     tokens = TokenService(sessions=sessions, registries=registries, now=utc_now, oidc=oidc)

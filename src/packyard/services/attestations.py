@@ -12,6 +12,10 @@ server never asks the network, so it verifies the same way on an air-gapped host
 failure raises InvalidRequest "Invalid attestations supplied during upload: ...", Warehouse's
 wording, which the publishing tools print as is. To accept another CI system as a trusted
 publisher with attestations, add its claims to ``_publisher_identity``.
+
+pypi-attestations, sigstore and cryptography are imported by the functions that use them:
+with what they pull in (TUF, securesystemslib, boto3, requests) they cost a worker about
+55 MiB and most of a second at start, and most servers never receive an attestation.
 """
 
 from __future__ import annotations
@@ -20,16 +24,15 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pypi_attestations as pa
-from cryptography import x509
 from pydantic import ValidationError
-from sigstore.models import Bundle
-from sigstore.verify import policy
 
 from packyard.core.errors import InvalidRequest
 from packyard.core.models import Publisher
+
+if TYPE_CHECKING:
+    import pypi_attestations as pa
 
 # At most this many attestations per file (PyPI allows one per predicate type: two today).
 MAX_ATTESTATIONS = 8
@@ -93,6 +96,9 @@ def parse_attestations(text: str) -> list[pa.Attestation]:
 
 
 def _attestation(item: dict[str, Any], position: int) -> pa.Attestation:
+    import pypi_attestations as pa
+    from sigstore.models import Bundle
+
     try:
         if str(item.get("mediaType", "")).startswith(SIGSTORE_BUNDLE_MEDIA_TYPE):
             return pa.Attestation.from_bundle(Bundle.from_json(json.dumps(item)))
@@ -113,6 +119,9 @@ def verify_attestations(
     one, the certificate's identity is recorded as is. Raises InvalidRequest."""
     if not attestations:
         return None
+    import pypi_attestations as pa
+    from sigstore.verify import policy
+
     try:
         dist = pa.Distribution(name=filename, digest=sha256)
     except ValidationError:
@@ -137,6 +146,8 @@ def _publisher_identity(
     """The pypi-attestations identity a trusted publisher's attestations must carry."""
     if publisher is None:
         return None
+    import pypi_attestations as pa
+
     claims = dict(publisher.claims)
     if "repository" in claims and "workflow_ref" in claims:
         # owner/repo/.github/workflows/release.yml@refs/tags/v1
@@ -157,6 +168,8 @@ def _claims(attestation: pa.Attestation) -> dict[str, str]:
 
 
 def _subject(attestation: pa.Attestation) -> str:
+    from cryptography import x509
+
     certificate = x509.load_der_x509_certificate(attestation.verification_material.certificate)
     try:
         names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
@@ -187,6 +200,8 @@ def _summary(attestation: pa.Attestation, predicate_type: str) -> AttestationSum
 def _certificate_publisher(attestation: pa.Attestation) -> pa.Publisher | dict[str, Any]:
     """The publisher as the signing certificate names it (no trusted publisher to match):
     one of PEP 740's known kinds where the claims allow, else the issuer and claims."""
+    import pypi_attestations as pa
+
     claims = _claims(attestation)
     issuer = claims.get(_ISSUER, "")
     repository_uri = claims.get(_SOURCE_REPOSITORY_URI, "")
@@ -221,6 +236,8 @@ def _provenance_json(
 
 def summaries_from_provenance(provenance_json: str) -> list[AttestationSummary]:
     """The summaries of a stored provenance object (for pages that show it)."""
+    import pypi_attestations as pa
+
     bundles = json.loads(provenance_json)["attestation_bundles"]
     summaries = []
     for bundle in bundles:

@@ -120,6 +120,10 @@ class IntegrityService:
                 report.kept_in_grace += 1
             else:
                 candidates.append(blob.key)
+        if not candidates:
+            # The scheduler runs this at start-up: loading every key of a large
+            # registry for nothing would cost seconds of CPU and tens of MiB that stay.
+            return report
         referenced = self.referenced_keys()
         for key in candidates:
             if key not in referenced and self._remove(key, cutoff, dry_run, on_removing):

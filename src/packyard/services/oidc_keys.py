@@ -5,6 +5,9 @@ memory; a token signed with a key id we do not hold refetches the issuer's keys,
 once per ``REFETCH_COOL_DOWN`` so that made-up key ids cannot make us hammer an issuer.
 Signatures are checked by PyJWT (RS256 and ES256 only). Every refusal is an
 Unauthenticated whose message names the check that failed.
+
+PyJWT (with cryptography) and httpx are imported when a JWT first arrives: together about
+40 MiB per worker, which a server without trusted publishing never needs.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-import jwt
-
 from packyard.core.errors import Unauthenticated
+
+if TYPE_CHECKING:
+    import httpx
+    import jwt
 
 ALGORITHMS = ["RS256", "ES256"]
 LEEWAY_SECONDS = 30
@@ -79,6 +83,8 @@ def unverified_claims(token: str) -> Mapping[str, Any]:
     and audience to check it against."""
     if len(token) > MAX_JWT_LENGTH:
         raise Unauthenticated(f"OIDC token refused: longer than {MAX_JWT_LENGTH} characters")
+    import jwt
+
     try:
         claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
@@ -90,17 +96,22 @@ class OidcVerifier:
     def __init__(
         self,
         issuers: tuple[str, ...],
-        http: httpx.Client,
+        http: Callable[[], httpx.Client],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``http`` makes the client that fetches issuers' keys, on the first fetch."""
         self.issuers = issuers
-        self._http = http
+        self._make_http = http
+        self._http: httpx.Client | None = None
         self._clock = clock
         self._keys: dict[str, _IssuerKeys] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._http.close()
+        with self._lock:
+            if self._http is not None:
+                self._http.close()
+                self._http = None
 
     def verify(self, token: str, audience: str, max_lifetime: int | None = None) -> VerifiedToken:
         """The token's issuer and claims, once every check passed: a trusted issuer, a
@@ -113,6 +124,8 @@ class OidcVerifier:
                 "(PACKYARD_OIDC_ISSUERS)"
             )
         key = self._key(issuer, token)
+        import jwt
+
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -132,6 +145,8 @@ class OidcVerifier:
         return VerifiedToken(issuer, claims)
 
     def _key(self, issuer: str, token: str) -> jwt.PyJWK:
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -154,6 +169,12 @@ class OidcVerifier:
         return key
 
     def _fetch(self, issuer: str) -> dict[str, jwt.PyJWK]:
+        """The issuer's keys by key id; called with ``_lock`` held."""
+        import httpx
+        import jwt
+
+        if self._http is None:
+            self._http = self._make_http()
         try:
             discovery = self._http.get(f"{issuer}/.well-known/openid-configuration")
             discovery.raise_for_status()
@@ -169,6 +190,8 @@ class OidcVerifier:
 
 
 def _reason(error: jwt.PyJWTError, audience: str) -> str:
+    import jwt
+
     if isinstance(error, jwt.ExpiredSignatureError):
         return "it has expired (exp)"
     if isinstance(error, jwt.ImmatureSignatureError):
