@@ -63,6 +63,7 @@ def create_app(services: Services) -> ASGIApp:
         observer=observer_for(services),
         gate=RequestGate(settings, services.tokens, app.state.auth_limiter),
         index=IndexFastPath(files, services.access, app.state.index_pages, settings.base_url),
+        files=files,
         base_url=settings.base_url,
     )
     return _behind_trusted_proxies(front, settings)
