@@ -202,7 +202,7 @@ class PublishService:
                 queries.insert_package(session, values)
                 if registry.quota_bytes is not None:  # again: others may have published
                     _check_quota(session, registry, staged.size, adding=False)
-                bump_serial(session, registry.id)
+                bump_serial(session, registry.id, [values["project"]])
                 refresh_project(session, registry.id, values["project"])
                 package = package_from_values(values)
                 record_package(
