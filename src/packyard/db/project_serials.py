@@ -21,6 +21,20 @@ from packyard.db.tables import ProjectSerialRow, RegistryRow
 _SERIALS = cast(Table, ProjectSerialRow.__table__)
 
 
+def _upsert(dialect: str) -> Any:
+    insert: Any = (
+        postgresql.insert(_SERIALS) if dialect == "postgresql" else sqlite.insert(_SERIALS)
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[_SERIALS.c.registry_id, _SERIALS.c.project],
+        set_={"last_serial": insert.excluded.last_serial},
+    )
+
+
+# Built once per engine kind: every publish runs it.
+_UPSERTS = {dialect: _upsert(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 def mark_projects(
     session: Session, registry_id: str, projects: Collection[str], serial: int
 ) -> None:
@@ -28,17 +42,8 @@ def mark_projects(
     ``projects`` (normalised). The caller commits, with the change."""
     if not projects:
         return
-    insert: Any = (
-        postgresql.insert(_SERIALS)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert(_SERIALS)
-    )
-    statement = insert.on_conflict_do_update(
-        index_elements=[_SERIALS.c.registry_id, _SERIALS.c.project],
-        set_={"last_serial": insert.excluded.last_serial},
-    )
     session.execute(
-        statement,
+        _UPSERTS[session.get_bind().dialect.name],
         [{"registry_id": registry_id, "project": p, "last_serial": serial} for p in projects],
     )
 
