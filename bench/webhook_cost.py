@@ -7,6 +7,8 @@ files through REST at the given concurrency into two fresh registries, one witho
 and one whose hook (``package.created``) posts to a receiver on loopback; the two take turns
 first. It reports files/s and the median and 95th percentile of a publish's latency for
 each, the median over rounds, and checks the receiver got one delivery per hooked file.
+Then, on the idle server, it publishes a few files one at a time and reports how long each
+delivery came after the publish's answer.
 """
 
 from __future__ import annotations
@@ -32,13 +34,15 @@ from bench.corpus import build_corpus  # noqa: E402
 from bench.servers import Packyard  # noqa: E402
 
 ORGANIZATION = "bench-hooks"
+IDLE_PUBLISHES = 5
 
 
 class Receiver:
-    """Counts the POSTs it answers (204)."""
+    """Counts the POSTs it answers (204) and notes when each came (monotonic seconds)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.arrivals: list[float] = []
         lock = threading.Lock()
         receiver = self
 
@@ -47,6 +51,7 @@ class Receiver:
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with lock:
                     receiver.count += 1
+                    receiver.arrivals.append(time.monotonic())
                 self.send_response(204)
                 self.end_headers()
 
@@ -95,6 +100,29 @@ def publish_all(url: str, token: str, files: list[Path], concurrency: int) -> di
     }
 
 
+def idle_latencies(
+    base: str, auth: dict[str, str], token: str, receiver: Receiver, files: list[Path]
+) -> list[float]:
+    """Publish ``files`` one at a time into a fresh hooked registry, each after the last
+    one's delivery came; the milliseconds from each answer to its delivery."""
+    slug = httpx.post(base, headers=auth, json={"name": "idle latency"}).json()["slug"]
+    hook = {"url": receiver.url, "events": ["package.created"]}
+    httpx.post(f"{base}/{slug}/webhooks", headers=auth, json=hook).raise_for_status()
+    latencies = []
+    for path in files:
+        time.sleep(0.5)  # idle: nothing else in flight
+        before = receiver.count
+        publish_all(f"{base}/{slug}/packages", token, [path], 1)
+        answered = time.monotonic()
+        deadline = answered + 30
+        while receiver.count == before and time.monotonic() < deadline:
+            time.sleep(0.002)
+        if receiver.count == before:
+            raise RuntimeError(f"{path.name}: no delivery within 30 s")
+        latencies.append(1000 * (receiver.arrivals[before] - answered))
+    return latencies
+
+
 def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 3, projects: int = 60
             ) -> dict[str, Any]:  # fmt: skip
     """Publish the corpus with and without a hook, round after round; returns the medians
@@ -132,14 +160,21 @@ def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 3, projects: i
         expected = rounds * len(files)
         while receiver.count < expected and time.monotonic() < deadline:
             time.sleep(0.2)
+        delivered = receiver.count
+        idle_ms = idle_latencies(base, auth, token, receiver, files[:IDLE_PUBLISHES])
     finally:
         packyard.server.stop()
     report: dict[str, Any] = {
         "concurrency": concurrency,
         "files_per_round": len(files),
         "rounds": rounds,
-        "deliveries_received": receiver.count,
+        "deliveries_received": delivered,
         "deliveries_expected": rounds * len(files),
+        # From a publish's answer to its delivery, one publish at a time on the idle server.
+        "idle_delivery_ms": {
+            "median": round(statistics.median(idle_ms), 1),
+            "max": round(max(idle_ms), 1),
+        },
     }
     for kind, measured in results.items():
         report[kind] = {

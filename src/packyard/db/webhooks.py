@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from packyard.core.webhooks import (
@@ -22,6 +23,19 @@ from packyard.core.webhooks import (
     WebhookEvent,
 )
 from packyard.db.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
+
+# Every publish asks who subscribes (most often nobody): built once, as Core statements.
+_HOOKS = cast(Table, WebhookRow.__table__)
+_ACTIVE_IN_ORGANIZATION = and_(
+    _HOOKS.c.organization_id == bindparam("organization_id"), _HOOKS.c.active.is_(True)
+)
+_ORGANIZATION_HOOKS = select(_HOOKS.c.id, _HOOKS.c.events).where(
+    _ACTIVE_IN_ORGANIZATION, _HOOKS.c.registry_id.is_(None)
+)
+_ORGANIZATION_AND_REGISTRY_HOOKS = select(_HOOKS.c.id, _HOOKS.c.events).where(
+    _ACTIVE_IN_ORGANIZATION,
+    or_(_HOOKS.c.registry_id.is_(None), _HOOKS.c.registry_id == bindparam("registry_id")),
+)
 
 
 def webhook_from_row(row: WebhookRow) -> Webhook:
@@ -97,14 +111,12 @@ def subscribers(
 ) -> list[str]:
     """The active hooks that hear ``event`` of the registry: its own, and the
     organization's hooks for every registry."""
-    where: ColumnElement[bool] = WebhookRow.registry_id.is_(None)
-    if registry_id is not None:
-        where = or_(where, WebhookRow.registry_id == registry_id)
-    rows = session.execute(
-        select(WebhookRow.id, WebhookRow.events).where(
-            WebhookRow.organization_id == organization_id, WebhookRow.active.is_(True), where
-        )
-    ).all()
+    if registry_id is None:
+        query, values = _ORGANIZATION_HOOKS, {"organization_id": organization_id}
+    else:
+        query = _ORGANIZATION_AND_REGISTRY_HOOKS
+        values = {"organization_id": organization_id, "registry_id": registry_id}
+    rows = session.execute(query, values).all()
     return [hook_id for hook_id, events in rows if event.value in events]
 
 
@@ -183,40 +195,87 @@ def claim_due(
     ]
 
 
-def finish_attempt(
-    session: Session,
-    claimed: Claimed,
-    attempt: Attempt,
-    state: DeliveryState,
-    next_attempt_at: datetime | None,
-    disable_reason: str | None,
-) -> None:
-    """Record an attempt and the delivery's new state; ``disable_reason`` turns the hook
-    off (410 Gone). (``prune`` then, once per hook of a batch.)"""
-    session.add(
-        WebhookAttemptRow(
-            delivery_id=claimed.id,
-            number=attempt.number,
-            at=attempt.at,
-            request_headers=dict(attempt.request_headers),
-            status=attempt.status,
-            response_headers=dict(attempt.response_headers),
-            response_body=attempt.response_body,
-            duration_ms=attempt.duration_ms,
-            error=attempt.error,
-        )
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """What became of one claimed delivery's attempt: its new state, when it is due again
+    (None: never), and why its hook is turned off (410 Gone), if it is."""
+
+    claimed: Claimed
+    attempt: Attempt
+    state: DeliveryState
+    next_attempt_at: datetime | None
+    disable_reason: str | None = None
+
+
+_ATTEMPTS = cast(Table, WebhookAttemptRow.__table__)
+_DELIVERIES = cast(Table, WebhookDeliveryRow.__table__)
+# One statement for every delivery of a batch (executemany), guarded by the claim: a
+# sender whose claim lapsed records nothing over the state another sender wrote since.
+_FINISH = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("delivery_id"), _DELIVERIES.c.claim == bindparam("mine"))
+    .values(state=bindparam("new_state"), next_attempt_at=bindparam("due"), claim=None)
+)
+
+
+def finish_attempts(session: Session, claim: str, finished: Sequence[Finished]) -> None:
+    """Record a batch's attempts and each delivery's new state, a few statements for the
+    whole batch (the sender's CPU and, on SQLite, its hold on the write lock, stay small
+    per delivery); hooks answered 410 are turned off. (``prune`` then, once per hook.)"""
+    if not finished:
+        return
+    session.execute(
+        insert(_ATTEMPTS),
+        [
+            {
+                "delivery_id": f.claimed.id,
+                "number": f.attempt.number,
+                "at": f.attempt.at,
+                "request_headers": dict(f.attempt.request_headers),
+                "status": f.attempt.status,
+                "response_headers": dict(f.attempt.response_headers),
+                "response_body": f.attempt.response_body,
+                "duration_ms": f.attempt.duration_ms,
+                "error": f.attempt.error,
+            }
+            for f in finished
+        ],
     )
     session.execute(
-        update(WebhookDeliveryRow)
-        .where(WebhookDeliveryRow.id == claimed.id)
-        .values(state=state.value, next_attempt_at=next_attempt_at, claim=None)
+        _FINISH,
+        [
+            {
+                "delivery_id": f.claimed.id,
+                "mine": claim,
+                "new_state": f.state.value,
+                "due": f.next_attempt_at,
+            }
+            for f in finished
+        ],
     )
-    if disable_reason is not None:
-        session.execute(
-            update(WebhookRow)
-            .where(WebhookRow.id == claimed.webhook_id)
-            .values(active=False, disabled_reason=disable_reason)
+    for f in finished:
+        if f.disable_reason is not None:
+            session.execute(
+                update(WebhookRow)
+                .where(WebhookRow.id == f.claimed.webhook_id)
+                .values(active=False, disabled_reason=f.disable_reason)
+            )
+
+
+def hand_back(session: Session, claim: str, unsent: Sequence[Claimed], now: datetime) -> None:
+    """Give back claimed deliveries this sender did not try (no time left in its claim to
+    make an attempt): due now, their attempt not counted."""
+    if not unsent:
+        return
+    session.execute(
+        update(WebhookDeliveryRow)
+        .where(
+            WebhookDeliveryRow.id.in_([c.id for c in unsent]),
+            WebhookDeliveryRow.claim == claim,
         )
+        .values(claim=None, next_attempt_at=now, attempts=WebhookDeliveryRow.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def prune(session: Session, webhook_id: str) -> None:

@@ -2,18 +2,30 @@
 
 ``WebhookSender.run_due`` claims due deliveries (``db.webhooks.claim_due``: a claim lasts
 ``LEASE`` and counts the attempt), sends each outside any transaction, and records the
-attempt: a 2xx is success; anything else (3xx included: redirects are never followed, a
-timeout, a refused address) is tried again on Standard Webhooks' schedule with jitter
-(``core.webhooks.retry_delay``) until it runs out; 410 Gone turns the hook off. A process
-killed between its claim and the record of the attempt loses nothing: the claim expires
-and the delivery is due again (at least once; receivers dedupe on ``webhook-id``).
+attempts of a batch together: a 2xx is success; anything else (3xx included: redirects are
+never followed, a timeout, a refused address) is tried again on Standard Webhooks' schedule
+with jitter (``core.webhooks.retry_delay``) until it runs out; 410 Gone turns the hook off.
+A process killed between its claim and the record of the attempt loses nothing: the claim
+expires and the delivery is due again (at least once; receivers dedupe on ``webhook-id``).
 
-The job runs in every process (``bootstrap``): claims, not a lease, keep two processes
-from sending one delivery.
+Sent once: an attempt has a hard deadline (``TIMEOUT_SECONDS``, ``webhook_http``) and starts
+only while its claim has that long left and ``CLAIM_SLACK`` more, so no other process can
+claim a delivery while this one may still send it; deliveries of a batch left without that
+time are handed back unsent, and a record is written only under this sender's own claim.
+
+It makes way for requests: the job runs in the process that answers them, and publishing
+at full speed keeps both cores busy, so before each batch, and before each delivery when the
+process got busy, it waits until the rest of the process is quiet (``ProcessLoad``), at most
+``MAX_DEFER_SECONDS`` per run: on an idle server a delivery leaves tens of milliseconds after
+its commit, on a saturated one at most that late, in batches.
+
+The job runs in every process (``bootstrap``): claims, not a lease, keep two processes from
+sending one delivery.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import time
@@ -21,6 +33,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,26 +47,29 @@ from packyard.core.webhooks import (
     signed_headers,
 )
 from packyard.db import webhooks as queries
-from packyard.db.webhooks import Claimed
+from packyard.db.webhooks import Claimed, Finished
 from packyard.services.events import ENQUEUED
+from packyard.services.process_load import ProcessLoad
 from packyard.services.webhook_addresses import RefusedDestination, destination
 
 if TYPE_CHECKING:
     # Imported when a delivery is first sent: the job runs in every process, and most
-    # servers have no webhooks (httpx costs a worker about 20 MiB).
-    import httpx
+    # servers have no webhooks (an HTTP client costs a worker megabytes).
+    from packyard.services.webhook_http import WebhookHttp
 
 log = logging.getLogger(__name__)
 
-# Longer than one attempt can take (connect, send and read each within the timeout; the
-# body read stops at RESPONSE_BODY_KEPT bytes), so a claim never lapses mid-send.
-LEASE = timedelta(seconds=4 * TIMEOUT_SECONDS)
+# What a claim must still have when an attempt starts, beyond the attempt itself: the time
+# between reading the clock and the claim's commit, and clocks of processes that differ a
+# little.
+CLAIM_SLACK = timedelta(seconds=2)
+# One attempt and its slack, and a few seconds in which the attempts of a batch may start
+# (a batch to healthy receivers takes milliseconds; slow ones get the rest handed back).
+LEASE = timedelta(seconds=TIMEOUT_SECONDS) + CLAIM_SLACK + timedelta(seconds=3)
 BATCH = 20
 MAX_BATCHES_PER_RUN = 50  # then the job yields; it runs again at its next time
-# A woken run waits this long before claiming, so that a burst of publishes goes out in a
-# few batches (two writes each) rather than two writes per delivery, which on SQLite
-# contend for the write lock with the publishes themselves (bench/webhook_cost.py).
-COALESCE_SECONDS = 0.25
+# How long a run may wait for the process to be quiet before it sends anyway.
+MAX_DEFER_SECONDS = 5.0
 USER_AGENT = f"packyard-webhooks/{__version__}"
 
 
@@ -66,16 +82,15 @@ class WebhookSender:
         allow_private: bool,
         retry_scale: float = 1.0,
         jitter: Callable[[], float] = random.random,
-        coalesce_seconds: float = COALESCE_SECONDS,
+        max_defer_seconds: float = MAX_DEFER_SECONDS,
     ) -> None:
         self._sessions = sessions
         self._now = now
         self._allow_private = allow_private
         self._jitter = jitter
         self._retry_scale = retry_scale
-        self._coalesce_seconds = coalesce_seconds
-        self._woken = False
-        self._client: httpx.Client | None = None
+        self._max_defer_seconds = max_defer_seconds
+        self._client: WebhookHttp | None = None
         # Called after a commit that wrote deliveries (bootstrap: wakes the job).
         self.wake: Callable[[], None] = lambda: None
 
@@ -84,7 +99,6 @@ class WebhookSender:
         transaction wrote deliveries (``services.events.ENQUEUED``), so they go out at
         once, after the answer, rather than at the next poll."""
         if session.info.pop(ENQUEUED, False):
-            self._woken = True
             self.wake()
 
     @staticmethod
@@ -93,35 +107,55 @@ class WebhookSender:
 
     def run_due(self) -> int:
         """Send what is due now; how many attempts were made."""
-        if self._woken:
-            self._woken = False
-            time.sleep(self._coalesce_seconds)
+        load = ProcessLoad()
+        defer_until = time.monotonic() + self._max_defer_seconds
         sent = 0
         for _ in range(MAX_BATCHES_PER_RUN):
+            load.wait_until_quiet(defer_until)
             claim = uuid.uuid4().hex
             now = self._now()
+            lease_until = now + LEASE
             with self._sessions.begin() as session:
-                claimed = queries.claim_due(session, claim, now, now + LEASE, BATCH)
-            # Sent one after another, then recorded in one transaction: under a burst of
-            # publishes the outbox costs two writes per batch, not two per delivery.
-            done = [(delivery, self._attempt(delivery)) for delivery in claimed]
-            if done:
+                claimed = queries.claim_due(session, claim, now, lease_until, BATCH)
+            finished, unsent = self._send(claimed, lease_until, load, defer_until)
+            # Recorded in one transaction: under a burst of publishes the outbox costs two
+            # writes per batch, not two per delivery.
+            if claimed:
                 with self._sessions.begin() as session:
-                    for delivery, attempt in done:
-                        self._record(session, delivery, attempt)
-                    for hook_id in {delivery.webhook_id for delivery in claimed}:
+                    queries.finish_attempts(session, claim, finished)
+                    queries.hand_back(session, claim, unsent, self._now())
+                    for hook_id in {f.claimed.webhook_id for f in finished}:
                         queries.prune(session, hook_id)
-            sent += len(claimed)
-            if len(claimed) < BATCH:
+            sent += len(finished)
+            if len(claimed) < BATCH or not finished:
                 break
         return sent
+
+    def _send(
+        self, claimed: list[Claimed], lease_until: datetime, load: ProcessLoad, defer_until: float
+    ) -> tuple[list[Finished], list[Claimed]]:
+        """Attempt each claimed delivery that its claim leaves time for, one after another,
+        making way for requests first when the process got busy; (what became of those
+        attempted, those not attempted)."""
+        finished: list[Finished] = []
+        unsent: list[Claimed] = []
+        latest_start = lease_until - CLAIM_SLACK - timedelta(seconds=TIMEOUT_SECONDS)
+        for delivery in claimed:
+            if load.busy():
+                room = (latest_start - self._now()).total_seconds()
+                load.wait_until_quiet(min(defer_until, time.monotonic() + room))
+            if self._now() > latest_start:
+                unsent.append(delivery)
+                continue
+            finished.append(self._outcome(delivery, self._attempt(delivery)))
+        return finished, unsent
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
 
-    def _record(self, session: Session, delivery: Claimed, attempt: Attempt) -> None:
+    def _outcome(self, delivery: Claimed, attempt: Attempt) -> Finished:
         """The attempt, and what follows: done, tried again later, or given up."""
         succeeded = attempt.status is not None and 200 <= attempt.status < 300
         gone = attempt.status == 410
@@ -137,7 +171,7 @@ class WebhookSender:
             state = DeliveryState.PENDING
         due = None if delay is None else self._now() + timedelta(seconds=delay * self._retry_scale)
         reason = "The receiver answered 410 Gone" if gone else None
-        queries.finish_attempt(session, delivery, attempt, state, due, reason)
+        return Finished(delivery, attempt, state, due, reason)
 
     def _attempt(self, delivery: Claimed) -> Attempt:
         """One request, and what came back; never raises for the receiver's faults."""
@@ -149,6 +183,7 @@ class WebhookSender:
         # The signatures identify nothing secret, but the history needs none of them.
         shown = {k: v for k, v in headers.items() if "signature" not in k.lower()}
         started = time.monotonic()
+        deadline = started + TIMEOUT_SECONDS
         at = self._now()
 
         def outcome(
@@ -166,47 +201,47 @@ class WebhookSender:
             target = destination(delivery.url, self._allow_private)
         except RefusedDestination as refused:
             return outcome(error=f"refused: {refused}")
-        import httpx
+        sent = {
+            **headers,
+            **_basic_auth(delivery.url),
+            "Host": target.host_header,
+            # Identity: the body kept is the first bytes as sent, never inflated.
+            "Accept-Encoding": "identity",
+            "Content-Length": str(len(body)),
+        }
+        from packyard.services.webhook_http import FAILURES, ConnectError
 
-        failure: httpx.HTTPError | None = None
+        failure: Exception | None = None
         for url in target.urls:  # each checked address in turn, as a connection would
             try:
-                with self._http().stream(
-                    "POST",
+                got = self._http().post(
                     url,
-                    content=body,
-                    headers={**headers, "Host": target.host_header},
-                    extensions={"sni_hostname": target.server_name},
-                ) as got:
-                    kept = _first_bytes(got, RESPONSE_BODY_KEPT)
-                    text = kept.decode("utf-8", "replace")
-                    return outcome(got.status_code, dict(got.headers), text)
-            except httpx.ConnectError as error:
+                    sent,
+                    body,
+                    server_name=target.server_name,
+                    deadline=deadline,
+                    keep=RESPONSE_BODY_KEPT,
+                )
+                return outcome(got.status, got.headers, got.body.decode("utf-8", "replace"))
+            except ConnectError as error:
                 failure = error  # nothing was sent: the next address may answer
-            except httpx.HTTPError as error:
+            except FAILURES as error:
                 failure = error
                 break
         return outcome(error=f"{type(failure).__name__}: {failure}"[:500])
 
-    def _http(self) -> httpx.Client:
+    def _http(self) -> WebhookHttp:
         if self._client is None:
-            import httpx
+            from packyard.services.webhook_http import WebhookHttp
 
-            self._client = httpx.Client(
-                timeout=httpx.Timeout(TIMEOUT_SECONDS),
-                follow_redirects=False,
-                # Identity: the body kept is the first bytes as sent, never inflated.
-                headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
-            )
+            self._client = WebhookHttp(TIMEOUT_SECONDS)
         return self._client
 
 
-def _first_bytes(response: httpx.Response, limit: int) -> bytes:
-    """At most ``limit`` bytes of the body; the rest is never read (a receiver cannot
-    make us read a large or endless answer)."""
-    kept = b""
-    for chunk in response.iter_raw():
-        kept += chunk
-        if len(kept) >= limit:
-            break
-    return kept[:limit]
+def _basic_auth(url: str) -> dict[str, str]:
+    """Credentials in the hook's URL become the request's basic auth, as a browser does."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return {}
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
