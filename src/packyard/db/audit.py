@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from packyard.core.events import (
@@ -21,6 +21,15 @@ from packyard.core.events import (
     actor_from_json,
 )
 from packyard.db.tables import AuditEventRow, TokenRow, UserRow
+
+# Built once, as Core statements: every state change runs the insert, most the lookup of
+# their actor's name (building them per call was a tenth of a publish's CPU).
+_AUDIT_EVENTS = cast(Table, AuditEventRow.__table__)
+_INSERT_RETURNING_SEQ = insert(_AUDIT_EVENTS).returning(_AUDIT_EVENTS.c.seq)
+_TOKEN_DESCRIPTION = select(TokenRow.__table__.c.description).where(
+    TokenRow.__table__.c.id == bindparam("id")
+)
+_USER_EMAIL = select(UserRow.__table__.c.email).where(UserRow.__table__.c.id == bindparam("id"))
 
 
 def _fields(
@@ -63,12 +72,21 @@ def append(
     now: datetime,
 ) -> AuditEntry:
     """Add one entry to the organization's log; ``registry`` is (id, slug)."""
-    row = AuditEventRow(
-        **_fields(organization_id, event_type, actor, subject, registry, origin, changes, now)
+    fields = _fields(organization_id, event_type, actor, subject, registry, origin, changes, now)
+    seq = session.execute(_INSERT_RETURNING_SEQ, fields).scalar_one()
+    return AuditEntry(
+        id=fields["id"],
+        seq=seq,
+        organization_id=organization_id,
+        type=event_type,
+        actor=actor,
+        subject=Subject(subject.type, subject.id, fields["subject_name"]),
+        registry_id=fields["registry_id"],
+        registry_slug=fields["registry_slug"],
+        origin=Origin(origin.address, origin.user_agent),
+        changes={name: (pair[0], pair[1]) for name, pair in changes.items()},
+        occurred_at=now,
     )
-    session.add(row)
-    session.flush()  # the seq, for the entry returned
-    return entry_from_row(row)
 
 
 def append_many(
@@ -93,11 +111,11 @@ def append_many(
 
 
 def token_description(session: Session, token_id: str) -> str | None:
-    return session.scalar(select(TokenRow.description).where(TokenRow.id == token_id))
+    return session.scalar(_TOKEN_DESCRIPTION, {"id": token_id})
 
 
 def user_email(session: Session, user_id: str) -> str | None:
-    return session.scalar(select(UserRow.email).where(UserRow.id == user_id))
+    return session.scalar(_USER_EMAIL, {"id": user_id})
 
 
 def entries(

@@ -6,12 +6,19 @@ transaction."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from packyard.core.lifecycle import ACTIVE, ProjectState, ProjectStatus
 from packyard.db.tables import PackageRow, ProjectStatusRow
+
+_STATUSES = cast(Table, ProjectStatusRow.__table__)
+_STATE = select(_STATUSES.c.status, _STATUSES.c.reason).where(
+    _STATUSES.c.registry_id == bindparam("registry_id"),
+    _STATUSES.c.project == bindparam("project"),
+)
 
 
 def set_file_yank(session: Session, registry_id: str, package_id: str, reason: str | None) -> bool:
@@ -41,8 +48,9 @@ def set_release_yank(
 
 
 def project_state(session: Session, registry_id: str, project: str) -> ProjectState | None:
-    """The recorded status of ``project`` (normalised); None when there is none (active)."""
-    row = session.get(ProjectStatusRow, (registry_id, project))
+    """The recorded status of ``project`` (normalised); None when there is none (active).
+    Every publish asks: a statement built once, reading two columns."""
+    row = session.execute(_STATE, {"registry_id": registry_id, "project": project}).first()
     return None if row is None else ProjectState(ProjectStatus(row.status), row.reason)
 
 

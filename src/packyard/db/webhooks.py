@@ -24,6 +24,19 @@ from packyard.core.webhooks import (
 )
 from packyard.db.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
 
+# Every publish asks who subscribes (most often nobody): built once, as Core statements.
+_HOOKS = cast(Table, WebhookRow.__table__)
+_ACTIVE_IN_ORGANIZATION = and_(
+    _HOOKS.c.organization_id == bindparam("organization_id"), _HOOKS.c.active.is_(True)
+)
+_ORGANIZATION_HOOKS = select(_HOOKS.c.id, _HOOKS.c.events).where(
+    _ACTIVE_IN_ORGANIZATION, _HOOKS.c.registry_id.is_(None)
+)
+_ORGANIZATION_AND_REGISTRY_HOOKS = select(_HOOKS.c.id, _HOOKS.c.events).where(
+    _ACTIVE_IN_ORGANIZATION,
+    or_(_HOOKS.c.registry_id.is_(None), _HOOKS.c.registry_id == bindparam("registry_id")),
+)
+
 
 def webhook_from_row(row: WebhookRow) -> Webhook:
     return Webhook(
@@ -98,14 +111,12 @@ def subscribers(
 ) -> list[str]:
     """The active hooks that hear ``event`` of the registry: its own, and the
     organization's hooks for every registry."""
-    where: ColumnElement[bool] = WebhookRow.registry_id.is_(None)
-    if registry_id is not None:
-        where = or_(where, WebhookRow.registry_id == registry_id)
-    rows = session.execute(
-        select(WebhookRow.id, WebhookRow.events).where(
-            WebhookRow.organization_id == organization_id, WebhookRow.active.is_(True), where
-        )
-    ).all()
+    if registry_id is None:
+        query, values = _ORGANIZATION_HOOKS, {"organization_id": organization_id}
+    else:
+        query = _ORGANIZATION_AND_REGISTRY_HOOKS
+        values = {"organization_id": organization_id, "registry_id": registry_id}
+    rows = session.execute(query, values).all()
     return [hook_id for hook_id, events in rows if event.value in events]
 
 

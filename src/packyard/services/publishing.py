@@ -35,7 +35,7 @@ from packyard.db import packages as queries
 from packyard.db.blob_locks import BlobLocks
 from packyard.db.packages import package_from_values
 from packyard.db.registries import bump_serial
-from packyard.db.search import refresh_project
+from packyard.db.search import replace_project_row
 from packyard.dists.filenames import canonical_filename
 from packyard.dists.inspection import Inspection, inspect_distribution
 from packyard.dists.limits import DEFAULT_LIMITS, ArchiveLimits
@@ -203,7 +203,14 @@ class PublishService:
                 if registry.quota_bytes is not None:  # again: others may have published
                     _check_quota(session, registry, staged.size, adding=False)
                 bump_serial(session, registry.id)
-                refresh_project(session, registry.id, values["project"])
+                replace_project_row(
+                    session,
+                    registry.id,
+                    values["project"],
+                    values["name"],
+                    values["version"],
+                    values["metadata_json"],
+                )
                 package = package_from_values(values)
                 record_package(
                     session, by, EventType.PACKAGE_CREATED, registry, package, self._now()
