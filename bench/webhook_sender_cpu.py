@@ -38,6 +38,7 @@ from packyard.core.webhooks import WebhookEvent  # noqa: E402
 from packyard.db import webhooks as queries  # noqa: E402
 from packyard.settings import Settings  # noqa: E402
 
+APART_SECONDS = 0.05
 BODY = json.dumps({"event": "package.created", "package": {"name": "x" * 40}, "pad": "y" * 600})
 
 
@@ -112,11 +113,16 @@ def measure(
             profiler.disable()
             profiler.dump_stats(str(profile))
         singles: list[float] = []
+        # One at a time, apart (as after each publish on an idle server, or each poll).
         for _ in range(min(deliveries, 100)):
             enqueue(services, hook.webhook.id, 1)
+            time.sleep(APART_SECONDS)
             cpu, _sent = cpu_of(sender.run_due)
             singles.append(cpu)
-        idle = [cpu_of(sender.run_due)[0] for _ in range(50)]
+        idle = []
+        for _ in range(50):
+            time.sleep(APART_SECONDS)
+            idle.append(cpu_of(sender.run_due)[0])
     finally:
         services.close()
         process.terminate()

@@ -142,7 +142,8 @@ class WebhookSender:
         latest_start = lease_until - CLAIM_SLACK - timedelta(seconds=TIMEOUT_SECONDS)
         for delivery in claimed:
             if load.busy():
-                room = (latest_start - self._now()).total_seconds()
+                # Waiting may not use up the claim: a second is left to start the attempt.
+                room = (latest_start - self._now()).total_seconds() - 1.0
                 load.wait_until_quiet(min(defer_until, time.monotonic() + room))
             if self._now() > latest_start:
                 unsent.append(delivery)
