@@ -216,3 +216,22 @@ def test_write_outside_packyard_reaches_every_process_through_the_safety_net(
         30,
         lambda: "a token deleted with psql was still accepted",
     )
+
+
+def test_idle_processes_send_no_change_notification(
+    pair: tuple[PackyardServer, PackyardServer],
+) -> None:
+    """Background jobs that find nothing to do write nothing: the webhook sender polls
+    every 2 s in each process, and a write of no rows would still notify every process to
+    drop its caches. Quiet first (earlier tests' counts are flushed within 2 s), then six
+    seconds in which neither process may notify."""
+    database_url = pair[0].extra_env["PACKYARD_DATABASE_URL"].replace("+psycopg", "")
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        listener.execute("LISTEN packyard_changes")
+        eventually(
+            lambda: not list(listener.notifies(timeout=3)),
+            60,
+            lambda: "the processes kept notifying changes while nobody used them",
+        )
+        notified = [n.channel for n in listener.notifies(timeout=6)]
+    assert notified == []

@@ -159,7 +159,8 @@ def claim_due(
 ) -> list[Claimed]:
     """Mark up to ``limit`` due deliveries as this process's (``claim``) until
     ``lease_until`` and return them. Another process neither sees them as due nor, on
-    PostgreSQL, waits for them (SKIP LOCKED); on SQLite the UPDATE holds the write lock."""
+    PostgreSQL, waits for them (SKIP LOCKED); on SQLite the UPDATE, which takes the write
+    lock, claims only what is still due."""
     due = (
         select(WebhookDeliveryRow.seq)
         .where(
@@ -171,9 +172,19 @@ def claim_due(
     )
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
+    # Read first, write only when something is due: most polls find nothing, and a write
+    # (even of no rows) makes every process drop its caches (db.changes: NOTIFY on PostgreSQL).
+    seqs = list(session.scalars(due))
+    if not seqs:
+        return []
     session.execute(
         update(WebhookDeliveryRow)
-        .where(WebhookDeliveryRow.seq.in_(due.scalar_subquery()))
+        .where(
+            WebhookDeliveryRow.seq.in_(seqs),
+            # Again: on SQLite another process may have claimed them since the read.
+            WebhookDeliveryRow.state == DeliveryState.PENDING.value,
+            WebhookDeliveryRow.next_attempt_at <= now,
+        )
         .values(
             claim=claim,
             next_attempt_at=lease_until,
