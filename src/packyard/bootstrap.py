@@ -43,6 +43,7 @@ from packyard.services.oidc import OidcService
 from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.organizations import OrganizationService
 from packyard.services.packages import PackageService
+from packyard.services.project_serials import ProjectSerials
 from packyard.services.provenance import ProvenanceService
 from packyard.services.publishing import PublishService
 from packyard.services.pypi_cache import PypiCache
@@ -242,7 +243,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         registries=registries,
         tokens=tokens,
         publishing=publishing,
-        index=IndexService(sessions, composite_index),
+        index=IndexService(sessions, composite_index, ProjectSerials(sessions)),
         downloads=DownloadService(sessions, blobs, counter, composite_index),
         provenance=ProvenanceService(sessions, composite_index),
         composites=composites,
