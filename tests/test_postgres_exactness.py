@@ -1,8 +1,8 @@
 """Two app processes on one PostgreSQL database: each caches access, pages and files in
 memory (validated by change notifications, db/changes.py), and a change made through one
-is seen by the other on its very next request: a new version, a revoked token, a registry
-made private, a composite's new upstream list; a write made outside Packyard (psql) is
-seen once the safety net re-reads the server's snapshot.
+is seen by the other on its very next request: a new version, a deleted file, a revoked
+token, a registry made private, a composite's new upstream list; a write made outside
+Packyard (psql) is seen once the safety net re-reads the server's snapshot.
 
 Every check first reads through the second process twice, so that its answer is cached
 (the second read is the fast path's), then changes through the first, then reads once.
@@ -114,6 +114,29 @@ def test_version_published_through_one_process_is_on_the_others_next_page(
     registry.publish(write_wheel(Dist("app", "1.1"), tmp_path), token)
     after = through_second.get("app/", token, headers={"Accept": JSON})
     assert _files(after) == ["app-1.0-py3-none-any.whl", "app-1.1-py3-none-any.whl"]
+
+
+def test_file_deleted_through_one_process_is_gone_from_the_others_next_page(
+    pair: tuple[PackyardServer, PackyardServer], org: Organization, tmp_path: Path
+) -> None:
+    """Pages are cached per project (its own serial): the other process learns which
+    project changed, and still answers the others' pages as before."""
+    first, _second = pair
+    registry = org.registry("Dev")
+    token = org.token("read_packages", "write_packages", "delete_packages")
+    registry.publish(write_wheel(Dist("app", "1.0"), tmp_path), token)
+    doomed = registry.publish(write_wheel(Dist("app", "1.1"), tmp_path), token).json()["id"]
+    registry.publish(write_wheel(Dist("other", "1.0"), tmp_path), token)
+    through_second = _on(pair[1], registry)
+    assert len(_files(_twice(through_second, "app/", token))) == 2
+    other = _twice(through_second, "other/", token)
+
+    path = f"/v2/packages/organizations/{org.slug}/registries/{registry.slug}/packages/{doomed}"
+    _rest(first, "DELETE", path, token)
+    after = through_second.get("app/", token, headers={"Accept": JSON})
+    assert _files(after) == ["app-1.0-py3-none-any.whl"]
+    unchanged = through_second.get("other/", token, headers={"Accept": JSON})
+    assert (unchanged.headers["etag"], unchanged.content) == (other.headers["etag"], other.content)
 
 
 def test_token_revoked_through_one_process_is_refused_by_the_other_at_once(

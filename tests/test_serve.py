@@ -23,6 +23,10 @@ from tests.support.waiting import answers, eventually
 # Loaded by the application (pydantic's compiled core, SQLAlchemy's extensions), never by
 # the command line alone.
 APPLICATION_LIBRARIES = ("_pydantic_core", "/sqlalchemy/")
+# Compiled cores of libraries a worker needs only on demand: cryptography's (PyJWT, for an
+# OIDC token; pypi-attestations and sigstore, for an attestation) and rfc3161-client's
+# (sigstore). Imported at start, they and theirs cost each worker about 40 MiB.
+ON_DEMAND_LIBRARIES = ("/cryptography/hazmat/bindings/_rust", "/rfc3161_client/_rust")
 
 
 def _loaded(pid: int) -> str:
@@ -36,6 +40,19 @@ def _workers(pid: int) -> list[int]:
         for child in children
         if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
     ]
+
+
+@contextlib.contextmanager
+def _two_workers(server: PackyardServer) -> Iterator[list[int]]:
+    """The process ids of the two workers of ``server``, started for the block."""
+    server.start()
+    try:
+        assert server.process is not None
+        workers = _workers(server.process.pid)
+        assert len(workers) == 2
+        yield workers
+    finally:
+        server.stop()
 
 
 def test_the_supervisor_leaves_the_application_to_its_workers(
@@ -58,6 +75,15 @@ def test_the_supervisor_leaves_the_application_to_its_workers(
 
 
 @pytest.mark.backend_independent
+def test_workers_start_without_the_attestation_and_oidc_token_libraries(tmp_path: Path) -> None:
+    server = PackyardServer(tmp_path / "data", tmp_path / "server.log", workers=2)
+    with _two_workers(server) as workers:
+        for pid in workers:
+            loaded = _loaded(pid)
+            assert [library for library in ON_DEMAND_LIBRARIES if library in loaded] == []
+
+
+@pytest.mark.backend_independent
 @pytest.mark.parametrize(("given", "expected"), [(None, b"2"), ("4", b"4")])
 def test_workers_start_with_two_malloc_arenas_unless_told_otherwise(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str | None, expected: bytes
@@ -67,16 +93,49 @@ def test_workers_start_with_two_malloc_arenas_unless_told_otherwise(
     server = PackyardServer(
         tmp_path / "data", tmp_path / "server.log", workers=2, extra_env=extra_env
     )
-    server.start()
-    try:
-        assert server.process is not None
-        workers = _workers(server.process.pid)
-        assert len(workers) == 2
+    with _two_workers(server) as workers:
         for pid in workers:
             environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             assert b"MALLOC_ARENA_MAX=" + expected in environment
-    finally:
-        server.stop()
+
+
+def _serve_refusing(tmp_path: Path, setting: str, value: str) -> str:
+    """The output of ``packyard serve`` with one setting changed, which must exit 1."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACKYARD_")}
+    env.update(PACKYARD_DATA_DIR=str(tmp_path / "data"), **{setting: value})
+    command = [sys.executable, "-m", "packyard.cli.main", "serve", "--port", str(free_port())]
+    result = subprocess.run(
+        [*command, "--workers", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Started parent process" not in result.stderr  # refused before any worker
+    return result.stdout + result.stderr
+
+
+@pytest.mark.backend_independent
+def test_serve_refuses_a_configured_database_without_the_schema(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    output = _serve_refusing(tmp_path, "PACKYARD_DATABASE_URL", database)
+    assert "run `packyard db upgrade`" in output
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("PACKYARD_STORAGE_URL", "ftp://files.example/blobs", "Unsupported storage URL"),
+        ("PACKYARD_OIDC_ISSUERS", "http://issuer.example", "must be an https URL"),
+    ],
+)
+def test_serve_refuses_a_wrong_setting_before_starting_workers(
+    tmp_path: Path, setting: str, value: str, named: str
+) -> None:
+    assert named in _serve_refusing(tmp_path, setting, value)
 
 
 @contextlib.contextmanager

@@ -2,13 +2,15 @@
 
 ``bump_serial`` is the one place a registry's serial changes: whatever changes what a
 registry's index shows (a publish, a delete, a copy, a composite's upstreams or settings,
-its visibility) calls it in the same transaction, and cached pages keyed by the serial are
-never served stale.
+its visibility) calls it in the same transaction, naming the projects whose pages change,
+and cached pages keyed by the serial (a project's page: by its project's serial) are never
+served stale.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import cast
 
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 from packyard.core.models import Organization, Registry, RegistryType
 from packyard.core.names import slugify
 from packyard.core.registries import PYTHON_ECOSYSTEM, QUOTA, RegistryFields
+from packyard.db.project_serials import mark_projects
 from packyard.db.tables import OrganizationRow, PackageRow, RegistryRow, TokenRow
 
 _REGISTRIES = cast(Table, RegistryRow.__table__)
@@ -27,6 +30,7 @@ _BUMP_SERIAL = (
     update(_REGISTRIES)
     .where(_REGISTRIES.c.id == bindparam("registry_id"))
     .values(serial=_REGISTRIES.c.serial + 1)
+    .returning(_REGISTRIES.c.serial)
 )
 # Built once: every request naming a registry runs it (``db.index`` joins the reader's
 # token to it for the index's hot path).
@@ -40,9 +44,15 @@ REGISTRY_BY_SLUGS = (
 )
 
 
-def bump_serial(session: Session, registry_id: str) -> None:
-    """Mark a change to what the registry's index shows (see the module's docstring)."""
-    session.execute(_BUMP_SERIAL, {"registry_id": registry_id})
+def bump_serial(session: Session, registry_id: str, projects: Collection[str] = ()) -> int:
+    """Mark a change to what the registry's index shows (see the module's docstring) and
+    return the new serial. ``projects`` (normalised) names the projects whose pages change
+    (their files, yanks or status): each is given the new serial as its own, which keys its
+    cached page (``db.project_serials``). A change to no project's page (visibility, a
+    composite's upstreams) names none."""
+    serial: int = session.execute(_BUMP_SERIAL, {"registry_id": registry_id}).scalar_one()
+    mark_projects(session, registry_id, projects, serial)
+    return serial
 
 
 def organization_from_row(row: OrganizationRow) -> Organization:

@@ -169,6 +169,23 @@ class ProjectStatusRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ProjectSerialRow(Base):
+    """The registry serial of the last change to a project's index page (its files, their
+    yanks, its status), like PyPI's per-project last serial: a project's rendered page is
+    cached under it, so a change to one project leaves the other pages cached. No row: not
+    changed since this table was added (serial 0). Rows stay when a project's last file
+    goes, so its number never goes back."""
+
+    __tablename__ = "project_serials"
+    __table_args__ = (Index("ix_project_serials_registry_serial", "registry_id", "last_serial"),)
+
+    registry_id: Mapped[str] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True
+    )
+    project: Mapped[str] = mapped_column(String(200), primary_key=True)  # normalised
+    last_serial: Mapped[int] = mapped_column(BigInteger)
+
+
 class CompositeSettingsRow(Base):
     """The settings of a composite registry (one row per composite)."""
 

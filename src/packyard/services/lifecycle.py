@@ -66,7 +66,7 @@ class LifecycleService(ScopedService):
             found = package_by_id(session, registry.id, package_id) if changed else None
             if found is None or before is None:
                 raise NotFound(f"No package {package_id!r} in registry {registry.slug!r}")
-            bump_serial(session, registry.id)
+            bump_serial(session, registry.id, [found.package.project])
             self._record_yank(session, principal, registry, found.package, before.package)
             return registry, found.package
 
@@ -93,7 +93,7 @@ class LifecycleService(ScopedService):
                 raise NotFound(
                     f"No release {project} {normal_version} in registry {registry.slug!r}"
                 )
-            bump_serial(session, registry.id)
+            bump_serial(session, registry.id, [project])
             files = [package_by_id(session, registry.id, i) for i in ids]
             for file in files:
                 if file is not None:
@@ -141,7 +141,7 @@ class LifecycleService(ScopedService):
         with self._sessions.begin() as session:
             before = self._known_state(session, registry, name)
             queries.set_project_state(session, registry.id, name, state, self._now())
-            bump_serial(session, registry.id)
+            bump_serial(session, registry.id, [name])
             changes = changed_fields(
                 {"status": before.status.value, "reason": before.reason},
                 {"status": state.status.value, "reason": state.reason},

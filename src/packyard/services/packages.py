@@ -244,8 +244,9 @@ class PackageService:
         doomed = queries.delete_packages(session, registry.id, package_ids)
         if not doomed:
             return doomed
-        bump_serial(session, registry.id)
-        refresh_projects(session, registry.id, {p.project for p in doomed})
+        projects = {p.project for p in doomed}
+        bump_serial(session, registry.id, projects)
+        refresh_projects(session, registry.id, projects)
         record_packages(
             session, principal, EventType.PACKAGE_DELETED, registry, doomed, self._now()
         )
@@ -284,7 +285,7 @@ class PackageService:
         try:
             with self._sessions.begin() as session:
                 copy = queries.add_copy(session, source.id, original.id, destination, self._now())
-                bump_serial(session, destination.id)
+                bump_serial(session, destination.id, [copy.package.project])
                 refresh_project(session, destination.id, copy.package.project)
                 details = self._details(session, destination, copy)
                 record_package(

@@ -202,7 +202,7 @@ class PublishService:
                 queries.insert_package(session, values)
                 if registry.quota_bytes is not None:  # again: others may have published
                     _check_quota(session, registry, staged.size, adding=False)
-                bump_serial(session, registry.id)
+                bump_serial(session, registry.id, [values["project"]])
                 replace_project_row(
                     session,
                     registry.id,

@@ -4,8 +4,9 @@ the plain-ASGI layer for cached reads (``cached_reads.py``) and by the routes
 construction.
 
 - The cache key is (registry id, version, project, media type, base URL), the version
-  being what ``services.index`` answers with: a source registry's serial, a composite's
-  own version. ``""`` as the project names the registry's project list. The base URL
+  being what ``services.index`` answers with: for a source registry its serial (the
+  project list) or the project's serial (a project's page), a composite's own version.
+  ``""`` as the project names the registry's project list. The base URL
   (``PACKYARD_BASE_URL``, else the request's) makes PEP 740 ``provenance`` URLs absolute.
 - ``cached`` finds a page already rendered without a query (safe on the event loop).
 - ``render`` runs in the thread pool: the service's answer, rendered once however many
@@ -67,6 +68,13 @@ class IndexPages:
         """The page, rendered unless already cached under its version. Queries: run it in
         the thread pool. Raises what ``services.index`` raises (NotFound, UpstreamError)."""
         if project:
+            # The page may be cached under its project's serial though the registry's
+            # serial moved (another project changed): found without reading its files.
+            version = self._index.current_version(registry, project)
+            if version is not None:
+                cached = self.cache.get((registry.id, version, project, media_type, base))
+                if cached is not None:
+                    return cached
             page = self._index.project_page(registry, project)
             key = (registry.id, page.version, project, media_type, base)
             integrity = f"{base}/{registry.organization_slug}/{registry.slug}/pypi/integrity"
