@@ -8,9 +8,10 @@ In order:
 2. The request gets its id and the clock starts; its headers are read once
    (``web.request_head``): more than 64 KiB of them answers 431 (``web.limits``), a Host
    this server does not answer to 400 (``web.gate``).
-3. A cached index read is answered right here (``IndexFastPath.answer``), with the headers
-   every response gets (``web.response_headers``): the request pip and uv make most, where
-   each layer wrapping ``send`` was a visible share of the cost (issue 20).
+3. A cached index read (``IndexFastPath.answer``) or a repeated download of a small file
+   (``FileFastPath.answer``) is answered right here, with the headers every response gets
+   (``web.response_headers``): the requests pip and uv make most, where each layer
+   wrapping ``send`` was a visible share of the cost (issue 20).
 4. Anything else: a request that may change something gets its origin for the audit log
    (``web.origin``); a small body is read after authenticating a REST caller
    (``web.gate``); the application (the file fast path, then the framework) answers
@@ -41,6 +42,7 @@ from packyard.web.observability.requests import (
 from packyard.web.origin import READS, request_origin
 from packyard.web.request_head import HeadMap, read_head
 from packyard.web.response_headers import REST_PREFIX, RawHeaders, completed
+from packyard.web.simple.cached_files import FileFastPath
 from packyard.web.simple.cached_reads import IndexFastPath
 
 # ASGI extensions that send a file the server reads itself: its length is the header's.
@@ -55,12 +57,14 @@ class FrontDoor:
         observer: RequestObserver,
         gate: RequestGate,
         index: IndexFastPath,
+        files: FileFastPath,
         base_url: str | None,
     ) -> None:
         self.app = app
         self._observer = observer
         self._gate = gate
         self._index = index
+        self._files = files
         self._base_url = (base_url or "").rstrip("/") or None  # PACKYARD_BASE_URL
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -101,7 +105,7 @@ class FrontDoor:
             return
         reading = scope["method"] in READS
         if reading and scope["method"] != "OPTIONS":
-            answer = self._index.answer(scope, headers)
+            answer = self._index.answer(scope, headers) or self._files.answer(scope, headers)
             if answer is not None:
                 await exchange.answer(*answer)
                 return

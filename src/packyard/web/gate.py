@@ -40,6 +40,7 @@ MAX_SMALL_BODY_BYTES = 1024 * 1024
 REST_PREFIX = "/v2/"
 HEALTH_CHECK = "/healthz"
 DEFAULT_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+MAX_ANSWERED_HOSTS = 64
 
 
 class RequestGate:
@@ -53,17 +54,23 @@ class RequestGate:
         self._own_address_allowed = not settings.allowed_hosts.strip()
         self._body_seconds = settings.upload_idle_timeout
         self._base_url = (settings.base_url or "").rstrip("/")  # as web.deps.base_url
+        # Host values already answered to (clients send a handful): parsed once each.
+        self._answered: set[tuple[bytes, str | None]] = set()
 
     def check_host(self, scope: Scope, host: bytes | None) -> None:
         """Raise ``InvalidRequest`` for a Host this server does not answer to."""
         if host is None or self._any_host or scope["path"] == HEALTH_CHECK:
             return
+        server = scope.get("server")
+        address = str(server[0]).lower() if server else None
+        if (host, address) in self._answered:
+            return
         given = host.decode("latin-1")
         name = host_name(given)
-        if name in self._hosts:
-            return
-        server = scope.get("server")
-        if self._own_address_allowed and server and name == str(server[0]).lower():
+        if name in self._hosts or (self._own_address_allowed and name == address):
+            if len(self._answered) >= MAX_ANSWERED_HOSTS:
+                self._answered.clear()  # bounded: forged values must not grow it
+            self._answered.add((host, address))
             return
         shown = given if len(given) <= 100 else given[:100] + "..."
         raise InvalidRequest(

@@ -17,16 +17,20 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from packyard.core.index import Download
+from packyard.core.models import Registry
 from packyard.services.access import ReadAccess
 from packyard.services.downloads import DownloadService
 from packyard.web.observability.requests import ROUTE_KEY
-from packyard.web.request_head import first_headers
+from packyard.web.request_head import HeadMap, first_headers
 from packyard.web.simple.cached_reads import cached_registry
 from packyard.web.simple.files import local_file_response
+from packyard.web.simple.pages import Answer
 from packyard.web.simple.small_files import SmallFiles
 
 # The template of the route whose answers this layer gives, for metrics and the log.
 FILE_ROUTE = "/{organization}/{registry}/pypi/files/{filename}"
+_PATHSEND = "http.response.pathsend"
 
 
 class FileFastPath:
@@ -38,6 +42,27 @@ class FileFastPath:
         self._downloads = downloads
         self._small = small
 
+    def answer(self, scope: Scope, headers: HeadMap) -> Answer | None:
+        """A whole GET of a small file whose answer was sent before (its bytes and headers
+        in ``SmallFiles``), counted as a download; None otherwise. Called by the front door
+        (``web.front``) before anything else: no ``FileResponse``, no disk."""
+        if scope["method"] != "GET" or b"range" in headers:
+            return None
+        if _PATHSEND in scope.get("extensions", ()):
+            return None  # the server sends files itself: the layer below lets it
+        located = self._located(scope, headers)
+        if located is None:
+            return None
+        registry, download, blob_key = located
+        # Only answers made from the local store were kept (local_file_response).
+        found = self._small.answer((blob_key, registry.public, download.filename))
+        if found is None:
+            return None
+        self._downloads.count(download, method="GET", ranged=False)
+        scope[ROUTE_KEY] = FILE_ROUTE
+        raw_headers, body = found
+        return 200, raw_headers, body
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             response = self._cached_response(scope)
@@ -47,20 +72,29 @@ class FileFastPath:
                 return
         await self.app(scope, receive, send)
 
-    def _cached_response(self, scope: Scope) -> Response | None:
-        """The answer to a file read answerable without a query, or None."""
-        located = _file_path(scope)
-        if located is None:
+    def _located(self, scope: Scope, headers: HeadMap) -> tuple[Registry, Download, str] | None:
+        """(registry, download, blob key) of a stored file of a source registry that the
+        request's credential may read, all known without a query; None otherwise."""
+        path = _file_path(scope)
+        if path is None:
             return None
-        organization, registry_slug, filename = located
-        headers = first_headers(scope)
+        organization, registry_slug, filename = path
         registry = cached_registry(self._access, headers, organization, registry_slug)
         if registry is None:
             return None
         download = self._downloads.cached(registry, filename)
         if download is None or download.redirect_url is not None or download.blob_key is None:
             return None
-        path = self._downloads.local_path(download.blob_key)
+        return registry, download, download.blob_key
+
+    def _cached_response(self, scope: Scope) -> Response | None:
+        """The answer to a file read answerable without a query, or None."""
+        headers = first_headers(scope)
+        located = self._located(scope, headers)
+        if located is None:
+            return None
+        registry, download, blob_key = located
+        path = self._downloads.local_path(blob_key)
         if path is None:
             return None  # a remote store: redirected or streamed by the route
         response = local_file_response(download, path, registry.public, self._small)

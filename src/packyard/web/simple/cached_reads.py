@@ -114,6 +114,16 @@ def _index_path(scope: Scope) -> tuple[str, str, str] | None:
     ):
         return None
     project = parts[5] if len(parts) == 7 else ""
-    if len(parts) == 7 and (not project or normalize_project(project) != project):
-        return None
+    if len(parts) == 7 and project not in _NORMALISED:
+        if not project or normalize_project(project) != project:
+            return None
+        if len(_NORMALISED) >= MAX_NORMALISED:
+            _NORMALISED.clear()
+        _NORMALISED.add(project)
     return parts[1], parts[2], project
+
+
+# Project names seen already normalised: normalising each read's name again was a visible
+# share of a cached read. Bounded (emptied when full); only normalised names get in.
+MAX_NORMALISED = 20_000
+_NORMALISED: set[str] = set()

@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 from packyard.core.errors import NotFound
 from packyard.core.index import Download
 from packyard.services.downloads import DownloadService
-from packyard.web.simple.small_files import SmallFiles
+from packyard.web.simple.small_files import AnswerKey, SmallFiles
 
 CONTENT_TYPES = {
     ".whl": "application/zip",
@@ -107,18 +107,18 @@ def local_file_response(
     )
     if not small.fits(stat.st_size):
         return file
-    return _SmallFile(file, path, download.blob_key, small)
+    return _SmallFile(file, path, (download.blob_key, public, download.filename), small)
 
 
 class _SmallFile(Response):
     """A small file's ``FileResponse`` whose whole-file answers (a GET without ``Range``)
     are sent from memory, with the same status and headers; anything else is the file's."""
 
-    def __init__(self, file: FileResponse, path: Path, blob_key: str, small: SmallFiles) -> None:
+    def __init__(self, file: FileResponse, path: Path, key: AnswerKey, small: SmallFiles) -> None:
         # Not Response.__init__: the status and headers are the file's, as they are.
         self._file = file
         self._path = path
-        self._blob_key = blob_key
+        self._key = key
         self._small = small
         self.status_code = file.status_code
         self.raw_headers = file.raw_headers
@@ -129,10 +129,12 @@ class _SmallFile(Response):
         if scope["method"] != "GET" or _ranged(scope) or _PATHSEND in scope.get("extensions", {}):
             await self._file(scope, receive, send)
             return
-        body = self._small.get(self._blob_key)
+        blob_key = self._key[0]
+        body = self._small.get(blob_key)
         if body is None:
             body = await run_in_threadpool(self._path.read_bytes)
-            self._small.put(self._blob_key, body)
+            self._small.put(blob_key, body)
+        self._small.keep_headers(self._key, self.raw_headers)
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         await send({"type": "http.response.body", "body": body})
 
