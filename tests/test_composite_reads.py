@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from packyard.bootstrap import Services, build_services, make_blob_store
+from packyard.blobs import make_blob_store
+from packyard.bootstrap import Services, build_services
 from packyard.core.models import Registry
 from packyard.core.permissions import OPERATOR
 from packyard.db.engine import make_session_factory

@@ -99,6 +99,45 @@ def test_workers_start_with_two_malloc_arenas_unless_told_otherwise(
             assert b"MALLOC_ARENA_MAX=" + expected in environment
 
 
+def _serve_refusing(tmp_path: Path, setting: str, value: str) -> str:
+    """The output of ``packyard serve`` with one setting changed, which must exit 1."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACKYARD_")}
+    env.update(PACKYARD_DATA_DIR=str(tmp_path / "data"), **{setting: value})
+    command = [sys.executable, "-m", "packyard.cli.main", "serve", "--port", str(free_port())]
+    result = subprocess.run(
+        [*command, "--workers", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Started parent process" not in result.stderr  # refused before any worker
+    return result.stdout + result.stderr
+
+
+@pytest.mark.backend_independent
+def test_serve_refuses_a_configured_database_without_the_schema(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    output = _serve_refusing(tmp_path, "PACKYARD_DATABASE_URL", database)
+    assert "run `packyard db upgrade`" in output
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("PACKYARD_STORAGE_URL", "ftp://files.example/blobs", "Unsupported storage URL"),
+        ("PACKYARD_OIDC_ISSUERS", "http://issuer.example", "must be an https URL"),
+    ],
+)
+def test_serve_refuses_a_wrong_setting_before_starting_workers(
+    tmp_path: Path, setting: str, value: str, named: str
+) -> None:
+    assert named in _serve_refusing(tmp_path, setting, value)
+
+
 @contextlib.contextmanager
 def _quickstart(data_dir: Path, port: int, log: Path) -> Iterator[tuple[str, str]]:
     """Run ``packyard quickstart`` while the block runs; yields its output and token."""

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from packyard.bootstrap import Services, build_services, make_blob_store
+from packyard.blobs import make_blob_store
+from packyard.bootstrap import Services, build_services
 from packyard.core.errors import UpstreamError
 from packyard.db.engine import make_session_factory
 from packyard.services.upstream_pypi import PypiUpstream

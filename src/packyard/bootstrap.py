@@ -7,27 +7,20 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 from sqlalchemy import Engine, event, text
 
 from packyard import __version__
+from packyard.blobs import make_blob_store
 from packyard.blobs.base import BlobStore
-from packyard.blobs.local import LocalBlobStore
 from packyard.core.errors import InvalidRequest
 from packyard.db.blob_locks import blob_locks_for
 from packyard.db.changes import ChangeCounter, change_counter
-from packyard.db.engine import (
-    make_engine,
-    make_session_factory,
-    schema_is_current,
-    upgrade_schema,
-)
+from packyard.db.engine import make_engine, make_session_factory
 from packyard.db.snapshot import sqlite_file
 from packyard.dists.limits import ArchiveLimits
+from packyard.preflight import ensure_schema
 from packyard.services import metrics
 from packyard.services.access import ReadAccess
 from packyard.services.audit import AuditService
@@ -72,10 +65,6 @@ if TYPE_CHECKING:
 
 
 WEBHOOK_JOB = "webhook-delivery"
-
-
-class SchemaNotReady(RuntimeError):
-    """The configured database has no schema, or an old one: run ``packyard db upgrade``."""
 
 
 @dataclass
@@ -148,19 +137,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def make_blob_store(url: str, *, s3_redirect: bool = False) -> BlobStore:
-    """The blob store a storage URL names: ``file:///path`` or ``s3://bucket/prefix?…``."""
-    parsed = urlparse(url)
-    if parsed.scheme == "file":
-        return LocalBlobStore(Path(url2pathname(parsed.path)))
-    if parsed.scheme == "s3":
-        # Imported here: boto3 is an optional dependency (packyard[s3]) and slow to import.
-        from packyard.blobs.s3 import S3BlobStore
-
-        return S3BlobStore.from_url(url, redirect=s3_redirect)
-    raise ValueError(f"Unsupported storage URL {url!r}: use file:///path or s3://bucket/prefix")
-
-
 class UpstreamHttp:
     """The client that asks upstream indexes (PyPI): one per process, connections pooled,
     made when first called. Importing httpx and building its TLS context cost each worker
@@ -205,19 +181,12 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
 
     The embedded SQLite database is created and migrated on first use; a database named by
     ``PACKYARD_DATABASE_URL`` is only migrated when ``migrate`` is True, and otherwise must
-    already be current (SchemaNotReady).
+    already be current (preflight.SchemaNotReady).
     """
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
     metrics.watch_pool(engine)
-    should_migrate = settings.uses_embedded_database if migrate is None else migrate
-    if should_migrate:
-        upgrade_schema(engine)
-    elif not schema_is_current(engine):
-        engine.dispose()
-        raise SchemaNotReady(
-            "The database schema is missing or out of date: run `packyard db upgrade`"
-        )
+    ensure_schema(engine, settings, migrate=migrate)
     sessions = make_session_factory(engine)
     blob_locks = blob_locks_for(engine)
     blobs = make_blob_store(settings.effective_storage_url, s3_redirect=settings.s3_redirect)

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from click.testing import CliRunner
 
+from packyard.blobs import make_blob_store
 from packyard.blobs.base import BlobStore
-from packyard.bootstrap import make_blob_store
 from packyard.cli.main import main
 from tests.support.server import PackyardServer
 

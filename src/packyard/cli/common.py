@@ -41,7 +41,8 @@ def with_services(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, data_dir: Path | None, **kwargs: Any) -> Any:
-        from packyard.bootstrap import SchemaNotReady, build_services
+        from packyard.bootstrap import build_services
+        from packyard.preflight import SchemaNotReady
 
         try:
             services = build_services(load_settings(data_dir))

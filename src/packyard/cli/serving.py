@@ -66,12 +66,13 @@ def _exit_code_of(work: Callable[[], None]) -> int:
 
 def prepare_database() -> None:
     """Migrate the embedded database, or check that a configured one is current, so that
-    workers never migrate concurrently; raises ClickException when it is not."""
-    from packyard.bootstrap import SchemaNotReady, build_services
+    workers never migrate concurrently, and check the settings a worker would refuse
+    (``packyard.preflight``); raises ClickException when the schema is not current."""
+    from packyard.preflight import SchemaNotReady, prepare
     from packyard.settings import Settings
 
     try:
-        build_services(Settings()).close()
+        prepare(Settings())
     except SchemaNotReady as error:
         raise click.ClickException(str(error)) from None
 

@@ -230,8 +230,8 @@ class PackageService:
         for start in range(0, len(package_ids), DELETE_BATCH):
             if start:
                 # Readers of this process wait for the interpreter while a batch is
-                # prepared; a pause lets them catch up, and re-render the pages the last
-                # commit made stale, before the next.
+                # prepared; a pause lets them catch up, and re-render the pages of the
+                # projects the last commit changed, before the next.
                 time.sleep(BATCH_PAUSE)
             with self._sessions.begin() as session:
                 batch = package_ids[start : start + DELETE_BATCH]
