@@ -24,7 +24,7 @@ from tests.support.backends import Backend
 from tests.support.browser import PASSWORD, browser, create_user, new_page, sign_in
 from tests.support.builders import Dist, write_sdist
 from tests.support.clients import uv_executable
-from tests.support.driver import Organization, Registry, new_organization
+from tests.support.driver import Organization, Registry, api, new_organization
 from tests.support.oidc_issuer import OidcIssuer, registry_with_policy, server_trusting
 from tests.support.publishers import TEST_BIN, Publisher
 from tests.support.server import PackyardServer
@@ -175,6 +175,29 @@ def test_the_integrity_api_negotiates_and_answers_404_without_provenance(
     publisher = _provenance(url, writer).json()["attestation_bundles"][0]["publisher"]
     assert publisher["kind"] == "GitLab"
     assert publisher["repository"] == "facutuesca/gitlab-oidc-project"
+
+
+def test_a_renamed_registry_links_provenance_at_its_new_url(
+    org: Organization, registry: Registry, writer: str, dist_dir: Path
+) -> None:
+    """The page was cached before the rename, and no file changed since: its links must
+    still move with the registry's new slug (the old URL stops answering)."""
+    dist = _copy(dist_dir, GITLAB_SDIST, f"{GITLAB_SDIST}.publish.attestation")
+    attestation = (dist_dir / f"{GITLAB_SDIST}.publish.attestation").read_text()
+    fields = [*form_for(dist, "gitlab-oidc-project", "0.0.3"), ("attestations", f"[{attestation}]")]
+    legacy_upload(registry, dist, writer, fields)
+    for _ in range(2):  # the second answer comes from the page cache
+        before = _json_files(registry, writer, "gitlab-oidc-project")[GITLAB_SDIST]["provenance"]
+
+    admin = api(org, org.token("write_registries"))
+    renamed = admin.call(
+        "PATCH", f"/registries/{registry.slug}", json={"name": f"{registry.slug} moved"}
+    ).json()["slug"]
+    moved = Registry(registry.yard, registry.organization, renamed)
+    after = _json_files(moved, writer, "gitlab-oidc-project")[GITLAB_SDIST]["provenance"]
+
+    assert after == before.replace(f"/{registry.slug}/", f"/{renamed}/")
+    assert _provenance(after, writer).status_code == 200
 
 
 def test_pypi_simple_reads_provenance_from_both_page_kinds(

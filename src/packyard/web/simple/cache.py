@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from packyard.services import metrics
 
-# (registry id, version, project, media type, base URL): pages link PEP 740 provenance by
-# absolute URL, so a page answered under another host name is another page.
+# (registry id, version, project, media type, the registry's URL): pages link PEP 740
+# provenance by absolute URL, so a page answered under another host name, or after the
+# registry or its organization was renamed, is another page.
 Key = tuple[str, int, str, str, str]
 
 # What an entry costs besides its body: key tuple, RenderedPage, ETag, the dict's links.

@@ -3,11 +3,12 @@ the plain-ASGI layer for cached reads (``cached_reads.py``) and by the routes
 (``routes.py``) alike, so that both answer with the same bytes and headers by
 construction.
 
-- The cache key is (registry id, version, project, media type, base URL), the version
+- The cache key is (registry id, version, project, media type, registry URL), the version
   being what ``services.index`` answers with: for a source registry its serial (the
   project list) or the project's serial (a project's page), a composite's own version.
-  ``""`` as the project names the registry's project list. The base URL
-  (``PACKYARD_BASE_URL``, else the request's) makes PEP 740 ``provenance`` URLs absolute.
+  ``""`` as the project names the registry's project list. The registry URL (the base
+  URL, ``PACKYARD_BASE_URL`` else the request's, with the organization's and registry's
+  slugs) makes PEP 740 ``provenance`` URLs absolute, and changes with a rename.
 - ``cached`` finds a page already rendered without a query (safe on the event loop).
 - ``render`` runs in the thread pool: the service's answer, rendered once however many
   requests ask at the same time (``SingleFlight``), stored in the page cache.
@@ -62,7 +63,7 @@ class IndexPages:
         version = self._index.cached_version(registry, project)
         if version is None:
             return None
-        return self.cache.get((registry.id, version, project, media_type, base))
+        return self.cache.get(_key(registry, version, project, media_type, base))
 
     def render(self, registry: Registry, project: str, media_type: str, base: str) -> RenderedPage:
         """The page, rendered unless already cached under its version. Queries: run it in
@@ -72,15 +73,15 @@ class IndexPages:
             # serial moved (another project changed): found without reading its files.
             version = self._index.current_version(registry, project)
             if version is not None:
-                cached = self.cache.get((registry.id, version, project, media_type, base))
+                cached = self.cache.get(_key(registry, version, project, media_type, base))
                 if cached is not None:
                     return cached
             page = self._index.project_page(registry, project)
-            key = (registry.id, page.version, project, media_type, base)
-            integrity = f"{base}/{registry.organization_slug}/{registry.slug}/pypi/integrity"
+            key = _key(registry, page.version, project, media_type, base)
+            integrity = f"{key[4]}/pypi/integrity"
             return self._stored(key, lambda: render_project_page(page.value, media_type, integrity))
         listing = self._index.project_list(registry)
-        key = (registry.id, listing.version, project, media_type, base)
+        key = _key(registry, listing.version, project, media_type, base)
         return self._stored(key, lambda: render_project_list(listing.value, media_type))
 
     def _stored(self, key: Key, make: Callable[[], bytes]) -> RenderedPage:
@@ -101,3 +102,11 @@ class IndexPages:
             (b"content-length", str(len(page.body)).encode()),
         ]
         return 200, headers, page.body
+
+
+def _key(registry: Registry, version: int, project: str, media_type: str, base: str) -> Key:
+    """A page's cache key. Its last part is the registry's own URL, not just the server's:
+    pages link by absolute URL (PEP 740 provenance), and a registry or organization
+    renamed answers at a new one, with new links, though no file changed."""
+    where = f"{base}/{registry.organization_slug}/{registry.slug}"
+    return (registry.id, version, project, media_type, where)
