@@ -19,6 +19,7 @@ import standardwebhooks
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Api, Organization, api, new_organization
+from tests.support.metrics import scrape
 from tests.support.server import PackyardServer
 from tests.support.teams import PASSWORD, create_user
 from tests.support.waiting import eventually
@@ -47,6 +48,10 @@ def yard(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator
 def root(yard: PackyardServer) -> Api:
     org = new_organization(yard, "hooks")
     return api(org, org.token(*EVERY_SCOPE))
+
+
+FAILED = "packyard_webhook_deliveries_failed_total"
+PENDING = "packyard_webhook_deliveries_pending"
 
 
 def hooks_path(registry: str) -> str:
@@ -155,6 +160,7 @@ def _signed_in_page(yard: PackyardServer, root: Api, registry: str) -> str:
 
 def test_gone_turns_the_hook_off_and_redirects_are_not_followed(root: Api, tmp_path: Path) -> None:
     registry = root.create_registry("Gone Away")["slug"]
+    failed_before = scrape(root.yard.base_url).value(FAILED)
     with WebhookReceiver(statuses=[302, 410]) as receiver:
         hook = subscribe(root, registry, receiver.url)
         publish(root, registry, tmp_path)
@@ -170,6 +176,21 @@ def test_gone_turns_the_hook_off_and_redirects_are_not_followed(root: Api, tmp_p
     assert delivery["state"] == "failed"
     assert len(receiver.received) == 2  # 2.0 went to nobody: the hook is off
     assert all(r.headers.get("X-Packyard-Event") == "package.created" for r in receiver.received)
+    assert scrape(root.yard.base_url).value(FAILED) == failed_before + 1
+
+
+def test_deliveries_waiting_for_a_retry_are_counted_as_pending(root: Api, tmp_path: Path) -> None:
+    """A receiver that keeps failing: after three quick attempts the next one is seconds
+    away (the test server's retry schedule is a hundredth of the real one)."""
+    registry = root.create_registry("Pending")["slug"]
+    with WebhookReceiver(statuses=[500] * 8) as receiver:
+        subscribe(root, registry, receiver.url)
+        publish(root, registry, tmp_path)
+        eventually(
+            lambda: len(receiver.received) >= 3 and scrape(root.yard.base_url).value(PENDING) >= 1,
+            30,
+            "a delivery waiting for its retry was not counted as pending",
+        )
 
 
 def test_the_secret_is_shown_once_and_never_audited(root: Api) -> None:

@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from packyard.core.webhooks import (
@@ -31,6 +42,12 @@ _ACTIVE_IN_ORGANIZATION = and_(
 )
 _ORGANIZATION_HOOKS = select(_HOOKS.c.id, _HOOKS.c.events).where(
     _ACTIVE_IN_ORGANIZATION, _HOOKS.c.registry_id.is_(None)
+)
+_DELIVERIES_TABLE = cast(Table, WebhookDeliveryRow.__table__)
+_PENDING_COUNT = (
+    select(func.count())
+    .select_from(_DELIVERIES_TABLE)
+    .where(_DELIVERIES_TABLE.c.state == DeliveryState.PENDING.value)
 )
 _ORGANIZATION_AND_REGISTRY_HOOKS = select(_HOOKS.c.id, _HOOKS.c.events).where(
     _ACTIVE_IN_ORGANIZATION,
@@ -287,6 +304,11 @@ def hand_back(session: Session, claim: str, unsent: Sequence[Claimed], now: date
         .values(claim=None, next_attempt_at=now, attempts=WebhookDeliveryRow.attempts - 1)
         .execution_options(synchronize_session=False)
     )
+
+
+def pending_count(session: Session) -> int:
+    """Deliveries not yet sent or still to be retried, in every organization."""
+    return session.scalar(_PENDING_COUNT) or 0
 
 
 def prune(session: Session, webhook_id: str) -> None:

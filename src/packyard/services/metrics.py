@@ -89,14 +89,15 @@ DB_POOL_OPEN = Gauge(
 
 # Defined now so that dashboards and alerts can rely on them; they stay 0 until the
 # webhook and retention features count into them.
+# Counted from the outbox by each process's sender after it polls: the latest count.
 WEBHOOK_PENDING = Gauge(
     "packyard_webhook_deliveries_pending",
-    "Webhook deliveries waiting to be sent (0 until webhooks exist)",
-    multiprocess_mode="livesum",
+    "Webhook deliveries waiting to be sent or retried (the outbox, as last counted)",
+    multiprocess_mode="livemostrecent",
 )
 WEBHOOK_FAILED = Counter(
     "packyard_webhook_deliveries_failed",
-    "Webhook deliveries that failed for good (0 until webhooks exist)",
+    "Webhook deliveries given up: their retries ran out, or the receiver answered 410",
 )
 RETENTION_DELETIONS = Counter(
     "packyard_retention_deletions",

@@ -48,6 +48,7 @@ from packyard.core.webhooks import (
 )
 from packyard.db import webhooks as queries
 from packyard.db.webhooks import Claimed, Finished
+from packyard.services import metrics
 from packyard.services.events import ENQUEUED
 from packyard.services.process_load import ProcessLoad
 from packyard.services.webhook_addresses import RefusedDestination, destination
@@ -126,9 +127,14 @@ class WebhookSender:
                     queries.hand_back(session, claim, unsent, self._now())
                     for hook_id in {f.claimed.webhook_id for f in finished}:
                         queries.prune(session, hook_id)
+                given_up = sum(f.state is DeliveryState.FAILED for f in finished)
+                if given_up:
+                    metrics.WEBHOOK_FAILED.inc(given_up)
             sent += len(finished)
             if len(claimed) < BATCH or not finished:
                 break
+        with self._sessions() as session:
+            metrics.WEBHOOK_PENDING.set(queries.pending_count(session))
         return sent
 
     def _send(
