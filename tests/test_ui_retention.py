@@ -36,11 +36,19 @@ def _cells(html: str, css_class: str) -> list[str]:
     return re.findall(rf'<td class="{css_class}">([^<]*)</td>', html)
 
 
-def test_the_settings_tab_links_the_retention_page(
+def test_the_registry_page_has_a_retention_tab_with_the_retention_sections(
     session: WebSession, organization: Organization, registry: str
 ) -> None:
-    settings = session.get(REG.format(org=organization.slug, registry=registry) + "?tab=settings")
-    assert f'href="{_page(organization, registry)}"' in settings.text
+    url = REG.format(org=organization.slug, registry=registry)
+    page = session.get(f"{url}?tab=retention").text
+    assert 'id="tab-retention"' in page
+    assert 'id="panel-retention"' in page
+    for section in ("storage-total", "retention-policy", "retention-preview", "retention-runs"):
+        assert f'id="{section}"' in page
+    # Its forms post to the Retention routes.
+    assert form_to(page, _page(organization, registry)) is not None
+    settings = session.get(f"{url}?tab=settings").text
+    assert f'href="{_page(organization, registry)}" id="retention-link"' in settings
 
 
 def test_saving_the_policy_form_sets_the_policy_rest_reads(

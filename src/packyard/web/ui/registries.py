@@ -37,6 +37,7 @@ from packyard.web.ui.common import (
     render,
     visitor_of,
 )
+from packyard.web.ui.retention_view import retention_view
 from packyard.web.ui.teams import registry_teams
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -50,7 +51,10 @@ REGISTRY_TABS = (
     ("upstreams", "Upstreams", (RegistryType.COMPOSITE,)),
     ("install", "Installation", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
     ("settings", "Settings", (RegistryType.SOURCE, RegistryType.COMPOSITE)),
+    ("retention", "Retention", (RegistryType.SOURCE,)),
 )
+# Tabs only for those with full access to the registry (write_registries).
+MANAGERS_TABS = frozenset({"retention"})
 MAX_CURSOR = 2**62
 
 
@@ -231,7 +235,9 @@ async def registry_page(
         (key, title)
         for key, title, types in REGISTRY_TABS
         # Settings also for those who may only delete the registry (a switch lets writers).
-        if registry.type in types and (key != "settings" or access.can_manage or access.can_delete)
+        if registry.type in types
+        and (key != "settings" or access.can_manage or access.can_delete)
+        and (key not in MANAGERS_TABS or access.can_manage)
     ]
     if tab not in {key for key, _ in tabs}:
         tab = "releases"
@@ -256,6 +262,11 @@ async def registry_page(
     policy = (
         await run_in_threadpool(services.oidc.policy_text, registry) if access.can_manage else None
     )
+    retention = (
+        await retention_view(request, registry, principal, f"{registry_url(registry)}/retention")
+        if any(key == "retention" for key, _ in tabs)
+        else None
+    )
     return render(
         request,
         visitor,
@@ -266,6 +277,7 @@ async def registry_page(
         access=access,
         tabs=tabs,
         tab=tab,
+        retention=retention,
         releases=page,
         query=query,
         paged=before is not None,

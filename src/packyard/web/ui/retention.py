@@ -1,4 +1,5 @@
-"""A source registry's Retention page (linked from its Settings tab): the storage it uses
+"""A source registry's Retention page (also the registry page's Retention tab, whose forms
+post here): the storage it uses
 (in all and per project, against its quota), the policy form, a Preview listing the files
 the policy would delete, a Run button (confirmed) and the latest runs' summaries. The
 same ``RetentionService`` methods as REST and the CLI decide who may (full access:
@@ -26,12 +27,11 @@ from packyard.web.ui.common import (
     visitor_of,
 )
 from packyard.web.ui.registries import REGISTRY_PATH, readable_registry, registry_url
+from packyard.web.ui.retention_view import CONFIRM, retention_view
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 RETENTION_PATH = REGISTRY_PATH + "/retention"
-CONFIRM = "delete"  # what the Run form's confirmation box sends
-PROJECTS_SHOWN = 50  # the largest projects listed; the REST usage lists every one
 
 
 def retention_url(registry: Registry) -> str:
@@ -78,9 +78,8 @@ async def _page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    retention = services_of(request).retention
-    overview = await run_in_threadpool(
-        retention.overview, principal, registry.organization_slug, registry.slug
+    view = await retention_view(
+        request, registry, principal, retention_url(registry), preview=preview, form=form
     )
     return render(
         request,
@@ -89,14 +88,7 @@ async def _page(
         status_code=status_code,
         registry=registry,
         registry_url=registry_url(registry),
-        retention_url=retention_url(registry),
-        policy=form or overview.policy or RetentionPolicy(),
-        has_policy=overview.policy is not None,
-        runs=overview.runs,
-        usage=overview.usage,
-        projects=overview.usage.projects[:PROJECTS_SHOWN],
-        preview=preview,
-        confirm=CONFIRM,
+        retention=view,
         error=error,
     )
 
@@ -124,7 +116,7 @@ async def save_policy(request: Request, organization: str, registry: str) -> Res
         return await _page(
             request, visitor, target, principal, form=form, error=error.message, status_code=422
         )
-    return redirect(retention_url(target))
+    return redirect(f"{registry_url(target)}?tab=retention")
 
 
 @router.post(RETENTION_PATH + "/preview")
@@ -156,4 +148,4 @@ async def run_policy(request: Request, organization: str, registry: str) -> Resp
             status_code=422,
         )
     await run_in_threadpool(retention.run, principal, target.organization_slug, target.slug)
-    return redirect(retention_url(target))
+    return redirect(f"{registry_url(target)}?tab=retention")
