@@ -333,7 +333,10 @@ def _retention_section(results: dict[str, Any]) -> list[str]:
         f"projects), bulk-loaded into SQLite (rows only); policy {retention['policy']}, "
         "previewed and then run through the REST API (the real delete use case: serials, "
         "search rows, audit events). Project pages of "
-        f"{retention['sampled_projects']:,} projects read meanwhile at c={d['concurrency']}.",
+        f"{retention['sampled_projects']:,} projects read meanwhile at c={d['concurrency']}, "
+        f"for {_num(retention.get('read_window_seconds', 0), 1)} s from 1 s before the run "
+        f"started (covering {_num(100 * retention.get('run_covered', 0))}% of it), and as "
+        "long without a run.",
         "",
         "| figure | value |",
         "|---|---:|",
