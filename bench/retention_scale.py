@@ -91,9 +91,9 @@ def run_retention_scale(
         with httpx.Client(base_url=target.base_url, headers=headers, timeout=600) as client:
             client.put(base, json={"keep_latest": KEEP_LATEST}).raise_for_status()
             preview_seconds, preview = _timed_post(client, base + "/preview")
-            # Both windows as long as the run is expected to take (a run took 6 to 8 times
-            # its preview), so the p99 during it covers all of its batches, not the first.
-            window = min(MAX_WINDOW_SECONDS, max(seconds, LEAD_SECONDS + 9 * preview_seconds))
+            # Both windows as long as the run is expected to take (a run took 6 to 11 times
+            # its preview), so the p99 during it covers all of its batches.
+            window = min(MAX_WINDOW_SECONDS, max(seconds, LEAD_SECONDS + 12 * preview_seconds))
             warm_up(target, paths)
             without = _load(target, paths, concurrency, window, workdir, use_wrk)
             warm_up(target, paths)
