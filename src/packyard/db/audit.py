@@ -4,7 +4,7 @@ newest first, by keyset pages on ``audit_events.seq`` (which only grows)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -26,6 +26,7 @@ from packyard.db.tables import AuditEventRow, TokenRow, UserRow
 # their actor's name (building them per call was a tenth of a publish's CPU).
 _AUDIT_EVENTS = cast(Table, AuditEventRow.__table__)
 _INSERT_RETURNING_SEQ = insert(_AUDIT_EVENTS).returning(_AUDIT_EVENTS.c.seq)
+_COLUMNS = tuple(c.key for c in _AUDIT_EVENTS.columns if c.key != "seq")
 _TOKEN_DESCRIPTION = select(TokenRow.__table__.c.description).where(
     TokenRow.__table__.c.id == bindparam("id")
 )
@@ -74,19 +75,7 @@ def append(
     """Add one entry to the organization's log; ``registry`` is (id, slug)."""
     fields = _fields(organization_id, event_type, actor, subject, registry, origin, changes, now)
     seq = session.execute(_INSERT_RETURNING_SEQ, fields).scalar_one()
-    return AuditEntry(
-        id=fields["id"],
-        seq=seq,
-        organization_id=organization_id,
-        type=event_type,
-        actor=actor,
-        subject=Subject(subject.type, subject.id, fields["subject_name"]),
-        registry_id=fields["registry_id"],
-        registry_slug=fields["registry_slug"],
-        origin=Origin(origin.address, origin.user_agent),
-        changes={name: (pair[0], pair[1]) for name, pair in changes.items()},
-        occurred_at=now,
-    )
+    return _entry(seq, fields)
 
 
 def append_many(
@@ -145,16 +134,21 @@ def entries(
 
 
 def entry_from_row(row: AuditEventRow) -> AuditEntry:
+    return _entry(row.seq, {column: getattr(row, column) for column in _COLUMNS})
+
+
+def _entry(seq: int, values: Mapping[str, Any]) -> AuditEntry:
+    """The entry a row holds, from its column values (``_fields``' keys)."""
     return AuditEntry(
-        id=row.id,
-        seq=row.seq,
-        organization_id=row.organization_id,
-        type=EventType(row.type),
-        actor=actor_from_json(row.actor),
-        subject=Subject(row.subject_type, row.subject_id, row.subject_name),
-        registry_id=row.registry_id,
-        registry_slug=row.registry_slug,
-        origin=Origin(row.client_address, row.user_agent),
-        changes={name: (pair[0], pair[1]) for name, pair in (row.changes or {}).items()},
-        occurred_at=row.occurred_at,
+        id=values["id"],
+        seq=seq,
+        organization_id=values["organization_id"],
+        type=EventType(values["type"]),
+        actor=actor_from_json(values["actor"]),
+        subject=Subject(values["subject_type"], values["subject_id"], values["subject_name"]),
+        registry_id=values["registry_id"],
+        registry_slug=values["registry_slug"],
+        origin=Origin(values["client_address"], values["user_agent"]),
+        changes={name: (pair[0], pair[1]) for name, pair in (values["changes"] or {}).items()},
+        occurred_at=values["occurred_at"],
     )

@@ -43,13 +43,13 @@ _ACTIVE_IN_ORGANIZATION = and_(
 _ORGANIZATION_HOOKS = select(_HOOKS.c.id, _HOOKS.c.events).where(
     _ACTIVE_IN_ORGANIZATION, _HOOKS.c.registry_id.is_(None)
 )
-_DELIVERIES_TABLE = cast(Table, WebhookDeliveryRow.__table__)
+_DELIVERIES = cast(Table, WebhookDeliveryRow.__table__)
 _PENDING_COUNT = (
     select(func.count())
-    .select_from(_DELIVERIES_TABLE)
-    .where(_DELIVERIES_TABLE.c.state == DeliveryState.PENDING.value)
+    .select_from(_DELIVERIES)
+    .where(_DELIVERIES.c.state == DeliveryState.PENDING.value)
 )
-_ENQUEUE = insert(_DELIVERIES_TABLE)
+_ENQUEUE = insert(_DELIVERIES)
 _ORGANIZATION_AND_REGISTRY_HOOKS = select(_HOOKS.c.id, _HOOKS.c.events).where(
     _ACTIVE_IN_ORGANIZATION,
     or_(_HOOKS.c.registry_id.is_(None), _HOOKS.c.registry_id == bindparam("registry_id")),
@@ -240,7 +240,6 @@ class Finished:
 
 
 _ATTEMPTS = cast(Table, WebhookAttemptRow.__table__)
-_DELIVERIES = cast(Table, WebhookDeliveryRow.__table__)
 # One statement for every delivery of a batch (executemany), guarded by the claim: a
 # sender whose claim lapsed records nothing over the state another sender wrote since.
 _FINISH = (

@@ -92,6 +92,7 @@ class WebhookSender:
         self._retry_scale = retry_scale
         self._max_defer_seconds = max_defer_seconds
         self._client: WebhookHttp | None = None
+        self._pending: int | None = None  # the outbox as this process last counted it
         # Called after a commit that wrote deliveries (bootstrap: wakes the job).
         self.wake: Callable[[], None] = lambda: None
 
@@ -110,7 +111,7 @@ class WebhookSender:
         """Send what is due now; how many attempts were made."""
         load = ProcessLoad()
         defer_until = time.monotonic() + self._max_defer_seconds
-        sent = 0
+        sent = claimed_any = 0
         for _ in range(MAX_BATCHES_PER_RUN):
             load.wait_until_quiet(defer_until)
             claim = uuid.uuid4().hex
@@ -118,6 +119,7 @@ class WebhookSender:
             lease_until = now + LEASE
             with self._sessions.begin() as session:
                 claimed = queries.claim_due(session, claim, now, lease_until, BATCH)
+            claimed_any += len(claimed)
             finished, unsent = self._send(claimed, lease_until, load, defer_until)
             # Recorded in one transaction: under a burst of publishes the outbox costs two
             # writes per batch, not two per delivery.
@@ -133,8 +135,13 @@ class WebhookSender:
             sent += len(finished)
             if len(claimed) < BATCH or not finished:
                 break
-        with self._sessions() as session:
-            metrics.WEBHOOK_PENDING.set(queries.pending_count(session))
+        # Counted again only when it may have changed here: a poll that claimed nothing
+        # from an outbox last seen empty leaves the count alone (a delivery enqueued in
+        # another process wakes that process's sender, which counts).
+        if claimed_any or self._pending != 0:
+            with self._sessions() as session:
+                self._pending = queries.pending_count(session)
+            metrics.WEBHOOK_PENDING.set(self._pending)
         return sent
 
     def _send(

@@ -32,7 +32,7 @@ def completed(
     nosniff = False
     for index, (name, _) in enumerate(result):
         name = name.lower()
-        if name == b"cache-control":
+        if name == b"cache-control" and cache_control < 0:  # the first, as headers.get
             cache_control = index
         elif name == b"x-content-type-options":
             nosniff = True

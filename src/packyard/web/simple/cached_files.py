@@ -24,13 +24,12 @@ from packyard.services.downloads import DownloadService
 from packyard.web.observability.requests import ROUTE_KEY
 from packyard.web.request_head import HeadMap, first_headers
 from packyard.web.simple.cached_reads import cached_registry
-from packyard.web.simple.files import local_file_response
+from packyard.web.simple.files import local_file_response, whole_from_memory
 from packyard.web.simple.pages import Answer
 from packyard.web.simple.small_files import SmallFiles
 
 # The template of the route whose answers this layer gives, for metrics and the log.
 FILE_ROUTE = "/{organization}/{registry}/pypi/files/{filename}"
-_PATHSEND = "http.response.pathsend"
 
 
 class FileFastPath:
@@ -46,10 +45,8 @@ class FileFastPath:
         """A whole GET of a small file whose answer was sent before (its bytes and headers
         in ``SmallFiles``), counted as a download; None otherwise. Called by the front door
         (``web.front``) before anything else: no ``FileResponse``, no disk."""
-        if scope["method"] != "GET" or b"range" in headers:
+        if not whole_from_memory(scope, b"range" in headers):
             return None
-        if _PATHSEND in scope.get("extensions", ()):
-            return None  # the server sends files itself: the layer below lets it
         located = self._located(scope, headers)
         if located is None:
             return None

@@ -126,7 +126,7 @@ class _SmallFile(Response):
         self.body = b""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] != "GET" or _ranged(scope) or _PATHSEND in scope.get("extensions", {}):
+        if not whole_from_memory(scope, _ranged(scope)):
             await self._file(scope, receive, send)
             return
         blob_key = self._key[0]
@@ -137,6 +137,12 @@ class _SmallFile(Response):
         self._small.keep_headers(self._key, self.raw_headers)
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def whole_from_memory(scope: Scope, ranged: bool) -> bool:
+    """Whether a small file's answer to this request is its whole bytes from memory: a GET
+    without ``Range``, on a server that does not send files itself (``pathsend``)."""
+    return scope["method"] == "GET" and not ranged and _PATHSEND not in scope.get("extensions", {})
 
 
 def _ranged(scope: Scope) -> bool:

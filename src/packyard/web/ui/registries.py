@@ -263,7 +263,7 @@ async def registry_page(
         await run_in_threadpool(services.oidc.policy_text, registry) if access.can_manage else None
     )
     retention = (
-        await retention_view(request, registry, principal, f"{registry_url(registry)}/retention")
+        await retention_view(request, registry, principal, registry_url(registry))
         if any(key == "retention" for key, _ in tabs)
         else None
     )

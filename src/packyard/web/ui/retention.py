@@ -27,15 +27,11 @@ from packyard.web.ui.common import (
     visitor_of,
 )
 from packyard.web.ui.registries import REGISTRY_PATH, readable_registry, registry_url
-from packyard.web.ui.retention_view import CONFIRM, retention_view
+from packyard.web.ui.retention_view import CONFIRM, RETENTION_SUFFIX, retention_view
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-RETENTION_PATH = REGISTRY_PATH + "/retention"
-
-
-def retention_url(registry: Registry) -> str:
-    return registry_url(registry) + "/retention"
+RETENTION_PATH = REGISTRY_PATH + RETENTION_SUFFIX
 
 
 def _whole(values: FormData, name: str) -> int | None:
@@ -79,7 +75,7 @@ async def _page(
     status_code: int = 200,
 ) -> Response:
     view = await retention_view(
-        request, registry, principal, retention_url(registry), preview=preview, form=form
+        request, registry, principal, registry_url(registry), preview=preview, form=form
     )
     return render(
         request,

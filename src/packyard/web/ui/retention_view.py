@@ -15,6 +15,7 @@ from packyard.core.retention import ProjectUsage, RetentionPolicy, RetentionRun,
 from packyard.services.retention import RetentionPreview
 from packyard.web.deps import services_of
 
+RETENTION_SUFFIX = "/retention"  # the Retention page and its forms, under the registry's
 CONFIRM = "delete"  # what the Run form's confirmation box sends
 PROJECTS_SHOWN = 50  # the largest projects listed; the REST usage lists every one
 
@@ -35,19 +36,20 @@ async def retention_view(
     request: Request,
     registry: Registry,
     principal: Principal,
-    url: str,
+    registry_page: str,
     *,
     preview: RetentionPreview | None = None,
     form: RetentionPolicy | None = None,
 ) -> RetentionView:
     """The sections for ``registry`` as ``principal`` may see them (``write_registries``;
-    raises PermissionDenied otherwise); ``form`` is a policy sent back with an error."""
+    raises PermissionDenied otherwise); ``registry_page`` is the registry page's URL, under
+    which the forms post; ``form`` is a policy sent back with an error."""
     retention = services_of(request).retention
     overview = await run_in_threadpool(
         retention.overview, principal, registry.organization_slug, registry.slug
     )
     return RetentionView(
-        url=url,
+        url=registry_page + RETENTION_SUFFIX,
         policy=form or overview.policy or RetentionPolicy(),
         has_policy=overview.policy is not None,
         usage=overview.usage,
