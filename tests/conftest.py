@@ -34,6 +34,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="local",
         help="blob store of the servers under test",
     )
+    parser.addoption(
+        "--server",
+        choices=["uvicorn", "granian"],
+        default="uvicorn",
+        help="HTTP server of the servers under test (packyard serve --server)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,15 +51,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``network`` or ``soak`` run only when asked for (``-m network``, ``-m
-    soak``): CI stays offline and quick. On the scale-out pass, leave out tests whose
-    backends do not depend on the options: they already ran on the default pass."""
+    soak``): CI stays offline and quick. On the scale-out pass (or on granian), leave out
+    tests whose backends do not depend on the options: they already ran on the default
+    pass."""
     for marker, reason in OPT_IN_MARKERS.items():
         if marker not in (config.option.markexpr or ""):
             skip = pytest.mark.skip(reason=f"{reason}: select with -m {marker}")
             for item in items:
                 if marker in item.keywords:
                     item.add_marker(skip)
-    if config.getoption("--database") == "sqlite" and config.getoption("--storage") == "local":
+    default = ("sqlite", "local", "uvicorn")
+    if tuple(config.getoption(name) for name in ("--database", "--storage", "--server")) == default:
         return
     kept = [item for item in items if item.get_closest_marker("backend_independent") is None]
     deselected = [item for item in items if item.get_closest_marker("backend_independent")]
@@ -85,6 +93,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     return Backend(
         database=database,
         storage=storage,
+        server=request.config.getoption("--server"),
         postgres=request.getfixturevalue("postgres_cluster") if database == "postgresql" else None,
         s3=request.getfixturevalue("s3_server") if storage == "s3" else None,
     )

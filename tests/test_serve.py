@@ -17,6 +17,9 @@ import pytest
 
 from packyard.core.snippets import TOKEN_PLACEHOLDER, TOKEN_VARIABLE, USER_NAME
 from tests.support.backends import Backend
+from tests.support.builders import Dist, write_wheel
+from tests.support.clients import Venv
+from tests.support.driver import new_organization
 from tests.support.server import STARTUP_TIMEOUT_SECONDS, PackyardServer, free_port
 from tests.support.waiting import answers, eventually
 
@@ -34,11 +37,13 @@ def _loaded(pid: int) -> str:
 
 
 def _workers(pid: int) -> list[int]:
+    """The supervisor's children but multiprocessing's resource tracker (uvicorn spawns
+    its workers, granian forks them: their command lines differ)."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [
         int(child)
         for child in children
-        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
     ]
 
 
@@ -184,3 +189,29 @@ def test_quickstart_prints_a_token_that_reads_its_demo_registry(tmp_path: Path) 
     with _quickstart(tmp_path / "data", port, tmp_path / "second.log") as (_, again):
         assert again == token
         assert httpx.get(index, auth=("x", token)).status_code == 200
+
+
+@pytest.mark.backend_independent
+def test_pip_installs_from_packyard_served_by_granian(tmp_path: Path, pip_venv: Venv) -> None:
+    """``packyard serve --server granian`` (the optional server, issue 20) answers pip: the
+    index, the PEP 658 metadata and the wheel, sent by granian itself (``pathsend``)."""
+    server = PackyardServer(
+        tmp_path / "data", tmp_path / "server.log", workers=2, access_log=True, server="granian"
+    )
+    server.start()
+    try:
+        assert server.process is not None
+        assert len(_workers(server.process.pid)) == 2
+        organization = new_organization(server)
+        registry = organization.registry("Python packages")
+        token = organization.token("read_packages", "write_packages")
+        registry.publish(write_wheel(Dist("served-by-granian", "1.0"), tmp_path), token)
+        pip_venv.pip_install(registry.index_url(token), "served-by-granian==1.0")
+        assert pip_venv.installed_version("served_by_granian") == "1.0"
+        answer = registry.get("served-by-granian/", token)
+        assert answer.headers["server"] == "granian"
+    finally:
+        server.stop()
+    # The application's own access log (granian's is off), flushed as each worker stops.
+    page = f"/{organization.slug}/{registry.slug}/pypi/simple/served-by-granian/"
+    assert f'"GET {page} HTTP/1.1" 200' in server.log_path.read_text()

@@ -2,7 +2,8 @@
 
 The suite runs once on the embedded default (SQLite, local folder) and once on the
 scale-out stack (PostgreSQL, S3): ``pytest --database postgresql --storage s3``. Each
-server gets a database and a bucket of its own.
+server gets a database and a bucket of its own. ``pytest --server granian`` runs the
+servers on granian instead of uvicorn.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ _names = itertools.count()
 class Backend:
     database: str  # "sqlite" or "postgresql"
     storage: str  # "local" or "s3"
+    server: str = "uvicorn"  # the HTTP server: "uvicorn" or "granian" (pytest --server)
     postgres: PostgresCluster | None = None
     s3: S3Server | None = None
 
@@ -43,7 +45,9 @@ class Backend:
         """A server (not started) with its own data directory, database and bucket; the
         schema of a non-embedded database is created with ``packyard db upgrade``."""
         env = {**self.server_env(), **(extra_env or {})}
-        server = PackyardServer(root / "data", root / "server.log", extra_env=env, workers=workers)
+        server = PackyardServer(
+            root / "data", root / "server.log", extra_env=env, workers=workers, server=self.server
+        )
         if "PACKYARD_DATABASE_URL" in env:
             server.admin("db", "upgrade")
         return server

@@ -34,6 +34,7 @@ class PackyardServer:
     port: int = field(default_factory=free_port)
     # HTTPS: (certificate, key) for https://localhost (tests/support/tls.py).
     tls: tuple[Path, Path] | None = None
+    server: str = "uvicorn"  # packyard serve --server
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -104,6 +105,8 @@ class PackyardServer:
                 "--workers",
                 str(self.workers),
                 "--access-log" if self.access_log else "--no-access-log",
+                "--server",
+                self.server,
                 *self._tls_options(),
             ],
             env=self.env(),

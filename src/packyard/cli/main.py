@@ -299,6 +299,14 @@ def db_upgrade(data_dir: Path | None) -> None:
     help="json: one JSON object per line, for log collectors ($PACKYARD_LOG_FORMAT).",
 )
 @click.option(
+    "--server",
+    type=click.Choice(serving.SERVERS),
+    default="uvicorn",
+    envvar="PACKYARD_SERVER",
+    show_default=True,
+    help="The HTTP server running the workers; granian needs packyard[granian] ($PACKYARD_SERVER).",
+)
+@click.option(
     "--ssl-certfile",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
@@ -319,15 +327,17 @@ def serve(
     log_format: str,
     ssl_certfile: Path | None,
     ssl_keyfile: Path | None,
+    server: str,
     data_dir: Path | None,
 ) -> None:
     """Run the server."""
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise click.UsageError("Give --ssl-certfile and --ssl-keyfile together")
     tls = None if ssl_certfile is None or ssl_keyfile is None else (ssl_certfile, ssl_keyfile)
+    serving.check_server_installed(server)
     serving.export_data_dir(data_dir)
     serving.in_child_process(serving.prepare_database)
-    serving.run_server(host, port, workers, access_log, log_format, tls)
+    serving.run_server(host, port, workers, access_log, log_format, tls, server)
 
 
 @main.command()

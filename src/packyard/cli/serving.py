@@ -1,10 +1,11 @@
 """How ``packyard serve`` and ``packyard quickstart`` start the server.
 
-The process that stays up for the server's lifetime is uvicorn's supervisor: it binds the
-socket, starts the workers (each builds the application for itself) and restarts any that
-dies. It never imports the application: what has to happen before the workers start (the
-schema migration or check, quickstart's demo data) runs in a short-lived forked child, so
-that SQLAlchemy, pydantic, the services and the database's caches leave with that child
+The process that stays up for the server's lifetime is the HTTP server's supervisor
+(uvicorn's by default, granian's with ``--server granian``): it binds the socket, starts
+the workers (each builds the application for itself) and restarts any that dies. It
+never imports the application: what has to happen before the workers start (the schema
+migration or check, quickstart's demo data) runs in a short-lived forked child, so that
+SQLAlchemy, pydantic, the services and the database's caches leave with that child
 instead of staying resident in the supervisor (about 45 MiB of a lean 27).
 """
 
@@ -84,6 +85,22 @@ def prepare_database() -> None:
 # own setting wins.
 MALLOC_ARENAS = "2"
 METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+APPLICATION = "packyard.web.asgi:app_factory"
+
+
+# The HTTP servers ``packyard serve --server`` can run the workers on: uvicorn (uvloop,
+# httptools) by default; granian (Rust, hyper) with the ``granian`` extra (issue 20).
+SERVERS = ("uvicorn", "granian")
+
+
+def check_server_installed(server: str) -> None:
+    """Raise ClickException when ``server`` is not installed, before anything starts."""
+    import importlib.util
+
+    if importlib.util.find_spec(server) is None:
+        raise click.ClickException(
+            f"{server} is not installed: install it with `pip install 'packyard[{server}]'`"
+        )
 
 
 def run_server(
@@ -93,32 +110,73 @@ def run_server(
     access_log: bool,
     log_format: str = "text",
     tls: tuple[Path, Path] | None = None,
+    server: str = "uvicorn",
 ) -> None:
     """Serve until stopped. The workers read what this process decides from the
-    environment: the access log (written by the application, not by uvicorn) and the log
-    format, and where each writes its metric values (web.observability)."""
+    environment: the access log (written by the application, not by the HTTP server, on
+    either server) and the log format, and where each writes its metric values
+    (web.observability)."""
+    os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
+    os.environ["PACKYARD_ACCESS_LOG"] = "true" if access_log else "false"
+    os.environ["PACKYARD_LOG_FORMAT"] = log_format
+    run = _run_granian if server == "granian" else _run_uvicorn
+    with metrics_directory():
+        run(host, port, workers, log_format, tls)
+
+
+def _run_uvicorn(
+    host: str, port: int, workers: int, log_format: str, tls: tuple[Path, Path] | None
+) -> None:
     import uvicorn  # imported here: administrative commands should start fast
 
     from packyard.web.observability.logs import logging_config
 
-    os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
-    os.environ["PACKYARD_ACCESS_LOG"] = "true" if access_log else "false"
-    os.environ["PACKYARD_LOG_FORMAT"] = log_format
-    with metrics_directory():
-        uvicorn.run(
-            "packyard.web.asgi:app_factory",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            access_log=False,
-            log_config=logging_config(log_format),
-            proxy_headers=False,
-            log_level="info",
-            # HTTPS (a certificate and its key): what uv demands for trusted publishing.
-            ssl_certfile=None if tls is None else str(tls[0]),
-            ssl_keyfile=None if tls is None else str(tls[1]),
-        )
+    uvicorn.run(
+        APPLICATION,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=logging_config(log_format),
+        proxy_headers=False,
+        log_level="info",
+        # HTTPS (a certificate and its key): what uv demands for trusted publishing.
+        ssl_certfile=None if tls is None else str(tls[0]),
+        ssl_keyfile=None if tls is None else str(tls[1]),
+    )
+
+
+def _run_granian(
+    host: str, port: int, workers: int, log_format: str, tls: tuple[Path, Path] | None
+) -> None:
+    """granian's supervisor forks the workers; each builds the application. Settings
+    chosen to behave as uvicorn does here: its own access log off (the application writes
+    ours), no proxy headers (``PACKYARD_TRUSTED_PROXIES`` does that in the application),
+    a worker that dies is started again, a stop waits for requests in flight."""
+    from granian.constants import Interfaces, Loops, SSLProtocols
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    from packyard.web.observability.logs import logging_config
+
+    Server(
+        APPLICATION,
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,  # with lifespan: the scheduler starts and stops in it
+        workers=workers,
+        loop=Loops.auto,  # uvloop when installed, as uvicorn's
+        websockets=False,
+        log_level=LogLevels.info,
+        log_dictconfig=logging_config(log_format, server="granian"),
+        log_access=False,
+        respawn_failed_workers=True,
+        ssl_cert=None if tls is None else tls[0],
+        ssl_key=None if tls is None else tls[1],
+        ssl_protocol_min=SSLProtocols.tls12,  # uvicorn's floor too (granian's own: 1.3)
+    ).serve()
 
 
 @contextlib.contextmanager

@@ -67,6 +67,7 @@ def create_app(services: Services) -> ASGIApp:
         index=IndexFastPath(files, services.access, app.state.index_pages, settings.base_url),
         files=files,
         base_url=settings.base_url,
+        activity=services.requests,
     )
     return _behind_trusted_proxies(front, settings)
 

@@ -1,4 +1,4 @@
-"""Logs: the logging configuration uvicorn applies in the supervisor and every worker,
+"""Logs: the logging configuration the HTTP server applies in the supervisor and every worker,
 JSON lines for machines (``PACKYARD_LOG_FORMAT=json``), and the request id that ties an
 application message to its request.
 
@@ -64,10 +64,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document, ensure_ascii=False)
 
 
-def logging_config(log_format: str) -> dict[str, Any]:
-    """The ``logging.config.dictConfig`` for uvicorn.run: uvicorn's own messages and the
-    application's (the root logger) on stderr, as text or JSON. uvicorn's access logger is
-    not used (web.observability.access writes the access log)."""
+def logging_config(log_format: str, server: str = "uvicorn") -> dict[str, Any]:
+    """The ``logging.config.dictConfig`` for the HTTP server (``packyard serve --server``):
+    the server's own messages and the application's (the root logger) on stderr, as text
+    or JSON. The server's access logger is not used (web.observability.access writes the
+    access log)."""
     if log_format == "json":
         formatter: dict[str, Any] = {"()": f"{__name__}.JsonFormatter"}
     else:
@@ -87,10 +88,20 @@ def logging_config(log_format: str) -> dict[str, Any]:
                 "stream": "ext://sys.stderr",
             },
         },
-        "loggers": {
-            "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
-            "uvicorn.error": {"level": "INFO"},
-            "uvicorn.access": {"level": "WARNING", "propagate": False},
-        },
+        "loggers": _SERVER_LOGGERS[server],
         "root": {"handlers": ["default"], "level": "INFO"},
     }
+
+
+_SERVER_LOGGERS: dict[str, dict[str, Any]] = {
+    "uvicorn": {
+        "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
+        "uvicorn.error": {"level": "INFO"},
+        "uvicorn.access": {"level": "WARNING", "propagate": False},
+    },
+    # granian's Rust core logs as "_granian"; its access logger stays off (log_access).
+    "granian": {
+        "_granian": {"handlers": ["default"], "level": "INFO", "propagate": False},
+        "granian.access": {"level": "WARNING", "propagate": False},
+    },
+}
