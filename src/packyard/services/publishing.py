@@ -97,9 +97,15 @@ class PublishService:
         Raises Unauthenticated, PermissionDenied or NotFound, and InvalidRequest for a
         registry that does not take uploads.
         """
-        target = self._registries.registry_for(
-            principal, organization, registry, Scope.WRITE_PACKAGES, Disclosure.INSTALLER
+        return self.uploadable(
+            self._registries.registry_for(
+                principal, organization, registry, Scope.WRITE_PACKAGES, Disclosure.INSTALLER
+            )
         )
+
+    def uploadable(self, target: Registry) -> Registry:
+        """``target``, which the caller may write to (already checked), if it takes
+        uploads; raises InvalidRequest for a composite registry, naming its sources."""
         if target.type is not RegistryType.SOURCE:
             sources = ", ".join(source_upstream_slugs(self._sessions, target.id)) or "none yet"
             raise InvalidRequest(
