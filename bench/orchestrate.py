@@ -21,6 +21,7 @@ from bench import (
     ceiling,
     composite,
     fsync_cost,
+    install_probe,
     nginx_static,
     operations_cost,
     peers,
@@ -340,6 +341,10 @@ def run_all(
                 rounds=sizes.publish_rounds, only=["null", "pypiserver", "packyard-twine"],
                 baseline=None, venvs=venvs, workdir=_fresh(workdir / "publish-probe"),
             )
+        )))  # fmt: skip
+        log("installs: pip and uv from Packyard and nginx taking turns (bench/install_probe.py)")
+        _slot(results, "install probe", lambda: results.update(install_probe=install_probe.run(
+            _fresh(workdir / "install-probe"), sizes.install_probe_rounds, sizes.install_deps,
         )))  # fmt: skip
     else:
         results["notes"].append("peers not run (smoke mode): no ratios")

@@ -431,6 +431,31 @@ def _publish_probe_section(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _install_probe_section(results: dict[str, Any]) -> list[str]:
+    probe = results.get("install_probe")
+    if not probe:
+        return []
+    lines = [
+        "## Installing, servers taking turns",
+        "",
+        f"bench/install_probe.py: `pip install` and `uv pip install` of `{probe['requirement']}` "
+        f"({probe['distributions']} distributions) into fresh virtual environments with no "
+        f"cache, from Packyard (embedded default, a private registry read with a token) and "
+        f"from nginx serving Packyard's pages, files and `.metadata` as static files, one "
+        f"after the other, {probe['rounds']} round(s), which goes first alternating, so the "
+        "machine's other load falls on both alike.",
+        "",
+        "| client | server | median s | each install (s) |",
+        "|---|---|---:|---|",
+    ]
+    for client in ("pip", "uv"):
+        for server, by_client in probe["seconds"].items():
+            each = ", ".join(f"{value:.2f}" for value in by_client[client])
+            median = probe["median_seconds"][server][client]
+            lines.append(f"| {client} | {server} | {median:.2f} | {each} |")
+    return lines
+
+
 def _webhooks_section(results: dict[str, Any]) -> list[str]:
     measured = results.get("webhooks")
     if not measured:
@@ -499,8 +524,8 @@ def render(
     lines += [""]
     for section in (_reads_section, _ceiling_section, _downloads_section, _publish_section,
                     _install_section, _scale_section, _retention_section, _composite_section,
-                    _publish_probe_section, _operations_section, _webhooks_section,
-                    _profile_section):  # fmt: skip
+                    _publish_probe_section, _install_probe_section, _operations_section,
+                    _webhooks_section, _profile_section):  # fmt: skip
         part = section(results)
         if part:
             lines += [*part, ""]

@@ -56,19 +56,21 @@ class Sizes:
     webhook_rounds: int
     # bench/publish_probe.py: twine into pypiserver and Packyard taking turns (with peers).
     publish_rounds: int
+    # bench/install_probe.py: pip and uv from Packyard and nginx taking turns (with peers).
+    install_probe_rounds: int
 
 
 FULL = Sizes(
     projects=100, versions=2, install_deps=30, concurrencies=[1, 8, 64], read_seconds=6,
     huge_bytes=1024**3 - 1024**2, install_runs=3, scale_projects=100_000, scale_sample=5000,
     retention_files=100_000, profile=True, operations_rounds=5, operations_seconds=4,
-    webhook_rounds=3, publish_rounds=3,
+    webhook_rounds=3, publish_rounds=3, install_probe_rounds=7,
 )  # fmt: skip
 SMOKE = Sizes(
     projects=6, versions=1, install_deps=4, concurrencies=[1, 8], read_seconds=1,
     huge_bytes=4 * 1024**2, install_runs=1, scale_projects=300, scale_sample=50,
     retention_files=400, profile=False, operations_rounds=1, operations_seconds=1,
-    webhook_rounds=1, publish_rounds=1,
+    webhook_rounds=1, publish_rounds=1, install_probe_rounds=1,
 )  # fmt: skip
 
 

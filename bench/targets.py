@@ -183,6 +183,16 @@ def evaluate_issue_20(results: dict[str, Any]) -> list[Row]:
                 continue
             mine, floor = ours["median_seconds"], nginx["median_seconds"]
             rows.append((name, f"{mine:.2f} s vs {floor:.2f} s", _verdict(mine <= floor)))
+    probe_medians = results.get("install_probe", {}).get("median_seconds", {})
+    for client in ("pip", "uv"):
+        mine = probe_medians.get(PACKYARD, {}).get(client)
+        floor = probe_medians.get(NGINX, {}).get(client)
+        name = (f"{PACKYARD}: `{client} install` no slower than from nginx's static files "
+                "(taking turns, bench/install_probe.py)")  # fmt: skip
+        if mine is None or floor is None:
+            rows.append((name, "not measured", "n/a"))
+        else:
+            rows.append((name, f"{mine:.2f} s vs {floor:.2f} s", _verdict(mine <= floor)))
     for server in (PACKYARD, POSTGRES, POSTGRES_S3, WITHOUT_FSYNC):
         ours = results["servers"].get(server, {}).get("publish", {}).get("twine", {})
         theirs = results["servers"].get("pypiserver", {}).get("publish", {}).get("twine", {})

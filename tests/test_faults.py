@@ -5,6 +5,7 @@ with Retry-After. (PyPI down for a composite: ``test_upstream_pypi.py``,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import signal
 import subprocess
@@ -112,24 +113,33 @@ def _upload_until_killed(
 # -- a full disk ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def small_disk_yard(tmp_path: Path, backend: Backend) -> Iterator[tuple[PackyardServer, Path]]:
-    """A server whose staging folder is a 1 MiB tmpfs (needs root and mount)."""
-    (tmp_path / "full").mkdir()
-    yard = backend.new_server(tmp_path / "full")
-    staging = yard.data_dir / "staging"
-    staging.mkdir(parents=True)
+@contextlib.contextmanager
+def _with_small_folder(
+    root: Path, backend: Backend, folder: str
+) -> Iterator[tuple[PackyardServer, Path]]:
+    """A server whose data folder ``folder`` is a 1 MiB tmpfs (needs root and mount)."""
+    root.mkdir()
+    yard = backend.new_server(root)
+    small = yard.data_dir / folder
+    small.mkdir(parents=True)
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(staging)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], capture_output=True
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small filesystem here: {mounted.stderr!r}")
     try:
         yard.start()
-        yield yard, staging
+        yield yard, small
     finally:
         yard.stop()
-        subprocess.run(["umount", str(staging)], check=False)
+        subprocess.run(["umount", str(small)], check=False)
+
+
+@pytest.fixture
+def small_disk_yard(tmp_path: Path, backend: Backend) -> Iterator[tuple[PackyardServer, Path]]:
+    """A server whose staging folder is a 1 MiB tmpfs."""
+    with _with_small_folder(tmp_path / "full", backend, "staging") as found:
+        yield found
 
 
 @pytest.mark.backend_independent
@@ -150,6 +160,34 @@ def test_a_full_disk_answers_507_and_reads_go_on(
     download = registry.get(f"../files/{small.wheel_filename}", token)
     assert download.content == wheel_bytes(small)
     assert registry.get("large/", token).status_code == 404
+    assert "Traceback" not in yard.log_path.read_text()
+
+
+@pytest.fixture
+def small_blob_yard(tmp_path: Path, backend: Backend) -> Iterator[tuple[PackyardServer, Path]]:
+    """A server whose blob folder is a 1 MiB tmpfs; staging is not."""
+    with _with_small_folder(tmp_path / "blobs-full", backend, "blobs") as found:
+        yield found
+
+
+@pytest.mark.backend_independent
+def test_a_full_blob_store_answers_507_and_records_nothing(
+    small_blob_yard: tuple[PackyardServer, Path], tmp_path: Path
+) -> None:
+    """The blobs are stored while the row's statements run; the commit waits for them."""
+    yard, _blobs = small_blob_yard
+    org = new_organization(yard)
+    registry, token = org.registry("Full"), org.token("read_packages", "write_packages")
+    noise = hashlib.shake_256(b"blob noise").digest(2 * 1024**2)  # larger than the store
+    large = Dist("large", "1.0", extra_files={"large/noise.bin": noise})
+    response = registry.publish(write_wheel(large, tmp_path), token, expect=507)
+    assert "out of space" in response.json()["message"]
+    assert registry.get("large/", token).status_code == 404
+    assert not list((yard.data_dir / "staging").iterdir())
+    small = Dist("small", "1.0")
+    registry.publish(write_wheel(small, tmp_path), token)
+    download = registry.get(f"../files/{small.wheel_filename}", token)
+    assert download.content == wheel_bytes(small)
     assert "Traceback" not in yard.log_path.read_text()
 
 

@@ -22,7 +22,7 @@ from tests.support.clients import make_venv
 from tests.support.driver import Organization, new_organization
 from tests.support.publishers import Publisher
 from tests.support.server import PackyardServer
-from tests.support.uploads import upload_url
+from tests.support.uploads import form_for, legacy_upload, upload_url
 from tests.support.waiting import eventually
 
 ACCESS_FIELDS = {
@@ -148,6 +148,23 @@ def test_access_records_carry_the_request_and_its_outcome(
     assert record["client"].startswith("127.0.0.1:")
     assert record["duration_ms"] > 0
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record["time"])
+
+
+def test_an_upload_is_logged_under_its_route_with_its_token(
+    yard: PackyardServer, org: Organization, tmp_path: Path
+) -> None:
+    registry = org.registry("uploads")
+    writer = org.token("read_packages", "write_packages")
+    path = write_wheel(Dist("routed-app", "1.0"), tmp_path)
+    fields = form_for(path, "routed-app", "1.0")
+    legacy_upload(registry, path, writer, fields, suffix="pypi/legacy/")
+    legacy_upload(registry, path, "pky_unknown", fields, suffix="pypi/legacy/", expect=401)
+    route = "/{organization}/{registry}/pypi/legacy/"
+    (published,) = _access_records(yard, 1, route=route, status=200)
+    assert published["principal_kind"] == "api_token"
+    assert published["principal_id"]
+    (refused,) = _access_records(yard, 1, route=route, status=401)
+    assert refused["principal_kind"] in (None, "anonymous")
 
 
 @pytest.mark.parametrize("given", ["has spaces", "x" * 129, "quote\"and'more", ""])

@@ -304,6 +304,17 @@ def test_upload_to_an_unknown_registry_is_404(
     assert "no-such-registry" in response.text
 
 
+def test_upload_to_a_composite_is_400_naming_its_sources(
+    org: Organization, registry: Registry, writer: str, tmp_path: Path
+) -> None:
+    composite = org.composite("Uploads all", registry.slug)
+    path = write_wheel(Dist("nowhere", "1.0"), tmp_path)
+    response = legacy_upload(composite, path, writer, form_for(path, "nowhere", "1.0"), expect=400)
+    assert response.text.startswith(f"{composite.slug!r} is a composite registry")
+    assert registry.slug in response.text
+    _assert_nothing_published(registry, writer, "nowhere")
+
+
 @pytest.fixture(scope="module")
 def small_limit_yard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackyardServer]:
     root = tmp_path_factory.mktemp("small-upload")

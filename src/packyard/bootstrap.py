@@ -43,6 +43,7 @@ from packyard.services.oidc import OidcService
 from packyard.services.oidc_keys import OidcVerifier, parse_issuers
 from packyard.services.organizations import OrganizationService
 from packyard.services.packages import PackageService
+from packyard.services.process_load import RequestActivity
 from packyard.services.project_serials import ProjectSerials
 from packyard.services.provenance import ProvenanceService
 from packyard.services.publishing import PublishService
@@ -100,6 +101,9 @@ class Services:
     # Webhooks: subscriptions and the outbox (services.webhooks), and its sender.
     webhooks: WebhookService
     webhook_sender: WebhookSender
+    # The requests this process is answering (counted by the front door): background jobs
+    # make way for them.
+    requests: RequestActivity
     # Retention policies of source registries (docs/retention.md).
     retention: RetentionService
     # Background jobs (services.scheduler): started by the app's lifespan only.
@@ -223,10 +227,12 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
         limits=ArchiveLimits(max_expanded_bytes=settings.max_expanded_bytes),
         blob_locks=blob_locks,
     )
+    requests = RequestActivity()
     sender = WebhookSender(
         sessions,
         utc_now,
         allow_private=settings.webhook_allow_private,
+        activity=requests,
         retry_scale=settings.webhook_retry_scale,
     )
     event.listen(sessions, "after_commit", sender.committed)
@@ -267,6 +273,7 @@ def build_services(settings: Settings, *, migrate: bool | None = None) -> Servic
             sessions, registries, utc_now, allow_private=settings.webhook_allow_private
         ),
         webhook_sender=sender,
+        requests=requests,
         retention=RetentionService(sessions, registries, packages, utc_now),
         scheduler=Scheduler(LeaseKeeper(sessions, utc_now)),
     )

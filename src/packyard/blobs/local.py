@@ -57,25 +57,31 @@ class LocalBlobStore:
         """Each blob lands in a file (the staged file itself, or a temporary one beside its
         target), then every file is flushed at once (with the folders that got a new
         fan-out folder), renamed into place, and every target folder flushed at once: two
-        waits on the disk for the lot instead of two or more per blob."""
+        waits on the disk for the lot instead of two or more per blob. A blob already in
+        place is only touched, and its folder flushed with the others."""
         moves: list[tuple[Path, Path]] = []  # (bytes to flush, where they go)
         temporaries: list[Path] = []
+        # Blobs found in place are flushed with the rest: another publish may have renamed
+        # one there a moment ago and not yet flushed its folder (a clean folder is quick).
+        found: list[Path] = []
         try:
             for key, path in files.items():
                 target = self._path(key)
                 if self._refreshed(target):
                     path.unlink(missing_ok=True)
+                    found.append(target)
                 else:
                     moves.append((path, target))
             wanted = {key: self._path(key) for key in data}
-            wanted = {key: target for key, target in wanted.items() if not self._refreshed(target)}
+            found += [target for target in wanted.values() if self._refreshed(target)]
+            wanted = {key: target for key, target in wanted.items() if target not in found}
             grown = _new_folders([*wanted.values(), *(target for _, target in moves)])
             for key, target in wanted.items():
                 temporaries.append(_written_beside(target, data[key]))
                 moves.append((temporaries[-1], target))
             flush_all_to_disk([*(source for source, _ in moves), *grown])
             renamed = [target for source, target in moves if self._renamed(source, target)]
-            flush_all_to_disk(target.parent for target in renamed)
+            flush_all_to_disk(target.parent for target in [*renamed, *found])
         except OSError as error:
             for temporary in temporaries:
                 temporary.unlink(missing_ok=True)

@@ -3,7 +3,9 @@ it (which is how the rename itself becomes durable).
 
 Flushes are waits on the disk, not work: several started at once are committed together
 by the filesystem (one journal commit for all of them), so a publish that stores a file
-and its metadata waits about as long for both as for one (``flush_all_to_disk``).
+and its metadata waits about as long for both as for one (``flush_all_to_disk``). For the
+same reason a wait can overlap work: ``started`` runs a call (a publish storing its blobs)
+while the caller goes on (recording the row), and ``Pending.wait`` is where it must be done.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 # Threads start on first use, so a server's workers each get their own after forking.
 _WAITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="packyard-flush")
+# A pool of its own: what runs there waits on _WAITERS, which must never wait on it.
+_STARTED = ThreadPoolExecutor(max_workers=8, thread_name_prefix="packyard-store")
 
 
 def flush_to_disk(path: Path) -> None:
@@ -44,3 +48,25 @@ def run_at_once(calls: Sequence[Callable[[], None]]) -> None:
         errors = [error for future in futures if (error := future.exception()) is not None]
     if errors:
         raise errors[0]
+
+
+class Pending:
+    """A call running in the background (``started``)."""
+
+    def __init__(self, future: Future[None]) -> None:
+        self._future = future
+
+    def wait(self) -> None:
+        """Return once the call has returned; raise what it raised."""
+        self._future.result()
+
+    def settle(self) -> None:
+        """Return once the call has ended, whatever it raised: for a caller that is
+        failing already, which must not leave while the call still uses its files."""
+        self._future.exception()
+
+
+def started(call: Callable[[], None]) -> Pending:
+    """``call`` running in a background thread; ``wait`` on the answer before relying on
+    what it does."""
+    return Pending(_STARTED.submit(call))

@@ -1,4 +1,4 @@
-"""Read access on the index's hot path: credential + organization + registry in one query,
+"""Access on the hot paths: credential + organization + registry in one query; for reads,
 remembered while the database is unchanged.
 
 Every index and file request must learn who is calling and which registry (with its
@@ -9,6 +9,10 @@ PostgreSQL's notifications). A cached answer is used only while that counter is
 unchanged, so a revoked token, a changed scope or a new upload is seen by the very next
 request in every process. While there is no counter, nothing is cached and each request
 costs the one query.
+
+An upload (``registry_and_principal`` with ``write_packages``) takes the same one query
+but nothing is remembered: each publish changes the database, so the next upload would
+find the memo forgotten anyway.
 
 Only successes are cached or answered here: any miss (unknown token, unknown registry,
 access refused) goes through the services' own checks, which raise the exact errors.
@@ -73,19 +77,52 @@ class ReadAccess:
         """
         counter = self._memo.counter()
         key = _key(secret, organization, registry)
-        looked_up = self._lookup(key)
+        looked_up = self._lookup(key, Scope.READ_PACKAGES)
         if looked_up is None:
-            principal = ANONYMOUS if secret is None else self._tokens.authenticate(secret, base_url)
-            return self._registries.registry_for(
-                principal, organization, registry, Scope.READ_PACKAGES, Disclosure.INSTALLER
-            )
-        found, token_id = looked_up
-        self._note_use(token_id)
-        self._memo.put(key, counter, (found, token_id))
+            return self._checked(secret, organization, registry, Scope.READ_PACKAGES, base_url)[0]
+        found, principal = looked_up
+        self._note_use(principal.token_id)
+        self._memo.put(key, counter, (found, principal.token_id))
         return found
 
-    def _lookup(self, key: CacheKey) -> tuple[Registry, str | None] | None:
-        """One query: the registry and the token; None unless access is allowed."""
+    def registry_and_principal(
+        self,
+        secret: str | None,
+        organization: str,
+        registry: str,
+        scope: Scope,
+        base_url: str | None = None,
+    ) -> tuple[Registry, Principal]:
+        """The registry ``secret`` (None: anonymous) may use ``scope`` on, and who that
+        is, in one query when access is allowed; nothing is remembered.
+
+        Raises Unauthenticated, NotFound or PermissionDenied as the token and registry
+        services do.
+        """
+        looked_up = self._lookup(_key(secret, organization, registry), scope)
+        if looked_up is None:
+            return self._checked(secret, organization, registry, scope, base_url)
+        self._note_use(looked_up[1].token_id)
+        return looked_up
+
+    def _checked(
+        self,
+        secret: str | None,
+        organization: str,
+        registry: str,
+        scope: Scope,
+        base_url: str | None,
+    ) -> tuple[Registry, Principal]:
+        """The services' own checks (two queries), which raise the exact error of a miss."""
+        principal = ANONYMOUS if secret is None else self._tokens.authenticate(secret, base_url)
+        found = self._registries.registry_for(
+            principal, organization, registry, scope, Disclosure.INSTALLER
+        )
+        return found, principal
+
+    def _lookup(self, key: CacheKey, scope: Scope) -> tuple[Registry, Principal] | None:
+        """One query: the registry and the token's principal; None unless ``scope`` is
+        allowed."""
         secret_sha256, organization, registry = key
         if secret_sha256 == _TOO_LONG:
             return None
@@ -95,11 +132,9 @@ class ReadAccess:
             return None
         target, reader = found
         principal: Principal | None = ANONYMOUS if secret_sha256 is None else reader
-        if principal is None or not allowed(
-            principal, Scope.READ_PACKAGES, target, Disclosure.INSTALLER
-        ):
+        if principal is None or not allowed(principal, scope, target, Disclosure.INSTALLER):
             return None
-        return target, principal.token_id
+        return target, principal
 
 
 _TOO_LONG = "-"

@@ -13,6 +13,7 @@ existing package.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.blobs.base import BlobStore
+from packyard.core.durability import Pending, started
 from packyard.core.errors import Conflict, InvalidRequest, QuotaExceeded
 from packyard.core.events import EventType
 from packyard.core.models import PackageFile, Principal, Publisher, Registry, RegistryType
@@ -97,9 +99,15 @@ class PublishService:
         Raises Unauthenticated, PermissionDenied or NotFound, and InvalidRequest for a
         registry that does not take uploads.
         """
-        target = self._registries.registry_for(
-            principal, organization, registry, Scope.WRITE_PACKAGES, Disclosure.INSTALLER
+        return self.uploadable(
+            self._registries.registry_for(
+                principal, organization, registry, Scope.WRITE_PACKAGES, Disclosure.INSTALLER
+            )
         )
+
+    def uploadable(self, target: Registry) -> Registry:
+        """``target``, which the caller may write to (already checked), if it takes
+        uploads; raises InvalidRequest for a composite registry, naming its sources."""
         if target.type is not RegistryType.SOURCE:
             sources = ", ".join(source_upstream_slugs(self._sessions, target.id)) or "none yet"
             raise InvalidRequest(
@@ -147,8 +155,15 @@ class PublishService:
                 # Held until the row is committed: the collector cannot remove a blob
                 # this publish is about to reference (db.blob_locks).
                 with self._blob_locks.publishing([*blobs, *metadata]):
-                    self._blobs.put_all(blobs, metadata)
-                    result = self._record(registry, staged, inspection, verified, provenance, by)
+                    # The blobs are stored (the disk or the object store waited for) while
+                    # the row's statements run; the commit waits for them (``_record``).
+                    storing = started(functools.partial(self._blobs.put_all, blobs, metadata))
+                    try:
+                        result = self._record(
+                            registry, staged, inspection, verified, provenance, by, storing
+                        )
+                    finally:
+                        storing.settle()  # the staged file is not discarded under it
             metrics.record_publish(staged.size, created=result.created)
             return result
         finally:
@@ -185,7 +200,11 @@ class PublishService:
         verified: tuple[str, VerifiedProvenance] | None = None,
         provenance: Provenance | None = None,
         by: Principal = OPERATOR,
+        storing: Pending | None = None,
     ) -> PublishResult:
+        """Record the new file in one transaction, committed only once ``storing`` (the
+        blobs it references being stored) is done: a row never names a blob that a power
+        cut could take away."""
         attestations = None if verified is None else verified[0]
         values = _package_values(registry, staged, inspection, self._now(), attestations)
         values["provenance"] = None if verified is None else verified[1].provenance_json
@@ -215,6 +234,8 @@ class PublishService:
                 record_package(
                     session, by, EventType.PACKAGE_CREATED, registry, package, self._now()
                 )
+                if storing is not None:
+                    storing.wait()
         except IntegrityError:
             # A concurrent publish of the same file name won the race.
             existing = self._existing(registry, staged)

@@ -15,9 +15,9 @@ time are handed back unsent, and a record is written only under this sender's ow
 
 It makes way for requests: the job runs in the process that answers them, and publishing
 at full speed keeps both cores busy, so before each batch, and before each delivery when the
-process got busy, it waits until the rest of the process is quiet (``ProcessLoad``), at most
+process got busy, it waits until the process answers no request (``ProcessLoad``), at most
 ``MAX_DEFER_SECONDS`` per run: on an idle server a delivery leaves tens of milliseconds after
-its commit, on a saturated one at most that late, in batches.
+the publish's answer, on a busy one after the burst or at most that late, in batches.
 
 The job runs in every process (``bootstrap``): claims, not a lease, keep two processes from
 sending one delivery.
@@ -50,7 +50,7 @@ from packyard.db import webhooks as queries
 from packyard.db.webhooks import Claimed, Finished
 from packyard.services import metrics
 from packyard.services.events import ENQUEUED
-from packyard.services.process_load import ProcessLoad
+from packyard.services.process_load import ProcessLoad, RequestActivity
 from packyard.services.webhook_addresses import RefusedDestination, destination
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ class WebhookSender:
         now: Callable[[], datetime],
         *,
         allow_private: bool,
+        activity: RequestActivity,
         retry_scale: float = 1.0,
         jitter: Callable[[], float] = random.random,
         max_defer_seconds: float = MAX_DEFER_SECONDS,
@@ -88,6 +89,7 @@ class WebhookSender:
         self._sessions = sessions
         self._now = now
         self._allow_private = allow_private
+        self._activity = activity
         self._jitter = jitter
         self._retry_scale = retry_scale
         self._max_defer_seconds = max_defer_seconds
@@ -109,7 +111,7 @@ class WebhookSender:
 
     def run_due(self) -> int:
         """Send what is due now; how many attempts were made."""
-        load = ProcessLoad()
+        load = ProcessLoad(self._activity)
         defer_until = time.monotonic() + self._max_defer_seconds
         sent = claimed_any = 0
         for _ in range(MAX_BATCHES_PER_RUN):

@@ -43,6 +43,7 @@ from packyard.web.simple.cached_files import FileFastPath
 from packyard.web.simple.cached_reads import IndexFastPath
 from packyard.web.simple.pages import IndexPages
 from packyard.web.simple.small_files import SmallFiles
+from packyard.web.simple.upload_path import UploadFastPath
 from packyard.web.ui import install_ui
 
 log = logging.getLogger(__name__)
@@ -54,9 +55,10 @@ def create_app(services: Services) -> ASGIApp:
     (web.front: health and metrics, request ids, the header-size limit, the Host check,
     cached index reads, the origin for the audit log, small bodies, the headers every
     response gets, metrics and the access log, in one pass); the fast path for located
-    files (web.simple.cached_files); the framework."""
+    files (web.simple.cached_files); uploads (web.simple.upload_path); the framework."""
     app = create_framework_app(services)
-    files = FileFastPath(app, services.access, services.downloads, app.state.small_files)
+    uploads = UploadFastPath(app)
+    files = FileFastPath(uploads, services.access, services.downloads, app.state.small_files)
     settings = services.settings
     front = FrontDoor(
         files,
@@ -65,6 +67,7 @@ def create_app(services: Services) -> ASGIApp:
         index=IndexFastPath(files, services.access, app.state.index_pages, settings.base_url),
         files=files,
         base_url=settings.base_url,
+        activity=services.requests,
     )
     return _behind_trusted_proxies(front, settings)
 

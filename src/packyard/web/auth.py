@@ -123,13 +123,27 @@ async def authorized(
     raises Unauthenticated only for the anonymous caller, whose request carries no
     credentials and is therefore never counted.
     """
+
+    def authenticate_then_authorize(secret: str | None, base: str) -> tuple[T, Principal]:
+        principal = ANONYMOUS if secret is None else tokens.authenticate(secret, base)
+        return authorize(principal), principal
+
+    return await resolved(request, authenticate_then_authorize)
+
+
+async def resolved(
+    request: Request, resolve: Callable[[str | None, str], tuple[T, Principal]]
+) -> T:
+    """What ``resolve(secret, base URL)`` answers for the request's credential (None:
+    anonymous) with the principal it found, in one trip to a worker thread; failed
+    authentications are limited and counted as in ``principal_for``."""
     with failed_authentications_limited(request):
         secret = credential_from_header(request.headers.get("authorization"))
         base = base_url(request)
 
-        def authenticate_then_authorize() -> T:
-            principal = ANONYMOUS if secret is None else tokens.authenticate(secret, base)
+        def resolve_and_note() -> T:
+            found, principal = resolve(secret, base)
             note_principal(request.scope, principal.kind, principal.token_id)
-            return authorize(principal)
+            return found
 
-        return await run_in_threadpool(authenticate_then_authorize)
+        return await run_in_threadpool(resolve_and_note)

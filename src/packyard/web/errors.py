@@ -141,6 +141,15 @@ async def _on_database_error(request: Request, error: Exception) -> Response:
     return error_response(unavailable)
 
 
+async def unexpected_error_response(request: Request, error: Exception) -> Response:
+    """What the application's handlers answer for an error that is not a domain error,
+    for a route answered below the framework: a database outage 503, anything else 500
+    (logged)."""
+    if isinstance(error, DBAPIError):
+        return await _on_database_error(request, error)
+    return await _on_unexpected_error(request, error)
+
+
 async def _on_unexpected_error(_request: Request, error: Exception) -> Response:
     log.exception("Unhandled error", exc_info=error)
     return JSONResponse({"message": "Internal server error"}, status_code=500)

@@ -16,7 +16,8 @@ In order:
    (``web.origin``); a small body is read after authenticating a REST caller
    (``web.gate``); the application (the file fast path, then the framework) answers
    through one ``send`` that completes the headers, adds the request id and notes the
-   status and size.
+   status and size. Every request from here on is counted in and out
+   (``services.process_load.RequestActivity``): background jobs make way for them.
 5. The request is tallied for metrics and written to the access log.
 
 Refusals answer with the error's JSON (``web.errors``), through the same ``send``.
@@ -30,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from packyard.core.errors import PackyardError, TooLarge, Unauthenticated
 from packyard.core.events import ORIGIN
+from packyard.services.process_load import RequestActivity
 from packyard.web.errors import error_response
 from packyard.web.gate import RequestGate
 from packyard.web.limits import check_header_size
@@ -59,6 +61,7 @@ class FrontDoor:
         index: IndexFastPath,
         files: FileFastPath,
         base_url: str | None,
+        activity: RequestActivity,
     ) -> None:
         self.app = app
         self._observer = observer
@@ -66,6 +69,7 @@ class FrontDoor:
         self._index = index
         self._files = files
         self._base_url = (base_url or "").rstrip("/") or None  # PACKYARD_BASE_URL
+        self._activity = activity
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,9 +91,11 @@ class FrontDoor:
             credentials=b"authorization" in headers,
         )
         token = REQUEST_ID.set(request_id)
+        self._activity.begin()
         try:
             await self._answer(scope, receive, headers, size, exchange)
         finally:
+            self._activity.end()
             REQUEST_ID.reset(token)
             duration = time.perf_counter() - started
             self._observer.record(scope, exchange.status, duration, exchange.sent, request_id)

@@ -7,9 +7,11 @@ needs no query, and this layer sends it through ``files.local_file_response``, a
 route does (``routes.download_file``), counting the download by the same rule
 (``DownloadService.count``).
 
-Anything else (another path or method, a credential that is new, wrong or rate-limited, a
-file not located yet, a composite's file, a PyPI link, a remote store, a missing blob)
-goes on to the application unchanged.
+A remote store's small file is answered here too once the route has answered it whole
+from memory (``FileFastPath.answer``). Anything else (another path or method, a credential
+that is new, wrong or rate-limited, a file not located yet, a composite's file, a PyPI
+link, a remote store's file not yet in memory, a missing blob) goes on to the application
+unchanged.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class FileFastPath:
         if located is None:
             return None
         registry, download, blob_key = located
-        # Only answers made from the local store were kept (local_file_response).
+        # Kept by the route's first whole answer from memory (files.py), from either store.
         found = self._small.answer((blob_key, registry.public, download.filename))
         if found is None:
             return None

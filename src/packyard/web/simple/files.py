@@ -8,7 +8,8 @@ on any server (``small_files.py``); the routes and the plain-ASGI layer (``cache
 with the same ``local_file_response``. A remote store either
 redirects to a short-lived presigned URL (clients drop credentials on cross-origin
 redirects; the URL needs none) or is streamed through, with single-range support so pip
-and uv can read just the part of a wheel they need.
+and uv can read just the part of a wheel they need; a small file's whole-file answers
+come from memory there too, read from the store once per process.
 """
 
 from __future__ import annotations
@@ -70,8 +71,31 @@ async def file_response(
         size = await run_in_threadpool(downloads.blob_size, blob_key)
     if size is None:
         raise _missing(download.filename)
-    headers = _file_headers(download, blob_key, public)
+    headers = {**_file_headers(download, blob_key, public), "Accept-Ranges": "bytes"}
+    if small.fits(size) and whole_from_memory(request.scope, "range" in request.headers):
+        key = (blob_key, public, download.filename)
+        return await _remote_from_memory(downloads, key, size, headers, small)
     return _streamed(request, downloads, blob_key, download.filename, size, headers)
+
+
+async def _remote_from_memory(
+    downloads: DownloadService, key: AnswerKey, size: int, headers: dict[str, str],
+    small: SmallFiles,
+) -> Response:  # fmt: skip
+    """A small file of a remote store, whole, from memory: read from the store once per
+    process, then answered from memory here and, with the headers kept, by the front door
+    (an S3 GET costs a round trip of milliseconds; pip and uv fetch every candidate's
+    ``.metadata`` and each wheel they install)."""
+    blob_key, _, filename = key
+    body = small.get(blob_key)
+    if body is None:
+        body = await run_in_threadpool(lambda: b"".join(downloads.stream(blob_key, 0, size)))
+        if len(body) != size:
+            raise _missing(filename)
+        small.put(blob_key, body)
+    response = Response(body, headers=headers, media_type=_media_type(filename))
+    small.keep_headers(key, response.raw_headers)
+    return response
 
 
 def _file_headers(download: Download, blob_key: str, public: bool) -> dict[str, str]:
@@ -158,7 +182,6 @@ def _streamed(
     size: int,
     headers: dict[str, str],
 ) -> Response:
-    headers = {**headers, "Accept-Ranges": "bytes"}
     start, end, status = 0, size, 200
     try:
         requested = _single_range(request.headers.get("range"), size)

@@ -6,6 +6,9 @@ the trailing slash, answered in place and never redirected (twine and poetry abo
 3xx). The request goes through the same pipeline as the REST publish: authorize before a
 byte of the body is read, stream the form into staging, then ``services.uploads``. Errors
 are plain text, since these tools print the body as it is; ``GET`` answers 405 with a hint.
+
+A ``POST`` is answered by ``upload`` below the framework (``web.simple.upload_path``); the
+routes here serve the rest.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from packyard.core.errors import InvalidRequest, PackyardError
+from packyard.core.models import Principal, Registry
+from packyard.core.scopes import Scope
 from packyard.services.publishing import PublishResult
 from packyard.services.uploads import CONTENT_FIELD, SIGNATURE_FIELD, UploadForm, publish_upload
 from packyard.web.api.shapes import package_json
-from packyard.web.auth import authorized
+from packyard.web.auth import resolved
 from packyard.web.deps import base_url, services_of
 from packyard.web.errors import plain_error_response
 from packyard.web.multipart import ReceivedForm, receive_form_then
@@ -44,11 +49,15 @@ async def upload(request: Request, organization: str, registry: str) -> Response
 async def _upload(request: Request, organization: str, registry: str) -> Response:
     services = services_of(request)
     publishing = services.publishing
-    target, principal = await authorized(
-        request,
-        services.tokens,
-        lambda principal: (publishing.authorize(principal, organization, registry), principal),
-    )
+
+    def authorize(secret: str | None, base: str) -> tuple[tuple[Registry, Principal], Principal]:
+        # One query for the token and the registry (services.access).
+        target, principal = services.access.registry_and_principal(
+            secret, organization, registry, Scope.WRITE_PACKAGES, base
+        )
+        return (publishing.uploadable(target), principal), principal
+
+    target, principal = await resolved(request, authorize)
 
     def publish(received: ReceivedForm) -> PublishResult:
         if received.file is None:
