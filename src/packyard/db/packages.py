@@ -17,7 +17,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     Table,
-    and_,
     bindparam,
     delete,
     exists,
@@ -25,8 +24,8 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
-    or_,
     select,
+    union,
     update,
 )
 from sqlalchemy.orm import Session
@@ -51,14 +50,18 @@ _PACKAGES = cast(Table, PackageRow.__table__)
 _INSERT_PACKAGE = insert(_PACKAGES)
 # The files a new one may duplicate: its name, and the other files of its release (whose
 # names may normalise to the same distribution).
-_CANDIDATES = select(_PACKAGES.c.seq, _PACKAGES.c.filename).where(
-    _PACKAGES.c.registry_id == bindparam("registry_id"),
-    or_(
+# Two indexed lookups, not one OR: SQLite answers ``filename = ... OR (project, version) =
+# ...`` by walking every file of the registry (a publish then costs more the more files
+# the registry holds); each half here is one search of a unique or project index.
+_CANDIDATES = union(
+    select(_PACKAGES.c.seq, _PACKAGES.c.filename).where(
+        _PACKAGES.c.registry_id == bindparam("registry_id"),
         _PACKAGES.c.filename == bindparam("filename"),
-        and_(
-            _PACKAGES.c.project == bindparam("project"),
-            _PACKAGES.c.version == bindparam("version"),
-        ),
+    ),
+    select(_PACKAGES.c.seq, _PACKAGES.c.filename).where(
+        _PACKAGES.c.registry_id == bindparam("registry_id"),
+        _PACKAGES.c.project == bindparam("project"),
+        _PACKAGES.c.version == bindparam("version"),
     ),
 )
 
