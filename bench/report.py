@@ -463,10 +463,11 @@ def _webhooks_section(results: dict[str, Any]) -> list[str]:
     lines = [
         "## Publishing with a webhook",
         "",
-        f"bench/webhook_cost.py: {measured['files_per_round']} files published through REST at "
-        f"c={measured['concurrency']} into a fresh registry without hooks and one whose "
-        f"`package.created` hook posts to a receiver on loopback, taking turns, "
-        f"{measured['rounds']} round(s); medians. Deliveries received: "
+        f"bench/webhook_cost.py: {measured['files_per_round']} new files a round published "
+        f"through REST at c={measured['concurrency']} into a fresh registry without hooks and "
+        f"one whose `package.created` hook posts to a receiver on loopback, taking turns, "
+        f"{measured['rounds']} round(s), each after a second's rest and a hooked round's "
+        f"deliveries; medians. Deliveries received: "
         f"{measured['deliveries_received']} of {measured['deliveries_expected']}.",
         "",
         "| registry | files/s | p50 ms | p95 ms |",
@@ -478,6 +479,14 @@ def _webhooks_section(results: dict[str, Any]) -> list[str]:
             f"| {kind} | {_num(row['files_per_second'])} | {_num(row['p50_ms'])} | "
             f"{_num(row['p95_ms'])} |"
         )
+    after = measured.get("deliveries_done_after_round_s")
+    if after:
+        lines += [
+            "",
+            f"The sender makes way for requests: a hooked round's last delivery came "
+            f"{_num(after['median'], 2)} s after the round's last answer (median; at most "
+            f"{_num(after['max'], 2)} s).",
+        ]
     idle = measured.get("idle_delivery_ms")
     if idle:
         lines += [

@@ -248,6 +248,13 @@ def _operating_costs(results: dict[str, Any]) -> list[Row]:
             f"{share:.2%} ({measured['scrape_cpu_ms']:.2f} ms CPU per scrape)",
             _verdict(share <= 0.02),
         ))  # fmt: skip
+    hooks = results.get("webhooks", {})
+    if "with hook" in hooks and "without hook" in hooks:
+        # "Not measurably slower": within 5%, about the spread of one round to the next.
+        rows.append(_at_least(
+            "issue 16: publishing with a webhook ≥ 95% of the files/s without (taking turns, "
+            "bench/webhook_cost.py)", hooks["with hook"]["files_per_second"],
+            hooks["without hook"]["files_per_second"], 0.95, "files/s"))  # fmt: skip
     return rows
 
 
