@@ -1,10 +1,11 @@
 """The ceiling: what the same HTTP server does when the application does nothing.
 
-A bare ASGI app answers every GET with a constant body the size of Packyard's page, run
-exactly as Packyard is (uvicorn, uvloop, httptools, 2 workers, no access log), and read by
-the same load generator. No Python application on this machine can answer faster than
-this; comparing Packyard with it shows what is left to gain in Packyard, and comparing the
-ceiling with a peer shows which ratio targets the machine allows at all.
+A bare ASGI app answers every GET with a constant body the size of Packyard's page (or
+file), run exactly as Packyard is (2 workers, no access log; on uvicorn with uvloop and
+httptools, or on granian: ``packyard serve --server``), and read by the same load
+generator. No Python application served that way can answer faster; comparing Packyard
+with the ceiling of the same server shows what is left to gain in Packyard, and comparing
+the ceiling with a peer shows which ratio targets the machine allows at all.
 """
 
 from __future__ import annotations
@@ -49,21 +50,39 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": _BODY})
 
 
-def start_bare_server(
-    workdir: Path, body_bytes: int, workers: int, label: str
-) -> tuple[subprocess.Popen[bytes], str]:
-    """``app`` on uvicorn with Packyard's settings, answering ``body_bytes`` bytes; returns
-    the process (stop it with ``servers.stop_process``) and its base URL once it answers."""
-    port = free_port()
-    command = [
+SERVERS = ("uvicorn", "granian")
+
+
+def ceiling_name(server: str) -> str:
+    """The ceiling's row in the report's tables."""
+    return f"do-nothing ASGI app on {server} (ceiling)"
+
+
+def _command(server: str, port: int, workers: int) -> list[str]:
+    if server == "granian":
+        return [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), "--no-ws", "--log-level",
+            "warning", "bench.ceiling:app",
+        ]  # fmt: skip
+    return [
         sys.executable, "-m", "uvicorn", "bench.ceiling:app", "--host", "127.0.0.1",
         "--port", str(port), "--workers", str(workers), "--no-access-log", "--loop", "uvloop",
         "--http", "httptools", "--log-level", "warning",
     ]  # fmt: skip
+
+
+def start_bare_server(
+    workdir: Path, body_bytes: int, workers: int, label: str, server: str = "uvicorn"
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``app`` on ``server`` with Packyard's settings, answering ``body_bytes`` bytes;
+    returns the process (stop it with ``servers.stop_process``) and its base URL once it
+    answers."""
+    port = free_port()
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "BENCH_CEILING_BODY_BYTES": str(body_bytes), "PYTHONPATH": str(root)}
-    log = workdir / f"bare-server-{label}.log"
-    process = spawn(command, log, env)
+    log = workdir / f"bare-server-{server}-{label}.log"
+    process = spawn(_command(server, port, workers), log, env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(f"{base}/", process, log, 30)
@@ -75,12 +94,13 @@ def start_bare_server(
 
 def run_ceiling(
     body_bytes: dict[str, int], headers: dict[str, str], concurrency: int, seconds: float,
-    workdir: Path, use_wrk: bool,
+    workdir: Path, use_wrk: bool, server: str = "uvicorn",
 ) -> dict[str, Any]:  # fmt: skip
-    """For each page kind, the bare server's figures with a body of that kind's size."""
+    """For each kind (page kinds, and "file"), the bare server's figures with a body of
+    that kind's size."""
     results: dict[str, Any] = {}
     for kind, size in body_bytes.items():
-        process, base = start_bare_server(workdir, size, 2, kind)
+        process, base = start_bare_server(workdir, size, 2, kind, server)
         try:
             paths = [f"/{kind}/"]
             run_load(base, paths, headers, 1, 1, process.pid, workdir, use_wrk)
@@ -91,6 +111,16 @@ def run_ceiling(
         finally:
             stop_process(process)
     return results
+
+
+def as_server_entry(ceiling: dict[str, Any], server: str) -> dict[str, Any]:
+    """A ceiling's figures as a server's entry in the results (``reads`` by page kind,
+    ``downloads``), so that it stands in the index-read and download tables."""
+    reads = {kind: [row] for kind, row in ceiling.items() if kind in ("root", "project")}
+    entry: dict[str, Any] = {"version": "-", "mode": f"raw ASGI on {server}", "reads": reads}
+    if "file" in ceiling:
+        entry["downloads"] = [ceiling["file"] | {"paths": 1}]
+    return entry
 
 
 def null_target(workdir: Path, workers: int) -> Target:

@@ -83,11 +83,13 @@ class Variant:
     full: bool = False
     # Publishing only, with every fsync made a no-op (eatmydata): what durability costs.
     without_fsync: bool = False
+    server: str = "uvicorn"  # the HTTP server (packyard serve --server)
 
 
 VARIANTS = (
     Variant("Packyard", full=True),
     Variant("Packyard, no access log", access_log=False),
+    Variant(report.GRANIAN, server="granian"),
     Variant("Packyard on PostgreSQL", database="postgresql"),
     Variant("Packyard on PostgreSQL + S3", database="postgresql", storage="s3"),
     Variant(report.WITHOUT_FSYNC, without_fsync=True),
@@ -119,6 +121,7 @@ def _run_packyard(
         extra_env=env,
         access_log=variant.access_log,
         backend=backends.backend(variant.database, variant.storage),
+        server=variant.server,
     )
     try:
         slug, write, read = yard.setup_data()
@@ -174,11 +177,7 @@ def _issue_8_cases(
             run_load(target.base_url, paths, target.read_headers, c, sizes.read_seconds,
                      target.pid, workdir / "load", use_wrk)  # fmt: skip
         entry.setdefault("profiles", {})[f"project pages at c={c}"] = sampled
-    log("ceiling: a bare ASGI app on the same server settings")
-    results["ceiling"] = ceiling.run_ceiling(
-        _page_sizes(target, corpus.projects[0]), target.read_headers,
-        max(sizes.concurrencies), sizes.read_seconds, workdir / "load", use_wrk,
-    )  # fmt: skip
+    _ceilings(results, target, corpus, sizes, workdir, use_wrk)
     log("Packyard: composite")
     results["composite"] = composite.run_composite(
         yard, target, slug, corpus.projects[: min(50, len(corpus.projects))],
@@ -186,6 +185,25 @@ def _issue_8_cases(
     )  # fmt: skip
     log("Packyard: huge upload")
     entry["huge"] = scenarios.huge_upload(target, huge, None)
+
+
+def _ceilings(
+    results: dict[str, Any], target: Target, corpus: Corpus, sizes: Sizes, workdir: Path,
+    use_wrk: bool,
+) -> None:  # fmt: skip
+    """The do-nothing app on each HTTP server Packyard runs on, with bodies of the sizes
+    Packyard answered (pages and a file): ``results["ceiling"]`` (uvicorn's, the default
+    server's) and ``results["ceiling_granian"]``, and a row of each in the read and
+    download tables."""
+    bodies = _page_sizes(target, corpus.projects[0])
+    for server in ceiling.SERVERS:
+        log(f"ceiling: a bare ASGI app on {server} with Packyard's settings")
+        measured = ceiling.run_ceiling(
+            bodies, target.read_headers, max(sizes.concurrencies), sizes.read_seconds,
+            workdir / "load", use_wrk, server,
+        )  # fmt: skip
+        results["ceiling" if server == "uvicorn" else f"ceiling_{server}"] = measured
+        results["servers"][ceiling.ceiling_name(server)] = ceiling.as_server_entry(measured, server)
 
 
 @contextlib.contextmanager
@@ -200,11 +218,14 @@ def _profiled(sizes: Sizes, target: Target, output: Path) -> Iterator[dict[str, 
 
 
 def _page_sizes(target: Target, project: str) -> dict[str, int]:
-    """The sizes of the pages the reads measured (the ceiling serves bodies this big)."""
+    """The sizes of the pages the reads measured and of the project's first file (the
+    ceiling serves bodies this big)."""
     sizes = {}
     with httpx.Client(base_url=target.base_url, headers=target.read_headers) as client:
         for kind, path in (("root", target.root_path), ("project", target.project_path(project))):
             sizes[kind] = len(client.get(path).raise_for_status().content)
+        first = scenarios.linked_paths(client, target.project_path(project))[0]
+        sizes["file"] = len(client.get(first).raise_for_status().content)
     return sizes
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 PACKYARD = "Packyard"  # the embedded default, as a new user runs it (access log on)
 QUIET = "Packyard, no access log"
+GRANIAN = "Packyard on granian"  # the embedded default on granian (packyard serve --server)
 POSTGRES = "Packyard on PostgreSQL"
 POSTGRES_S3 = "Packyard on PostgreSQL + S3"
-VARIANTS = (QUIET, POSTGRES, POSTGRES_S3)
+VARIANTS = (QUIET, GRANIAN, POSTGRES, POSTGRES_S3)
 NGINX = "nginx (static files)"
 WITHOUT_FSYNC = "Packyard without fsync (eatmydata)"
 PEERS = ("pypiserver", "devpi-server")
@@ -140,35 +141,49 @@ def _downloads_section(results: dict[str, Any]) -> list[str]:
 
 
 def _ceiling_section(results: dict[str, Any]) -> list[str]:
-    bare = results.get("ceiling")
-    if not bare:
+    ceilings = {
+        server: results[key]
+        for server, key in (("uvicorn", "ceiling"), ("granian", "ceiling_granian"))
+        if results.get(key)
+    }
+    if not ceilings:
         return []
     lines = [
         "## Ceiling: the same server with an application that does nothing",
         "",
-        "A bare ASGI app answering every GET with a constant body of the page's size, on "
-        "uvicorn with Packyard's settings (uvloop, httptools, 2 workers, no access log), read "
-        "by the same load generator with the same headers (bench/ceiling.py). No Python "
-        "application served this way answers faster; Packyard's share of it is what its own "
-        "code costs.",
+        "A bare ASGI app answering every GET with a constant body of the page's (or the "
+        "file's) size, on each HTTP server Packyard runs on with Packyard's settings (2 "
+        "workers, no access log; uvicorn with uvloop and httptools, granian with uvloop), "
+        "read by the same load generator with the same headers (bench/ceiling.py). No Python "
+        "application served this way answers faster; Packyard's share of it on the same "
+        "server is what its own code costs.",
         "",
-        "| page | body bytes | concurrency | req/s | p50 ms | p99 ms | CPU ms/req | "
+        "| server | what | body bytes | concurrency | req/s | p50 ms | p99 ms | CPU ms/req | "
         "Packyard's share (default: access log on) | without access log |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for kind, row in bare.items():
-        if kind not in ("root", "project"):
-            continue
-        shares = []
-        for server in (PACKYARD, QUIET):
-            ours = _load_for(results, server, kind, row["concurrency"])
-            shares.append(f"{ours['rps'] / row['rps']:.0%}" if ours and row["rps"] else "—")
-        lines.append(
-            f"| {kind} | {row['body_bytes']:,} | {row['concurrency']} | {_num(row['rps'])} | "
-            f"{_num(row['p50_ms'], 2)} | {_num(row['p99_ms'], 2)} | "
-            f"{_num(row['cpu_ms_per_request'], 3)} | {shares[0]} | {shares[1]} |"
-        )
+    for server, bare in ceilings.items():
+        ours = (PACKYARD, QUIET) if server == "uvicorn" else (GRANIAN,)
+        for kind, row in bare.items():
+            if kind not in ("root", "project", "file"):
+                continue
+            shares = [_share(results, name, kind, row) for name in ours] + ["—"]
+            lines.append(
+                f"| {server} | {kind} | {row['body_bytes']:,} | {row['concurrency']} | "
+                f"{_num(row['rps'])} | {_num(row['p50_ms'], 2)} | {_num(row['p99_ms'], 2)} | "
+                f"{_num(row['cpu_ms_per_request'], 3)} | {shares[0]} | {shares[1]} |"
+            )
     return lines
+
+
+def _share(results: dict[str, Any], server: str, kind: str, bare: dict[str, Any]) -> str:
+    """``server``'s req/s as a share of the ceiling's, for pages or files (``kind``)."""
+    if kind == "file":
+        rows = results["servers"].get(server, {}).get("downloads", [])
+        ours = next((r for r in rows if r["concurrency"] == bare["concurrency"]), None)
+    else:
+        ours = _load_for(results, server, kind, bare["concurrency"])
+    return f"{ours['rps'] / bare['rps']:.0%}" if ours and bare["rps"] else "—"
 
 
 def _profile_section(results: dict[str, Any]) -> list[str]:
@@ -277,6 +292,8 @@ def _install_section(results: dict[str, Any]) -> list[str]:
         "|---|---:|---:|",
     ]
     for server, data in results["servers"].items():
+        if "installs" not in data:
+            continue  # the ceilings
         cells = []
         for client in ("pip", "uv"):
             outcome = data.get("installs", {}).get(client, {})
@@ -446,10 +463,11 @@ def _webhooks_section(results: dict[str, Any]) -> list[str]:
     lines = [
         "## Publishing with a webhook",
         "",
-        f"bench/webhook_cost.py: {measured['files_per_round']} files published through REST at "
-        f"c={measured['concurrency']} into a fresh registry without hooks and one whose "
-        f"`package.created` hook posts to a receiver on loopback, taking turns, "
-        f"{measured['rounds']} round(s); medians. Deliveries received: "
+        f"bench/webhook_cost.py: {measured['files_per_round']} new files a round published "
+        f"through REST at c={measured['concurrency']} into a fresh registry without hooks and "
+        f"one whose `package.created` hook posts to a receiver on loopback, taking turns, "
+        f"{measured['rounds']} round(s), each after a second's rest and a hooked round's "
+        f"deliveries; medians. Deliveries received: "
         f"{measured['deliveries_received']} of {measured['deliveries_expected']}.",
         "",
         "| registry | files/s | p50 ms | p95 ms |",
@@ -461,6 +479,14 @@ def _webhooks_section(results: dict[str, Any]) -> list[str]:
             f"| {kind} | {_num(row['files_per_second'])} | {_num(row['p50_ms'])} | "
             f"{_num(row['p95_ms'])} |"
         )
+    after = measured.get("deliveries_done_after_round_s")
+    if after:
+        lines += [
+            "",
+            f"The sender makes way for requests: a hooked round's last delivery came "
+            f"{_num(after['median'], 2)} s after the round's last answer (median; at most "
+            f"{_num(after['max'], 2)} s).",
+        ]
     idle = measured.get("idle_delivery_ms")
     if idle:
         lines += [

@@ -5,7 +5,8 @@ and the pid whose process tree is measured.
 Packyard runs as ``packyard serve --workers 2`` (uvicorn with uvloop and httptools, one
 worker per core; the access log on, its default) on the embedded default (SQLite and a
 blob folder) or on the scale-out backends of ``bench/backends.py``; one variant runs with
-``--no-access-log`` to show what the log costs. The peers live in ``bench/peers.py`` and
+``--no-access-log`` to show what the log costs, and one on granian (``--server granian``,
+the optional HTTP server). The peers live in ``bench/peers.py`` and
 ``bench/nginx_static.py``.
 """
 
@@ -125,6 +126,7 @@ class Packyard:
         extra_env: dict[str, str] | None = None,
         access_log: bool = True,
         backend: Backend | None = None,
+        server: str = "uvicorn",
     ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         env = {**(backend.server_env() if backend else {}), **(extra_env or {})}
@@ -134,12 +136,14 @@ class Packyard:
             workers=workers,
             extra_env=env,
             access_log=access_log,
+            server=server,
         )
         if "PACKYARD_DATABASE_URL" in env:
             self.server.cli("db", "upgrade")
         self.workers = workers
         self.name = name
         self.access_log = access_log
+        self.http_server = server
         self.backend = describe(
             backend.database if backend else "sqlite", backend.storage if backend else "local"
         )
@@ -167,8 +171,9 @@ class Packyard:
             name=self.name,
             version=packyard_version(),
             mode=f"`packyard serve --workers {self.workers}"
-            f"{'' if self.access_log else ' --no-access-log'}` (uvicorn, uvloop, httptools; "
-            f"access log {'on' if self.access_log else 'off'}; {self.backend})",
+            f"{'' if self.access_log else ' --no-access-log'}{self._server_option()}` "
+            f"({self._server_text()}; access log {'on' if self.access_log else 'off'}; "
+            f"{self.backend})",
             base_url=base,
             root_path=f"{prefix}/simple/",
             project_prefix=f"{prefix}/simple/",
@@ -183,6 +188,16 @@ class Packyard:
             stop_callback=self.server.stop,
             started_in_seconds=elapsed,
         )
+
+    def _server_option(self) -> str:
+        return "" if self.http_server == "uvicorn" else f" --server {self.http_server}"
+
+    def _server_text(self) -> str:
+        if self.http_server == "uvicorn":
+            return "uvicorn, uvloop, httptools"
+        from importlib.metadata import version
+
+        return f"{self.http_server} {version(self.http_server)}, uvloop"
 
     @property
     def port(self) -> int:

@@ -2,16 +2,17 @@
 
 Issue 16 asks that publishing with a webhook configured is not measurably slower: the
 delivery row is written in the publish transaction and sent after the answer. This runs
-``packyard serve --workers 2`` (SQLite, local blobs) and, in each round, publishes the same
-files through REST at the given concurrency into two fresh registries, one without hooks
-and one whose hook (``package.created``) posts to a receiver on loopback; the two take turns
-first. It reports files/s and the median and 95th percentile of a publish's latency for
-each, the median over rounds, and checks the receiver got one delivery per hooked file.
-A hooked round's deliveries are awaited before the next round starts (the sender makes way
-for requests, so they go out when the burst ends: how long that took is reported), so they
-are not sent during, and counted against, the round after it.
-Then, on the idle server, it publishes a few files one at a time and reports how long each
-delivery came after the publish's answer.
+``packyard serve --workers 2`` (SQLite, local blobs) and, in each round, publishes a version
+of every project (a wheel and an sdist, new bytes each time) through REST at the given
+concurrency into two fresh registries, one without hooks and one whose hook
+(``package.created``) posts to a receiver on loopback; the two take turns first (an even
+number of rounds gives each kind the first turn equally often). It reports files/s and the
+median and 95th percentile of a publish's latency for each, the median over rounds, and
+checks the receiver got one delivery per hooked file. A hooked round's deliveries are
+awaited before the next round starts (the sender makes way for requests, so they go out
+when the burst ends: how long that took is reported), so they are not sent during, and
+counted against, the round after it. Then, on the idle server, it publishes a few files one
+at a time and reports how long each delivery came after the publish's answer.
 """
 
 from __future__ import annotations
@@ -136,13 +137,20 @@ def idle_latencies(
     return latencies
 
 
-def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 3, projects: int = 60
+def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 4, projects: int = 60
             ) -> dict[str, Any]:  # fmt: skip
     """Publish the corpus with and without a hook, round after round; returns the medians
     (files/s, p50 and p95 ms) of each and the deliveries received (bench/run.py reports
     it; ``main`` prints it)."""
-    corpus = build_corpus(workdir / "corpus", projects, 1, 0)
-    files = [f for f in corpus.files if "bench-app" not in f.name]
+    # Each round of each kind publishes its own version of every project: files whose
+    # bytes were stored before publish faster (the blob is there), which would favour
+    # whichever kind came second.
+    corpus = build_corpus(workdir / "corpus", projects, 2 * rounds + 1, 0)
+    by_version: dict[str, list[Path]] = {}
+    for path in corpus.files:
+        if not path.name.startswith("bench_app"):
+            by_version.setdefault(path.name.split("-")[1].removesuffix(".tar.gz"), []).append(path)
+    versions = iter(sorted(by_version, key=lambda v: int(v.split(".")[1])))
     receiver = Receiver()
     env = {"PACKYARD_WEBHOOK_ALLOW_PRIVATE": "true"}
     packyard = Packyard(workdir / f"run-{int(time.time())}", extra_env=env)
@@ -170,6 +178,7 @@ def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 3, projects: i
                     made = httpx.post(f"{base}/{slug}/webhooks", headers=auth, json=hook)
                     made.raise_for_status()
                 url = f"{base}/{slug}/packages"
+                files = by_version[next(versions)]
                 results[kind].append(publish_all(url, token, files, concurrency))
                 if kind == "with hook":
                     # The next round starts once this one's deliveries came, so they do not
@@ -180,15 +189,17 @@ def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 3, projects: i
                 # recording its attempts, a WAL checkpoint) falls on neither kind.
                 time.sleep(SETTLE_SECONDS)
         delivered = receiver.count
-        idle_ms = idle_latencies(base, auth, token, receiver, files[:IDLE_PUBLISHES])
+        idle_ms = idle_latencies(
+            base, auth, token, receiver, by_version[next(versions)][:IDLE_PUBLISHES]
+        )
     finally:
         packyard.server.stop()
     report: dict[str, Any] = {
         "concurrency": concurrency,
-        "files_per_round": len(files),
+        "files_per_round": len(next(iter(by_version.values()))),
         "rounds": rounds,
         "deliveries_received": delivered,
-        "deliveries_expected": rounds * len(files),
+        "deliveries_expected": expected,
         # From the end of a hooked round to its last delivery (the sender makes way for
         # requests, so a burst's deliveries go out when it ends): median and max over rounds.
         "deliveries_done_after_round_s": {
@@ -211,7 +222,7 @@ def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 3, projects: i
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--concurrency", type=int, default=8, choices=range(1, 17))
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--projects", type=int, default=60, help="files: 2 per project")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / ".work" / "webhooks")
     args = parser.parse_args(argv)

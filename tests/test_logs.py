@@ -186,9 +186,14 @@ def test_probes_and_scrapes_are_not_logged(yard: PackyardServer) -> None:
     assert not logged & {"/healthz", "/readyz", "/metrics"}
 
 
+# What each HTTP server logs once per worker when the worker is ready to serve.
+WORKER_READY = {"uvicorn": "Application startup complete", "granian": "Started worker-"}
+
+
 def test_application_messages_are_json_too(yard: PackyardServer) -> None:
     records = _log_records(yard)
-    startup = [r for r in records if "Application startup complete" in r.get("message", "")]
+    ready = WORKER_READY[yard.server]
+    startup = [r for r in records if ready in r.get("message", "")]
     assert len(startup) == 2  # one per worker
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
 

@@ -20,7 +20,12 @@ from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
 from tests.support.clients import Venv
 from tests.support.driver import new_organization
-from tests.support.server import STARTUP_TIMEOUT_SECONDS, PackyardServer, free_port
+from tests.support.server import (
+    STARTUP_TIMEOUT_SECONDS,
+    PackyardServer,
+    free_port,
+    worker_pids,
+)
 from tests.support.waiting import answers, eventually
 
 # Loaded by the application (pydantic's compiled core, SQLAlchemy's extensions), never by
@@ -36,24 +41,13 @@ def _loaded(pid: int) -> str:
     return Path(f"/proc/{pid}/maps").read_text()
 
 
-def _workers(pid: int) -> list[int]:
-    """The supervisor's children but multiprocessing's resource tracker (uvicorn spawns
-    its workers, granian forks them: their command lines differ)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [
-        int(child)
-        for child in children
-        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
-    ]
-
-
 @contextlib.contextmanager
 def _two_workers(server: PackyardServer) -> Iterator[list[int]]:
     """The process ids of the two workers of ``server``, started for the block."""
     server.start()
     try:
         assert server.process is not None
-        workers = _workers(server.process.pid)
+        workers = worker_pids(server.process.pid)
         assert len(workers) == 2
         yield workers
     finally:
@@ -70,7 +64,7 @@ def test_the_supervisor_leaves_the_application_to_its_workers(
     try:
         assert server.process is not None
         supervisor = _loaded(server.process.pid)
-        workers = [_loaded(pid) for pid in _workers(server.process.pid)]
+        workers = [_loaded(pid) for pid in worker_pids(server.process.pid)]
         assert len(workers) == 2
         for library in APPLICATION_LIBRARIES:
             assert library not in supervisor
@@ -201,7 +195,7 @@ def test_pip_installs_from_packyard_served_by_granian(tmp_path: Path, pip_venv: 
     server.start()
     try:
         assert server.process is not None
-        assert len(_workers(server.process.pid)) == 2
+        assert len(worker_pids(server.process.pid)) == 2
         organization = new_organization(server)
         registry = organization.registry("Python packages")
         token = organization.token("read_packages", "write_packages")

@@ -17,6 +17,18 @@ from tests.support.waiting import answers, eventually
 STARTUP_TIMEOUT_SECONDS = 30
 
 
+def worker_pids(supervisor: int) -> list[int]:
+    """The worker processes of a server's supervisor: its children but multiprocessing's
+    resource tracker (uvicorn spawns its workers, granian forks them: their command lines
+    differ)."""
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

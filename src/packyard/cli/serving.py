@@ -150,16 +150,22 @@ def _run_uvicorn(
 def _run_granian(
     host: str, port: int, workers: int, log_format: str, tls: tuple[Path, Path] | None
 ) -> None:
-    """granian's supervisor forks the workers; each builds the application. Settings
+    """granian's supervisor starts the workers; each builds the application. Settings
     chosen to behave as uvicorn does here: its own access log off (the application writes
     ours), no proxy headers (``PACKYARD_TRUSTED_PROXIES`` does that in the application),
     a worker that dies is started again, a stop waits for requests in flight."""
+    import multiprocessing
+
     from granian.constants import Interfaces, Loops, SSLProtocols
     from granian.log import LogLevels
     from granian.server import Server
 
     from packyard.web.observability.logs import logging_config
 
+    # Workers spawned, as uvicorn's: a forked worker inherits the supervisor's SIGTERM
+    # handler, which does nothing in it, so a stop while a worker was still starting (a
+    # respawn) waited for it for ever and left it running.
+    multiprocessing.set_start_method("spawn", force=True)
     Server(
         APPLICATION,
         factory=True,

@@ -1,0 +1,87 @@
+"""What ``packyard serve`` promises on either HTTP server (``--server uvicorn``, the
+default, or ``granian``): a stop lets the requests in flight finish, and a worker that
+dies is started again while the others go on serving."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.support.archives import multipart_body
+from tests.support.builders import Dist, wheel_bytes
+from tests.support.driver import new_organization
+from tests.support.raw_http import connect, parse_response, read_all
+from tests.support.server import PackyardServer, worker_pids
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.backend_independent
+
+SERVERS = ("uvicorn", "granian")
+
+
+@pytest.fixture(params=SERVERS)
+def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PackyardServer]:
+    server = PackyardServer(
+        tmp_path / "data", tmp_path / "server.log", workers=2, server=request.param
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_stop_lets_an_upload_in_flight_finish(served: PackyardServer) -> None:
+    organization = new_organization(served)
+    registry = organization.registry("Private")
+    writer = organization.token("read_packages", "write_packages")
+    filename = "in_flight-1.0-py3-none-any.whl"
+    body = multipart_body(filename.encode(), wheel_bytes(Dist("in-flight", "1.0")))
+    head = (
+        f"POST {urlsplit(registry.publish_url).path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {writer}\r\n"
+        "Content-Type: multipart/form-data; boundary=b0undary\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    assert served.process is not None
+    with connect(served.port, timeout=20) as sock:
+        sock.sendall(head + body[:100])
+        time.sleep(0.5)  # the request is in a worker's hands
+        served.process.send_signal(signal.SIGTERM)
+        time.sleep(1)  # the server is stopping, and waits
+        sock.sendall(body[100:])
+        answer = parse_response(read_all(sock))
+    assert answer.status == 200, answer
+    assert served.process.wait(timeout=20) == 0
+    assert f"{filename}" in answer.body.decode()
+
+
+def test_a_worker_that_dies_is_started_again(served: PackyardServer) -> None:
+    """...and a stop while the new worker is still starting ends it too."""
+    process = served.process
+    assert process is not None
+    workers = set(worker_pids(process.pid))
+    assert len(workers) == 2
+    killed = min(workers)
+    os.kill(killed, signal.SIGKILL)
+
+    def replaced() -> bool:
+        now = set(worker_pids(process.pid))
+        return len(now) == 2 and killed not in now
+
+    eventually(replaced, 30, "the dead worker was not replaced")
+    (new,) = set(worker_pids(process.pid)) - workers
+    for _ in range(4):
+        assert httpx.get(f"{served.base_url}/healthz", timeout=10).status_code == 200
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    assert not Path(f"/proc/{new}").exists() or b"zombie" in _state(new)
+
+
+def _state(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/status").read_bytes()
