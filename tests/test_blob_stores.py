@@ -59,6 +59,18 @@ def test_put_file_then_read_back(store: BlobStore, tmp_path: Path) -> None:
     assert store.size(_key(data)) == len(data)
 
 
+def test_a_prepared_file_is_stored_whole_and_preparing_a_gone_file_is_no_error(
+    store: BlobStore, tmp_path: Path
+) -> None:
+    data = b"prepared wheel bytes " * 1000
+    staged = _staged(tmp_path, data)
+    store.prepare(staged)
+    store.put_file(_key(data), staged)
+    assert b"".join(store.read(_key(data))) == data
+    store.prepare(tmp_path / "discarded-meanwhile")
+    assert store.size(_key(b"discarded")) is None
+
+
 def test_put_bytes_then_read_a_range(store: BlobStore) -> None:
     data = bytes(range(256)) * 10
     store.put_bytes(_key(data), data)

@@ -33,6 +33,13 @@ class BlobStore(Protocol):
     def put_bytes(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key``; idempotent like ``put_file``."""
 
+    def prepare(self, path: Path) -> None:
+        """The file at ``path`` is likely to be stored soon (``put_file``, ``put_all``): a
+        store may begin in the background what storing it will wait for (the local store:
+        flushing its bytes to disk while a publish inspects them). Nothing is stored, and
+        nothing is promised: ``put_*`` still waits for all it needs. A file discarded
+        meanwhile is no error."""
+
     def put_all(self, files: Mapping[str, Path], data: Mapping[str, bytes]) -> None:
         """Store several blobs, as ``put_file`` (key -> path) and ``put_bytes`` (key -> bytes)
         would, waiting for them together rather than one after another: all are stored

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from packyard.blobs.base import StoredBlob
-from packyard.core.durability import flush_all_to_disk, flush_to_disk
+from packyard.core.durability import flush_all_to_disk, flush_in_background, flush_to_disk
 from packyard.core.errors import InsufficientStorage
 
 _KEY_FORM = re.compile(r"^[0-9a-f]{64}$")
@@ -52,6 +52,10 @@ class LocalBlobStore:
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self.put_all({}, {key: data})
+
+    def prepare(self, path: Path) -> None:
+        # put_all flushes the file again; by then there is little or nothing left to wait for.
+        flush_in_background(path)
 
     def put_all(self, files: Mapping[str, Path], data: Mapping[str, bytes]) -> None:
         """Each blob lands in a file (the staged file itself, or a temporary one beside its

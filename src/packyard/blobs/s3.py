@@ -121,6 +121,9 @@ class S3BlobStore:
         except ClientError as error:
             raise _translated(error) from error
 
+    def prepare(self, path: Path) -> None:
+        return None  # the bytes are sent when stored; nothing to begin earlier
+
     def put_all(self, files: Mapping[str, Path], data: Mapping[str, bytes]) -> None:
         calls: list[Callable[[], None]] = [
             functools.partial(self.put_file, key, path) for key, path in files.items()

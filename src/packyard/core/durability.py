@@ -10,6 +10,7 @@ while the caller goes on (recording the row), and ``Pending.wait`` is where it m
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -29,6 +30,18 @@ def flush_to_disk(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def flush_in_background(path: Path) -> None:
+    """Begin flushing a file's bytes without waiting for it: a later ``flush_to_disk`` of
+    the same file then finds less or nothing left to wait for. A file gone meanwhile (moved
+    or discarded) is no error: whoever moved it flushed it."""
+    _WAITERS.submit(_flush_if_present, path)
+
+
+def _flush_if_present(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        flush_to_disk(path)
 
 
 def flush_all_to_disk(paths: Iterable[Path]) -> None:

@@ -140,6 +140,8 @@ class PublishService:
         raises.
         """
         try:
+            # The bytes reach the disk while they are inspected and looked up.
+            self._blobs.prepare(staged.path)
             inspection = inspect_distribution(staged.path, staged.filename, self._limits)
             if verify is not None:
                 verify(inspection.metadata)
