@@ -2,7 +2,7 @@
 
 The report shows it beside the targets the run misses: the share of its processes' busy
 samples spent in each function (its own time), grouped by who owns the code: the HTTP
-server and event loop (uvicorn, asyncio, uvloop), the web framework (Starlette, FastAPI),
+server and event loop (uvicorn or granian, asyncio, uvloop), the web framework (Starlette, FastAPI),
 Packyard, the database layer, and the rest. Samples of idle threads waiting for work are
 left out. When py-spy is missing or may not attach (no ptrace rights), the report says so.
 """
@@ -25,6 +25,7 @@ _IDLE_FRAMES = ("Condition.wait", "Queue.get", "_recv_bytes", "select (selectors
 _OWNERS = (
     ("packyard/", "Packyard"),
     ("uvicorn/", "HTTP server and event loop"),
+    ("granian/", "HTTP server and event loop"),
     ("asyncio/", "HTTP server and event loop"),
     ("uvloop", "HTTP server and event loop"),
     ("starlette/", "web framework"),

@@ -98,13 +98,17 @@ def test_workers_start_with_two_malloc_arenas_unless_told_otherwise(
             assert b"MALLOC_ARENA_MAX=" + expected in environment
 
 
-def _serve_refusing(tmp_path: Path, setting: str, value: str) -> str:
+# What each HTTP server's supervisor says once it starts (before any worker).
+SUPERVISOR_STARTED = {"uvicorn": "Started parent process", "granian": "Starting granian"}
+
+
+def _serve_refusing(tmp_path: Path, setting: str, value: str, server: str = "uvicorn") -> str:
     """The output of ``packyard serve`` with one setting changed, which must exit 1."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PACKYARD_")}
     env.update(PACKYARD_DATA_DIR=str(tmp_path / "data"), **{setting: value})
     command = [sys.executable, "-m", "packyard.cli.main", "serve", "--port", str(free_port())]
     result = subprocess.run(
-        [*command, "--workers", "2"],
+        [*command, "--workers", "2", "--server", server],
         env=env,
         capture_output=True,
         text=True,
@@ -112,14 +116,17 @@ def _serve_refusing(tmp_path: Path, setting: str, value: str) -> str:
         check=False,
     )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "Started parent process" not in result.stderr  # refused before any worker
+    assert SUPERVISOR_STARTED[server] not in result.stderr  # refused before any worker
     return result.stdout + result.stderr
 
 
 @pytest.mark.backend_independent
-def test_serve_refuses_a_configured_database_without_the_schema(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", SUPERVISOR_STARTED)
+def test_serve_refuses_a_configured_database_without_the_schema(
+    tmp_path: Path, server: str
+) -> None:
     database = f"sqlite:///{tmp_path / 'other.sqlite3'}"
-    output = _serve_refusing(tmp_path, "PACKYARD_DATABASE_URL", database)
+    output = _serve_refusing(tmp_path, "PACKYARD_DATABASE_URL", database, server)
     assert "run `packyard db upgrade`" in output
 
 
@@ -131,10 +138,11 @@ def test_serve_refuses_a_configured_database_without_the_schema(tmp_path: Path) 
         ("PACKYARD_OIDC_ISSUERS", "http://issuer.example", "must be an https URL"),
     ],
 )
+@pytest.mark.parametrize("server", SUPERVISOR_STARTED)
 def test_serve_refuses_a_wrong_setting_before_starting_workers(
-    tmp_path: Path, setting: str, value: str, named: str
+    tmp_path: Path, setting: str, value: str, named: str, server: str
 ) -> None:
-    assert named in _serve_refusing(tmp_path, setting, value)
+    assert named in _serve_refusing(tmp_path, setting, value, server)
 
 
 @contextlib.contextmanager
