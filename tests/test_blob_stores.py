@@ -64,11 +64,23 @@ def test_a_prepared_file_is_stored_whole_and_preparing_a_gone_file_is_no_error(
 ) -> None:
     data = b"prepared wheel bytes " * 1000
     staged = _staged(tmp_path, data)
-    store.prepare(staged)
+    store.prepare(_key(data), staged)
     store.put_file(_key(data), staged)
     assert b"".join(store.read(_key(data))) == data
-    store.prepare(tmp_path / "discarded-meanwhile")
+    store.prepare(_key(b"discarded"), tmp_path / "discarded-meanwhile")
     assert store.size(_key(b"discarded")) is None
+
+
+def test_blobs_started_are_stored_once_waited_for_new_or_already_there(
+    store: BlobStore, tmp_path: Path
+) -> None:
+    data, metadata = b"started wheel bytes " * 1000, b"Metadata-Version: 2.1\n"
+    for _attempt in range(2):  # new blobs, then the same ones found in place
+        staged = _staged(tmp_path, data)
+        store.start_put_all({_key(data): staged}, {_key(metadata): metadata}).wait()
+        assert not staged.exists(), "the staged file is consumed"
+        assert b"".join(store.read(_key(data))) == data
+        assert b"".join(store.read(_key(metadata))) == metadata
 
 
 def test_put_bytes_then_read_a_range(store: BlobStore) -> None:

@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from packyard.core.durability import Pending
+
 
 @dataclass(frozen=True, slots=True)
 class StoredBlob:
@@ -33,12 +35,17 @@ class BlobStore(Protocol):
     def put_bytes(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key``; idempotent like ``put_file``."""
 
-    def prepare(self, path: Path) -> None:
-        """The file at ``path`` is likely to be stored soon (``put_file``, ``put_all``): a
+    def prepare(self, key: str, path: Path) -> None:
+        """The file at ``path`` is likely to be stored under ``key`` soon (``put_*``): a
         store may begin in the background what storing it will wait for (the local store:
-        flushing its bytes to disk while a publish inspects them). Nothing is stored, and
-        nothing is promised: ``put_*`` still waits for all it needs. A file discarded
-        meanwhile is no error."""
+        flushing its bytes to disk while a publish inspects them, unless the blob is there
+        already). Nothing is stored, and nothing is promised: ``put_*`` still waits for all
+        it needs. A file discarded meanwhile is no error."""
+
+    def start_put_all(self, files: Mapping[str, Path], data: Mapping[str, bytes]) -> Pending:
+        """``put_all`` begun: the blobs may be stored in the background while the caller
+        goes on (a publish runs its row's statements); ``wait`` on the answer before relying
+        on them. A store may do it all at once when there is nothing to wait for."""
 
     def put_all(self, files: Mapping[str, Path], data: Mapping[str, bytes]) -> None:
         """Store several blobs, as ``put_file`` (key -> path) and ``put_bytes`` (key -> bytes)

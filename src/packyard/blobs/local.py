@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import re
 import shutil
@@ -22,7 +23,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from packyard.blobs.base import StoredBlob
-from packyard.core.durability import flush_all_to_disk, flush_in_background, flush_to_disk
+from packyard.core.durability import (
+    Pending,
+    done_now,
+    flush_all_to_disk,
+    flush_in_background,
+    flush_to_disk,
+    started,
+)
 from packyard.core.errors import InsufficientStorage
 
 _KEY_FORM = re.compile(r"^[0-9a-f]{64}$")
@@ -53,9 +61,16 @@ class LocalBlobStore:
     def put_bytes(self, key: str, data: bytes) -> None:
         self.put_all({}, {key: data})
 
-    def prepare(self, path: Path) -> None:
+    def prepare(self, key: str, path: Path) -> None:
         # put_all flushes the file again; by then there is little or nothing left to wait for.
-        flush_in_background(path)
+        if not self._path(key).exists():
+            flush_in_background(path)
+
+    def start_put_all(self, files: Mapping[str, Path], data: Mapping[str, bytes]) -> Pending:
+        store = functools.partial(self.put_all, files, data)
+        if all(self._path(key).exists() for key in [*files, *data]):
+            return done_now(store)  # only touched and their folders flushed: quick
+        return started(store)
 
     def put_all(self, files: Mapping[str, Path], data: Mapping[str, bytes]) -> None:
         """Each blob lands in a file (the staged file itself, or a temporary one beside its

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlparse
 from botocore.exceptions import ClientError
 
 from packyard.blobs.base import StoredBlob
-from packyard.core.durability import run_at_once
+from packyard.core.durability import Pending, run_at_once, started
 from packyard.core.errors import InsufficientStorage
 
 if TYPE_CHECKING:
@@ -121,8 +121,11 @@ class S3BlobStore:
         except ClientError as error:
             raise _translated(error) from error
 
-    def prepare(self, path: Path) -> None:
+    def prepare(self, key: str, path: Path) -> None:
         return None  # the bytes are sent when stored; nothing to begin earlier
+
+    def start_put_all(self, files: Mapping[str, Path], data: Mapping[str, bytes]) -> Pending:
+        return started(functools.partial(self.put_all, files, data))  # waits on the network
 
     def put_all(self, files: Mapping[str, Path], data: Mapping[str, bytes]) -> None:
         calls: list[Callable[[], None]] = [

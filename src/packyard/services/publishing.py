@@ -13,7 +13,6 @@ existing package.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
@@ -26,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from packyard.blobs.base import BlobStore
-from packyard.core.durability import Pending, started
+from packyard.core.durability import Pending
 from packyard.core.errors import Conflict, InvalidRequest, QuotaExceeded
 from packyard.core.events import EventType
 from packyard.core.models import PackageFile, Principal, Publisher, Registry, RegistryType
@@ -141,7 +140,7 @@ class PublishService:
         """
         try:
             # The bytes reach the disk while they are inspected and looked up.
-            self._blobs.prepare(staged.path)
+            self._blobs.prepare(staged.digests.sha256, staged.path)
             inspection = inspect_distribution(staged.path, staged.filename, self._limits)
             if verify is not None:
                 verify(inspection.metadata)
@@ -159,7 +158,7 @@ class PublishService:
                 with self._blob_locks.publishing([*blobs, *metadata]):
                     # The blobs are stored (the disk or the object store waited for) while
                     # the row's statements run; the commit waits for them (``_record``).
-                    storing = started(functools.partial(self._blobs.put_all, blobs, metadata))
+                    storing = self._blobs.start_put_all(blobs, metadata)
                     try:
                         result = self._record(
                             registry, staged, inspection, verified, provenance, by, storing
