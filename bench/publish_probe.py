@@ -8,8 +8,8 @@ probe answers whether that is reachable and how far off we are, in one run on on
   what twine itself can do, the server costing (almost) nothing.
 - ``pypiserver``: started as ``bench/peers.py`` does (gunicorn, 2 gevent workers).
 - ``packyard-twine`` and ``packyard-rest``: ``packyard serve --workers 2 --no-access-log``
-  on SQLite and a local blob folder, as ``bench/servers.py`` runs it; each round publishes
-  into a fresh registry, so every file is new.
+  on SQLite and a local blob folder, as ``bench/servers.py`` runs it; each round on a fresh
+  server and folder, as pypiserver's, so every file and every blob is new.
 - ``base-twine`` and ``base-rest`` (with ``--baseline REVISION``): the same, running the
   ``src`` of another git revision, to compare before and after a change in the same rounds.
 
@@ -103,40 +103,35 @@ def _measures(args: argparse.Namespace, workdir: Path, files: list[Path]) -> dic
 def _packyard_measures(
     label: str, workdir: Path, twine: Path, files: list[Path], env: dict[str, str]
 ) -> dict[str, Measure]:
-    """Packyard as the bench runs it; ``env`` may point PYTHONPATH at another source tree."""
+    """Packyard as the bench runs it; ``env`` may point PYTHONPATH at another source tree.
+    Each round starts a fresh server on a fresh folder, as pypiserver's rounds do: in a
+    folder used before, every blob is already stored and a publish skips writing and
+    flushing it."""
     from bench import scenarios
-    from bench.servers import ORGANIZATION, Packyard, Target
+    from bench.servers import Packyard, Target
 
-    yard = Packyard(_fresh(workdir / label), extra_env=env)
-    slug, write, read = yard.setup_data()
-    target = yard.start(slug, write, read)
-    atexit_stops.append(target.stop)
-
-    def fresh_registry(round_number: int, kind: str) -> Target:
-        other = yard.server.cli(
-            "registry", "create", ORGANIZATION, f"{kind} {round_number}"
-        ).stdout.strip()
-        assert target.twine_url is not None
-        assert target.rest_url is not None
-        return Target(
-            **{
-                **target.__dict__,
-                "twine_url": target.twine_url.replace(
-                    f"/{ORGANIZATION}/{slug}/", f"/{ORGANIZATION}/{other}/"
-                ),
-                "rest_url": target.rest_url.replace(
-                    f"/registries/{slug}/", f"/registries/{other}/"
-                ),
-            }
-        )
+    def fresh_server(round_number: int, kind: str) -> tuple[Packyard, Target]:
+        yard = Packyard(_fresh(workdir / f"{label}-{kind}-{round_number}"), extra_env=env)
+        slug, write, read = yard.setup_data()
+        target = yard.start(slug, write, read)
+        atexit_stops.append(target.stop)
+        return yard, target
 
     def with_twine(round_number: int) -> dict[str, Any]:
-        fresh = fresh_registry(round_number, "twine")
-        return _timed(target.pid, lambda: scenarios.twine_upload(twine, fresh, files), len(files))
+        _, target = fresh_server(round_number, "twine")
+        try:
+            return _timed(
+                target.pid, lambda: scenarios.twine_upload(twine, target, files), len(files)
+            )
+        finally:
+            target.stop()
 
     def with_rest(round_number: int) -> dict[str, Any]:
-        fresh = fresh_registry(round_number, "rest")
-        return _timed(target.pid, lambda: scenarios.rest_publish(fresh, files), len(files))
+        _, target = fresh_server(round_number, "rest")
+        try:
+            return _timed(target.pid, lambda: scenarios.rest_publish(target, files), len(files))
+        finally:
+            target.stop()
 
     return {f"{label}-twine": with_twine, f"{label}-rest": with_rest}
 

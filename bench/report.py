@@ -414,9 +414,9 @@ def _publish_probe_section(results: dict[str, Any]) -> list[str]:
         "## Publishing, servers taking turns",
         "",
         f"bench/publish_probe.py: `twine upload` of the same {probe['files']} files, one "
-        f"process, into each server in turn, {probe['rounds']} round(s) (Packyard: a fresh "
-        "registry each round; pypiserver: a fresh server), so the machine's other load falls "
-        "on each alike. CPU ms/file: the server's whole process tree and twine's process.",
+        f"process, into each server in turn, {probe['rounds']} round(s) (each round on a "
+        "fresh server and folder, so every file is stored anew), so the machine's other load "
+        "falls on each alike. CPU ms/file: the server's whole process tree and twine's process.",
         "",
         "| server | files/s (median) | each round | server CPU ms/file | twine CPU ms/file |",
         "|---|---:|---|---:|---:|",
