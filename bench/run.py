@@ -64,7 +64,7 @@ FULL = Sizes(
     projects=100, versions=2, install_deps=30, concurrencies=[1, 8, 64], read_seconds=6,
     huge_bytes=1024**3 - 1024**2, install_runs=3, scale_projects=100_000, scale_sample=5000,
     retention_files=100_000, profile=True, operations_rounds=5, operations_seconds=4,
-    webhook_rounds=4, publish_rounds=3, install_probe_rounds=7,
+    webhook_rounds=8, publish_rounds=3, install_probe_rounds=7,
 )  # fmt: skip
 SMOKE = Sizes(
     projects=6, versions=1, install_deps=4, concurrencies=[1, 8], read_seconds=1,
