@@ -23,7 +23,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,21 +32,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 CLIENTS = ("pip", "uv")
-
-
-def _install_seconds(index_url: str, requirement: str, client: str) -> float:
-    from tests.support.clients import make_venv
-
-    with tempfile.TemporaryDirectory(prefix="bench-venv-") as tmp:
-        venv = make_venv(Path(tmp) / "venv")
-        install = venv.pip_install if client == "pip" else venv.uv_pip_install
-        started = time.monotonic()
-        outcome = install(index_url, requirement, check=False)
-        elapsed = time.monotonic() - started
-    if outcome.returncode != 0:
-        tail = (outcome.stdout + outcome.stderr).strip().splitlines()[-3:]
-        raise RuntimeError(f"{client} install failed: {' / '.join(tail)}")
-    return elapsed
 
 
 def run(workdir: Path, rounds: int, install_deps: int = 30) -> dict[str, Any]:
@@ -81,7 +65,7 @@ def run(workdir: Path, rounds: int, install_deps: int = 30) -> dict[str, Any]:
             order = list(servers) if round_number % 2 == 0 else list(reversed(servers))
             for client in CLIENTS:
                 for name in order:
-                    taken = _install_seconds(servers[name], corpus.app_requirement, client)
+                    taken = scenarios.install_seconds(servers[name], corpus.app_requirement, client)
                     seconds[name][client].append(round(taken, 3))
                     print(f"round {round_number} {client} {name}: {taken:.2f} s", flush=True)
     finally:

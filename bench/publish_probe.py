@@ -110,15 +110,14 @@ def _packyard_measures(
     from bench import scenarios
     from bench.servers import Packyard, Target
 
-    def fresh_server(round_number: int, kind: str) -> tuple[Packyard, Target]:
+    def fresh_server(round_number: int, kind: str) -> Target:
         yard = Packyard(_fresh(workdir / f"{label}-{kind}-{round_number}"), extra_env=env)
-        slug, write, read = yard.setup_data()
-        target = yard.start(slug, write, read)
+        target = yard.start(*yard.setup_data())
         atexit_stops.append(target.stop)
-        return yard, target
+        return target
 
     def with_twine(round_number: int) -> dict[str, Any]:
-        _, target = fresh_server(round_number, "twine")
+        target = fresh_server(round_number, "twine")
         try:
             return _timed(
                 target.pid, lambda: scenarios.twine_upload(twine, target, files), len(files)
@@ -127,7 +126,7 @@ def _packyard_measures(
             target.stop()
 
     def with_rest(round_number: int) -> dict[str, Any]:
-        _, target = fresh_server(round_number, "rest")
+        target = fresh_server(round_number, "rest")
         try:
             return _timed(target.pid, lambda: scenarios.rest_publish(target, files), len(files))
         finally:

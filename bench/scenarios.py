@@ -152,23 +152,29 @@ def huge_upload(target: Target, path: Path, twine: Path | None) -> dict[str, Any
     }
 
 
+def install_seconds(index_url: str, requirement: str, client: str) -> float:
+    """Seconds ``client`` (pip or uv) takes to install ``requirement`` from ``index_url``
+    into a fresh venv with no cache; RuntimeError with the output's last lines if it fails."""
+    with tempfile.TemporaryDirectory(prefix="bench-venv-") as tmp:
+        venv = make_venv(Path(tmp) / "venv")
+        install = venv.pip_install if client == "pip" else venv.uv_pip_install
+        started = time.monotonic()
+        outcome = install(index_url, requirement, check=False)
+        elapsed = time.monotonic() - started
+    if outcome.returncode != 0:
+        tail = (outcome.stdout + outcome.stderr).strip().splitlines()[-3:]
+        raise RuntimeError(" / ".join(tail))
+    return elapsed
+
+
 def installs(target: Target, requirement: str, runs: int) -> dict[str, Any]:
     """pip and uv install ``requirement`` into fresh venvs with no cache: median of ``runs``."""
     results: dict[str, Any] = {}
     for client in ("pip", "uv"):
-        times: list[float] = []
-        for _ in range(runs):
-            with tempfile.TemporaryDirectory(prefix="bench-venv-") as tmp:
-                venv = make_venv(Path(tmp) / "venv")
-                started = time.monotonic()
-                install = venv.pip_install if client == "pip" else venv.uv_pip_install
-                outcome = install(target.index_url, requirement, check=False)
-                elapsed = time.monotonic() - started
-            if outcome.returncode != 0:
-                tail = (outcome.stdout + outcome.stderr).strip().splitlines()[-3:]
-                results[client] = {"error": " / ".join(tail)}
-                break
-            times.append(elapsed)
+        try:
+            times = [install_seconds(target.index_url, requirement, client) for _ in range(runs)]
+        except RuntimeError as error:
+            results[client] = {"error": str(error)}
         else:
             results[client] = {"median_seconds": statistics.median(times), "runs": times}
     return results

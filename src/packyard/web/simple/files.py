@@ -15,6 +15,7 @@ come from memory there too, read from the store once per process.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -87,12 +88,14 @@ async def _remote_from_memory(
     (an S3 GET costs a round trip of milliseconds; pip and uv fetch every candidate's
     ``.metadata`` and each wheel they install)."""
     blob_key, _, filename = key
-    body = small.get(blob_key)
-    if body is None:
-        body = await run_in_threadpool(lambda: b"".join(downloads.stream(blob_key, 0, size)))
+
+    def read() -> bytes:
+        body = b"".join(downloads.stream(blob_key, 0, size))
         if len(body) != size:
             raise _missing(filename)
-        small.put(blob_key, body)
+        return body
+
+    body = await _remembered(small, blob_key, read)
     response = Response(body, headers=headers, media_type=_media_type(filename))
     small.keep_headers(key, response.raw_headers)
     return response
@@ -152,14 +155,19 @@ class _SmallFile(Response):
         if not whole_from_memory(scope, _ranged(scope)):
             await self._file(scope, receive, send)
             return
-        blob_key = self._key[0]
-        body = self._small.get(blob_key)
-        if body is None:
-            body = await run_in_threadpool(self._path.read_bytes)
-            self._small.put(blob_key, body)
+        body = await _remembered(self._small, self._key[0], self._path.read_bytes)
         self._small.keep_headers(self._key, self.raw_headers)
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _remembered(small: SmallFiles, blob_key: str, read: Callable[[], bytes]) -> bytes:
+    """A small blob's bytes from memory, or read (in a worker thread) and kept there."""
+    body = small.get(blob_key)
+    if body is None:
+        body = await run_in_threadpool(read)
+        small.put(blob_key, body)
+    return body
 
 
 def whole_from_memory(scope: Scope, ranged: bool) -> bool:
