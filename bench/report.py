@@ -4,6 +4,7 @@ ratios Packyard ÷ peer from the same run, and the issue's targets, met or misse
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Any
 
 PACKYARD = "Packyard"  # the embedded default, as a new user runs it (access log on)
@@ -466,27 +467,43 @@ def _webhooks_section(results: dict[str, Any]) -> list[str]:
         f"bench/webhook_cost.py: {measured['files_per_round']} new files a round published "
         f"through REST at c={measured['concurrency']} into a fresh registry without hooks and "
         f"one whose `package.created` hook posts to a receiver on loopback, taking turns, "
-        f"{measured['rounds']} round(s), each after a second's rest and a hooked round's "
-        f"deliveries; medians. Deliveries received: "
-        f"{measured['deliveries_received']} of {measured['deliveries_expected']}.",
+        f"{measured['rounds']} round(s), each after a hooked round's deliveries, a WAL "
+        f"checkpoint and a rest of 1-1.5 s; medians. Server CPU per file is the server's "
+        f"(every process) over the round's publishes. Deliveries "
+        f"received: {measured['deliveries_received']} of {measured['deliveries_expected']}.",
         "",
-        "| registry | files/s | p50 ms | p95 ms | each round, files/s |",
-        "|---|---:|---:|---:|---|",
+        "| registry | files/s | p50 ms | p95 ms | server CPU ms/file | each round, files/s |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for kind in ("without hook", "with hook"):
         row = measured[kind]
         each = ", ".join(f"{value:.0f}" for value in row.get("each_round_files_per_second", []))
+        cpu = row.get("server_cpu_ms_per_file")
         lines.append(
             f"| {kind} | {_num(row['files_per_second'])} | {_num(row['p50_ms'])} | "
-            f"{_num(row['p95_ms'])} | {each} |"
+            f"{_num(row['p95_ms'])} | {_num(cpu, 2)} | {each} |"
         )
+    ratios = measured.get("each_round_ratio")
+    if ratios:
+        lines += [
+            "",
+            f"With a hook against without, round by round (the two ran back to back): "
+            f"{', '.join(f'{r:.2f}' for r in ratios)}; median "
+            f"{statistics.median(ratios):.2f}.",
+        ]
     after = measured.get("deliveries_done_after_round_s")
     if after:
         lines += [
             "",
             f"The sender makes way for requests: a hooked round's last delivery came "
             f"{_num(after['median'], 2)} s after the round's last answer (median; at most "
-            f"{_num(after['max'], 2)} s).",
+            f"{_num(after['max'], 2)} s)"
+            + (
+                f", and sending and recording it cost the server "
+                f"{_num(measured['delivery_cpu_ms'], 2)} ms of CPU per delivery."
+                if "delivery_cpu_ms" in measured
+                else "."
+            ),
         ]
     idle = measured.get("idle_delivery_ms")
     if idle:

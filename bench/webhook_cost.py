@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
+import sqlite3
 import statistics
 import sys
 import threading
@@ -35,11 +37,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.corpus import build_corpus  # noqa: E402
+from bench.procs import cpu_seconds  # noqa: E402
 from bench.servers import Packyard  # noqa: E402
 
 ORGANIZATION = "bench-hooks"
 IDLE_PUBLISHES = 5
 SETTLE_SECONDS = 1.0
+# A rest between rounds of one to one and a half seconds, drawn afresh each time: rounds
+# that came at a fixed period could fall in step with something periodic on the machine
+# (the file system's journal commits every few seconds) and favour one kind every time.
+SETTLE_JITTER_SECONDS = 0.5
 
 
 class Receiver:
@@ -105,6 +112,16 @@ def publish_all(url: str, token: str, files: list[Path], concurrency: int) -> di
     }
 
 
+def rest(database: Path, jitter: random.Random) -> None:
+    """Start the next round from rest: the server's SQLite WAL checkpointed and emptied
+    (SQLite checkpoints a WAL past 1,000 pages inside whichever commit crosses that line; a
+    round writes a few hundred, so without this the checkpoints fell on the same kind of
+    round run after run, and which kind depended on how much each wrote), then a pause."""
+    with sqlite3.connect(database, timeout=30) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    time.sleep(SETTLE_SECONDS + jitter.uniform(0, SETTLE_JITTER_SECONDS))
+
+
 def wait_for(receiver: Receiver, count: int, *, timeout: float) -> float:
     """Wait until ``receiver`` has ``count`` deliveries; the seconds that took (at most
     ``timeout``: a shortfall shows in the report's deliveries received)."""
@@ -162,9 +179,14 @@ def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 8, projects: i
     packyard.server.start()
     base = f"{packyard.server.base_url}/v2/packages/organizations/{ORGANIZATION}/registries"
     auth = {"Authorization": f"Bearer {token}"}
+    assert packyard.server.process is not None
+    server_pid = packyard.server.process.pid
+    database = packyard.server.data_dir / "packyard.sqlite3"
+    jitter = random.Random(20)
     results: dict[str, list[dict[str, float]]] = {"without hook": [], "with hook": []}
     expected = 0
     drain_seconds: list[float] = []
+    delivery_cpu_ms: list[float] = []
     try:
         for round_number in range(rounds):
             order = ["without hook", "with hook"]
@@ -179,15 +201,25 @@ def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 8, projects: i
                     made.raise_for_status()
                 url = f"{base}/{slug}/packages"
                 files = by_version[next(versions)]
-                results[kind].append(publish_all(url, token, files, concurrency))
+                cpu_before = cpu_seconds(server_pid)
+                outcome = publish_all(url, token, files, concurrency)
+                # The server's CPU over the round's publishes: what a hook adds to them, in
+                # work (steadier than files/s, which the disk's flushes sway).
+                cpu_after = cpu_seconds(server_pid)
+                outcome["server_cpu_ms_per_file"] = 1000 * (cpu_after - cpu_before) / len(files)
+                results[kind].append(outcome)
                 if kind == "with hook":
                     # The next round starts once this one's deliveries came, so they do not
-                    # fall on it: how long after the round they took is reported instead.
+                    # fall on it: how long after the round they took is reported instead,
+                    # and the server's CPU meanwhile (sending and recording them).
                     expected += len(files)
                     drain_seconds.append(wait_for(receiver, expected, timeout=60))
+                    delivery_cpu_ms.append(
+                        1000 * (cpu_seconds(server_pid) - cpu_after) / len(files)
+                    )
                 # Every round starts from rest: what a round leaves behind (the sender
                 # recording its attempts, a WAL checkpoint) falls on neither kind.
-                time.sleep(SETTLE_SECONDS)
+                rest(database, jitter)
         delivered = receiver.count
         idle_ms = idle_latencies(
             base, auth, token, receiver, by_version[next(versions)][:IDLE_PUBLISHES]
@@ -206,12 +238,20 @@ def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 8, projects: i
             "median": round(statistics.median(drain_seconds), 2),
             "max": round(max(drain_seconds), 2),
         },
+        # The server's CPU from the end of a hooked round to its last delivery, per delivery.
+        "delivery_cpu_ms": round(statistics.median(delivery_cpu_ms), 2),
         # From a publish's answer to its delivery, one publish at a time on the idle server.
         "idle_delivery_ms": {
             "median": round(statistics.median(idle_ms), 1),
             "max": round(max(idle_ms), 1),
         },
     }
+    # Each round number's two kinds ran one right after the other: their ratio is spared the
+    # drift of the machine's other load over the run.
+    report["each_round_ratio"] = [
+        round(hooked["files_per_second"] / plain["files_per_second"], 2)
+        for hooked, plain in zip(results["with hook"], results["without hook"], strict=True)
+    ]
     for kind, measured in results.items():
         report[kind] = {
             key: round(statistics.median(r[key] for r in measured), 1) for key in measured[0]

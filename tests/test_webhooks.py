@@ -4,14 +4,16 @@ reach private addresses unless the operator allows it."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Api, Organization, api, new_organization
 from tests.support.metrics import scrape
-from tests.support.server import PackyardServer
+from tests.support.server import PackyardServer, free_port
 from tests.support.teams import PASSWORD, create_user
 from tests.support.waiting import eventually
 from tests.support.webhook_receiver import TEST_ENV, Received, WebhookReceiver
@@ -110,15 +112,10 @@ def test_a_publish_is_one_delivery_that_both_verifiers_accept(root: Api, tmp_pat
     assert hmac.compare_digest(signature, expected)
 
 
-def test_a_delivery_waits_while_the_server_answers_a_request_and_goes_after_it(
-    root: Api, tmp_path: Path
-) -> None:
-    """The sender makes way for requests (issue 16: a publish is not slowed by its hooks):
-    while the server is in the middle of an upload whose body is still coming, a publish's
-    delivery is held, and it goes out once that upload is answered. Judged by requests in
-    flight, not CPU: the held upload costs the server no CPU at all (the CPU measure this
-    replaced sent at once)."""
-    registry = root.create_registry("Busy Server")["slug"]
+@contextmanager
+def held_upload(root: Api, registry: str) -> Iterator[Callable[[], int]]:
+    """An upload through ``root`` whose body stops halfway, in flight until the caller
+    calls what this yields, which finishes it and returns its status."""
     body_sent = threading.Event()
     release = threading.Event()
 
@@ -128,7 +125,7 @@ def test_a_delivery_waits_while_the_server_answers_a_request_and_goes_after_it(
         release.wait(30)
         yield b"not a wheel\r\n--held--\r\n"
 
-    def held_upload() -> int:
+    def upload() -> int:
         answer = root.call(
             "POST",
             f"/registries/{registry}/packages",
@@ -138,18 +135,70 @@ def test_a_delivery_waits_while_the_server_answers_a_request_and_goes_after_it(
         )
         return answer.status_code
 
-    with WebhookReceiver() as receiver, ThreadPoolExecutor(1) as pool:
-        subscribe(root, registry, receiver.url)
-        upload = pool.submit(held_upload)
-        assert body_sent.wait(30), "the held upload did not start"
-        publish(root, registry, tmp_path)
-        # Well inside the sender's longest wait (5 s): a delivery sent now would have
-        # been sent in the middle of the held upload.
-        time.sleep(1.0)
-        assert of_event(receiver, "package.created") == []
+    def finish() -> int:
         release.set()
-        assert upload.result(30) == 400
+        return uploading.result(30)
+
+    with ThreadPoolExecutor(1) as pool:
+        uploading = pool.submit(upload)
+        try:
+            assert body_sent.wait(30), "the held upload did not start"
+            yield finish
+        finally:
+            release.set()
+
+
+def test_a_delivery_waits_while_the_server_answers_a_request_and_goes_after_it(
+    root: Api, tmp_path: Path
+) -> None:
+    """The sender makes way for requests (issue 16: a publish is not slowed by its hooks):
+    while the server is in the middle of an upload whose body is still coming, a publish's
+    delivery is held, and it goes out once that upload is answered. Judged by requests in
+    flight, not CPU: the held upload costs the server no CPU at all (the CPU measure this
+    replaced sent at once)."""
+    registry = root.create_registry("Busy Server")["slug"]
+    with WebhookReceiver() as receiver:
+        subscribe(root, registry, receiver.url)
+        with held_upload(root, registry) as finish:
+            publish(root, registry, tmp_path)
+            # Well inside the sender's longest wait (5 s): a delivery sent now would have
+            # been sent in the middle of the held upload.
+            time.sleep(1.0)
+            assert of_event(receiver, "package.created") == []
+            assert finish() == 400
         eventually(lambda: of_event(receiver, "package.created"), 30, "no delivery came")
+
+
+def test_a_delivery_waits_while_another_process_of_the_server_answers_a_request(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """The processes of one server make way for each other's requests: a worker with
+    nothing to answer held no delivery back, so it sent its busy sibling's (those of a
+    burst of publishes) in the middle of the burst. Two processes sharing the workers'
+    directory, as ``packyard serve --workers 2`` runs them, each alone on its port so that
+    the test knows which one answers what: while one is in the middle of an upload, a
+    publish through the other is told only once that upload is answered."""
+    shared = {**TEST_ENV, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "workers")}
+    busy = backend.new_server(tmp_path / "busy", extra_env=shared)
+    idle = dataclasses.replace(busy, port=free_port(), log_path=tmp_path / "idle.log")
+    org = new_organization(busy, "siblings")
+    through_busy = api(org, org.token(*EVERY_SCOPE))
+    through_idle = dataclasses.replace(through_busy, yard=idle)
+    busy.start()
+    idle.start()
+    try:
+        registry = through_busy.create_registry("Two Processes")["slug"]
+        with WebhookReceiver() as receiver:
+            subscribe(through_busy, registry, receiver.url)
+            with held_upload(through_busy, registry) as finish:
+                publish(through_idle, registry, tmp_path)
+                time.sleep(1.0)  # the idle process's sender would have sent by now
+                assert of_event(receiver, "package.created") == []
+                assert finish() == 400
+            eventually(lambda: of_event(receiver, "package.created"), 30, "no delivery came")
+    finally:
+        idle.stop()
+        busy.stop()
 
 
 def test_a_hook_named_by_host_name_is_sent_to_the_checked_address_with_its_name(

@@ -101,8 +101,8 @@ class Services:
     # Webhooks: subscriptions and the outbox (services.webhooks), and its sender.
     webhooks: WebhookService
     webhook_sender: WebhookSender
-    # The requests this process is answering (counted by the front door): background jobs
-    # make way for them.
+    # The requests this process is answering (counted by the front door, summed with the
+    # server's other processes): background jobs make way for them.
     requests: RequestActivity
     # Retention policies of source registries (docs/retention.md).
     retention: RetentionService
@@ -134,6 +134,7 @@ class Services:
         self.http.close()
         self.oidc.close()
         self.webhook_sender.close()
+        self.requests.close()
         self.engine.dispose()
 
 

@@ -13,9 +13,10 @@ only while its claim has that long left and ``CLAIM_SLACK`` more, so no other pr
 claim a delivery while this one may still send it; deliveries of a batch left without that
 time are handed back unsent, and a record is written only under this sender's own claim.
 
-It makes way for requests: the job runs in the process that answers them, and publishing
+It makes way for requests: the job runs in the processes that answer them, and publishing
 at full speed keeps both cores busy, so before each batch, and before each delivery when the
-process got busy, it waits until the process answers no request (``ProcessLoad``), at most
+server got busy, it waits until no process of the server answers a request (``ServerLoad``:
+a worker with nothing to answer would otherwise send its busy sibling's deliveries), at most
 ``MAX_DEFER_SECONDS`` per run: on an idle server a delivery leaves tens of milliseconds after
 the publish's answer, on a busy one after the burst or at most that late, in batches.
 
@@ -50,7 +51,7 @@ from packyard.db import webhooks as queries
 from packyard.db.webhooks import Claimed, Finished
 from packyard.services import metrics
 from packyard.services.events import ENQUEUED
-from packyard.services.process_load import ProcessLoad, RequestActivity
+from packyard.services.process_load import RequestActivity, ServerLoad
 from packyard.services.webhook_addresses import RefusedDestination, destination
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ CLAIM_SLACK = timedelta(seconds=2)
 LEASE = timedelta(seconds=TIMEOUT_SECONDS) + CLAIM_SLACK + timedelta(seconds=3)
 BATCH = 20
 MAX_BATCHES_PER_RUN = 50  # then the job yields; it runs again at its next time
-# How long a run may wait for the process to be quiet before it sends anyway.
+# How long a run may wait for the server to be quiet before it sends anyway.
 MAX_DEFER_SECONDS = 5.0
 USER_AGENT = f"packyard-webhooks/{__version__}"
 
@@ -111,7 +112,7 @@ class WebhookSender:
 
     def run_due(self) -> int:
         """Send what is due now; how many attempts were made."""
-        load = ProcessLoad(self._activity)
+        load = ServerLoad(self._activity)
         defer_until = time.monotonic() + self._max_defer_seconds
         sent = claimed_any = 0
         for _ in range(MAX_BATCHES_PER_RUN):
@@ -147,10 +148,10 @@ class WebhookSender:
         return sent
 
     def _send(
-        self, claimed: list[Claimed], lease_until: datetime, load: ProcessLoad, defer_until: float
+        self, claimed: list[Claimed], lease_until: datetime, load: ServerLoad, defer_until: float
     ) -> tuple[list[Finished], list[Claimed]]:
         """Attempt each claimed delivery that its claim leaves time for, one after another,
-        making way for requests first when the process got busy; (what became of those
+        making way for requests first when the server got busy; (what became of those
         attempted, those not attempted)."""
         finished: list[Finished] = []
         unsent: list[Claimed] = []

@@ -93,6 +93,8 @@ def create_framework_app(services: Services) -> FastAPI:
             asyncio.create_task(services.changes.follow()),
             asyncio.create_task(run_in_threadpool(_build_routes, _app)),
         ]
+        # Where every process of the server reads this one's requests (process_load).
+        services.requests.share(services.settings.metrics_dir)
         await services.scheduler.start()
         try:
             yield
