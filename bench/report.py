@@ -497,7 +497,8 @@ def _webhooks_section(results: dict[str, Any]) -> list[str]:
             "",
             f"The sender makes way for requests: a hooked round's last delivery came "
             f"{_num(after['median'], 2)} s after the round's last answer (median; at most "
-            f"{_num(after['max'], 2)} s)"
+            f"{_num(after['max'], 2)} s; "
+            f"{measured.get('deliveries_during_rounds', '—')} came before the round ended)"
             + (
                 f", and sending and recording it cost the server "
                 f"{_num(measured['delivery_cpu_ms'], 2)} ms of CPU per delivery."

@@ -187,6 +187,7 @@ def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 8, projects: i
     expected = 0
     drain_seconds: list[float] = []
     delivery_cpu_ms: list[float] = []
+    during_rounds = 0
     try:
         for round_number in range(rounds):
             order = ["without hook", "with hook"]
@@ -209,6 +210,8 @@ def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 8, projects: i
                 outcome["server_cpu_ms_per_file"] = 1000 * (cpu_after - cpu_before) / len(files)
                 results[kind].append(outcome)
                 if kind == "with hook":
+                    # Sent before the round's last answer: each took a worker from it.
+                    during_rounds += receiver.count - expected
                     # The next round starts once this one's deliveries came, so they do not
                     # fall on it: how long after the round they took is reported instead,
                     # and the server's CPU meanwhile (sending and recording them).
@@ -232,6 +235,7 @@ def measure(workdir: Path, *, concurrency: int = 8, rounds: int = 8, projects: i
         "rounds": rounds,
         "deliveries_received": delivered,
         "deliveries_expected": expected,
+        "deliveries_during_rounds": during_rounds,
         # From the end of a hooked round to its last delivery (the sender makes way for
         # requests, so a burst's deliveries go out when it ends): median and max over rounds.
         "deliveries_done_after_round_s": {
