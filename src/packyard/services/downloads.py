@@ -38,7 +38,7 @@ class DownloadCounter:
         self._pending: WriteBuffer[str, int] = WriteBuffer(operator.add)
 
     def count(self, package_id: str) -> None:
-        metrics.DOWNLOADS.inc()
+        metrics.DOWNLOADS_TALLIED.inc()
         self._pending.note(package_id, 1)
 
     def pending(self, package_id: str) -> int:

@@ -16,6 +16,7 @@ tests/test_metrics.py sees it move.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -57,6 +58,46 @@ INDEX_CACHE = Counter(
     "Rendered index page lookups: hit (answered from cache) or miss (rendered)",
     ["result"],
 )
+
+
+class TalliedCounter:
+    """A counter counted once per cached read (a page found rendered, a file downloaded),
+    in a plain integer added to the Prometheus value by ``flush_tallied``: the request
+    tallies (web.observability.tallies) call it once a second, before a scrape and at
+    shutdown. Under ``packyard serve`` an ``inc`` of the value itself is a lock, a
+    ``getpid`` and a write to a memory-mapped file (0.9 µs; the fast path's Python costs
+    about 16 µs per cached read, issue 20); this is a lock and an addition (0.2 µs)."""
+
+    __slots__ = ("_count", "_counter", "_lock")
+
+    def __init__(self, counter: Counter) -> None:
+        self._counter = counter
+        self._count = 0
+        self._lock = threading.Lock()  # pages are looked up in worker threads too
+        _TALLIED.append(self)
+
+    def inc(self) -> None:
+        with self._lock:
+            self._count += 1
+
+    def flush(self) -> None:
+        with self._lock:
+            count, self._count = self._count, 0
+        if count:
+            self._counter.inc(count)
+
+
+_TALLIED: list[TalliedCounter] = []
+
+INDEX_CACHE_HITS = TalliedCounter(INDEX_CACHE.labels("hit"))
+DOWNLOADS_TALLIED = TalliedCounter(DOWNLOADS)
+
+
+def flush_tallied() -> None:
+    """Add every ``TalliedCounter``'s count to its Prometheus value."""
+    for tallied in _TALLIED:
+        tallied.flush()
+
 
 UPSTREAM_REQUESTS = Counter(
     "packyard_upstream_requests",

@@ -4,9 +4,10 @@ second.
 Under ``packyard serve`` every increment of a prometheus-client metric is a locked write to
 a memory-mapped file; a request counted directly (its counter, its histogram's bucket and
 sum, its bytes) cost about 10 µs, a tenth of what a cached index read costs in all. A tally
-is a dict update and a bisect. The price: another worker's latest second may be missing
-from a scrape (the worker that answers the scrape adds its own first), which a Prometheus
-scraping every 15 s or more never notices.
+is a dict update and a bisect. The page-cache hits and downloads the fast paths count
+(``services.metrics.TalliedCounter``) are added at the same flush. The price: another
+worker's latest second may be missing from a scrape (the worker that answers the scrape
+adds its own first), which a Prometheus scraping every 15 s or more never notices.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class RequestTallies:
             _add_observations(metrics.HTTP_LATENCY.labels(route, method), tally)
         for route, sent in served.items():
             metrics.HTTP_SERVED_BYTES.labels(route).inc(sent)
+        metrics.flush_tallied()  # page-cache hits and downloads, counted alike
 
 
 def _add_observations(histogram: Histogram, tally: list[Any]) -> None:

@@ -27,7 +27,7 @@ Key = tuple[str, int, str, str, str]
 ENTRY_OVERHEAD_BYTES = 400
 
 
-_HITS = metrics.INDEX_CACHE.labels("hit")
+_HITS = metrics.INDEX_CACHE_HITS
 _MISSES = metrics.INDEX_CACHE.labels("miss")
 
 
