@@ -44,7 +44,27 @@ def completed(
         return result
     if credentials:
         value = result[cache_control][1]
-        directives = {d.strip().split(b"=", 1)[0].lower() for d in value.split(b",")}
-        if not directives & _SHARED_CACHE_DIRECTIVES:
-            result[cache_control] = (b"cache-control", b"private, " + value)
+        private = _credentialed(value)
+        if private is not value:
+            result[cache_control] = (b"cache-control", private)
     return result
+
+
+# Cache-Control values seen, with what a credentialed answer gets instead: the fast paths'
+# few values each time, so the directives are parsed once (half of ``completed``'s cost
+# for a private index page, issue 20). Bounded: past it, values are parsed every time.
+MAX_REMEMBERED_VALUES = 256
+_CREDENTIALED: dict[bytes, bytes] = {}
+
+
+def _credentialed(value: bytes) -> bytes:
+    """``value`` itself when it already names who may store the answer, else with
+    ``private`` first."""
+    known = _CREDENTIALED.get(value)
+    if known is not None:
+        return known
+    directives = {d.strip().split(b"=", 1)[0].lower() for d in value.split(b",")}
+    known = value if directives & _SHARED_CACHE_DIRECTIVES else b"private, " + value
+    if len(_CREDENTIALED) < MAX_REMEMBERED_VALUES:
+        _CREDENTIALED[value] = known
+    return known
