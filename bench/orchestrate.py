@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import re
 import shutil
 import sys
@@ -37,7 +36,7 @@ from bench.backends import ScaleOut, scale_out
 from bench.corpus import Corpus, build_corpus, build_huge_wheel
 from bench.load import run_load
 from bench.run import Sizes
-from bench.servers import ORGANIZATION, Packyard, Target
+from bench.servers import ORGANIZATION, Packyard, Target, eatmydata_library
 
 
 def log(message: str) -> None:
@@ -96,11 +95,6 @@ VARIANTS = (
 )
 
 
-def _eatmydata() -> str | None:
-    found = sorted(glob.glob("/usr/lib/*/libeatmydata.so"))
-    return found[0] if found else None
-
-
 def _run_packyard(
     results: dict[str, Any], variant: Variant, corpus: Corpus, huge: Path, sizes: Sizes,
     workdir: Path, twine: Path | None, use_wrk: bool, backends: ScaleOut,
@@ -110,7 +104,7 @@ def _run_packyard(
     folder = _fresh(workdir / re.sub(r"[^a-z0-9]+", "-", variant.name.lower()))
     env = {"PACKYARD_PYPI_URL": stand_in.url} if stand_in else {}
     if variant.without_fsync:
-        library = _eatmydata()
+        library = eatmydata_library()
         if library is None:
             results["notes"].append(f"{variant.name} not run: eatmydata is not installed")
             return
@@ -338,7 +332,8 @@ def run_all(
         log("publishing: twine into pypiserver and Packyard taking turns (bench/publish_probe.py)")
         _slot(results, "publish probe", lambda: results.update(publish_probe=publish_probe.run(
             argparse.Namespace(
-                rounds=sizes.publish_rounds, only=["null", "pypiserver", "packyard-twine"],
+                rounds=sizes.publish_rounds,
+                only=["null", "pypiserver", "packyard-twine", "packyard-twine-nofsync"],
                 baseline=None, venvs=venvs, workdir=_fresh(workdir / "publish-probe"),
             )
         )))  # fmt: skip

@@ -10,6 +10,11 @@ probe answers whether that is reachable and how far off we are, in one run on on
 - ``packyard-twine`` and ``packyard-rest``: ``packyard serve --workers 2 --no-access-log``
   on SQLite and a local blob folder, as ``bench/servers.py`` runs it; each round on a fresh
   server and folder, as pypiserver's, so every file and every blob is new.
+- ``packyard-twine-nofsync``: ``packyard-twine`` with every fsync made a no-op (Debian's
+  eatmydata in ``LD_PRELOAD``, as the full run's "without fsync" server; never a way to run
+  it). Set beside ``packyard-twine`` round by round it gives what durability costs per
+  file: the wall-clock milliseconds (twine sends one file after another, so that is the
+  server's latency) and the server's CPU milliseconds (``fsync_cost`` in the summary).
 - ``base-twine`` and ``base-rest`` (with ``--baseline REVISION``): the same, running the
   ``src`` of another git revision, to compare before and after a change in the same rounds.
 
@@ -37,7 +42,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 Measure = Callable[[int], dict[str, Any]]
-MEASURES = ["null", "pypiserver", "packyard-twine", "packyard-rest", "base-twine", "base-rest"]
+MEASURES = [
+    "null",
+    "pypiserver",
+    "packyard-twine",
+    "packyard-twine-nofsync",
+    "packyard-rest",
+    "base-twine",
+    "base-rest",
+]
 
 
 def _client_cpu_seconds() -> float:
@@ -92,6 +105,17 @@ def _measures(args: argparse.Namespace, workdir: Path, files: list[Path]) -> dic
         measures["pypiserver"] = pypiserver
     if wanted & {"packyard-twine", "packyard-rest"}:
         measures.update(_packyard_measures("packyard", workdir, twine, files, {}))
+    if "packyard-twine-nofsync" in wanted:
+        from bench.servers import eatmydata_library
+
+        library = eatmydata_library()
+        if library is None:
+            print("packyard-twine-nofsync not run: eatmydata is not installed", flush=True)
+        else:
+            without = _packyard_measures(
+                "packyard-nofsync", workdir, twine, files, {"LD_PRELOAD": library}
+            )
+            measures["packyard-twine-nofsync"] = without["packyard-nofsync-twine"]
     if args.baseline and wanted & {"base-twine", "base-rest"}:
         source = _baseline_source(args.baseline, workdir)
         measures.update(
@@ -173,7 +197,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 outcome = measure(round_number)
                 results.setdefault(name, []).append(outcome)
                 print(
-                    f"round {round_number} {name:15} {outcome['files_per_second']:7.1f} files/s"
+                    f"round {round_number} {name:22} {outcome['files_per_second']:7.1f} files/s"
                     f"  CPU ms/file: server {outcome['server_cpu_ms_per_file']:5.2f}"
                     f" client {outcome['client_cpu_ms_per_file']:5.2f}",
                     flush=True,
@@ -195,7 +219,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         for name, runs in results.items()
     }
-    return {"files": len(corpus.files), "rounds": args.rounds, "summary": summary}
+    return {
+        "files": len(corpus.files),
+        "rounds": args.rounds,
+        "summary": summary,
+        **_fsync_cost(results),
+    }
+
+
+def _fsync_cost(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """What fsync costs Packyard per file, from the rounds where it ran with and without:
+    each round's difference in wall-clock ms per file (the server's latency, twine sending
+    one file after another) and in server CPU ms per file, and their medians."""
+    durable, without = results.get("packyard-twine"), results.get("packyard-twine-nofsync")
+    if not durable or not without:
+        return {}
+    pairs = list(zip(durable, without, strict=False))
+    wall = [1000 / d["files_per_second"] - 1000 / w["files_per_second"] for d, w in pairs]
+    cpu = [d["server_cpu_ms_per_file"] - w["server_cpu_ms_per_file"] for d, w in pairs]
+    return {
+        "fsync_cost": {
+            "wall_ms_per_file": [round(value, 2) for value in wall],
+            "server_cpu_ms_per_file": [round(value, 2) for value in cpu],
+            "median_wall_ms_per_file": statistics.median(wall),
+            "median_server_cpu_ms_per_file": statistics.median(cpu),
+        }
+    }
 
 
 def main() -> int:

@@ -410,7 +410,8 @@ def _publish_probe_section(results: dict[str, Any]) -> list[str]:
     if not probe:
         return []
     names = {"null": "do-nothing ASGI app (twine's ceiling)", "pypiserver": "pypiserver",
-             "packyard-twine": "Packyard (embedded default)"}  # fmt: skip
+             "packyard-twine": "Packyard (embedded default)",
+             "packyard-twine-nofsync": WITHOUT_FSYNC}  # fmt: skip
     lines = [
         "## Publishing, servers taking turns",
         "",
@@ -429,6 +430,18 @@ def _publish_probe_section(results: dict[str, Any]) -> list[str]:
             f"{_num(row['median_server_cpu_ms_per_file'], 2)} | "
             f"{_num(row['median_client_cpu_ms_per_file'], 2)} |"
         )
+    cost = probe.get("fsync_cost")
+    if cost:
+        wall = ", ".join(f"{value:.2f}" for value in cost["wall_ms_per_file"])
+        cpu = ", ".join(f"{value:.2f}" for value in cost["server_cpu_ms_per_file"])
+        lines += [
+            "",
+            "What fsync costs Packyard per file (with minus without, round by round): "
+            f"{_num(cost['median_wall_ms_per_file'], 2)} ms of wall clock per file (twine "
+            f"sends one file after another, so this is the server's latency; each round: "
+            f"{wall}) and {_num(cost['median_server_cpu_ms_per_file'], 2)} ms of server CPU "
+            f"per file (each round: {cpu}).",
+        ]
     return lines
 
 

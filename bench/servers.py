@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import glob
 import os
 import signal
 import subprocess
@@ -106,6 +107,13 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+def eatmydata_library() -> str | None:
+    """Debian's eatmydata, whose ``LD_PRELOAD`` makes every fsync a no-op (None when it is
+    not installed): a server run without durability, to show what durability costs."""
+    found = sorted(glob.glob("/usr/lib/*/libeatmydata.so"))
+    return found[0] if found else None
 
 
 def packyard_version() -> str:
