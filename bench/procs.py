@@ -97,3 +97,20 @@ def wait_for(predicate: object, timeout: float) -> None:
             return
         time.sleep(0.05)
     raise TimeoutError("condition not met in time")
+
+
+def settle(root: int, quiet: float = 0.3, timeout: float = 10.0) -> float:
+    """Wait until the tree under ``root`` has spent (almost) no CPU for ``quiet`` seconds,
+    or ``timeout`` passed: a server just started may still be warming up in the background
+    (Packyard builds its routes' request models after it answers, about 0.2-0.5 s of CPU
+    a worker), which is not what a measurement that follows is about. Returns the CPU
+    seconds spent while waiting."""
+    first = before = cpu_seconds(root)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = cpu_seconds(root)
+        if now - before <= 1.5 / CLOCK_TICKS:
+            break
+        before = now
+    return cpu_seconds(root) - first
