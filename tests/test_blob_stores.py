@@ -59,10 +59,12 @@ def test_put_file_then_read_back(store: BlobStore, tmp_path: Path) -> None:
     assert store.size(_key(data)) == len(data)
 
 
+# The local store begins flushing a file of a mebibyte or more early, a smaller one not.
+@pytest.mark.parametrize("repeats", [1000, 100_000], ids=["small", "large"])
 def test_a_prepared_file_is_stored_whole_and_preparing_a_gone_file_is_no_error(
-    store: BlobStore, tmp_path: Path
+    store: BlobStore, tmp_path: Path, repeats: int
 ) -> None:
-    data = b"prepared wheel bytes " * 1000
+    data = b"prepared wheel bytes " * repeats
     staged = _staged(tmp_path, data)
     store.prepare(_key(data), staged)
     store.put_file(_key(data), staged)

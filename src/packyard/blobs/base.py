@@ -38,9 +38,9 @@ class BlobStore(Protocol):
     def prepare(self, key: str, path: Path) -> None:
         """The file at ``path`` is likely to be stored under ``key`` soon (``put_*``): a
         store may begin in the background what storing it will wait for (the local store:
-        flushing its bytes to disk while a publish inspects them, unless the blob is there
-        already). Nothing is stored, and nothing is promised: ``put_*`` still waits for all
-        it needs. A file discarded meanwhile is no error."""
+        flushing a large file's bytes to disk while a publish inspects them, unless the blob
+        is there already). Nothing is stored, and nothing is promised: ``put_*`` still waits
+        for all it needs. A file discarded meanwhile is no error."""
 
     def start_put_all(self, files: Mapping[str, Path], data: Mapping[str, bytes]) -> Pending:
         """``put_all`` begun: the blobs may be stored in the background while the caller
