@@ -270,6 +270,21 @@ def test_attestations_that_are_not_a_json_array_of_objects_are_400(
     _assert_nothing_published(registry, writer, "badatt")
 
 
+def test_upload_answers_the_file_as_the_rest_api_describes_it(
+    registry: Registry, writer: str, tmp_path: Path
+) -> None:
+    path = write_wheel(Dist("described", "1.0"), tmp_path)
+    response = legacy_upload(registry, path, writer, form_for(path, "described", "1.0"))
+    assert response.headers["content-type"] == "application/json"
+    answer = response.json()
+    described = httpx.get(
+        answer["url"], headers={"Authorization": f"Bearer {writer}"}, timeout=30
+    ).json()
+    assert {key: described[key] for key in answer} == answer
+    assert answer["digests"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert answer["registry"]["slug"] == registry.slug
+
+
 def test_uploading_the_same_bytes_again_is_200_and_adds_nothing(
     registry: Registry, writer: str, tmp_path: Path
 ) -> None:

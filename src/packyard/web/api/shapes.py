@@ -66,26 +66,31 @@ def registry_out(base: str, registry: Registry) -> schemas.RegistryOut:
 
 
 def package_summary(base: str, registry: Registry, package: PackageFile) -> schemas.PackageSummary:
+    return schemas.PackageSummary(**_summary_fields(base, registry, package))
+
+
+def _summary_fields(base: str, registry: Registry, package: PackageFile) -> dict[str, Any]:
     url, web_url = registry_urls(base, registry)
-    return schemas.PackageSummary(
-        id=package.id,
-        url=f"{url}/packages/{package.id}",
-        web_url=f"{web_url}/packages/{package.id}",
-        name=package.name,
-        version=package.version,
-        filename=package.filename,
-        created_at=package.created_at,
-        yanked=package.yanked_reason is not None,
-        yanked_reason=package.yanked_reason,
-    )
+    return {
+        "id": package.id,
+        "url": f"{url}/packages/{package.id}",
+        "web_url": f"{web_url}/packages/{package.id}",
+        "name": package.name,
+        "version": package.version,
+        "filename": package.filename,
+        "created_at": package.created_at,
+        "yanked": package.yanked_reason is not None,
+        "yanked_reason": package.yanked_reason,
+    }
 
 
 def published_package(
     base: str, registry: Registry, package: PackageFile
 ) -> schemas.PublishedPackage:
     digests = package.digests
+    # The summary's fields given directly: no summary model built and dumped first.
     return schemas.PublishedPackage(
-        **package_summary(base, registry, package).model_dump(),
+        **_summary_fields(base, registry, package),
         size=package.size,
         digests=schemas.Digests(
             md5=digests.md5,
@@ -194,6 +199,7 @@ def access_token_out(token: Token) -> schemas.AccessTokenOut:
     )
 
 
-def package_json(base: str, registry: Registry, package: PackageFile) -> dict[str, Any]:
-    """The publish answer as plain JSON, for routes that build responses by hand."""
-    return published_package(base, registry, package).model_dump(mode="json")
+def package_json(base: str, registry: Registry, package: PackageFile) -> bytes:
+    """The publish answer as a JSON body, for routes that build responses by hand
+    (serialised by the model itself, without a dict in between)."""
+    return published_package(base, registry, package).model_dump_json().encode()

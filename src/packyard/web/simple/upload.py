@@ -13,10 +13,8 @@ routes here serve the rest.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 
 from packyard.core.errors import InvalidRequest, PackyardError
 from packyard.core.models import Principal, Registry
@@ -30,6 +28,7 @@ from packyard.web.errors import plain_error_response
 from packyard.web.multipart import ReceivedForm, receive_form_then
 
 router = APIRouter(include_in_schema=False)
+JSON = "application/json"
 
 UPLOAD_PATHS = (
     "/{organization}/{registry}/pypi",
@@ -75,8 +74,7 @@ async def _upload(request: Request, organization: str, registry: str) -> Respons
         publish,
         frozenset({SIGNATURE_FIELD}),
     )
-    body: dict[str, Any] = package_json(base_url(request), target, result.package)
-    return JSONResponse(body)
+    return Response(package_json(base_url(request), target, result.package), media_type=JSON)
 
 
 async def upload_page(request: Request, organization: str, registry: str) -> Response:
