@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -74,7 +73,7 @@ def test_a_server_killed_mid_uploads_keeps_each_upload_whole_or_absent(
 def _upload_until_killed(
     yard: PackyardServer, registry: Registry, token: str, paths: list[Path], kill_after: int
 ) -> set[str]:
-    """Upload ``paths`` from 4 threads; SIGKILL the server once ``kill_after`` answered.
+    """Upload ``paths`` from 4 threads; kill the server outright once ``kill_after`` answered.
     Returns the file names the server acknowledged with 200."""
     answered: set[str] = set()
     lock = threading.Lock()
@@ -98,15 +97,11 @@ def _upload_until_killed(
                 answered.add(path.name)
             if len(answered) >= kill_after and not killed.is_set():
                 killed.set()
-                assert yard.process is not None
-                yard.process.send_signal(signal.SIGKILL)
+                yard.kill()
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(upload, paths))
     assert killed.is_set(), "the server was never killed"
-    assert yard.process is not None
-    yard.process.wait(timeout=10)
-    yard.process = None
     return answered
 
 

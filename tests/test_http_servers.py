@@ -1,11 +1,13 @@
 """What ``packyard serve`` promises on either HTTP server (``--server uvicorn``, the
-default, or ``granian``): a stop lets the requests in flight finish, and a worker that
-dies is started again while the others go on serving."""
+default, or ``granian``): a stop lets the requests in flight finish, a worker that dies
+is started again while the others go on serving, and workers do not outlive a supervisor
+killed outright."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,6 +86,38 @@ def test_a_worker_that_dies_is_started_again(served: PackyardServer) -> None:
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=60)
     assert not Path(f"/proc/{new}").exists() or b"zombie" in _state(new)
+
+
+def test_workers_stop_when_their_supervisor_is_killed(served: PackyardServer) -> None:
+    """A supervisor killed outright (SIGKILL, the OOM killer) takes its workers with it,
+    a worker it started again after a death included, and the port is free again."""
+    process = served.process
+    assert process is not None
+    first = set(worker_pids(process.pid))
+    os.kill(min(first), signal.SIGKILL)
+    eventually(
+        lambda: len(set(worker_pids(process.pid)) - first) == 1,
+        30,
+        "the dead worker was not replaced",
+    )
+    eventually(lambda: _answers(served), 30, "the server did not answer after the restart")
+    time.sleep(1)  # threads the supervisor started around the restart have ended
+    workers = set(worker_pids(process.pid))
+    assert len(workers) == 2
+    assert _answers(served)
+    process.kill()
+    process.wait(timeout=10)
+    eventually(lambda: all(_gone(pid) for pid in workers), 10, "workers outlived their supervisor")
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", served.port)) != 0
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", served.port))
+        listener.listen()
+
+
+def _gone(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists() or b"zombie" in _state(pid)
 
 
 def _answers(served: PackyardServer) -> bool:

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     metrics_dir: Path | None = Field(default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR")
     log_format: Literal["text", "json"] = "text"
     access_log: bool = True
+    # Set by `packyard serve` for its workers: a worker stops when this process is gone.
+    supervisor_pid: int | None = None
     # Trusted publishing (docs/trusted-publishing.md): issuer URLs, comma-separated (https
     # only, except loopback), and the audience of tokens exchanged at /_/oidc/mint-token
     # (default: the host name a request came to).

@@ -162,6 +162,20 @@ class PackyardServer:
                 self.process.wait()
         self.process = None
 
+    def kill(self) -> None:
+        """Kill the server outright, every process of it, as a crash or a power cut would:
+        none finishes anything. (A supervisor SIGKILLed alone has its workers stop the
+        graceful way: web/supervisor_bond.py.)"""
+        process = self.process
+        if process is None:
+            return
+        os.kill(process.pid, signal.SIGSTOP)  # starts no worker while they are killed
+        for worker in worker_pids(process.pid):
+            os.kill(worker, signal.SIGKILL)
+        process.kill()
+        process.wait(timeout=20)
+        self.process = None
+
     def restart(self) -> None:
         self.stop()
         self.start()

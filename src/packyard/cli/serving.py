@@ -119,6 +119,7 @@ def run_server(
     os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
     os.environ["PACKYARD_ACCESS_LOG"] = "true" if access_log else "false"
     os.environ["PACKYARD_LOG_FORMAT"] = log_format
+    os.environ["PACKYARD_SUPERVISOR_PID"] = str(os.getpid())  # web/supervisor_bond.py
     run = _run_granian if server == "granian" else _run_uvicorn
     with metrics_directory():
         run(host, port, workers, log_format, tls)

@@ -1,4 +1,4 @@
-"""The factory uvicorn's workers call: settings from the environment, services, app.
+"""The factory the HTTP server's workers call: settings from the environment, services, app.
 
 ``packyard serve`` migrates or checks the schema once before starting workers, so workers
 never migrate concurrently.
@@ -11,7 +11,10 @@ from starlette.types import ASGIApp
 from packyard.bootstrap import build_services
 from packyard.settings import Settings
 from packyard.web.app import create_app
+from packyard.web.supervisor_bond import stop_with_supervisor
 
 
 def app_factory() -> ASGIApp:
-    return create_app(build_services(Settings(), migrate=False))
+    settings = Settings()
+    stop_with_supervisor(settings.supervisor_pid)
+    return create_app(build_services(settings, migrate=False))
