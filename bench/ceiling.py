@@ -1,8 +1,8 @@
 """The ceiling: what the same HTTP server does when the application does nothing.
 
 A bare ASGI app answers every GET with a constant body the size of Packyard's page (or
-file), run exactly as Packyard is (2 workers, no access log; on uvicorn with uvloop and
-httptools, or on granian: ``packyard serve --server``), and read by the same load
+file), run exactly as Packyard is (2 workers, no access log; on granian, the default, or
+on uvicorn with uvloop and httptools: ``packyard serve --server``), and read by the same load
 generator. No Python application served that way can answer faster; comparing Packyard
 with the ceiling of the same server shows what is left to gain in Packyard, and comparing
 the ceiling with a peer shows which ratio targets the machine allows at all.
@@ -50,7 +50,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": _BODY})
 
 
-SERVERS = ("uvicorn", "granian")
+SERVERS = ("granian", "uvicorn")  # packyard serve's default first
 
 
 def ceiling_name(server: str) -> str:

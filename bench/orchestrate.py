@@ -82,13 +82,13 @@ class Variant:
     full: bool = False
     # Publishing only, with every fsync made a no-op (eatmydata): what durability costs.
     without_fsync: bool = False
-    server: str = "uvicorn"  # the HTTP server (packyard serve --server)
+    server: str = report.DEFAULT_SERVER  # the HTTP server (packyard serve --server)
 
 
 VARIANTS = (
     Variant("Packyard", full=True),
     Variant("Packyard, no access log", access_log=False),
-    Variant(report.GRANIAN, server="granian"),
+    Variant(report.UVICORN, server="uvicorn"),
     Variant("Packyard on PostgreSQL", database="postgresql"),
     Variant("Packyard on PostgreSQL + S3", database="postgresql", storage="s3"),
     Variant(report.WITHOUT_FSYNC, without_fsync=True),
@@ -186,8 +186,8 @@ def _ceilings(
     use_wrk: bool,
 ) -> None:  # fmt: skip
     """The do-nothing app on each HTTP server Packyard runs on, with bodies of the sizes
-    Packyard answered (pages and a file): ``results["ceiling"]`` (uvicorn's, the default
-    server's) and ``results["ceiling_granian"]``, and a row of each in the read and
+    Packyard answered (pages and a file): ``results["ceiling"]`` (granian's, the default
+    server's) and ``results["ceiling_uvicorn"]``, and a row of each in the read and
     download tables."""
     bodies = _page_sizes(target, corpus.projects[0])
     for server in ceiling.SERVERS:
@@ -196,7 +196,7 @@ def _ceilings(
             bodies, target.read_headers, max(sizes.concurrencies), sizes.read_seconds,
             workdir / "load", use_wrk, server,
         )  # fmt: skip
-        results["ceiling" if server == "uvicorn" else f"ceiling_{server}"] = measured
+        results[report.ceiling_key(server)] = measured
         results["servers"][ceiling.ceiling_name(server)] = ceiling.as_server_entry(measured, server)
 
 

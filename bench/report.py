@@ -9,10 +9,19 @@ from typing import Any
 
 PACKYARD = "Packyard"  # the embedded default, as a new user runs it (access log on)
 QUIET = "Packyard, no access log"
-GRANIAN = "Packyard on granian"  # the embedded default on granian (packyard serve --server)
+# The embedded default on the alternative HTTP server (packyard serve --server uvicorn).
+UVICORN = "Packyard on uvicorn"
 POSTGRES = "Packyard on PostgreSQL"
 POSTGRES_S3 = "Packyard on PostgreSQL + S3"
-VARIANTS = (QUIET, GRANIAN, POSTGRES, POSTGRES_S3)
+VARIANTS = (QUIET, UVICORN, POSTGRES, POSTGRES_S3)
+DEFAULT_SERVER = "granian"  # packyard serve's: the rows named PACKYARD and QUIET run on it
+
+
+def ceiling_key(server: str) -> str:
+    """Where the do-nothing app's figures on ``server`` live in the results."""
+    return "ceiling" if server == DEFAULT_SERVER else f"ceiling_{server}"
+
+
 NGINX = "nginx (static files)"
 WITHOUT_FSYNC = "Packyard without fsync (eatmydata)"
 PEERS = ("pypiserver", "devpi-server")
@@ -143,9 +152,9 @@ def _downloads_section(results: dict[str, Any]) -> list[str]:
 
 def _ceiling_section(results: dict[str, Any]) -> list[str]:
     ceilings = {
-        server: results[key]
-        for server, key in (("uvicorn", "ceiling"), ("granian", "ceiling_granian"))
-        if results.get(key)
+        server: results[ceiling_key(server)]
+        for server in (DEFAULT_SERVER, "uvicorn")
+        if results.get(ceiling_key(server))
     }
     if not ceilings:
         return []
@@ -164,7 +173,7 @@ def _ceiling_section(results: dict[str, Any]) -> list[str]:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for server, bare in ceilings.items():
-        ours = (PACKYARD, QUIET) if server == "uvicorn" else (GRANIAN,)
+        ours = (PACKYARD, QUIET) if server == DEFAULT_SERVER else (UVICORN,)
         for kind, row in bare.items():
             if kind not in ("root", "project", "file"):
                 continue

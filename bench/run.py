@@ -8,8 +8,9 @@ turn, alone on the machine's loopback, through the same scenarios: publish the c
 (twine, and Packyard's REST endpoint), index reads under load, file downloads under load,
 pip and uv installs. The servers: Packyard on the embedded default (access log on, its
 default, and off), on PostgreSQL with local blobs and on PostgreSQL with an S3 protocol
-server; pypiserver, devpi-server, nginx serving Packyard's index as static files, and a
-do-nothing ASGI app on uvicorn (the ceiling). Then issue 8's cases on the embedded
+server, and on uvicorn instead of granian (the default HTTP server); pypiserver,
+devpi-server, nginx serving Packyard's index as static files, and a do-nothing ASGI app on
+each of granian and uvicorn (the ceilings). Then issue 8's cases on the embedded
 default: profiles, composite, one huge upload, 100,000 projects; issue 18's retention
 run over 100,000 files; and what operating it costs (bench/operations_cost.py: access log,
 /metrics scrapes; bench/webhook_cost.py: a publish with a hook). Results go to

@@ -2,11 +2,11 @@
 and what the harness needs to drive them: index paths, credentials, twine's upload URL,
 and the pid whose process tree is measured.
 
-Packyard runs as ``packyard serve --workers 2`` (uvicorn with uvloop and httptools, one
+Packyard runs as ``packyard serve --workers 2`` (granian, its default HTTP server, one
 worker per core; the access log on, its default) on the embedded default (SQLite and a
 blob folder) or on the scale-out backends of ``bench/backends.py``; one variant runs with
-``--no-access-log`` to show what the log costs, and one on granian (``--server granian``,
-the optional HTTP server). The peers live in ``bench/peers.py`` and
+``--no-access-log`` to show what the log costs, and one on uvicorn (``--server uvicorn``,
+the alternative HTTP server, with uvloop and httptools). The peers live in ``bench/peers.py`` and
 ``bench/nginx_static.py``.
 """
 
@@ -28,6 +28,7 @@ from tests.support.backends import Backend
 from tests.support.server import PackyardServer, free_port
 
 from bench.backends import describe
+from bench.report import DEFAULT_SERVER
 
 READY_TIMEOUT_SECONDS = 60
 ORGANIZATION = "bench"
@@ -134,7 +135,7 @@ class Packyard:
         extra_env: dict[str, str] | None = None,
         access_log: bool = True,
         backend: Backend | None = None,
-        server: str = "uvicorn",
+        server: str = DEFAULT_SERVER,
     ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         env = {**(backend.server_env() if backend else {}), **(extra_env or {})}
@@ -198,13 +199,13 @@ class Packyard:
         )
 
     def _server_option(self) -> str:
-        return "" if self.http_server == "uvicorn" else f" --server {self.http_server}"
+        return "" if self.http_server == DEFAULT_SERVER else f" --server {self.http_server}"
 
     def _server_text(self) -> str:
-        if self.http_server == "uvicorn":
-            return "uvicorn, uvloop, httptools"
         from importlib.metadata import version
 
+        if self.http_server == "uvicorn":
+            return f"uvicorn {version('uvicorn')}, uvloop, httptools"
         return f"{self.http_server} {version(self.http_server)}, uvloop"
 
     @property

@@ -6,15 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from bench.report import (
-    GRANIAN,
+    DEFAULT_SERVER,
     NGINX,
     PACKYARD,
     PEERS,
     POSTGRES,
     POSTGRES_S3,
     QUIET,
+    UVICORN,
     WITHOUT_FSYNC,
     _load_for,
+    ceiling_key,
 )  # fmt: skip
 
 Row = tuple[str, str, str]
@@ -161,9 +163,8 @@ def evaluate_issue_20(results: dict[str, Any]) -> list[Row]:
                 _rps(results, server, kind, c), _rps(results, PACKYARD, kind, c), 0.8,
                 "req/s"))  # fmt: skip
     for kind in ("project", "root"):
-        for server, ours, key in (("uvicorn", PACKYARD, "ceiling"),
-                                  ("granian", GRANIAN, "ceiling_granian")):  # fmt: skip
-            bare = results.get(key, {}).get(kind)
+        for server, ours in ((DEFAULT_SERVER, PACKYARD), ("uvicorn", UVICORN)):
+            bare = results.get(ceiling_key(server), {}).get(kind)
             rows.append(_at_least(
                 f"embedded, default configuration on {server}: {kind} pages at c={c} ≥ 70% of "
                 f"the do-nothing ceiling on {server}", _rps(results, ours, kind, c),
@@ -209,7 +210,7 @@ def evaluate_issue_20(results: dict[str, Any]) -> list[Row]:
             f"{server}: twine ≥ 1x pypiserver's files/s (taking turns, bench/publish_probe.py)",
             probe.get(measure, {}).get("median_files_per_second"), pypiserver, 1.0, "files/s",
         ))  # fmt: skip
-    for server in (PACKYARD, GRANIAN, POSTGRES, POSTGRES_S3):
+    for server in (PACKYARD, UVICORN, POSTGRES, POSTGRES_S3):
         rows.append(_at_least(
             f"{server}: file downloads at c={c} ≥ 5x pypiserver's req/s",
             _download_rps(results, server, c), _download_rps(results, "pypiserver", c), 5.0,

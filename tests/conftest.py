@@ -36,8 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addoption(
         "--server",
-        choices=["uvicorn", "granian"],
-        default="uvicorn",
+        choices=["granian", "uvicorn"],
+        default="granian",
         help="HTTP server of the servers under test (packyard serve --server)",
     )
 
@@ -53,7 +53,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Tests marked ``network`` or ``soak`` run only when asked for (``-m network``, ``-m
     soak``): CI stays offline and quick. On the scale-out pass, leave out tests whose
     backends do not depend on the options: they already ran on the default pass. (On
-    ``--server granian`` they run: their servers are the HTTP server's.)"""
+    ``--server uvicorn`` they run: their servers are the HTTP server's.)"""
     for marker, reason in OPT_IN_MARKERS.items():
         if marker not in (config.option.markexpr or ""):
             skip = pytest.mark.skip(reason=f"{reason}: select with -m {marker}")

@@ -32,7 +32,7 @@ def test_benchmark_smoke_mode_writes_a_complete_report(tmp_path: Path) -> None:
     assert "| project | Packyard | 8 |" in text
     assert "| Packyard | REST | 14 |" in text
     assert "| Packyard | 14 | 8 |" in text  # downloads of every file the pages link to
-    for server in ("uvicorn", "granian"):  # the ceilings, in the read and download tables
+    for server in ("granian", "uvicorn"):  # the ceilings, in the read and download tables
         assert f"| project | do-nothing ASGI app on {server} (ceiling) | 8 |" in text
         assert f"| do-nothing ASGI app on {server} (ceiling) | 1 | 8 |" in text
     assert "failed" not in text

@@ -1,5 +1,5 @@
-"""What ``packyard serve`` promises on either HTTP server (``--server uvicorn``, the
-default, or ``granian``): a stop lets the requests in flight finish, a worker that dies
+"""What ``packyard serve`` promises on either HTTP server (``--server granian``, the
+default, or ``uvicorn``): a stop lets the requests in flight finish, a worker that dies
 is started again while the others go on serving, and workers do not outlive a supervisor
 killed outright."""
 

@@ -194,11 +194,15 @@ def test_quickstart_prints_a_token_that_reads_its_demo_registry(tmp_path: Path) 
 
 
 @pytest.mark.backend_independent
-def test_pip_installs_from_packyard_served_by_granian(tmp_path: Path, pip_venv: Venv) -> None:
-    """``packyard serve --server granian`` (the optional server, issue 20) answers pip: the
-    index, the PEP 658 metadata and the wheel, sent by granian itself (``pathsend``)."""
+@pytest.mark.parametrize("http_server", SUPERVISOR_STARTED)
+def test_pip_installs_from_packyard_on_either_http_server(
+    tmp_path: Path, pip_venv: Venv, http_server: str
+) -> None:
+    """``packyard serve`` on granian (the default, which sends large files itself:
+    ``pathsend``) and on uvicorn (``--server uvicorn``) answers pip: the index, the PEP 658
+    metadata and the wheel."""
     server = PackyardServer(
-        tmp_path / "data", tmp_path / "server.log", workers=2, access_log=True, server="granian"
+        tmp_path / "data", tmp_path / "server.log", workers=2, access_log=True, server=http_server
     )
     server.start()
     try:
@@ -207,13 +211,13 @@ def test_pip_installs_from_packyard_served_by_granian(tmp_path: Path, pip_venv: 
         organization = new_organization(server)
         registry = organization.registry("Python packages")
         token = organization.token("read_packages", "write_packages")
-        registry.publish(write_wheel(Dist("served-by-granian", "1.0"), tmp_path), token)
-        pip_venv.pip_install(registry.index_url(token), "served-by-granian==1.0")
-        assert pip_venv.installed_version("served_by_granian") == "1.0"
-        answer = registry.get("served-by-granian/", token)
-        assert answer.headers["server"] == "granian"
+        registry.publish(write_wheel(Dist("served-by-either", "1.0"), tmp_path), token)
+        pip_venv.pip_install(registry.index_url(token), "served-by-either==1.0")
+        assert pip_venv.installed_version("served_by_either") == "1.0"
+        answer = registry.get("served-by-either/", token)
+        assert answer.headers["server"] == http_server
     finally:
         server.stop()
-    # The application's own access log (granian's is off), flushed as each worker stops.
-    page = f"/{organization.slug}/{registry.slug}/pypi/simple/served-by-granian/"
+    # The application's own access log (the server's is off), flushed as each worker stops.
+    page = f"/{organization.slug}/{registry.slug}/pypi/simple/served-by-either/"
     assert f'"GET {page} HTTP/1.1" 200' in server.log_path.read_text()

@@ -2,8 +2,8 @@
 
 The suite runs once on the embedded default (SQLite, local folder) and once on the
 scale-out stack (PostgreSQL, S3): ``pytest --database postgresql --storage s3``. Each
-server gets a database and a bucket of its own. ``pytest --server granian`` runs the
-servers on granian instead of uvicorn.
+server gets a database and a bucket of its own. The servers run on granian, the default
+HTTP server; ``pytest --server uvicorn`` runs them on uvicorn instead.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ _names = itertools.count()
 class Backend:
     database: str  # "sqlite" or "postgresql"
     storage: str  # "local" or "s3"
-    server: str = "uvicorn"  # the HTTP server: "uvicorn" or "granian" (pytest --server)
+    server: str = "granian"  # the HTTP server: "granian" or "uvicorn" (pytest --server)
     postgres: PostgresCluster | None = None
     s3: S3Server | None = None
 

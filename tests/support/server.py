@@ -19,8 +19,7 @@ STARTUP_TIMEOUT_SECONDS = 30
 
 def worker_pids(supervisor: int) -> list[int]:
     """The worker processes of a server's supervisor: its children but multiprocessing's
-    resource tracker (uvicorn spawns its workers, granian forks them: their command lines
-    differ)."""
+    resource tracker (both servers spawn their workers here; the tracker is a child too)."""
     children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
     return [
         int(child)
@@ -46,7 +45,7 @@ class PackyardServer:
     port: int = field(default_factory=free_port)
     # HTTPS: (certificate, key) for https://localhost (tests/support/tls.py).
     tls: tuple[Path, Path] | None = None
-    server: str = "uvicorn"  # packyard serve --server
+    server: str = "granian"  # packyard serve --server
     process: subprocess.Popen[bytes] | None = None
 
     @property

@@ -301,10 +301,10 @@ def db_upgrade(data_dir: Path | None) -> None:
 @click.option(
     "--server",
     type=click.Choice(serving.SERVERS),
-    default="uvicorn",
+    default=serving.DEFAULT_SERVER,
     envvar="PACKYARD_SERVER",
     show_default=True,
-    help="The HTTP server running the workers; granian needs packyard[granian] ($PACKYARD_SERVER).",
+    help="The HTTP server running the workers ($PACKYARD_SERVER).",
 )
 @click.option(
     "--ssl-certfile",

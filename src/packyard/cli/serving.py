@@ -1,7 +1,7 @@
 """How ``packyard serve`` and ``packyard quickstart`` start the server.
 
 The process that stays up for the server's lifetime is the HTTP server's supervisor
-(uvicorn's by default, granian's with ``--server granian``): it binds the socket, starts
+(granian's by default, uvicorn's with ``--server uvicorn``): it binds the socket, starts
 the workers (each builds the application for itself) and restarts any that dies. It
 never imports the application: what has to happen before the workers start (the schema
 migration or check, quickstart's demo data) runs in a short-lived forked child, so that
@@ -24,7 +24,7 @@ import click
 
 
 def export_data_dir(data_dir: Path | None) -> None:
-    """Worker processes started by uvicorn read their settings from the environment."""
+    """Worker processes read their settings from the environment."""
     if data_dir is not None:
         os.environ["PACKYARD_DATA_DIR"] = str(data_dir)
 
@@ -88,9 +88,11 @@ METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 APPLICATION = "packyard.web.asgi:app_factory"
 
 
-# The HTTP servers ``packyard serve --server`` can run the workers on: uvicorn (uvloop,
-# httptools) by default; granian (Rust, hyper) with the ``granian`` extra (issue 20).
-SERVERS = ("uvicorn", "granian")
+# The HTTP servers ``packyard serve --server`` can run the workers on: granian (Rust,
+# hyper) by default, about 1.6x uvicorn's reads per second here with the same application
+# (docs/benchmarks.md, issue 20); uvicorn (uvloop, httptools) as the alternative.
+SERVERS = ("granian", "uvicorn")
+DEFAULT_SERVER = "granian"
 
 
 def check_server_installed(server: str) -> None:
@@ -99,7 +101,7 @@ def check_server_installed(server: str) -> None:
 
     if importlib.util.find_spec(server) is None:
         raise click.ClickException(
-            f"{server} is not installed: install it with `pip install 'packyard[{server}]'`"
+            f"{server} is not installed: install it with `pip install {server}`"
         )
 
 
@@ -110,7 +112,7 @@ def run_server(
     access_log: bool,
     log_format: str = "text",
     tls: tuple[Path, Path] | None = None,
-    server: str = "uvicorn",
+    server: str = DEFAULT_SERVER,
 ) -> None:
     """Serve until stopped. The workers read what this process decides from the
     environment: the access log (written by the application, not by the HTTP server, on
@@ -120,7 +122,7 @@ def run_server(
     os.environ["PACKYARD_ACCESS_LOG"] = "true" if access_log else "false"
     os.environ["PACKYARD_LOG_FORMAT"] = log_format
     os.environ["PACKYARD_SUPERVISOR_PID"] = str(os.getpid())  # web/supervisor_bond.py
-    run = _run_granian if server == "granian" else _run_uvicorn
+    run = _run_uvicorn if server == "uvicorn" else _run_granian
     with metrics_directory():
         run(host, port, workers, log_format, tls)
 
