@@ -314,6 +314,13 @@ def _install_section(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _warmed(scale: dict[str, Any]) -> str:
+    rounds = scale.get("warm_rounds")
+    if rounds is None:
+        return "one pass over one connection"
+    return f"{rounds} round(s) of 2 s at c=64, the last rendering no page"
+
+
 def _scale_section(results: dict[str, Any]) -> list[str]:
     scale = results.get("scale")
     if not scale:
@@ -340,7 +347,7 @@ def _scale_section(results: dict[str, Any]) -> list[str]:
         f"first touches included: req/s, p50, p99 | {_num(f['rps'])}, {_num(f['p50_ms'], 2)} ms, "
         f"{_num(f['p99_ms'], 2)} ms |",
         f"| project pages over {scale['sampled_projects']:,} projects c={p['concurrency']}, "
-        "warm (as the small corpus): "
+        f"every worker warm ({_warmed(scale)}): "
         f"req/s, p50, p99 | {_num(p['rps'])}, {_num(p['p50_ms'], 2)} ms, "
         f"{_num(p['p99_ms'], 2)} ms |",
         f"| RSS idle after start / after the runs | {_num(scale['rss_idle_mib'])} MiB / "
