@@ -318,7 +318,8 @@ def _warmed(scale: dict[str, Any]) -> str:
     rounds = scale.get("warm_rounds")
     if rounds is None:
         return "one pass over one connection"
-    return f"{rounds} round(s) of 2 s at c=64, the last rendering no page"
+    concurrency = scale["project_load"]["concurrency"]
+    return f"{rounds} round(s) of 2 s at c={concurrency}, the last rendering no page"
 
 
 def _scale_section(results: dict[str, Any]) -> list[str]:

@@ -99,7 +99,7 @@ def run_scale(
         )  # fmt: skip
         # Every worker holding every sampled page, as the small corpus's pages are by its
         # c=64 cell (after 12 s of c=1 and c=8 over 100 paths): p50s compare like for like.
-        warm_rounds = warm_every_worker(target, paths, workdir / "load", use_wrk)
+        warm_rounds = warm_every_worker(target, paths, concurrency, workdir / "load", use_wrk)
         project_load = run_load(
             target.base_url, paths, target.read_headers, concurrency, seconds, target.pid,
             workdir / "load", use_wrk,

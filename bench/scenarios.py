@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 from tests.support.clients import make_venv
+from tests.support.metrics import scrape
 
 from bench import procs
 from bench.load import LoadResult, run_load
@@ -35,12 +36,10 @@ def warm_up(target: Target, paths: list[str]) -> None:
             c.get(path)
 
 
-MISS_SAMPLE = re.compile(r'^packyard_index_cache_lookups_total\{result="miss"\} (\S+)$', re.M)
-
-
 def warm_every_worker(
-    target: Target, paths: list[str], workdir: Path, use_wrk: bool, rounds: int = 10
-) -> int:
+    target: Target, paths: list[str], concurrency: int, workdir: Path, use_wrk: bool,
+    rounds: int = 10,
+) -> int:  # fmt: skip
     """Load ``paths`` until Packyard renders no page it had not: its rendered pages are
     kept per worker process, and a pass over one connection (``warm_up``) reaches one
     worker, so over thousands of projects the timed run would still render pages for the
@@ -50,7 +49,7 @@ def warm_every_worker(
     for done in range(1, rounds + 1):
         before = _index_misses(target)
         run_load(
-            target.base_url, paths, target.read_headers, 64, 2.0, target.pid,
+            target.base_url, paths, target.read_headers, concurrency, 2.0, target.pid,
             workdir, use_wrk,
         )  # fmt: skip
         if _index_misses(target) == before:
@@ -59,9 +58,7 @@ def warm_every_worker(
 
 
 def _index_misses(target: Target) -> float:
-    text = httpx.get(f"{target.base_url}/metrics", timeout=30).raise_for_status().text
-    match = MISS_SAMPLE.search(text)
-    return float(match.group(1)) if match else 0.0
+    return scrape(target.base_url).value("packyard_index_cache_lookups_total", result="miss")
 
 
 def index_reads(

@@ -6,6 +6,8 @@ never migrate concurrently.
 
 from __future__ import annotations
 
+import gc
+
 from starlette.types import ASGIApp
 
 from packyard.bootstrap import build_services
@@ -17,4 +19,11 @@ from packyard.web.supervisor_bond import stop_with_supervisor
 def app_factory() -> ASGIApp:
     settings = Settings()
     stop_with_supervisor(settings.supervisor_pid)
-    return create_app(build_services(settings, migrate=False))
+    app = create_app(build_services(settings, migrate=False))
+    # What the worker holds now (its code, the application, its services: some 140,000
+    # objects that live as long as it does) stays out of the garbage collector's sweeps.
+    # A full sweep of them took 140 ms, and an exiting worker's last sweeps 0.4 s of every
+    # stop (granian's worker stopped in 0.42 s, now 0.04 s). Here, in the serving process,
+    # not in the application: a process that embeds it (the tests' clients) keeps its own.
+    gc.freeze()
+    return app
