@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import datetime
-from typing import cast
+from typing import Protocol, cast
 
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
@@ -59,7 +59,39 @@ def organization_from_row(row: OrganizationRow) -> Organization:
     return Organization(id=row.id, slug=row.slug, name=row.name, created_at=row.created_at)
 
 
-def registry_from_row(row: RegistryRow, organization_slug: str) -> Registry:
+class RegistryColumns(Protocol):
+    """A registry's stored columns: a ``RegistryRow``, or a plain result row selecting
+    the ``registries`` table's columns (``db.index``'s access query)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def ecosystem(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def emoji(self) -> str | None: ...
+    @property
+    def color(self) -> str | None: ...
+    @property
+    def public(self) -> bool: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def serial(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def quota_bytes(self) -> int | None: ...
+
+
+def registry_from_row(row: RegistryColumns, organization_slug: str) -> Registry:
     return Registry(
         id=row.id,
         organization_id=row.organization_id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,23 +59,37 @@ def token_from_row(row: TokenRow) -> Token:
 
 
 def principal_from_row(session: Session, row: TokenRow) -> Principal:
-    """The Principal a stored token stands for. A token acting for a person carries its
-    scopes and its owner's standing, read now (``db.members``); if the owner left the
-    organization it holds no scope at all."""
-    if row.registry_id is not None:
+    """The Principal a stored token stands for (``principal_of``)."""
+    return principal_of(
+        session, row.id, row.organization_id, row.registry_id, row.user_id, row.scopes
+    )
+
+
+def principal_of(
+    session: Session,
+    token_id: str,
+    organization_id: str,
+    registry_id: str | None,
+    user_id: str | None,
+    scopes: Sequence[str],
+) -> Principal:
+    """The Principal of a stored token, from its columns. A token acting for a person
+    carries its scopes and its owner's standing, read now (``db.members``); if the owner
+    left the organization it holds no scope at all."""
+    if registry_id is not None:
         return Principal(
             kind=PrincipalKind.REGISTRY_TOKEN,
-            organization_id=row.organization_id,
-            token_id=row.id,
-            registry_id=row.registry_id,
+            organization_id=organization_id,
+            token_id=token_id,
+            registry_id=registry_id,
         )
-    member, acting = owner_standing(session, row.organization_id, row.user_id)
+    member, acting = owner_standing(session, organization_id, user_id)
     return Principal(
         kind=PrincipalKind.API_TOKEN,
-        organization_id=row.organization_id,
-        token_id=row.id,
-        scopes=frozenset(Scope(s) for s in row.scopes) if acting else frozenset(),
-        user_id=row.user_id,
+        organization_id=organization_id,
+        token_id=token_id,
+        scopes=frozenset(Scope(s) for s in scopes) if acting else frozenset(),
+        user_id=user_id,
         member=member,
     )
 
