@@ -24,7 +24,6 @@ from packyard.core.models import Registry, RegistryType
 from packyard.core.simple_api import METADATA_SUFFIX
 from packyard.db import index as queries
 from packyard.db.index import StoredFile
-from packyard.db.lifecycle import quarantined_file
 from packyard.db.packages import add_downloads
 from packyard.services import metrics
 from packyard.services.composite_index import CompositeIndexService
@@ -98,9 +97,7 @@ class DownloadService:
         if found is None:
             with self._sessions() as session:
                 distribution = filename.removesuffix(METADATA_SUFFIX)
-                stored = queries.stored_file(session, registry_id, filename=distribution)
-                if stored is not None and quarantined_file(session, registry_id, distribution):
-                    stored = None  # PEP 792: a quarantined project serves no file
+                stored = queries.servable_file(session, registry_id, distribution)
             found = _download(stored, filename, slug)
             if len(self._located) >= LOCATED_CACHE_ENTRIES:
                 self._located.clear()
@@ -110,7 +107,7 @@ class DownloadService:
     def locate_package(self, registry: Registry, package_id: str) -> Download:
         """What downloading the package ``package_id`` of a source registry sends."""
         with self._sessions() as session:
-            stored = queries.stored_file(session, registry.id, package_id=package_id)
+            stored = queries.stored_file(session, registry.id, package_id)
         if stored is None:
             raise NotFound(f"No package {package_id!r} in registry {registry.slug!r}")
         return _download(stored, stored.filename, registry.slug)

@@ -42,6 +42,7 @@ from packyard.web.simple.cache import RenderedPageCache
 from packyard.web.simple.cached_files import FileFastPath
 from packyard.web.simple.cached_reads import IndexFastPath
 from packyard.web.simple.pages import IndexPages
+from packyard.web.simple.read_path import ReadFastPath
 from packyard.web.simple.small_files import SmallFiles
 from packyard.web.simple.upload_path import UploadFastPath
 from packyard.web.ui import install_ui
@@ -55,10 +56,13 @@ def create_app(services: Services) -> ASGIApp:
     (web.front: health and metrics, request ids, the header-size limit, the Host check,
     cached index reads, the origin for the audit log, small bodies, the headers every
     response gets, metrics and the access log, in one pass); the fast path for located
-    files (web.simple.cached_files); uploads (web.simple.upload_path); the framework."""
+    files (web.simple.cached_files); index and file reads not cached yet
+    (web.simple.read_path) and uploads (web.simple.upload_path), each answered by its
+    route's function; the framework."""
     app = create_framework_app(services)
     uploads = UploadFastPath(app)
-    files = FileFastPath(uploads, services.access, services.downloads, app.state.small_files)
+    reads = ReadFastPath(uploads, framework=app)
+    files = FileFastPath(reads, services.access, services.downloads, app.state.small_files)
     settings = services.settings
     front = FrontDoor(
         files,
