@@ -10,26 +10,18 @@ with each credential. pip and uv make them on every install after a publish. Thr
 FastAPI they cost a worker about three times a cached read (issue 20's profile of 300
 first reads: the framework's routing and middleware were two thirds of the worker's
 time, the route's own work one third). Domain errors are answered as the framework's
-handlers answer them (``web.errors``); anything else (another method or path, a path to
+handlers answer them (``route_call.py``); anything else (another method or path, a path to
 be redirected, a mounted root path) goes on to the application unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from packyard.core.errors import PackyardError
-from packyard.web.errors import error_response, unexpected_error_response
-from packyard.web.observability.requests import ROUTE_KEY
 from packyard.web.simple.cached_files import FILE_ROUTE
 from packyard.web.simple.cached_reads import PROJECT_ROUTE, ROOT_ROUTE
+from packyard.web.simple.route_call import Route, answer_with_route
 from packyard.web.simple.routes import download_file, project_page, simple_root
-
-Route = Callable[..., Awaitable[Response]]
 
 
 class ReadFastPath:
@@ -45,17 +37,7 @@ class ReadFastPath:
         if matched is None:
             await self.app(scope, receive, send)
             return
-        template, route, arguments = matched
-        scope[ROUTE_KEY] = template
-        scope["app"] = self._framework
-        request = Request(scope, receive)
-        try:
-            response = await route(request, *arguments)
-        except PackyardError as error:
-            response = error_response(error)
-        except Exception as error:  # as the framework's handlers answer it
-            response = await unexpected_error_response(request, error)
-        await response(scope, receive, send)
+        await answer_with_route(scope, receive, send, self._framework, *matched)
 
 
 def _read_path(scope: Scope) -> tuple[str, Route, tuple[str, ...]] | None:

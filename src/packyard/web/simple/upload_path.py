@@ -5,17 +5,15 @@ and middleware.
 twine sends one file after another, so what those layers cost each request (about a
 tenth of a publish's CPU in issue 20's profile) is time every upload waits. Errors the
 route does not answer itself are answered as the framework's handlers answer them
-(``web.errors``). Anything else (another method or path, a mounted root path) goes on to
+(``route_call.py``). Anything else (another method or path, a mounted root path) goes on to
 the application unchanged.
 """
 
 from __future__ import annotations
 
-from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from packyard.web.errors import unexpected_error_response
-from packyard.web.observability.requests import ROUTE_KEY
+from packyard.web.simple.route_call import answer_with_route
 from packyard.web.simple.upload import UPLOAD_PATHS, upload
 
 
@@ -32,14 +30,9 @@ class UploadFastPath:
             await self.app(scope, receive, send)
             return
         template, organization, registry = matched
-        scope[ROUTE_KEY] = template
-        scope["app"] = self.app
-        request = Request(scope, receive)
-        try:
-            response = await upload(request, organization, registry)
-        except Exception as error:  # as the framework's handlers answer it
-            response = await unexpected_error_response(request, error)
-        await response(scope, receive, send)
+        await answer_with_route(
+            scope, receive, send, self.app, template, upload, (organization, registry)
+        )
 
 
 def _upload_path(scope: Scope) -> tuple[str, str, str] | None:
