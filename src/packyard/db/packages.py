@@ -166,14 +166,29 @@ def duplicate_candidates(
     return [(seq, stored) for seq, stored in found]
 
 
+# One statement for all the counted packages (executemany), built once: a flush during a
+# download load names hundreds of packages, and an ORM update each cost ~150 us.
+_ADD_DOWNLOADS = (
+    update(_PACKAGES)
+    .where(_PACKAGES.c.id == bindparam("package_id"))
+    .values(
+        downloads_count=_PACKAGES.c.downloads_count + bindparam("increment"),
+        last_downloaded_at=bindparam("now"),
+    )
+)
+
+
 def add_downloads(session: Session, counts: Mapping[str, int], now: datetime) -> None:
     """Add the counted downloads, by package id; ``now`` is when they were downloaded."""
-    for package_id, increment in sorted(counts.items()):
-        session.execute(
-            update(PackageRow)
-            .where(PackageRow.id == package_id)
-            .values(downloads_count=PackageRow.downloads_count + increment, last_downloaded_at=now)
-        )
+    if not counts:
+        return
+    session.execute(
+        _ADD_DOWNLOADS,
+        [
+            {"package_id": package_id, "increment": increment, "now": now}
+            for package_id, increment in sorted(counts.items())
+        ],
+    )
 
 
 def held_digests(session: Session, registry_id: str) -> dict[str, str]:
