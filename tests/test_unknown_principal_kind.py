@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -26,7 +26,6 @@ from packyard.bootstrap import Services, build_services
 from packyard.core.models import Organization, Principal, PrincipalKind
 from packyard.core.permissions import OPERATOR
 from packyard.core.scopes import Scope
-from packyard.db.tables import TokenRow
 from packyard.services.users import SignedIn, UserService
 from packyard.settings import Settings
 from packyard.web.app import create_app
@@ -86,9 +85,16 @@ def world(tmp_path: Path) -> Iterator[World]:
 def _as_kind(monkeypatch: pytest.MonkeyPatch, kind: PrincipalKind) -> None:
     """Tokens and signed-in users become principals of ``kind`` with every scope."""
 
-    def from_row(session: Session, row: TokenRow) -> Principal:
+    def of_token(
+        session: Session,
+        token_id: str,
+        organization_id: str,
+        registry_id: str | None,
+        user_id: str | None,
+        scopes: Sequence[str],
+    ) -> Principal:
         return Principal(
-            kind=kind, organization_id=row.organization_id, token_id=row.id, scopes=frozenset(Scope)
+            kind=kind, organization_id=organization_id, token_id=token_id, scopes=frozenset(Scope)
         )
 
     def of_user(signed_in: SignedIn | None, organization: Organization) -> Principal:
@@ -100,7 +106,7 @@ def _as_kind(monkeypatch: pytest.MonkeyPatch, kind: PrincipalKind) -> None:
             scopes=frozenset(Scope),
         )
 
-    monkeypatch.setattr(packyard.db.tokens, "principal_from_row", from_row)
+    monkeypatch.setattr(packyard.db.tokens, "principal_of", of_token)
     monkeypatch.setattr(UserService, "principal", staticmethod(of_user))
 
 
