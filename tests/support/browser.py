@@ -57,8 +57,11 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
-    page.goto(f"{base_url}/sign-in")
+def sign_in(
+    page: Page, base_url: str, email: str, password: str, address: str | None = None
+) -> None:
+    """Sign in on the sign-in page, or on ``address`` (one that shows the sign-in form)."""
+    page.goto(address or f"{base_url}/sign-in")
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("button[type=submit].primary")

@@ -61,8 +61,10 @@ def instructions(base: str, organization: str, demo: Demo) -> str:
         f"Packyard is starting at {base} with a demo organization and a private registry.",
         f"  organization: {organization}    registry: {demo.registry}",
         "",
+        # The sign-in page, then the organization's: a visitor not signed in is not shown
+        # a private organization (not even that it exists).
         "Sign in to the web UI:",
-        f"  {base}/organizations/{organization}/packages",
+        f"  {base}/sign-in?next=/organizations/{organization}/packages",
         f"  email: {demo.email}",
         f"  password: {_password_line(demo)}",
         "",
