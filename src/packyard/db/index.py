@@ -22,11 +22,10 @@ from packyard.core.lifecycle import ProjectStatus
 from packyard.core.models import Principal, Registry
 from packyard.db import tokens
 from packyard.db.lifecycle import quarantined_file
-from packyard.db.registries import registry_from_row
+from packyard.db.registries import REGISTRY_BY_SLUGS, registry_from_row
 from packyard.db.tables import (
     CompositeSettingsRow,
     CompositeUpstreamRow,
-    OrganizationRow,
     PackageRow,
     ProjectStatusRow,
     PypiProjectRow,
@@ -34,31 +33,17 @@ from packyard.db.tables import (
     TokenRow,
 )
 
-_REGISTRIES = cast(Table, RegistryRow.__table__)
-_ORGANIZATIONS = cast(Table, OrganizationRow.__table__)
 _TOKENS = cast(Table, TokenRow.__table__)
 # The registry named by its slugs and, in the same query, the token whose secret hashes to
-# ``secret_sha256`` (no token when it is NULL or matches none). It runs for every access
-# not remembered (every publish, the first read after any change), so it selects the
-# tables' plain columns: no ORM objects are built, and Session.execute takes its Core path
-# (about 90 us a lookup on SQLite instead of 180-250 with the mapped classes).
-_REGISTRY_AND_TOKEN = (
-    select(
-        *_REGISTRIES.c,
-        _ORGANIZATIONS.c.slug.label("organization_slug"),
-        _TOKENS.c.id.label("token_id"),
-        _TOKENS.c.organization_id.label("token_organization_id"),
-        _TOKENS.c.registry_id.label("token_registry_id"),
-        _TOKENS.c.user_id.label("token_user_id"),
-        _TOKENS.c.scopes.label("token_scopes"),
-    )
-    .join(_ORGANIZATIONS, _REGISTRIES.c.organization_id == _ORGANIZATIONS.c.id)
-    .outerjoin(_TOKENS, _TOKENS.c.secret_sha256 == bindparam("secret_sha256", type_=String))
-    .where(
-        _ORGANIZATIONS.c.slug == bindparam("organization"),
-        _REGISTRIES.c.slug == bindparam("registry"),
-    )
-)
+# ``secret_sha256`` (no token when it is NULL or matches none): plain columns, as
+# ``REGISTRY_BY_SLUGS``'s.
+_REGISTRY_AND_TOKEN = REGISTRY_BY_SLUGS.add_columns(
+    _TOKENS.c.id.label("token_id"),
+    _TOKENS.c.organization_id.label("token_organization_id"),
+    _TOKENS.c.registry_id.label("token_registry_id"),
+    _TOKENS.c.user_id.label("token_user_id"),
+    _TOKENS.c.scopes.label("token_scopes"),
+).outerjoin(_TOKENS, _TOKENS.c.secret_sha256 == bindparam("secret_sha256", type_=String))
 
 
 def registry_and_reader(

@@ -32,14 +32,17 @@ _BUMP_SERIAL = (
     .values(serial=_REGISTRIES.c.serial + 1)
     .returning(_REGISTRIES.c.serial)
 )
+_ORGANIZATIONS = cast(Table, OrganizationRow.__table__)
 # Built once: every request naming a registry runs it (``db.index`` joins the reader's
-# token to it for the index's hot path).
+# token to it for the access check of publishes and uncached reads). The tables' plain
+# columns, not the mapped classes: no ORM objects are built, and Session.execute takes its
+# Core path (the access check: 140 us a lookup on SQLite instead of 165-290).
 REGISTRY_BY_SLUGS = (
-    select(RegistryRow, OrganizationRow.slug)
-    .join(OrganizationRow, RegistryRow.organization_id == OrganizationRow.id)
+    select(*_REGISTRIES.c, _ORGANIZATIONS.c.slug.label("organization_slug"))
+    .join(_ORGANIZATIONS, _REGISTRIES.c.organization_id == _ORGANIZATIONS.c.id)
     .where(
-        OrganizationRow.slug == bindparam("organization"),
-        RegistryRow.slug == bindparam("registry"),
+        _ORGANIZATIONS.c.slug == bindparam("organization"),
+        _REGISTRIES.c.slug == bindparam("registry"),
     )
 )
 
@@ -61,7 +64,7 @@ def organization_from_row(row: OrganizationRow) -> Organization:
 
 class RegistryColumns(Protocol):
     """A registry's stored columns: a ``RegistryRow``, or a plain result row selecting
-    the ``registries`` table's columns (``db.index``'s access query)."""
+    the ``registries`` table's columns (``REGISTRY_BY_SLUGS``)."""
 
     @property
     def id(self) -> str: ...
@@ -132,7 +135,7 @@ def registry_by_slugs(session: Session, organization: str, registry: str) -> Reg
     found = session.execute(
         REGISTRY_BY_SLUGS, {"organization": organization, "registry": registry}
     ).first()
-    return None if found is None else registry_from_row(found[0], found[1])
+    return None if found is None else registry_from_row(found, found.organization_slug)
 
 
 def registries_of(session: Session, organization: Organization) -> list[Registry]:

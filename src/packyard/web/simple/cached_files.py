@@ -74,7 +74,7 @@ class FileFastPath:
     def _located(self, scope: Scope, headers: HeadMap) -> tuple[Registry, Download, str] | None:
         """(registry, download, blob key) of a stored file of a source registry that the
         request's credential may read, all known without a query; None otherwise."""
-        path = _file_path(scope)
+        path = file_path(scope)
         if path is None:
             return None
         organization, registry_slug, filename = path
@@ -103,7 +103,7 @@ class FileFastPath:
         return response
 
 
-def _file_path(scope: Scope) -> tuple[str, str, str] | None:
+def file_path(scope: Scope) -> tuple[str, str, str] | None:
     """(organization, registry, filename) of ``/org/registry/pypi/files/filename``."""
     if scope.get("root_path"):
         return None

@@ -59,7 +59,7 @@ class IndexFastPath:
     def answer(self, scope: Scope, headers: HeadMap) -> Answer | None:
         """The response to an index read (GET or HEAD) answerable from cache, or None;
         an answer is noted as its route's (``ROUTE_KEY``) for metrics and the log."""
-        located = _index_path(scope)
+        located = index_path(scope)
         if located is None:
             return None
         organization, registry_slug, project = located
@@ -98,7 +98,7 @@ def cached_registry(
     return access.cached(secret, organization, registry)
 
 
-def _index_path(scope: Scope) -> tuple[str, str, str] | None:
+def index_path(scope: Scope) -> tuple[str, str, str] | None:
     """(organization, registry, project) of ``/org/registry/pypi/simple/`` (project "")
     or ``/org/registry/pypi/simple/project/`` with a normalised project; else None."""
     if scope.get("root_path"):

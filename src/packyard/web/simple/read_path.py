@@ -10,16 +10,17 @@ with each credential. pip and uv make them on every install after a publish. Thr
 FastAPI they cost a worker about three times a cached read (issue 20's profile of 300
 first reads: the framework's routing and middleware were two thirds of the worker's
 time, the route's own work one third). Domain errors are answered as the framework's
-handlers answer them (``route_call.py``); anything else (another method or path, a path to
-be redirected, a mounted root path) goes on to the application unchanged.
+handlers answer them (``route_call.py``); anything else (another method or path, a name
+not normalised, which is redirected, a mounted root path) goes on to the application
+unchanged.
 """
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from packyard.web.simple.cached_files import FILE_ROUTE
-from packyard.web.simple.cached_reads import PROJECT_ROUTE, ROOT_ROUTE
+from packyard.web.simple.cached_files import FILE_ROUTE, file_path
+from packyard.web.simple.cached_reads import PROJECT_ROUTE, ROOT_ROUTE, index_path
 from packyard.web.simple.route_call import Route, answer_with_route
 from packyard.web.simple.routes import download_file, project_page, simple_root
 
@@ -42,22 +43,16 @@ class ReadFastPath:
 
 def _read_path(scope: Scope) -> tuple[str, Route, tuple[str, ...]] | None:
     """(route template, route, path arguments) of a read of ``/org/registry/pypi/simple/``,
-    ``/org/registry/pypi/simple/project/`` or ``/org/registry/pypi/files/filename``; None
-    for anything else, which the framework answers (redirects included)."""
-    if scope["method"] not in ("GET", "HEAD") or scope.get("root_path"):
+    ``/org/registry/pypi/simple/project/`` (normalised) or ``/org/registry/pypi/files/
+    filename``, recognised as the fast paths recognise them; None for anything else, which
+    the framework answers (its redirects included)."""
+    if scope["method"] not in ("GET", "HEAD"):
         return None
-    parts = scope["path"].split("/")
-    # "", organization, registry, "pypi", then "simple", "" / "simple", project, "" /
-    # "files", filename: every segment the routes' templates name is non-empty.
-    if len(parts) < 6 or parts[0] or parts[3] != "pypi" or not parts[1] or not parts[2]:
-        return None
-    place = (parts[1], parts[2])
-    if parts[4] == "simple":
-        if len(parts) == 6 and not parts[5]:
-            return ROOT_ROUTE, simple_root, place
-        if len(parts) == 7 and parts[5] and not parts[6]:
-            return PROJECT_ROUTE, project_page, (*place, parts[5])
-        return None
-    if parts[4] == "files" and len(parts) == 6 and parts[5]:
-        return FILE_ROUTE, download_file, (*place, parts[5])
-    return None
+    index = index_path(scope)
+    if index is not None:
+        organization, registry, project = index
+        if project:
+            return PROJECT_ROUTE, project_page, index
+        return ROOT_ROUTE, simple_root, (organization, registry)
+    file = file_path(scope)
+    return None if file is None else (FILE_ROUTE, download_file, file)
