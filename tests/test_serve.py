@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ import httpx
 import pytest
 
 from packyard.core.snippets import TOKEN_PLACEHOLDER, TOKEN_VARIABLE, USER_NAME
+from packyard.db.engine import make_engine, upgrade_schema
+from packyard.db.migrations import SCHEMA_HEAD
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
 from tests.support.clients import Venv
@@ -28,6 +31,8 @@ from tests.support.server import (
 )
 from tests.support.waiting import answers, eventually
 
+# The revision before SCHEMA_HEAD: a database an older Packyard left.
+PREVIOUS_REVISION = "0016"
 # Loaded by the application (pydantic's compiled core, SQLAlchemy's extensions), never by
 # the command line alone.
 APPLICATION_LIBRARIES = ("_pydantic_core", "/sqlalchemy/")
@@ -80,6 +85,63 @@ def test_workers_start_without_the_attestation_and_oidc_token_libraries(tmp_path
         for pid in workers:
             loaded = _loaded(pid)
             assert [library for library in ON_DEMAND_LIBRARIES if library in loaded] == []
+
+
+@pytest.mark.backend_independent
+@pytest.mark.parametrize("http_server", ["granian", "uvicorn"])
+def test_workers_import_the_application_and_not_the_command_line(
+    tmp_path: Path, http_server: str
+) -> None:
+    """Each process writes what it imports (``PYTHONPROFILEIMPORTTIME``) into the log: the
+    application's services twice (the workers), the command line's modules once (the
+    supervisor). A spawned worker used to run the command's main module first, as
+    multiprocessing does."""
+    server = PackyardServer(
+        tmp_path / "data",
+        tmp_path / "server.log",
+        workers=2,
+        server=http_server,
+        extra_env={"PYTHONPROFILEIMPORTTIME": "1"},
+    )
+    with _two_workers(server):
+        pass
+    # Counted as names, not lines: two processes writing at once can split a line.
+    imported = re.findall(r"packyard\.(?:bootstrap|cli\.lifecycle)\b", server.log_path.read_text())
+    assert sorted(imported) == [*["packyard.bootstrap"] * 2, "packyard.cli.lifecycle"]
+
+
+@pytest.mark.backend_independent
+def test_the_schema_check_reads_a_current_embedded_database_without_sqlalchemy(
+    tmp_path: Path,
+) -> None:
+    """The check ``packyard serve`` runs before its workers start: the first migrates the new
+    database (SQLAlchemy and Alembic), the next finds it current with the standard library
+    alone; a database whose recorded revision is older is migrated again."""
+    check = (
+        "import sys; from packyard.preflight import prepare; from packyard.settings import "
+        "Settings; prepare(Settings()); print('sqlalchemy' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACKYARD_")}
+    env["PACKYARD_DATA_DIR"] = str(tmp_path / "data")
+
+    def imported_sqlalchemy() -> str:
+        command = [sys.executable, "-c", check]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert imported_sqlalchemy() == "True"  # a new database: migrated
+    assert imported_sqlalchemy() == "False"  # current: read with sqlite3
+    database = tmp_path / "data" / "packyard.sqlite3"
+    for left in database.parent.glob(f"{database.name}*"):  # with any -wal and -shm
+        left.unlink()
+    older = make_engine(f"sqlite:///{database}")
+    upgrade_schema(older, PREVIOUS_REVISION)
+    older.dispose()
+    assert imported_sqlalchemy() == "True"  # an older schema: not current, so migrated
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert revision == SCHEMA_HEAD
 
 
 @pytest.mark.backend_independent

@@ -88,7 +88,12 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{self.resolved_data_dir / 'packyard.sqlite3'}"
+        return f"sqlite:///{self.embedded_database_path}"
+
+    @property
+    def embedded_database_path(self) -> Path:
+        """Where the embedded database lives (used when no database URL is set)."""
+        return self.resolved_data_dir / "packyard.sqlite3"
 
     @property
     def effective_storage_url(self) -> str:

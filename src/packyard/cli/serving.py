@@ -123,7 +123,7 @@ def run_server(
     os.environ["PACKYARD_LOG_FORMAT"] = log_format
     os.environ["PACKYARD_SUPERVISOR_PID"] = str(os.getpid())  # web/supervisor_bond.py
     run = _run_uvicorn if server == "uvicorn" else _run_granian
-    with metrics_directory():
+    with metrics_directory(), main_module_left_out_of_workers():
         run(host, port, workers, log_format, tls)
 
 
@@ -186,6 +186,28 @@ def _run_granian(
         ssl_key=None if tls is None else tls[1],
         ssl_protocol_min=SSLProtocols.tls12,  # uvicorn's floor too (granian's own: 1.3)
     ).serve()
+
+
+@contextlib.contextmanager
+def main_module_left_out_of_workers() -> Iterator[None]:
+    """Keep multiprocessing from running this command's main module in each worker it
+    spawns (both servers spawn theirs). It would: ``python -m packyard.cli.main`` or the
+    ``packyard`` script is re-imported in every new process, so each worker first loaded the
+    whole command line (click and every command: 0.12-0.2 s of a worker's start here, and
+    its memory for the worker's life), which it never uses: a worker imports the
+    application by name (APPLICATION). Hidden for as long as workers may be spawned (a
+    worker that dies is started again); put back afterwards."""
+    main = sys.modules["__main__"]
+    spec, path = main.__spec__, getattr(main, "__file__", None)
+    main.__spec__ = None
+    if path is not None:
+        del main.__file__
+    try:
+        yield
+    finally:
+        main.__spec__ = spec
+        if path is not None:
+            main.__file__ = path
 
 
 @contextlib.contextmanager
