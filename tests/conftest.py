@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.backends import Backend
+from tests.support.backends import SCALE_OUT_PASS, Backend
 from tests.support.clients import Venv, make_venv
 from tests.support.driver import Organization, new_organization
 from tests.support.postgres import PostgresCluster
@@ -40,33 +40,61 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="granian",
         help="HTTP server of the servers under test (packyard serve --server)",
     )
+    parser.addoption(
+        "--leave-to-scale-out",
+        action="store_true",
+        help="leave the backend-independent tests marked on_pass='scale-out' to the scale-out "
+        "pass run at the same time (scripts/test.py)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "backend_independent: runs once, on the default pass only (its backends are fixed)",
+        "backend_independent(on_pass='default'): runs once (its backends are fixed), on the "
+        "default pass, or with on_pass='scale-out' on the scale-out pass when the default "
+        "one is run with --leave-to-scale-out",
     )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``network`` or ``soak`` run only when asked for (``-m network``, ``-m
-    soak``): CI stays offline and quick. On the scale-out pass, leave out tests whose
-    backends do not depend on the options: they already ran on the default pass. (On
-    ``--server uvicorn`` they run: their servers are the HTTP server's.)"""
+    soak``): CI stays offline and quick. Tests whose backends do not depend on the options
+    run once: on the default pass (also on ``--server uvicorn``: their servers are the
+    HTTP server's), except those marked for the scale-out pass, which the default pass
+    leaves to it when told to (``--leave-to-scale-out``)."""
     for marker, reason in OPT_IN_MARKERS.items():
         if marker not in (config.option.markexpr or ""):
             skip = pytest.mark.skip(reason=f"{reason}: select with -m {marker}")
             for item in items:
                 if marker in item.keywords:
                     item.add_marker(skip)
-    if config.getoption("--database") == "sqlite" and config.getoption("--storage") == "local":
-        return
-    kept = [item for item in items if item.get_closest_marker("backend_independent") is None]
-    deselected = [item for item in items if item.get_closest_marker("backend_independent")]
+    default_pass = config.getoption("--database") == "sqlite"
+    default_pass = default_pass and config.getoption("--storage") == "local"
+    leave = config.getoption("--leave-to-scale-out")
+
+    def runs_here(item: pytest.Item) -> bool:
+        on_pass = _on_pass(item)
+        if on_pass is None:
+            return True
+        if default_pass:
+            return not (leave and on_pass == SCALE_OUT_PASS)
+        return on_pass == SCALE_OUT_PASS
+
+    kept = [item for item in items if runs_here(item)]
+    deselected = [item for item in items if not runs_here(item)]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
+
+
+def _on_pass(item: pytest.Item) -> str | None:
+    """The pass a backend-independent test runs on; None for any other test."""
+    marker = item.get_closest_marker("backend_independent")
+    if marker is None:
+        return None
+    on_pass: str = marker.kwargs.get("on_pass", "default")
+    return on_pass
 
 
 @pytest.fixture(scope="session")

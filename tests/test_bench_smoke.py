@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.backends import SCALE_OUT_PASS
+
 # The harness starts its own servers on every backend it measures, whatever the pass.
-pytestmark = pytest.mark.backend_independent
+# A minute and a half of the default pass's time: run on the scale-out pass, the shorter.
+pytestmark = pytest.mark.backend_independent(on_pass=SCALE_OUT_PASS)
 
 ROOT = Path(__file__).resolve().parent.parent
 
