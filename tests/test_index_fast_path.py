@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from packyard.bootstrap import Services, build_services
 from packyard.settings import Settings
 from packyard.web.app import create_framework_app
+from packyard.web.body_pieces import PIECE_BYTES
 from packyard.web.simple.cached_reads import IndexFastPath
 from tests.support.asgi import Refusing, asgi_request, basic
 from tests.support.builders import Dist, write_wheel
@@ -82,6 +83,27 @@ def test_cached_composite_read_matches_the_first_read(
     revalidated = composite.get(page, token, headers={**headers, "If-None-Match": etag})
     assert revalidated.status_code == 304
     assert revalidated.headers["etag"] == etag
+
+
+def test_a_cached_page_larger_than_a_piece_is_the_first_read_whole(
+    org: Organization, tmp_path: Path
+) -> None:
+    """The front door sends a cached body larger than PIECE_BYTES in pieces
+    (``web.body_pieces``): the page arrives whole, its Content-Length its length."""
+    registry = org.registry("Long")
+    token = org.token("read_packages", "write_packages")
+    files = PIECE_BYTES // 300 + 1  # at least 330 bytes a file on the HTML page, 450 in JSON
+    for minor in range(files):
+        registry.publish(write_wheel(Dist("long-demo", f"1.{minor}"), tmp_path), token)
+    for headers in ({}, {"Accept": JSON}):
+        first = registry.get("long-demo/", token, headers=headers)
+        assert first.status_code == 200
+        assert len(first.content) > PIECE_BYTES
+        assert first.content.count(b"long_demo-1.") == 2 * files  # each file's URL and name
+        for _ in range(3):
+            cached = registry.get("long-demo/", token, headers=headers)
+            assert _comparable(cached) == _comparable(first)
+            assert int(cached.headers["content-length"]) == len(cached.content)
 
 
 def test_new_upload_is_listed_by_the_next_read(org: Organization, tmp_path: Path) -> None:

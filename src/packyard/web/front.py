@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from packyard.core.errors import PackyardError, TooLarge, Unauthenticated
 from packyard.core.events import ORIGIN
 from packyard.services.process_load import RequestActivity
+from packyard.web.body_pieces import send_whole_body
 from packyard.web.errors import error_response
 from packyard.web.gate import RequestGate
 from packyard.web.limits import check_header_size
@@ -167,7 +168,7 @@ class _Exchange:
             "headers": self._completed(headers),
         }
         await self._send(start)
-        await self._send({"type": "http.response.body", "body": body})
+        await send_whole_body(self._send, body)
 
     async def send(self, message: Message) -> None:
         kind = message["type"]

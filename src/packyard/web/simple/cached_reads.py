@@ -23,6 +23,7 @@ from packyard.core.models import Registry
 from packyard.core.names import normalize_project
 from packyard.services.access import ReadAccess
 from packyard.web.auth import credential_from_header
+from packyard.web.body_pieces import send_whole_body
 from packyard.web.deps import scope_base_url
 from packyard.web.observability.requests import ROUTE_KEY
 from packyard.web.request_head import HeadMap, first_headers
@@ -52,7 +53,7 @@ class IndexFastPath:
             if answer is not None:
                 status, headers, body = answer
                 await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+                await send_whole_body(send, body)
                 return
         await self.app(scope, receive, send)
 
