@@ -192,11 +192,11 @@ def _run_granian(
 def main_module_left_out_of_workers() -> Iterator[None]:
     """Keep multiprocessing from running this command's main module in each worker it
     spawns (both servers spawn theirs). It would: ``python -m packyard.cli.main`` or the
-    ``packyard`` script is re-imported in every new process, so each worker first loaded the
-    whole command line (click and every command: 0.12-0.2 s of a worker's start here, and
-    its memory for the worker's life), which it never uses: a worker imports the
-    application by name (APPLICATION). Hidden for as long as workers may be spawned (a
-    worker that dies is started again); put back afterwards."""
+    ``packyard`` script is re-run in every new process, so each worker first loaded the
+    whole command line (click and every command: 0.12-0.2 s of a worker's start here),
+    which it never uses: a worker imports the application by name (APPLICATION). Hidden for
+    as long as workers may be spawned (a worker that dies is started again); put back
+    afterwards."""
     main = sys.modules["__main__"]
     spec, path = main.__spec__, getattr(main, "__file__", None)
     main.__spec__ = None
