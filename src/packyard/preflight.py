@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packyard.blobs import make_blob_store
-from packyard.db.migrations import SCHEMA_HEAD
+from packyard.db.migrations import REVISION_QUERY, SCHEMA_HEAD
 from packyard.services.oidc_keys import parse_issuers
 from packyard.settings import Settings
 
@@ -77,7 +77,7 @@ def embedded_schema_is_current(path: Path) -> bool:
     which migrates or reports."""
     try:
         with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as connection:
-            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+            row = connection.execute(REVISION_QUERY).fetchone()
     except sqlite3.Error:
         return False
     return row is not None and row[0] == SCHEMA_HEAD

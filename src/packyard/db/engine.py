@@ -12,7 +12,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from packyard.db.migrations import SCHEMA_HEAD
+from packyard.db.migrations import REVISION_QUERY, SCHEMA_HEAD
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -75,7 +75,7 @@ def current_revision(engine: Engine) -> str | None:
     """The schema revision recorded in the database; None when it has no schema."""
     try:
         with engine.connect() as connection:
-            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return connection.execute(text(REVISION_QUERY)).scalar()
     except DBAPIError:
         return None
 
