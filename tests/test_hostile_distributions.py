@@ -71,7 +71,7 @@ def _assert_nothing_stored(registry: Registry, token: str, data: bytes) -> None:
     assert root["projects"] == [], "a refused file created a project"
     assert not list((registry.yard.data_dir / "staging").iterdir()), "a staged file remained"
     key = hashlib.sha256(data).hexdigest()
-    blob = registry.yard.data_dir / "blobs" / key[:2] / key[2:4] / key
+    blob = registry.yard.data_dir / "blobs" / key[:2] / key
     assert not blob.exists(), "a refused file's bytes were stored"
 
 
