@@ -27,7 +27,15 @@ SQLITE_CACHE_KIB = 512
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # The connection used last is handed out first: its page cache is the warm one (a
+        # connection's cache is dropped when another connection writes, and the pool's
+        # default order hands out the one idle longest). Per publish, the statements' own
+        # time went from about 0.93 ms to 0.70 ms (twine's 402 files, in process).
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_use_lifo=True,
+        )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
