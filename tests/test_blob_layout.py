@@ -5,6 +5,7 @@ written by an earlier Packyard (two folders deep) is served after the upgrade, w
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,32 @@ def test_a_data_folder_in_the_earlier_layout_is_served_whole_after_the_upgrade(
         assert code == 0, report
     finally:
         server.stop()
+
+
+def test_a_read_only_blob_folder_in_the_earlier_layout_is_refused_with_what_to_do(
+    tmp_path: Path,
+) -> None:
+    server = PackyardServer(tmp_path / "data", tmp_path / "server.log")
+    server.start()
+    org = new_organization(server)
+    registry, token = org.registry("Frozen"), org.token("read_packages", "write_packages")
+    registry.publish(write_wheel(Dist("layout-frozen", "1.0"), tmp_path), token)
+    server.stop()
+    blobs = server.data_dir / "blobs"
+    _into_earlier_layout(blobs)
+    before = sorted(str(path.relative_to(blobs)) for path in blobs.rglob("*"))
+    bound = subprocess.run(["mount", "--bind", str(blobs), str(blobs)], capture_output=True)
+    if bound.returncode != 0:
+        pytest.skip(f"cannot mount a read-only folder here: {bound.stderr!r}")
+    try:
+        subprocess.run(
+            ["mount", "-o", "remount,ro,bind", str(blobs)], capture_output=True, check=True
+        )
+        refused = server.cli("serve", "--port", str(server.port), check=False)
+        assert refused.returncode != 0
+        assert "laid out as by an earlier Packyard" in refused.stderr
+        assert "copy it where it can be written to" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    finally:
+        subprocess.run(["umount", str(blobs)], check=False)
+    assert sorted(str(path.relative_to(blobs)) for path in blobs.rglob("*")) == before

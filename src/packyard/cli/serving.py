@@ -74,7 +74,9 @@ def prepare_database() -> None:
 
     try:
         prepare(Settings())
-    except SchemaNotReady as error:
+    except (SchemaNotReady, PermissionError) as error:
+        # PermissionError: a data or blob folder this process may not write to (the blob
+        # store's own message says what to do when it is one it must convert).
         raise click.ClickException(str(error)) from None
 
 
