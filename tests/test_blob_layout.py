@@ -12,7 +12,7 @@ import pytest
 
 from packyard.blobs.local import LAYOUT_MARK
 from tests.support.builders import Dist, write_sdist, write_wheel
-from tests.support.driver import new_organization
+from tests.support.driver import Registry, new_organization
 from tests.support.integrity import fsck
 from tests.support.server import PackyardServer
 
@@ -35,6 +35,21 @@ def _into_earlier_layout(root: Path) -> None:
     for folder in root.iterdir():
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
+
+
+def _published_then_stopped(
+    tmp_path: Path, files: list[Path]
+) -> tuple[PackyardServer, Registry, str]:
+    """A server that published ``files`` to a new registry, stopped; with that registry
+    and a token that reads and writes it."""
+    server = PackyardServer(tmp_path / "data", tmp_path / "server.log")
+    server.start()
+    org = new_organization(server)
+    registry, token = org.registry("Layout"), org.token("read_packages", "write_packages")
+    for path in files:
+        registry.publish(path, token)
+    server.stop()
+    return server, registry, token
 
 
 def test_a_new_store_has_every_fan_out_folder_and_publishing_makes_none(
@@ -62,18 +77,10 @@ def test_a_new_store_has_every_fan_out_folder_and_publishing_makes_none(
 def test_a_data_folder_in_the_earlier_layout_is_served_whole_after_the_upgrade(
     tmp_path: Path,
 ) -> None:
-    server = PackyardServer(tmp_path / "data", tmp_path / "server.log")
-    server.start()
-    org = new_organization(server)
-    registry, token = org.registry("Upgraded"), org.token("read_packages", "write_packages")
     wheel, sdist = Dist("layout-old", "1.0"), Dist("layout-old", "1.1")
-    sent = {
-        path.name: path.read_bytes()
-        for path in [write_wheel(wheel, tmp_path), write_sdist(sdist, tmp_path)]
-    }
-    for name in sent:
-        registry.publish(tmp_path / name, token)
-    server.stop()
+    files = [write_wheel(wheel, tmp_path), write_sdist(sdist, tmp_path)]
+    sent = {path.name: path.read_bytes() for path in files}
+    server, registry, token = _published_then_stopped(tmp_path, files)
     blobs = server.data_dir / "blobs"
     before = _blob_files(blobs)
     _into_earlier_layout(blobs)
@@ -105,12 +112,9 @@ def test_a_data_folder_in_the_earlier_layout_is_served_whole_after_the_upgrade(
 def test_a_read_only_blob_folder_in_the_earlier_layout_is_refused_with_what_to_do(
     tmp_path: Path,
 ) -> None:
-    server = PackyardServer(tmp_path / "data", tmp_path / "server.log")
-    server.start()
-    org = new_organization(server)
-    registry, token = org.registry("Frozen"), org.token("read_packages", "write_packages")
-    registry.publish(write_wheel(Dist("layout-frozen", "1.0"), tmp_path), token)
-    server.stop()
+    server, _, _ = _published_then_stopped(
+        tmp_path, [write_wheel(Dist("layout-frozen", "1.0"), tmp_path)]
+    )
     blobs = server.data_dir / "blobs"
     _into_earlier_layout(blobs)
     before = sorted(str(path.relative_to(blobs)) for path in blobs.rglob("*"))
