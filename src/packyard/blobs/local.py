@@ -3,8 +3,9 @@
 The 256 fan-out folders are made with the store, as git keeps its objects, so a publish
 never creates a folder (nor flushes a new one's parent). Until 2026-12 a blob lay two
 folders deep (``ab/cd/abcd…``): a new folder, flushed with its parent, for most of a young
-registry's publishes, 1.5-2 ms of a publish's 8 ms of CPU here. A store found in that
-layout is moved up when it is opened (``_settle_layout``), once.
+registry's publishes; without them the server's CPU per file of twine's 402 went from
+7.88 ms to 6.53 (medians of 6 alternated rounds). A store found in that layout is moved
+up when it is opened (``_settle_layout``), once.
 
 Writes are atomic: bytes land in a temporary file in the same folder and are renamed into
 place, so a reader never sees a partial blob, whatever happens mid-write. They are also
