@@ -351,8 +351,9 @@ def _scale_section(results: dict[str, Any]) -> list[str]:
         f"every worker warm ({_warmed(scale)}): "
         f"req/s, p50, p99 | {_num(p['rps'])}, {_num(p['p50_ms'], 2)} ms, "
         f"{_num(p['p99_ms'], 2)} ms |",
-        f"| RSS idle after start / after the runs | {_num(scale['rss_idle_mib'])} MiB / "
-        f"{_num(scale['rss_after_mib'])} MiB |",
+        f"| RSS idle after start / as the runs end / {_num(scale.get('settle_seconds'))} s later | "
+        f"{_num(scale['rss_idle_mib'])} MiB / {_num(scale['rss_after_mib'])} MiB / "
+        f"{_num(scale.get('rss_settled_mib'))} MiB |",
     ]
 
 

@@ -73,6 +73,9 @@ def bulk_load(
     return int(files)
 
 
+SETTLE_SECONDS = 2.0
+
+
 def run_scale(
     workdir: Path, projects: int, sample: int, concurrency: int, seconds: float, use_wrk: bool
 ) -> dict[str, Any]:
@@ -109,6 +112,11 @@ def run_scale(
             target.pid, workdir / "load", use_wrk,
         )  # fmt: skip
         rss_after = procs.rss_bytes(target.pid)
+        # What the server keeps once the burst is over: its allocators may give memory back
+        # after a delay (granian's jemalloc: 100 ms, cli.serving), which the figure above,
+        # taken as the last load ends, does not wait for.
+        time.sleep(SETTLE_SECONDS)
+        rss_settled = procs.rss_bytes(target.pid)
     finally:
         target.stop()
     return {
@@ -127,4 +135,6 @@ def run_scale(
         "root_load": asdict(root_load) | {"rps": root_load.rps},
         "rss_idle_mib": rss_idle / 1024**2,
         "rss_after_mib": rss_after / 1024**2,
+        "rss_settled_mib": rss_settled / 1024**2,
+        "settle_seconds": SETTLE_SECONDS,
     }

@@ -111,8 +111,15 @@ def _scale(results: dict[str, Any]) -> list[Row]:
         ("start to ready < 2 s", f"{scale['start_to_ready_seconds']:.2f} s",
          _verdict(scale["start_to_ready_seconds"] < 2)),
     )  # fmt: skip
+    # Judged as the last load ends (the highest figure); what the server keeps once the
+    # burst is over is shown beside it.
     rss = max(scale["rss_idle_mib"], scale["rss_after_mib"])
-    rows.append(("RSS < 300 MB", f"{rss * 1.048576:.0f} MB", _verdict(rss * 1.048576 < 300)))
+    shown = f"{rss * 1.048576:.0f} MB"
+    if "rss_settled_mib" in scale:
+        shown += (
+            f" ({scale['rss_settled_mib'] * 1.048576:.0f} MB {scale['settle_seconds']:.0f} s later)"
+        )
+    rows.append(("RSS < 300 MB", shown, _verdict(rss * 1.048576 < 300)))
     return rows
 
 

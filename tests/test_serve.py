@@ -145,19 +145,32 @@ def test_the_schema_check_reads_a_current_embedded_database_without_sqlalchemy(
 
 
 @pytest.mark.backend_independent
-@pytest.mark.parametrize(("given", "expected"), [(None, b"2"), ("4", b"4")])
-def test_workers_start_with_two_malloc_arenas_unless_told_otherwise(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str | None, expected: bytes
+@pytest.mark.parametrize(
+    ("variable", "given", "expected"),
+    [
+        ("MALLOC_ARENA_MAX", None, b"2"),
+        ("MALLOC_ARENA_MAX", "4", b"4"),
+        ("_RJEM_MALLOC_CONF", None, b"background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0"),
+        ("_RJEM_MALLOC_CONF", "dirty_decay_ms:0", b"dirty_decay_ms:0"),
+    ],
+)
+def test_workers_start_with_the_allocator_settings_unless_told_otherwise(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    given: str | None,
+    expected: bytes,
 ) -> None:
-    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
-    extra_env = {} if given is None else {"MALLOC_ARENA_MAX": given}
+    """glibc's arenas (two) and granian's jemalloc (memory given back 100 ms after a burst)."""
+    monkeypatch.delenv(variable, raising=False)
+    extra_env = {} if given is None else {variable: given}
     server = PackyardServer(
         tmp_path / "data", tmp_path / "server.log", workers=2, extra_env=extra_env
     )
     with _two_workers(server) as workers:
         for pid in workers:
             environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-            assert b"MALLOC_ARENA_MAX=" + expected in environment
+            assert variable.encode() + b"=" + expected in environment
 
 
 # What each HTTP server's supervisor says once it starts (before any worker).
