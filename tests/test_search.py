@@ -127,3 +127,22 @@ def test_packyard_search_lists_matches_of_every_registry(shop: Organization) -> 
         "summary": "The toolkit itself",
     }
     assert {row["registry"] for row in rows} == {"tools", "secret"}
+
+
+def test_a_new_release_replaces_what_search_knows_of_the_project(
+    shop: Organization, tmp_path: Path
+) -> None:
+    admin = api(shop, shop.token("read_packages", "write_packages"))
+    admin.publish("tools", write_wheel(Dist("evolving", "1.0", summary="Turns gears"), tmp_path))
+    (hit,) = _search(admin, "gears")
+    assert (hit["project"], hit["version"]) == ("evolving", "1.0")
+    newer = Dist("evolving", "2.0", summary="Lifts pulleys", keywords=["hoist"])
+    admin.publish("tools", write_wheel(newer, tmp_path))
+    assert _search(admin, "gears") == []
+    for words in ("pulleys", "hoist", "evolving"):
+        (hit,) = _search(admin, words)
+        assert (hit["project"], hit["version"], hit["summary"]) == (
+            "evolving",
+            "2.0",
+            "Lifts pulleys",
+        )
