@@ -235,3 +235,47 @@ def test_idle_processes_send_no_change_notification(
         )
         notified = [n.channel for n in listener.notifies(timeout=6)]
     assert notified == []
+
+
+def test_counting_downloads_sends_no_change_notification(
+    pair: tuple[PackyardServer, PackyardServer], org: Organization, tmp_path: Path
+) -> None:
+    """A download's count and its token's last use are bookkeeping no cache shows: their
+    flush (every 2 s in each process) notifies no process, so a download load does not make
+    every process drop its caches and look every file up again. A publish still notifies."""
+    registry = org.registry("Counted")
+    token = org.token("read_packages", "write_packages")
+    wheel = write_wheel(Dist("counted", "1.0"), tmp_path)
+    registry.publish(wheel, token)
+    (link,) = [f["url"] for f in _twice(registry, "counted/", token).json()["files"]]
+    file_path = httpx.URL(f"{registry.simple_url}counted/").join(link).path
+    database_url = pair[0].extra_env["PACKYARD_DATABASE_URL"].replace("+psycopg", "")
+    with (
+        psycopg.connect(database_url, autocommit=True) as listener,
+        psycopg.connect(database_url, autocommit=True) as reader,
+    ):
+        listener.execute("LISTEN packyard_changes")
+        eventually(
+            lambda: not list(listener.notifies(timeout=3)),
+            60,
+            lambda: "the processes kept notifying changes while nobody used them",
+        )
+        for server in pair:
+            downloaded = httpx.get(f"{server.base_url}{file_path}", auth=("x", token), timeout=30)
+            assert downloaded.status_code == 200
+
+        def counted() -> bool:
+            row = reader.execute(
+                "SELECT p.downloads_count, t.last_used_at FROM packages p, tokens t"
+                " WHERE p.filename = %s AND t.secret_sha256 = %s",
+                (wheel.name, hashlib.sha256(token.encode()).hexdigest()),
+            ).fetchone()
+            return row is not None and row[0] == 2 and row[1] is not None
+
+        eventually(counted, 30, lambda: "the downloads were not counted in the database")
+        assert [n.channel for n in listener.notifies(timeout=1)] == []
+
+        registry.publish(write_wheel(Dist("counted", "1.1"), tmp_path), token)
+        assert [n.channel for n in listener.notifies(timeout=5, stop_after=1)] == [
+            "packyard_changes"
+        ]

@@ -40,6 +40,7 @@ from packyard.core.models import (
     Release,
 )
 from packyard.core.publishers import publisher_from_json
+from packyard.db.changes import UNCACHED_WRITE
 from packyard.db.tables import PackageRow
 
 MAX_PROJECTS_IN_FILTER = 200
@@ -175,6 +176,7 @@ _ADD_DOWNLOADS = (
         downloads_count=_PACKAGES.c.downloads_count + bindparam("increment"),
         last_downloaded_at=bindparam("now"),
     )
+    .execution_options(**UNCACHED_WRITE)
 )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from packyard.core.models import Principal, PrincipalKind, Token
 from packyard.core.names import looks_like_id
 from packyard.core.scopes import Scope
+from packyard.db.changes import UNCACHED_WRITE
 from packyard.db.members import owner_standing
 from packyard.db.tables import TokenRow
 
@@ -212,4 +213,5 @@ def note_last_used(session: Session, uses: Mapping[str, datetime]) -> None:
                 or_(TokenRow.last_used_at.is_(None), TokenRow.last_used_at < used_at),
             )
             .values(last_used_at=used_at)
+            .execution_options(**UNCACHED_WRITE)
         )
