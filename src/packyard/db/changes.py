@@ -47,7 +47,8 @@ _NOTIFIED_IN = "packyard_notified_in"
 # (bench/scenarios.py's downloads over 40 files, runs of 6 s): 16,000-16,400 requests a
 # second with p99 260-310 ms before (2 runs), 19,000-20,900 with p99 91-190 ms after (3).
 # The safety net's re-read of the snapshot still sees these writes, every 10 s at most.
-UNCACHED_WRITE = {"packyard_uncached_write": True}
+_UNCACHED_OPTION = "packyard_uncached_write"
+UNCACHED_WRITE = {_UNCACHED_OPTION: True}
 
 
 class ChangeCounter(Protocol):
@@ -187,7 +188,7 @@ def notify_on_write(engine: Engine) -> None:
     ) -> None:
         if not statement.lstrip()[:8].upper().startswith(_WRITES):
             return
-        if context is not None and context.execution_options.get("packyard_uncached_write"):
+        if context is not None and context.execution_options.get(_UNCACHED_OPTION):
             return
         transaction = connection.get_transaction()
         if transaction is not None and connection.info.get(_NOTIFIED_IN) is transaction:
