@@ -13,7 +13,7 @@ import pytest
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import new_organization
-from tests.support.postgres import PostgresCluster
+from tests.support.postgres import PostgresCluster, database_address
 from tests.support.server import PackyardServer
 
 pytestmark = pytest.mark.backend_independent
@@ -27,11 +27,10 @@ def served(postgres_cluster: PostgresCluster, tmp_path: Path) -> Iterator[Packya
     server.stop()
 
 
-def _close_the_servers_connections(database_url: str) -> int:
+def _close_the_servers_connections(server: PackyardServer) -> int:
     """End every other session on the server's database, as a PostgreSQL restart would;
     how many were ended."""
-    conninfo = database_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(conninfo, autocommit=True) as connection:
+    with psycopg.connect(database_address(server), autocommit=True) as connection:
         ended = connection.execute(
             "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
@@ -55,7 +54,7 @@ def test_connections_the_database_closed_are_replaced_without_a_failed_request(
     for n in range(3):
         registry.publish(write_wheel(Dist("before", f"1.{n}"), tmp_path), writer)
         assert httpx.get(packages_url, headers=headers, timeout=30).status_code == 200
-    assert _close_the_servers_connections(served.extra_env["PACKYARD_DATABASE_URL"]) >= 2
+    assert _close_the_servers_connections(served) >= 2
     for n in range(5):
         registry.publish(write_wheel(Dist("after", f"1.{n}"), tmp_path), writer)
         listing = httpx.get(packages_url, headers=headers, timeout=30)

@@ -21,7 +21,7 @@ import pytest
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Organization, Registry, new_organization
-from tests.support.postgres import PostgresCluster
+from tests.support.postgres import PostgresCluster, database_address
 from tests.support.server import PackyardServer
 from tests.support.waiting import eventually
 
@@ -206,7 +206,7 @@ def test_write_outside_packyard_reaches_every_process_through_the_safety_net(
     reader = org.token("read_packages")
     through_second = _on(rechecking_pair[1], registry)
     assert _twice(through_second, "", reader).status_code == 200
-    database_url = rechecking_pair[0].extra_env["PACKYARD_DATABASE_URL"].replace("+psycopg", "")
+    database_url = database_address(rechecking_pair[0])
     with psycopg.connect(database_url, autocommit=True) as connection:
         secret_sha256 = hashlib.sha256(reader.encode()).hexdigest()
         connection.execute("DELETE FROM tokens WHERE secret_sha256 = %s", (secret_sha256,))
@@ -225,7 +225,7 @@ def test_idle_processes_send_no_change_notification(
     every 2 s in each process, and a write of no rows would still notify every process to
     drop its caches. Quiet first (earlier tests' counts are flushed within 2 s), then six
     seconds in which neither process may notify."""
-    database_url = pair[0].extra_env["PACKYARD_DATABASE_URL"].replace("+psycopg", "")
+    database_url = database_address(pair[0])
     with psycopg.connect(database_url, autocommit=True) as listener:
         listener.execute("LISTEN packyard_changes")
         eventually(
@@ -249,7 +249,7 @@ def test_counting_downloads_sends_no_change_notification(
     registry.publish(wheel, token)
     (link,) = [f["url"] for f in _twice(registry, "counted/", token).json()["files"]]
     file_path = httpx.URL(f"{registry.simple_url}counted/").join(link).path
-    database_url = pair[0].extra_env["PACKYARD_DATABASE_URL"].replace("+psycopg", "")
+    database_url = database_address(pair[0])
     with (
         psycopg.connect(database_url, autocommit=True) as listener,
         psycopg.connect(database_url, autocommit=True) as reader,

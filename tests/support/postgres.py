@@ -14,9 +14,16 @@ from pathlib import Path
 
 import psycopg
 
-from tests.support.server import free_port
+from tests.support.server import PackyardServer, free_port
 
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+
+
+def database_address(server: PackyardServer) -> str:
+    """What psycopg connects to for ``server``'s database: its setting names SQLAlchemy's
+    driver (``postgresql+psycopg``), which libpq does not know."""
+    url = server.extra_env["PACKYARD_DATABASE_URL"]
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def postgres_bin_dir() -> Path:

@@ -223,7 +223,8 @@ def _settle_layout(root: Path) -> None:
         for name in _FAN_OUT:
             folder = root / name
             folder.mkdir(exist_ok=True)
-            moved += [folder] if _moved_up(folder) else []
+            if _moved_up(folder):
+                moved.append(folder)
         flush_all_to_disk([*moved, root])
         mark = root / LAYOUT_MARK
         mark.write_bytes(b"")
