@@ -9,7 +9,6 @@ test when called, to show which reads it answers on its own and which it hands o
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +24,12 @@ from packyard.web.simple.cached_reads import IndexFastPath
 from tests.support.asgi import Refusing, asgi_request, basic
 from tests.support.builders import Dist, write_wheel
 from tests.support.driver import Organization
-from tests.support.operator import create_composite, create_registry, registry_token
+from tests.support.operator import (
+    create_composite,
+    create_registry,
+    registry_token,
+    write_as_another_process,
+)
 
 JSON = "application/vnd.pypi.simple.v1+json"
 PIP_ACCEPT = f"{JSON}, application/vnd.pypi.simple.v1+html;q=0.1, text/html;q=0.01"
@@ -225,9 +229,7 @@ def test_a_change_elsewhere_sends_the_next_read_to_the_application(
     auth = basic(secret)
     assert asgi_request(app, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
     assert asgi_request(fast, "/acme/dev/pypi/simple/", authorization=auth).status_code == 200
-    database = services.settings.resolved_data_dir / "packyard.sqlite3"
-    with sqlite3.connect(database) as other_process:
-        other_process.execute("DELETE FROM tokens")
+    write_as_another_process(services, "DELETE FROM tokens")
     assert asgi_request(fast, "/acme/dev/pypi/simple/", authorization=auth).status_code == 599
 
 
@@ -266,9 +268,10 @@ def test_a_composite_read_after_an_upload_to_its_upstream_goes_to_the_applicatio
         asgi_request(fast, "/acme/all/pypi/simple/never-read/", authorization=auth).status_code
         == 599
     )
-    database = services.settings.resolved_data_dir / "packyard.sqlite3"
-    with sqlite3.connect(database) as other_process:  # as an upload in another worker would
-        other_process.execute("UPDATE registries SET serial = serial + 1 WHERE slug = 'dev'")
+    # As an upload in another worker would:
+    write_as_another_process(
+        services, "UPDATE registries SET serial = serial + 1 WHERE slug = 'dev'"
+    )
     # Another page read meanwhile: the caller's access is cached again, the page's version
     # (computed before the change) must not be trusted.
     assert asgi_request(app, "/acme/all/pypi/simple/", authorization=auth).status_code == 200

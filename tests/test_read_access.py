@@ -3,7 +3,6 @@ unchanged, so revoked tokens and new serials are seen at once, in every process.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from packyard.bootstrap import Services, build_services
 from packyard.core.errors import NotFound, PermissionDenied, Unauthenticated
 from packyard.settings import Settings
-from tests.support.operator import create_registry, registry_token
+from tests.support.operator import create_registry, registry_token, write_as_another_process
 
 
 @pytest.fixture
@@ -25,17 +24,11 @@ def services(tmp_path: Path) -> Iterator[Services]:
     built.close()
 
 
-def _other_process_executes(services: Services, statement: str) -> None:
-    """A write through a connection of its own, as another worker process would make."""
-    with sqlite3.connect(services.settings.resolved_data_dir / "packyard.sqlite3") as db:
-        db.execute(statement)
-
-
 def test_deleted_token_is_refused_at_once_after_a_cached_read(services: Services) -> None:
     secret = registry_token(services, "acme", "dev")
     assert services.access.readable_registry(secret, "acme", "dev").slug == "dev"
     assert services.access.cached(secret, "acme", "dev") is not None
-    _other_process_executes(services, "DELETE FROM tokens")
+    write_as_another_process(services, "DELETE FROM tokens")
     assert services.access.cached(secret, "acme", "dev") is None
     with pytest.raises(Unauthenticated):
         services.access.readable_registry(secret, "acme", "dev")
@@ -44,7 +37,7 @@ def test_deleted_token_is_refused_at_once_after_a_cached_read(services: Services
 def test_serial_bumped_elsewhere_is_seen_by_the_next_request(services: Services) -> None:
     secret = registry_token(services, "acme", "dev")
     before = services.access.readable_registry(secret, "acme", "dev").serial
-    _other_process_executes(services, "UPDATE registries SET serial = serial + 1")
+    write_as_another_process(services, "UPDATE registries SET serial = serial + 1")
     assert services.access.cached(secret, "acme", "dev") is None
     assert services.access.readable_registry(secret, "acme", "dev").serial == before + 1
 

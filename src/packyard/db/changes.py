@@ -1,32 +1,37 @@
-"""The database's change counter: a number that changes whenever anything in the database
-may have changed, read without a query, so that caches validated by it
+"""The database's change counter: a number that changes whenever anything cached from the
+database may have changed, read without a query, so that caches validated by it
 (``services.memo.CounterValidatedMemo``) are exact across processes.
 
-- SQLite (``SqliteChanges``): ``PRAGMA data_version`` on a dedicated connection that never
-  writes. It changes whenever any other connection, in any process, commits.
-- PostgreSQL (``PostgresChanges``): every transaction that writes sends ``NOTIFY
-  packyard_changes`` (``notify_on_write``, an engine hook, so no write path can forget it;
-  only a statement marked ``UNCACHED_WRITE`` is passed over); PostgreSQL delivers it at
-  commit, and only then, to every process's listening connection, which bumps the
-  process's counter (``follow``, a task in the application's lifespan). As a safety net
-  against anything a notification cannot report (a write made with psql, a lost
-  connection) the listener re-reads the server's transaction snapshot every
-  ``recheck_seconds`` and bumps the counter when it moved; while it is not listening the
-  counter is None and nothing is cached.
+Every transaction that writes is marked (``_mark_writes``, an engine hook, so no write path
+can forget it; only a statement marked ``UNCACHED_WRITE``, bookkeeping no cache shows, is
+passed over), and each database makes a marked commit known to every process:
 
-Reading costs no I/O on PostgreSQL and a few microseconds on SQLite; both are read at most
-once per event-loop iteration on the loop (``_PerIteration``): a value read after a
-request arrived is as good as one read for it, since anything that request can depend on
-was committed before it was sent.
+- SQLite (``SqliteChanges``): the commit bumps a shared serial, eight bytes in a file beside
+  the database (``<database>-changes``) that every process maps into memory
+  (``SharedSerial``); bumped after the commit returns and before the answer is sent, so
+  the next request anywhere reads the new value. Reading it is one memory load.
+- PostgreSQL (``PostgresChanges``): the transaction sends ``NOTIFY packyard_changes``,
+  which PostgreSQL delivers at commit, and only then, to every process's listening
+  connection, which bumps the process's counter (``follow``, a task in the application's
+  lifespan); while it is not listening the counter is None and nothing is cached.
+
+Both have a safety net against a change the mark cannot report (a write made with psql or
+the sqlite3 shell, a process killed between its commit and its bump, a lost connection):
+every ``recheck_seconds`` the process asks the database whether anything at all was
+committed since it last asked (PostgreSQL: the transaction snapshot; SQLite: ``PRAGMA
+data_version``) and bumps the counter when so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import mmap
+import os
 import sqlite3
+import struct
 import threading
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, event
@@ -37,16 +42,16 @@ CHANNEL = "packyard_changes"
 RECHECK_SECONDS = 10.0
 RECONNECT_SECONDS = 1.0
 # The first word of a statement that may change what is stored; anything else (SELECT,
-# SAVEPOINT, SET, SHOW) sends no notification.
+# SAVEPOINT, SET, SHOW) marks nothing.
 _WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "WITH", "CREATE", "ALTER", "DROP", "TRUNC")
 _NOTIFIED_IN = "packyard_notified_in"
 # The execution option of a statement whose write nothing cached depends on: bookkeeping
-# such as download counts and a token's last use. It sends no notification, so the flush of
-# a download load's counts (every 2 s in each process) no longer makes every process drop its
+# such as download counts and a token's last use. It marks nothing, so the flush of a
+# download load's counts (every 2 s in each process) no longer makes every process drop its
 # caches and look every credential up again. File downloads on PostgreSQL at c=64
 # (bench/scenarios.py's downloads over 40 files, runs of 6 s): 16,000-16,400 requests a
 # second with p99 260-310 ms before (2 runs), 19,000-20,900 with p99 91-190 ms after (3).
-# The safety net's re-read of the snapshot still sees these writes, every 10 s at most.
+# The safety net still sees these writes, every 10 s at most.
 _UNCACHED_OPTION = "packyard_uncached_write"
 UNCACHED_WRITE = {_UNCACHED_OPTION: True}
 
@@ -59,37 +64,6 @@ class ChangeCounter(Protocol):
         """Keep the counter current until cancelled (run in the application's lifespan)."""
 
 
-class _PerIteration:
-    """``read`` at most once per event-loop iteration when called on the loop; in any
-    other thread, every call reads.
-
-    Why a value read earlier in the same iteration may stand in: the callback that forgets
-    it is queued when it is read, so it runs before anything the loop learns afterwards
-    (request bytes are handled by callbacks queued after it, FIFO). Every request that sees
-    the value therefore arrived before it was read.
-    """
-
-    def __init__(self, read: Callable[[], int | None]) -> None:
-        self._read = read
-        self._value: int | None = None
-        self._held_on: asyncio.AbstractEventLoop | None = None
-
-    def __call__(self) -> int | None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return self._read()
-        if self._held_on is loop:
-            return self._value
-        self._value = self._read()
-        self._held_on = loop
-        loop.call_soon(self._forget)
-        return self._value
-
-    def _forget(self) -> None:
-        self._held_on = None
-
-
 class NoChanges:
     """No counter (an in-memory database, a command-line process): nothing is cached."""
 
@@ -100,22 +74,90 @@ class NoChanges:
         return None
 
 
-class SqliteChanges:
-    def __init__(self, database: str) -> None:
-        self._connection = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-        self._read = _PerIteration(self._data_version)
+class SharedSerial:
+    """A number every process on this machine reads with one memory load: eight bytes in a
+    file, mapped into each process's memory (as SQLite shares its own WAL index in the
+    ``-shm`` file). ``bump`` adds one under a lock (``flock`` between processes, a mutex
+    between threads), so two writers bumping at once move it twice and no bump is lost."""
 
-    def _data_version(self) -> int:
-        with self._lock:
-            value: int = self._connection.execute("PRAGMA data_version").fetchone()[0]
+    def __init__(self, path: str) -> None:
+        self._file = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        if os.fstat(self._file).st_size < _SERIAL.size:
+            os.ftruncate(self._file, _SERIAL.size)  # zeros; never shrinks one in use
+        self._map = mmap.mmap(self._file, _SERIAL.size)
+        self._lock = threading.Lock()
+
+    def read(self) -> int:
+        value: int = _SERIAL.unpack_from(self._map)[0]
         return value
 
+    def bump(self) -> None:
+        with self._lock:
+            fcntl.flock(self._file, fcntl.LOCK_EX)
+            try:
+                _SERIAL.pack_into(self._map, 0, (self.read() + 1) % 2**64)
+            finally:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+
+
+_SERIAL = struct.Struct("<Q")
+_serials: dict[str, SharedSerial] = {}
+_serials_lock = threading.Lock()
+
+
+def shared_serial(database: str) -> SharedSerial:
+    """The one ``SharedSerial`` of this process for the SQLite file ``database``."""
+    path = os.path.abspath(database) + "-changes"
+    with _serials_lock:
+        serial = _serials.get(path)
+        if serial is None:
+            serial = _serials[path] = SharedSerial(path)
+        return serial
+
+
+class _BumpingConnection(sqlite3.Connection):
+    """A SQLite connection that bumps its database's shared serial after each commit of a
+    transaction that wrote something a cache may show (``wrote``, set by ``_mark_writes``).
+    After the commit, not before: a process that read the old value and then the new rows
+    keeps them under the old value, which the bump then retires."""
+
+    serial: SharedSerial
+    wrote = False
+
+    def commit(self) -> None:
+        super().commit()
+        if self.wrote:
+            self.wrote = False
+            self.serial.bump()
+
+    def rollback(self) -> None:
+        self.wrote = False
+        super().rollback()
+
+
+class SqliteChanges:
+    def __init__(self, database: str, recheck_seconds: float = RECHECK_SECONDS) -> None:
+        self._serial = shared_serial(database)
+        self._recheck_seconds = recheck_seconds
+        # The safety net's own connection, which never writes: its data_version moves
+        # whenever any other connection, in any process, commits anything.
+        self._connection = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+
     def __call__(self) -> int | None:
-        return self._read()
+        return self._serial.read()
+
+    def _data_version(self) -> int:
+        value: int = self._connection.execute("PRAGMA data_version").fetchone()[0]
+        return value
 
     async def follow(self) -> None:
-        return None  # SQLite keeps the counter itself
+        seen = self._data_version()
+        while True:
+            await asyncio.sleep(self._recheck_seconds)
+            now = self._data_version()
+            if now != seen:
+                seen = now
+                self._serial.bump()
 
 
 class PostgresChanges:
@@ -173,9 +215,11 @@ async def _snapshot(connection: Any) -> str:
     return str(row[0])
 
 
-def notify_on_write(engine: Engine) -> None:
-    """Make every transaction on ``engine`` that writes send one ``NOTIFY`` (delivered by
-    PostgreSQL when, and only if, it commits)."""
+def _mark_writes(engine: Engine) -> None:
+    """Mark every transaction on ``engine`` that runs a write not marked ``UNCACHED_WRITE``:
+    on PostgreSQL with one ``NOTIFY`` (delivered when, and only if, it commits), on SQLite
+    with the connection's ``wrote`` (its commit then bumps the shared serial)."""
+    postgres = engine.dialect.name == "postgresql"
 
     @event.listens_for(engine, "after_cursor_execute")
     def _after(
@@ -190,6 +234,9 @@ def notify_on_write(engine: Engine) -> None:
             return
         if context is not None and context.execution_options.get(_UNCACHED_OPTION):
             return
+        if not postgres:
+            connection.connection.dbapi_connection.wrote = True
+            return
         transaction = connection.get_transaction()
         if transaction is not None and connection.info.get(_NOTIFIED_IN) is transaction:
             return
@@ -202,15 +249,42 @@ def notify_on_write(engine: Engine) -> None:
         connection.info[_NOTIFIED_IN] = transaction
 
 
+def track_changes(engine: Engine) -> None:
+    """Make every commit on ``engine`` that wrote something cached known to every process
+    (see the module's docstring); called on each engine as it is made, before it connects,
+    so that command-line processes and tests mark their writes as the server does."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite":
+        if _in_memory(database):
+            return
+        assert database is not None
+        # A class per database: sqlite3 makes the connection, so the serial rides on it.
+        bumping = type(
+            "BumpingConnection", (_BumpingConnection,), {"serial": shared_serial(database)}
+        )
+
+        @event.listens_for(engine, "do_connect")
+        def _connect(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+            cparams["factory"] = bumping
+
+    elif engine.dialect.name != "postgresql":
+        return
+    _mark_writes(engine)
+
+
+def _in_memory(database: str | None) -> bool:
+    return not database or database == ":memory:" or "mode=memory" in database
+
+
 def change_counter(engine: Engine, recheck_seconds: float = RECHECK_SECONDS) -> ChangeCounter:
     """The counter for ``engine``'s database (see the module's docstring)."""
     database = engine.url.database
     if engine.dialect.name == "sqlite":
-        if not database or database == ":memory:":
+        if _in_memory(database):
             return NoChanges()
-        return SqliteChanges(database)
+        assert database is not None
+        return SqliteChanges(database, recheck_seconds)
     if engine.dialect.name == "postgresql":
-        notify_on_write(engine)
         url = engine.url.set(drivername="postgresql")
         return PostgresChanges(url.render_as_string(hide_password=False), recheck_seconds)
     return NoChanges()

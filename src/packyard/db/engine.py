@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from packyard.db.changes import track_changes
 from packyard.db.migrations import REVISION_QUERY, SCHEMA_HEAD
 
 if TYPE_CHECKING:
@@ -38,9 +39,10 @@ def make_engine(url: str) -> Engine:
             pool_use_lifo=True,
         )
         event.listen(engine, "connect", _configure_sqlite)
-        return engine
-    engine = create_engine(url, pool_size=10, max_overflow=20)
-    event.listen(engine, "checkout", _refuse_if_closed_by_the_server)
+    else:
+        engine = create_engine(url, pool_size=10, max_overflow=20)
+        event.listen(engine, "checkout", _refuse_if_closed_by_the_server)
+    track_changes(engine)
     return engine
 
 

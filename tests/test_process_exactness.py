@@ -1,8 +1,8 @@
-"""Two app processes on one PostgreSQL database: each caches access, pages and files in
-memory (validated by change notifications, db/changes.py), and a change made through one
-is seen by the other on its very next request: a new version, a deleted file, a revoked
-token, a registry made private, a composite's new upstream list; a write made outside
-Packyard (psql) is seen once the safety net re-reads the server's snapshot.
+"""Two app processes on one database, SQLite or PostgreSQL: each caches access, pages and
+files in memory (validated by the change counter, db/changes.py), and a change made through
+one is seen by the other on its very next request: a new version, a deleted file, a
+revoked token, a registry made private, a composite's new upstream list; a write made
+outside Packyard (the sqlite3 shell, psql) is seen once the safety net finds it.
 
 Every check first reads through the second process twice, so that its answer is cached
 (the second read is the fast path's), then changes through the first, then reads once.
@@ -11,8 +11,13 @@ Every check first reads through the second process twice, so that its answer is 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import struct
+import time
 from collections.abc import Iterator
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import psycopg
@@ -20,6 +25,7 @@ import pytest
 
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
+from tests.support.database import query
 from tests.support.driver import Organization, Registry, new_organization
 from tests.support.postgres import PostgresCluster, database_address
 from tests.support.server import PackyardServer
@@ -28,42 +34,51 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.backend_independent
 
 JSON = "application/vnd.pypi.simple.v1+json"
-# The safety net's period: long for the tests of notifications (it must not be what
+DATABASES = ["sqlite", "postgresql"]
+# The safety net's period: long for the tests of the change marks (it must not be what
 # makes them pass), short for the test of the safety net itself.
-NOTIFICATIONS_ONLY = "3600"
+MARKS_ONLY = "3600"
 QUICK_RECHECK = "0.5"
+QUIET_SECONDS = 3
+Pair = tuple[PackyardServer, PackyardServer]
 
 
-def _start_pair(
-    cluster: PostgresCluster, root: Path, recheck_seconds: str
-) -> tuple[PackyardServer, PackyardServer]:
+def _start_pair(database: str, cluster: PostgresCluster, root: Path, recheck_seconds: str) -> Pair:
     """Two processes on two ports: one database, one blob folder, separate data folders."""
     shared = {
         "PACKYARD_STORAGE_URL": (root / "blobs").as_uri(),
         "PACKYARD_CHANGE_RECHECK_SECONDS": recheck_seconds,
     }
-    first = Backend("postgresql", "local", postgres=cluster).new_server(root / "a", shared)
+    if database == "sqlite":
+        backend = Backend("sqlite", "local")
+        shared["PACKYARD_DATABASE_URL"] = f"sqlite:///{root / 'shared.sqlite3'}"
+    else:
+        backend = Backend("postgresql", "local", postgres=cluster)
+    first = backend.new_server(root / "a", shared)
     second = PackyardServer(root / "b" / "data", root / "b.log", extra_env=first.extra_env)
     first.start()
     second.start()
     return first, second
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=DATABASES)
 def pair(
-    postgres_cluster: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[PackyardServer, PackyardServer]]:
-    servers = _start_pair(postgres_cluster, tmp_path_factory.mktemp("pg-pair"), NOTIFICATIONS_ONLY)
+    request: pytest.FixtureRequest,
+    postgres_cluster: PostgresCluster,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Pair]:
+    root = tmp_path_factory.mktemp(f"{request.param}-pair")
+    servers = _start_pair(request.param, postgres_cluster, root, MARKS_ONLY)
     yield servers
     for server in servers:
         server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(params=DATABASES)
 def rechecking_pair(
-    postgres_cluster: PostgresCluster, tmp_path: Path
-) -> Iterator[tuple[PackyardServer, PackyardServer]]:
-    servers = _start_pair(postgres_cluster, tmp_path / "pair", QUICK_RECHECK)
+    request: pytest.FixtureRequest, postgres_cluster: PostgresCluster, tmp_path: Path
+) -> Iterator[Pair]:
+    servers = _start_pair(request.param, postgres_cluster, tmp_path / "pair", QUICK_RECHECK)
     yield servers
     for server in servers:
         server.stop()
@@ -97,13 +112,90 @@ def _rest(server: PackyardServer, method: str, path: str, token: str, **kw: obje
     assert response.is_success, response.text
 
 
+def _sqlite_path(server: PackyardServer) -> str:
+    return server.extra_env["PACKYARD_DATABASE_URL"].removeprefix("sqlite:///")
+
+
+def _is_sqlite(server: PackyardServer) -> bool:
+    return server.extra_env["PACKYARD_DATABASE_URL"].startswith("sqlite")
+
+
+class _ChangeWatch(Protocol):
+    def changed_within(self, seconds: float) -> bool:
+        """Whether any process makes a change known within ``seconds`` from now."""
+
+
+class _SerialWatch:
+    """SQLite: the shared serial beside the database (db/changes.py::SharedSerial)."""
+
+    def __init__(self, database: str) -> None:
+        self._path = Path(f"{database}-changes")
+        self._seen = self._read()
+
+    def _read(self) -> int:
+        value: int = struct.unpack("<Q", self._path.read_bytes())[0]
+        return value
+
+    def changed_within(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            now = self._read()
+            if now != self._seen:
+                self._seen = now
+                return True
+            time.sleep(0.05)
+        return False
+
+
+class _NotificationWatch:
+    """PostgreSQL: a connection listening for ``packyard_changes``."""
+
+    def __init__(self, connection: psycopg.Connection[tuple[object, ...]]) -> None:
+        self._connection = connection
+        connection.execute("LISTEN packyard_changes")
+
+    def changed_within(self, seconds: float) -> bool:
+        return bool(list(self._connection.notifies(timeout=seconds, stop_after=1)))
+
+
+@contextmanager
+def _watching(server: PackyardServer) -> Iterator[_ChangeWatch]:
+    """Watch the changes made known, once the processes have been quiet for a while
+    (earlier tests' download counts are flushed within 2 s)."""
+    with ExitStack() as stack:
+        watch: _ChangeWatch
+        if _is_sqlite(server):
+            watch = _SerialWatch(_sqlite_path(server))
+        else:
+            address = database_address(server)
+            listener = stack.enter_context(psycopg.connect(address, autocommit=True))
+            watch = _NotificationWatch(listener)
+        eventually(
+            lambda: not watch.changed_within(QUIET_SECONDS),
+            60,
+            lambda: "the processes kept making changes known while nobody used them",
+        )
+        yield watch
+
+
+def _write_outside_packyard(server: PackyardServer, statement: str, value: str) -> None:
+    """``statement`` (one ``?`` parameter) through the database's own client library, as
+    the sqlite3 shell or psql would run it: no change mark."""
+    if _is_sqlite(server):
+        with closing(sqlite3.connect(_sqlite_path(server))) as shell, shell:
+            shell.execute(statement, (value,))
+        return
+    with psycopg.connect(database_address(server), autocommit=True) as psql:
+        psql.execute(statement.replace("?", "%s"), (value,))
+
+
 @pytest.fixture
-def org(pair: tuple[PackyardServer, PackyardServer]) -> Organization:
-    return new_organization(pair[0], "pg")
+def org(pair: Pair) -> Organization:
+    return new_organization(pair[0], "exact")
 
 
 def test_version_published_through_one_process_is_on_the_others_next_page(
-    pair: tuple[PackyardServer, PackyardServer], org: Organization, tmp_path: Path
+    pair: Pair, org: Organization, tmp_path: Path
 ) -> None:
     registry = org.registry("Dev")
     token = org.token("read_packages", "write_packages")
@@ -117,7 +209,7 @@ def test_version_published_through_one_process_is_on_the_others_next_page(
 
 
 def test_file_deleted_through_one_process_is_gone_from_the_others_next_page(
-    pair: tuple[PackyardServer, PackyardServer], org: Organization, tmp_path: Path
+    pair: Pair, org: Organization, tmp_path: Path
 ) -> None:
     """Pages are cached per project (its own serial): the other process learns which
     project changed, and still answers the others' pages as before."""
@@ -140,7 +232,7 @@ def test_file_deleted_through_one_process_is_gone_from_the_others_next_page(
 
 
 def test_token_revoked_through_one_process_is_refused_by_the_other_at_once(
-    pair: tuple[PackyardServer, PackyardServer], org: Organization, tmp_path: Path
+    pair: Pair, org: Organization, tmp_path: Path
 ) -> None:
     first, second = pair
     registry = org.registry("Dev")
@@ -165,7 +257,7 @@ def test_token_revoked_through_one_process_is_refused_by_the_other_at_once(
 
 
 def test_registry_made_private_through_one_process_is_refused_by_the_other_at_once(
-    pair: tuple[PackyardServer, PackyardServer], org: Organization, tmp_path: Path
+    pair: Pair, org: Organization, tmp_path: Path
 ) -> None:
     first, second = pair
     registry = org.registry("Open", public=True)
@@ -181,7 +273,7 @@ def test_registry_made_private_through_one_process_is_refused_by_the_other_at_on
 
 
 def test_composite_upstreams_changed_through_one_process_are_on_the_others_next_page(
-    pair: tuple[PackyardServer, PackyardServer], org: Organization, tmp_path: Path
+    pair: Pair, org: Organization, tmp_path: Path
 ) -> None:
     first, second = pair
     admin = org.token("read_packages", "write_packages", "read_registries", "write_registries")
@@ -198,84 +290,66 @@ def test_composite_upstreams_changed_through_one_process_are_on_the_others_next_
 
 
 def test_write_outside_packyard_reaches_every_process_through_the_safety_net(
-    rechecking_pair: tuple[PackyardServer, PackyardServer],
+    rechecking_pair: Pair,
 ) -> None:
-    """psql sends no notification: the periodic re-read of the server's snapshot finds it."""
-    org = new_organization(rechecking_pair[0], "psql")
+    """The sqlite3 shell and psql mark nothing: the periodic look at whether anything was
+    committed finds it."""
+    org = new_organization(rechecking_pair[0], "outside")
     registry = org.registry("Dev")
     reader = org.token("read_packages")
     through_second = _on(rechecking_pair[1], registry)
     assert _twice(through_second, "", reader).status_code == 200
-    database_url = database_address(rechecking_pair[0])
-    with psycopg.connect(database_url, autocommit=True) as connection:
-        secret_sha256 = hashlib.sha256(reader.encode()).hexdigest()
-        connection.execute("DELETE FROM tokens WHERE secret_sha256 = %s", (secret_sha256,))
+    secret_sha256 = hashlib.sha256(reader.encode()).hexdigest()
+    _write_outside_packyard(
+        rechecking_pair[0], "DELETE FROM tokens WHERE secret_sha256 = ?", secret_sha256
+    )
 
     eventually(
         lambda: through_second.get("", reader).status_code == 401,
         30,
-        lambda: "a token deleted with psql was still accepted",
+        lambda: "a token deleted outside Packyard was still accepted",
     )
 
 
-def test_idle_processes_send_no_change_notification(
-    pair: tuple[PackyardServer, PackyardServer],
-) -> None:
+def test_idle_processes_make_no_change_known(pair: Pair) -> None:
     """Background jobs that find nothing to do write nothing: the webhook sender polls
-    every 2 s in each process, and a write of no rows would still notify every process to
-    drop its caches. Quiet first (earlier tests' counts are flushed within 2 s), then six
-    seconds in which neither process may notify."""
-    database_url = database_address(pair[0])
-    with psycopg.connect(database_url, autocommit=True) as listener:
-        listener.execute("LISTEN packyard_changes")
-        eventually(
-            lambda: not list(listener.notifies(timeout=3)),
-            60,
-            lambda: "the processes kept notifying changes while nobody used them",
-        )
-        notified = [n.channel for n in listener.notifies(timeout=6)]
-    assert notified == []
+    every 2 s in each process, and a write of no rows would still make every process drop
+    its caches. Quiet first, then six seconds in which neither process may make a change
+    known."""
+    with _watching(pair[0]) as watch:
+        assert not watch.changed_within(6)
 
 
-def test_counting_downloads_sends_no_change_notification(
-    pair: tuple[PackyardServer, PackyardServer], org: Organization, tmp_path: Path
+def test_counting_downloads_makes_no_change_known(
+    pair: Pair, org: Organization, tmp_path: Path
 ) -> None:
     """A download's count and its token's last use are bookkeeping no cache shows: their
-    flush (every 2 s in each process) notifies no process, so a download load does not make
-    every process drop its caches and look every file up again. A publish still notifies."""
+    flush (every 2 s in each process) reaches no process, so a download load does not make
+    every process drop its caches and look every file up again. A publish still does."""
     registry = org.registry("Counted")
     token = org.token("read_packages", "write_packages")
     wheel = write_wheel(Dist("counted", "1.0"), tmp_path)
     registry.publish(wheel, token)
     (link,) = [f["url"] for f in _twice(registry, "counted/", token).json()["files"]]
     file_path = httpx.URL(f"{registry.simple_url}counted/").join(link).path
-    database_url = database_address(pair[0])
-    with (
-        psycopg.connect(database_url, autocommit=True) as listener,
-        psycopg.connect(database_url, autocommit=True) as reader,
-    ):
-        listener.execute("LISTEN packyard_changes")
-        eventually(
-            lambda: not list(listener.notifies(timeout=3)),
-            60,
-            lambda: "the processes kept notifying changes while nobody used them",
-        )
+    with _watching(pair[0]) as watch:
         for server in pair:
             downloaded = httpx.get(f"{server.base_url}{file_path}", auth=("x", token), timeout=30)
             assert downloaded.status_code == 200
 
         def counted() -> bool:
-            row = reader.execute(
+            rows = query(
+                pair[0],
                 "SELECT p.downloads_count, t.last_used_at FROM packages p, tokens t"
-                " WHERE p.filename = %s AND t.secret_sha256 = %s",
-                (wheel.name, hashlib.sha256(token.encode()).hexdigest()),
-            ).fetchone()
-            return row is not None and row[0] == 2 and row[1] is not None
+                " WHERE p.filename = :filename AND t.secret_sha256 = :secret_sha256",
+                filename=wheel.name,
+                secret_sha256=hashlib.sha256(token.encode()).hexdigest(),
+            )
+            found = [tuple(row) for row in rows]
+            return [(count, used is not None) for count, used in found] == [(2, True)]
 
         eventually(counted, 30, lambda: "the downloads were not counted in the database")
-        assert [n.channel for n in listener.notifies(timeout=1)] == []
+        assert not watch.changed_within(1)
 
         registry.publish(write_wheel(Dist("counted", "1.1"), tmp_path), token)
-        assert [n.channel for n in listener.notifies(timeout=5, stop_after=1)] == [
-            "packyard_changes"
-        ]
+        assert watch.changed_within(5)
