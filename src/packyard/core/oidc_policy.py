@@ -17,8 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from packyard.core.errors import ValidationFailed
 from packyard.core.scopes import Scope
 
@@ -86,14 +84,14 @@ def parse_policy(text: str) -> Policy:
     """The Policy ``text`` states. Raises ValidationFailed naming the line and the reason."""
     if len(text) > MAX_POLICY_LENGTH:
         raise ValidationFailed(f"oidc_policy is longer than {MAX_POLICY_LENGTH} characters")
+    # Imported here: PyYAML costs every worker 1.3 MiB, and only policies need it.
+    from packyard.core.plain_yaml import PlainYamlError, load_plain
+
     try:
-        document = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = f"line {mark.line + 1}: " if mark is not None else ""
+        document = load_plain(text)
+    except PlainYamlError as error:
+        line = f"line {error.line}: " if error.line is not None else ""
         raise ValidationFailed(f"oidc_policy does not parse: {line}{error.problem}") from None
-    except yaml.YAMLError as error:
-        raise ValidationFailed(f"oidc_policy does not parse: {error}") from None
     if document is None:
         return Policy(())
     if not isinstance(document, list):
@@ -187,22 +185,3 @@ def _scope_names() -> str:
 
 def _matcher_names() -> str:
     return ", ".join(m.value for m in Matcher)
-
-
-class _PlainLoader(yaml.SafeLoader):
-    """SafeLoader without anchors, aliases or explicit tags: plain data only."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
-        if isinstance(event, yaml.AliasEvent):
-            raise _refused(event, "aliases (*name) are not allowed")
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
-            raise _refused(event, "anchors (&name) are not allowed")
-        if getattr(event, "tag", None) is not None:
-            raise _refused(event, "tags (!name) are not allowed")
-        return super().compose_node(parent, index)
-
-
-def _refused(event: Any, reason: str) -> yaml.MarkedYAMLError:
-    return yaml.MarkedYAMLError(problem=reason, problem_mark=event.start_mark)

@@ -9,13 +9,13 @@ both win: the database serialises the conflicting writes on the primary key.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from packyard.db.tables import LeaseRow
+from packyard.db.upserts import dialect_insert
 
 _LEASES = cast(Table, LeaseRow.__table__)
 
@@ -24,11 +24,7 @@ def acquire(session: Session, name: str, holder: str, now: datetime, until: date
     """Take or renew the lease ``name`` for ``holder`` until ``until`` when it is free,
     expired at ``now`` or already ``holder``'s. Returns whether ``holder`` holds it; the
     caller commits."""
-    insert: Any = (
-        postgresql.insert(_LEASES)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert(_LEASES)
-    )
+    insert = dialect_insert(session.get_bind().dialect.name, _LEASES)
     statement = insert.values(name=name, holder=holder, expires_at=until)
     statement = statement.on_conflict_do_update(
         index_elements=[_LEASES.c.name],

@@ -10,29 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from packyard.db.tables import ProjectSerialRow, RegistryRow
+from packyard.db.upserts import dialect_insert
 
 _SERIALS = cast(Table, ProjectSerialRow.__table__)
 
 
+# Built once per engine kind: every publish runs it.
+@cache
 def _upsert(dialect: str) -> Any:
-    insert: Any = (
-        postgresql.insert(_SERIALS) if dialect == "postgresql" else sqlite.insert(_SERIALS)
-    )
+    insert = dialect_insert(dialect, _SERIALS)
     return insert.on_conflict_do_update(
         index_elements=[_SERIALS.c.registry_id, _SERIALS.c.project],
         set_={"last_serial": insert.excluded.last_serial},
     )
-
-
-# Built once per engine kind: every publish runs it.
-_UPSERTS = {dialect: _upsert(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 def mark_projects(
@@ -43,7 +40,7 @@ def mark_projects(
     if not projects:
         return
     session.execute(
-        _UPSERTS[session.get_bind().dialect.name],
+        _upsert(session.get_bind().dialect.name),
         [{"registry_id": registry_id, "project": p, "last_serial": serial} for p in projects],
     )
 
