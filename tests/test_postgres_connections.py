@@ -45,10 +45,7 @@ def test_connections_the_database_closed_are_replaced_without_a_failed_request(
     organization = new_organization(served)
     registry = organization.registry("Private")
     writer = organization.token("read_packages", "write_packages")
-    packages_url = (
-        f"{served.base_url}/v2/packages/organizations/{organization.slug}"
-        f"/registries/{registry.slug}/packages"
-    )
+    packages_url = registry.publish_url  # listed by a GET
     headers = {"Authorization": f"Bearer {writer}"}
     # Publishes and listings fill the worker's pool with connections.
     for n in range(3):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import struct
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
@@ -23,6 +22,7 @@ import httpx
 import psycopg
 import pytest
 
+from packyard.db.changes import shared_serial
 from tests.support.backends import Backend
 from tests.support.builders import Dist, write_wheel
 from tests.support.database import query
@@ -129,17 +129,13 @@ class _SerialWatch:
     """SQLite: the shared serial beside the database (db/changes.py::SharedSerial)."""
 
     def __init__(self, database: str) -> None:
-        self._path = Path(f"{database}-changes")
-        self._seen = self._read()
-
-    def _read(self) -> int:
-        value: int = struct.unpack("<Q", self._path.read_bytes())[0]
-        return value
+        self._serial = shared_serial(database)
+        self._seen = self._serial.read()
 
     def changed_within(self, seconds: float) -> bool:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            now = self._read()
+            now = self._serial.read()
             if now != self._seen:
                 self._seen = now
                 return True
